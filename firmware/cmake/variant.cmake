@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: MIT
+# Build variants of the simulator:
+#   debug     engine with mxDebug: stack traces carry file and line (source mapped to .ts)
+#   release   what a device ships: no debug support, -O2
+#   sanitize  debug plus AddressSanitizer and UndefinedBehaviorSanitizer
+set(XSMG_WARNINGS -Wall -Wextra)
+if(XSMG_VARIANT STREQUAL "release")
+  set(CMAKE_BUILD_TYPE Release)
+  set(XSMG_ENGINE_DEFINES "")
+elseif(XSMG_VARIANT STREQUAL "debug")
+  set(CMAKE_BUILD_TYPE RelWithDebInfo)
+  set(XSMG_ENGINE_DEFINES mxDebug=1)
+elseif(XSMG_VARIANT STREQUAL "sanitize")
+  set(CMAKE_BUILD_TYPE Debug)
+  set(XSMG_ENGINE_DEFINES mxDebug=1)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+else()
+  message(FATAL_ERROR "unknown XSMG_VARIANT '${XSMG_VARIANT}' (debug, release or sanitize)")
+endif()

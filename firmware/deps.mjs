@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+// Fetches the two third-party sources we link, pinned and checked, into deps/.
+// Runs from `npm install` and before tests; a second run only checks stamps.
+//   deps/xs/        XS engine sources from the npm package @agoric/xsnap
+//   deps/mongoose/  mongoose.c/.h from the PyPI sdist of cymongoose
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const pins = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).xsmg;
+const depsDir = path.join(root, "deps");
+const cacheDir = path.join(depsDir, ".download");
+
+class DepsError extends Error {}
+
+function run(cmd, args, what) {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    if (e.code === "ENOENT") throw new DepsError(`${what}: '${cmd}' is not installed`);
+    const detail = String(e.stderr || e.message).trim().split("\n").slice(-3).join("\n  ");
+    throw new DepsError(`${what}: '${cmd} ${args.join(" ")}' failed:\n  ${detail}`);
+  }
+}
+
+function stampOk(dir, stamp) {
+  try {
+    return fs.readFileSync(path.join(dir, ".stamp"), "utf8") === stamp;
+  } catch {
+    return false;
+  }
+}
+
+function writeStamp(dir, stamp) {
+  fs.writeFileSync(path.join(dir, ".stamp"), stamp);
+}
+
+function freshDir(dir) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+}
+
+function fetchXs() {
+  const pin = pins.xsnap;
+  const dir = path.join(depsDir, "xs");
+  const stamp = `${pin.package}@${pin.version} ${pin.integrity}`;
+  if (stampOk(dir, stamp)) return false;
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const what = `XS engine (${pin.package}@${pin.version} from the npm registry)`;
+  // npm pack downloads without running the package's install scripts (its own native build).
+  const out = run("npm", ["pack", `${pin.package}@${pin.version}`, "--json", "--pack-destination", cacheDir], what);
+  const info = JSON.parse(out.slice(out.indexOf("[")))[0];
+  const tarball = path.join(cacheDir, info.filename);
+  const actual = "sha512-" + createHash("sha512").update(fs.readFileSync(tarball)).digest("base64");
+  if (actual !== pin.integrity || info.integrity !== pin.integrity)
+    throw new DepsError(`${what}: integrity mismatch\n  pinned   ${pin.integrity}\n  got      ${actual}`);
+  freshDir(dir);
+  const inner = "package/moddable/xs";
+  run("tar", ["-xzf", tarball, "-C", dir, "--strip-components=3",
+    `${inner}/sources`, `${inner}/includes`, `${inner}/platforms/xsPlatform.h`, `${inner}/platforms/xsHost.h`,
+    "package/LICENSE"], what);
+  for (const f of ["sources/xsAll.h", "includes/xs.h", "includes/xsmc.h", "platforms/xsPlatform.h"])
+    if (!fs.existsSync(path.join(dir, f))) throw new DepsError(`${what}: the package has no ${f}`);
+  writeStamp(dir, stamp);
+  return true;
+}
+
+function python() {
+  for (const exe of ["python3", "python"]) {
+    try {
+      execFileSync(exe, ["-m", "pip", "--version"], { stdio: "ignore" });
+      return exe;
+    } catch { /* try the next name */ }
+  }
+  throw new DepsError("mongoose (cymongoose sdist from PyPI): python3 with pip is not installed");
+}
+
+function fetchMongoose() {
+  const pin = pins.cymongoose;
+  const dir = path.join(depsDir, "mongoose");
+  const stamp = `cymongoose==${pin.version} ${pin.sha256}`;
+  if (stampOk(dir, stamp)) return false;
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const what = `mongoose (cymongoose==${pin.version} sdist from PyPI)`;
+  const sdist = path.join(cacheDir, `cymongoose-${pin.version}.tar.gz`);
+  if (!fs.existsSync(sdist))
+    run(python(), ["-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+      `cymongoose==${pin.version}`, "-d", cacheDir], what);
+  const actual = createHash("sha256").update(fs.readFileSync(sdist)).digest("hex");
+  if (actual !== pin.sha256) {
+    fs.rmSync(sdist);
+    throw new DepsError(`${what}: sha256 mismatch\n  pinned ${pin.sha256}\n  got    ${actual}`);
+  }
+  freshDir(dir);
+  const inner = `cymongoose-${pin.version}/thirdparty/mongoose`;
+  run("tar", ["-xzf", sdist, "-C", dir, "--strip-components=3", `${inner}/mongoose.c`, `${inner}/mongoose.h`], what);
+  const header = fs.readFileSync(path.join(dir, "mongoose.h"), "utf8");
+  const version = /#define MG_VERSION "([^"]+)"/.exec(header)?.[1];
+  if (version !== pin.mgVersion)
+    throw new DepsError(`${what}: expected MG_VERSION ${pin.mgVersion}, found ${version ?? "none"}`);
+  writeStamp(dir, stamp);
+  return true;
+}
+
+try {
+  const fetched = [fetchXs() && "XS", fetchMongoose() && "mongoose"].filter(Boolean);
+  if (fetched.length) console.log(`deps: fetched ${fetched.join(" and ")} into ${path.relative(process.cwd(), depsDir) || "."}`);
+} catch (e) {
+  if (!(e instanceof DepsError)) throw e;
+  console.error(`deps: ${e.message}`);
+  process.exit(1);
+}

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+// port.h for Linux: POSIX threads, a mutex/condition-variable ring buffer for the
+// queue, CLOCK_MONOTONIC, and exit() for fatal errors.
+#define _GNU_SOURCE
+#include "port.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct port_queue {
+	pthread_mutex_t lock;
+	pthread_cond_t not_empty, not_full;
+	size_t item_size, capacity, head, count;
+	unsigned char* items;
+};
+
+port_queue_t* port_queue_create(size_t item_size, size_t capacity)
+{
+	port_queue_t* q = calloc(1, sizeof(*q));
+	if (!q || !capacity)
+		goto fail;
+	q->items = malloc(item_size * capacity);
+	if (!q->items)
+		goto fail;
+	q->item_size = item_size;
+	q->capacity = capacity;
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->not_empty, &attr);
+	pthread_cond_init(&q->not_full, &attr);
+	pthread_condattr_destroy(&attr);
+	return q;
+fail:
+	free(q);
+	return NULL;
+}
+
+void port_queue_delete(port_queue_t* q)
+{
+	if (!q)
+		return;
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->not_empty);
+	pthread_cond_destroy(&q->not_full);
+	free(q->items);
+	free(q);
+}
+
+static struct timespec deadline_after(uint32_t ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+// Waits on cond until ready() or the timeout; the lock is held on return.
+static bool wait_until(port_queue_t* q, pthread_cond_t* cond, bool (*ready)(port_queue_t*), uint32_t ms)
+{
+	if (ready(q))
+		return true;
+	if (!ms)
+		return false;
+	struct timespec deadline = deadline_after(ms);
+	while (!ready(q)) {
+		int rc = ms == PORT_FOREVER ? pthread_cond_wait(cond, &q->lock)
+			: pthread_cond_timedwait(cond, &q->lock, &deadline);
+		if (rc == ETIMEDOUT)
+			return ready(q);
+	}
+	return true;
+}
+
+static bool has_room(port_queue_t* q)
+{
+	return q->count < q->capacity;
+}
+
+static bool has_item(port_queue_t* q)
+{
+	return q->count > 0;
+}
+
+bool port_queue_post(port_queue_t* q, const void* item, uint32_t timeout_ms)
+{
+	pthread_mutex_lock(&q->lock);
+	bool ok = wait_until(q, &q->not_full, has_room, timeout_ms);
+	if (ok) {
+		size_t tail = (q->head + q->count) % q->capacity;
+		memcpy(q->items + tail * q->item_size, item, q->item_size);
+		q->count++;
+		pthread_cond_signal(&q->not_empty);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return ok;
+}
+
+bool port_queue_receive(port_queue_t* q, void* item, uint32_t timeout_ms)
+{
+	pthread_mutex_lock(&q->lock);
+	bool ok = wait_until(q, &q->not_empty, has_item, timeout_ms);
+	if (ok) {
+		memcpy(item, q->items + q->head * q->item_size, q->item_size);
+		q->head = (q->head + 1) % q->capacity;
+		q->count--;
+		pthread_cond_signal(&q->not_full);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return ok;
+}
+
+size_t port_queue_count(port_queue_t* q)
+{
+	pthread_mutex_lock(&q->lock);
+	size_t count = q->count;
+	pthread_mutex_unlock(&q->lock);
+	return count;
+}
+
+struct port_task {
+	pthread_t thread;
+	void (*entry)(void*);
+	void* arg;
+};
+
+static void* task_main(void* it)
+{
+	port_task_t* task = it;
+	task->entry(task->arg);
+	return NULL;
+}
+
+port_task_t* port_task_create(const char* name, void (*entry)(void*), void* arg, size_t stack_bytes, int priority)
+{
+	(void)priority;  // the sim leaves scheduling to Linux
+	port_task_t* task = calloc(1, sizeof(*task));
+	if (!task)
+		return NULL;
+	task->entry = entry;
+	task->arg = arg;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	if (stack_bytes)
+		pthread_attr_setstacksize(&attr, stack_bytes < PTHREAD_STACK_MIN ? PTHREAD_STACK_MIN : stack_bytes);
+	int rc = pthread_create(&task->thread, &attr, task_main, task);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		free(task);
+		return NULL;
+	}
+	pthread_setname_np(task->thread, name);
+	return task;
+}
+
+void port_task_join(port_task_t* task)
+{
+	pthread_join(task->thread, NULL);
+	free(task);
+}
+
+char* port_stack_limit(void)
+{
+	char* limit = NULL;
+	pthread_attr_t attr;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		void* base;
+		size_t size;
+		// Spare room: the engine checks only at calls, and C code below it
+		// (printf, mongoose) still needs stack. Sanitizers make frames larger.
+#if defined(__SANITIZE_ADDRESS__)
+		const size_t spare = 256 * 1024;
+#else
+		const size_t spare = 64 * 1024;
+#endif
+		if (pthread_attr_getstack(&attr, &base, &size) == 0)
+			limit = (char*)base + spare;
+		pthread_attr_destroy(&attr);
+	}
+	return limit;
+}
+
+uint64_t port_millis(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+void port_console_write(int stream, const char* text, size_t length)
+{
+	int fd = stream == 2 ? STDERR_FILENO : STDOUT_FILENO;
+	while (length) {
+		ssize_t n = write(fd, text, length);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;  // a closed pipe must not take the firmware down
+		}
+		text += n;
+		length -= (size_t)n;
+	}
+}
+
+void port_fatal(int code)
+{
+	_exit(code);
+}

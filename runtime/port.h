@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+// The port interface: everything a host (hosts/<name>/) supplies to the portable
+// runtime. It is kept small on purpose so that a FreeRTOS port is a thin file:
+// tasks, one kind of queue, a monotonic clock, console output and a fatal exit.
+#ifndef PORT_H
+#define PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PORT_FOREVER UINT32_MAX
+
+// A bounded FIFO of fixed-size items, copied in and out (FreeRTOS queue semantics).
+// post and receive may be called from any task; both are thread-safe.
+typedef struct port_queue port_queue_t;
+
+port_queue_t* port_queue_create(size_t item_size, size_t capacity);
+void port_queue_delete(port_queue_t* queue);
+// Waits up to timeout_ms for room; false when the queue stayed full.
+bool port_queue_post(port_queue_t* queue, const void* item, uint32_t timeout_ms);
+// Waits up to timeout_ms for an item; false on timeout.
+bool port_queue_receive(port_queue_t* queue, void* item, uint32_t timeout_ms);
+size_t port_queue_count(port_queue_t* queue);
+
+// A task (FreeRTOS task, POSIX thread). stack_bytes is a request the host may round.
+typedef struct port_task port_task_t;
+
+port_task_t* port_task_create(const char* name, void (*entry)(void* arg), void* arg,
+	size_t stack_bytes, int priority);
+// Waits until the task's entry has returned, then releases the task.
+void port_task_join(port_task_t* task);
+
+// The lowest address the calling task's stack may grow to, less a safety margin:
+// the engine stops deep recursion there with a clean "stack overflow".
+char* port_stack_limit(void);
+
+// Milliseconds from an arbitrary origin; never goes backwards.
+uint64_t port_millis(void);
+
+// stream 1 is standard output, 2 standard error (a device may send both to its UART).
+void port_console_write(int stream, const char* text, size_t length);
+
+// The firmware cannot go on: the sim exits with code, a device restarts (or halts,
+// as configured). The reason has already been printed.
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+void port_fatal(int code);
+
+#endif

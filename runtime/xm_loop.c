@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+// The XS task's run loop: fire due timers, then sleep on the message queue until
+// the next timer or a message from another task. Each callback is one turn: it
+// runs in a host frame, then promise jobs are drained and unhandled rejections
+// checked, as Node does after each macrotask.
+#include "xsAll.h"
+#include "xm.h"
+
+extern xsMachine* xm_machine_create(void);
+
+typedef struct {
+	xm_callback_t fn;
+	void* arg;
+} xm_msg_t;
+
+static port_queue_t* queue;
+static uint32_t refs;
+static int stop_code = -1;
+
+bool xm_post(xm_callback_t fn, void* arg, uint32_t timeout_ms)
+{
+	xm_msg_t msg = { fn, arg };
+	return port_queue_post(queue, &msg, timeout_ms);
+}
+
+static void stop(xsMachine* the, void* arg)
+{
+	(void)the;
+	stop_code = (int)(intptr_t)arg;
+}
+
+void xm_stop(int code)
+{
+	// Blocking is fine: the stop comes from a signal or timeout thread, never the XS task.
+	xm_post(stop, (void*)(intptr_t)code, PORT_FOREVER);
+}
+
+void xm_ref(void)
+{
+	refs++;
+}
+
+void xm_unref(void)
+{
+	refs--;
+}
+
+static void turn_end(xsMachine* the)
+{
+	do {
+		while (the->promiseJobs) {
+			the->promiseJobs = 0;
+			fxRunPromiseJobs(the);
+		}
+		fxEndJob(the);
+	} while (the->promiseJobs);
+	fxCheckUnhandledRejections(the, 1);
+}
+
+void xm_dispatch(xsMachine* the, xm_callback_t fn, void* arg)
+{
+	xsBeginHost(the);
+	{
+		xsTry {
+			fn(the, arg);
+		}
+		xsCatch {
+			xm_uncaught(the, "uncaught exception");
+		}
+	}
+	xsEndHost(the);
+	turn_end(the);
+}
+
+static void report_main_failure(xsMachine* the)
+{
+	xsException = xsArg(0);
+	xm_uncaught(the, "uncaught exception in main module");
+}
+
+static void boot(xsMachine* the, void* arg)
+{
+	(void)arg;
+	xsVars(2);
+	xm_modules_check(the);
+	xm_console_install(the);
+	xm_timers_install(the);
+	xsVar(0) = xsNewHostFunction(report_main_failure, 1);
+	xsResult = xsAwaitImport(xm_app.main, XS_IMPORT_ASYNC);
+	xsCall2_noResult(xsResult, xsID("then"), xsUndefined, xsVar(0));
+}
+
+static bool idle(xsMachine* the)
+{
+	return !refs && !xm_timers_pending() && !the->promiseJobs && !port_queue_count(queue);
+}
+
+int xm_run(void)
+{
+	queue = port_queue_create(sizeof(xm_msg_t), xm_app.queue_length);
+	xsMachine* the = xm_machine_create();
+	if (!queue || !the) {
+		static const char why[] = "xsmg: fatal: cannot create the XS machine (not enough memory for the creation profile)\n";
+		port_console_write(2, why, sizeof(why) - 1);
+		return XM_EXIT_NO_MEMORY;
+	}
+	xm_dispatch(the, boot, NULL);
+	while (stop_code < 0) {
+		uint32_t wait = xm_timers_fire(the);
+		if (stop_code >= 0)
+			break;
+		if (idle(the)) {
+			stop_code = XM_EXIT_OK;
+			break;
+		}
+		xm_msg_t msg;
+		if (port_queue_receive(queue, &msg, wait))
+			xm_dispatch(the, msg.fn, msg.arg);
+	}
+	xm_timers_free(the);
+	xsDeleteMachine(the);
+	port_queue_delete(queue);
+	queue = NULL;
+	return stop_code;
+}

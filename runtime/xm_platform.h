@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+// Our XS platform header (the engine includes it through -DXSPLATFORM). The same
+// header serves every host: what differs between hosts lives behind port.h.
+#ifndef XM_PLATFORM_H
+#define XM_PLATFORM_H
+
+#include <ctype.h>
+#include <float.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/time.h>
+
+// Only with compare-and-swap in hardware; ESP32-C3's rv32imc has none, and with a
+// single machine per firmware the engine's shared-chunk locks can be no-ops (xm_machine.c).
+#if defined(__GCC_HAVE_SYNC_COMPARE_AND_SWAP_4)
+#define mxUseGCCAtomics 1
+#endif
+
+#define mxUseDefaultBuildKeys 1
+#define mxUseDefaultSharedChunks 1
+#define mxUseDefaultCStackLimit 0
+#define mxUseDefaultDebug 1
+
+// mxMachinePlatform must not name txMachine: this header is read before it exists.
+#define mxMachinePlatform \
+	void* host; \
+	int promiseJobs;
+
+#endif

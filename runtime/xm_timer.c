@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+// Timers for the web globals (setTimeout, setInterval, clearTimeout,
+// clearInterval) and for Moddable's `timer` module (Timer.set, repeat, schedule,
+// clear), in one list ordered by due time. The run loop sleeps until the head is
+// due, so an idle firmware uses no CPU. XS task only.
+#include "xm.h"
+
+typedef struct xm_timer {
+	struct xm_timer* next;
+	uint64_t due;
+	uint32_t id;
+	uint32_t interval;       // 0: one-shot
+	bool scheduled;          // in the list (a Moddable timer can be dormant)
+	bool cancelled;
+	bool asleep;             // put to sleep by Timer.schedule(id) while firing
+	bool pass_id;            // Moddable callbacks receive the timer id
+	xsSlot callback;
+	xsSlot args;             // extra setTimeout arguments (an array) or undefined
+} xm_timer_t;
+
+static xm_timer_t* head;     // scheduled timers, by due time then creation order
+static xm_timer_t* dormant;  // Moddable timers not scheduled right now
+static xm_timer_t* firing;
+static uint32_t last_id;
+
+static void insert(xm_timer_t* t)
+{
+	xm_timer_t** link = &head;
+	while (*link && (*link)->due <= t->due)
+		link = &(*link)->next;
+	t->next = *link;
+	*link = t;
+	t->scheduled = true;
+}
+
+static bool unlink_from(xm_timer_t** link, xm_timer_t* t)
+{
+	for (; *link; link = &(*link)->next) {
+		if (*link == t) {
+			*link = t->next;
+			t->next = NULL;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void detach(xm_timer_t* t)
+{
+	if (!unlink_from(&head, t))
+		unlink_from(&dormant, t);
+	t->scheduled = false;
+}
+
+static xm_timer_t* find(uint32_t id)
+{
+	if (firing && firing->id == id)
+		return firing;
+	for (xm_timer_t* t = head; t; t = t->next)
+		if (t->id == id)
+			return t;
+	for (xm_timer_t* t = dormant; t; t = t->next)
+		if (t->id == id)
+			return t;
+	return NULL;
+}
+
+static void destroy(xsMachine* the, xm_timer_t* t)
+{
+	xsForget(t->callback);
+	xsForget(t->args);
+	free(t);
+}
+
+static uint32_t delay_arg(xsMachine* the, int index)
+{
+	if (xsToInteger(xsArgc) <= index || xsTypeOf(xsArg(index)) == xsUndefinedType)
+		return 0;
+	double ms = xsToNumber(xsArg(index));
+	if (!(ms > 0))  // NaN and negatives fire as soon as possible, as in browsers
+		return 0;
+	return ms > 2147483647.0 ? 2147483647u : (uint32_t)ms;
+}
+
+static xm_timer_t* create(xsMachine* the, bool pass_id)
+{
+	if (xsToInteger(xsArgc) < 1 || !xsIsInstanceOf(xsArg(0), xsFunctionPrototype))
+		xsTypeError("timer callback must be a function");
+	xm_timer_t* t = calloc(1, sizeof(xm_timer_t));
+	if (!t)
+		xsUnknownError("no memory for a timer");
+	t->id = ++last_id;
+	t->pass_id = pass_id;
+	t->callback = xsArg(0);
+	t->args = xsUndefined;
+	xsRemember(t->callback);
+	xsRemember(t->args);
+	return t;
+}
+
+static void schedule(xm_timer_t* t, uint32_t delay, uint32_t interval)
+{
+	t->due = port_millis() + delay;
+	t->interval = interval;
+	insert(t);
+}
+
+static void web_timer(xsMachine* the, bool repeat)
+{
+	xm_timer_t* t = create(the, false);
+	int argc = xsToInteger(xsArgc);
+	if (argc > 2) {
+		xsVars(1);
+		xsVar(0) = xsNewArray(0);
+		for (int i = 2; i < argc; i++)
+			xsCall1_noResult(xsVar(0), xsID("push"), xsArg(i));
+		t->args = xsVar(0);
+	}
+	uint32_t delay = delay_arg(the, 1);
+	schedule(t, delay, repeat ? (delay ? delay : 1) : 0);
+	xsResult = xsInteger((int32_t)t->id);
+}
+
+static void set_timeout(xsMachine* the)
+{
+	web_timer(the, false);
+}
+
+static void set_interval(xsMachine* the)
+{
+	web_timer(the, true);
+}
+
+static void clear(xsMachine* the)
+{
+	if (xsToInteger(xsArgc) < 1 || xsTypeOf(xsArg(0)) != xsIntegerType)
+		return;  // clearing nothing or a stale id is a no-op, as on the web
+	xm_timer_t* t = find((uint32_t)xsToInteger(xsArg(0)));
+	if (!t)
+		return;
+	if (t == firing) {
+		t->cancelled = true;
+		return;
+	}
+	detach(t);
+	destroy(the, t);
+}
+
+// Moddable: Timer.set(callback[, delay[, repeat]]) and Timer.repeat(callback, interval)
+void xm_timer_set(xsMachine* the)
+{
+	xm_timer_t* t = create(the, true);
+	schedule(t, delay_arg(the, 1), delay_arg(the, 2));
+	xsResult = xsInteger((int32_t)t->id);
+}
+
+void xm_timer_repeat(xsMachine* the)
+{
+	xm_timer_t* t = create(the, true);
+	uint32_t interval = delay_arg(the, 1);
+	schedule(t, interval, interval ? interval : 1);
+	xsResult = xsInteger((int32_t)t->id);
+}
+
+// Moddable: Timer.schedule(id[, delay[, repeat]]); without delay the timer sleeps.
+void xm_timer_schedule(xsMachine* the)
+{
+	xm_timer_t* t = find((uint32_t)xsToInteger(xsArg(0)));
+	if (!t || t->cancelled)
+		xsUnknownError("Timer.schedule: no such timer");
+	if (t != firing)
+		detach(t);
+	if (xsToInteger(xsArgc) < 2 || xsTypeOf(xsArg(1)) == xsUndefinedType) {
+		t->interval = 0;
+		t->scheduled = false;
+		if (t == firing)
+			t->asleep = true;
+		else {
+			t->next = dormant;
+			dormant = t;
+		}
+		return;
+	}
+	if (t == firing) {
+		t->due = port_millis() + delay_arg(the, 1);
+		t->interval = delay_arg(the, 2);
+		t->scheduled = true;  // fire() re-inserts it
+		return;
+	}
+	schedule(t, delay_arg(the, 1), delay_arg(the, 2));
+}
+
+void xm_timer_clear(xsMachine* the)
+{
+	clear(the);
+}
+
+static void fire(xsMachine* the, void* arg)
+{
+	xm_timer_t* t = arg;
+	if (t->pass_id)
+		xsCallFunction1(t->callback, xsUndefined, xsInteger((int32_t)t->id));
+	else if (xsTypeOf(t->args) == xsUndefinedType)
+		xsCallFunction0(t->callback, xsUndefined);
+	else {
+		xsVars(1);
+		xsVar(0) = xsGet(xsGlobal, xsID("Reflect"));
+		xsCall3_noResult(xsVar(0), xsID("apply"), t->callback, xsUndefined, t->args);
+	}
+}
+
+uint32_t xm_timers_fire(xsMachine* the)
+{
+	uint64_t now = port_millis();
+	// Only timers due when this pass began: one that re-arms itself at 0 ms
+	// must not starve the message queue.
+	uint64_t horizon = now;
+	while (head && head->due <= horizon) {
+		xm_timer_t* t = head;
+		head = t->next;
+		t->next = NULL;
+		t->scheduled = false;
+		if (t->interval) {
+			t->due += t->interval;
+			if (t->due <= now)
+				t->due = now + t->interval;  // fell behind: skip, do not burst
+			t->scheduled = true;
+		}
+		firing = t;
+		xm_dispatch(the, fire, t);
+		firing = NULL;
+		if (t->cancelled)
+			destroy(the, t);
+		else if (t->scheduled)
+			insert(t);
+		else if (t->asleep) {
+			t->asleep = false;
+			t->next = dormant;
+			dormant = t;
+		}
+		else
+			destroy(the, t);
+		now = port_millis();
+	}
+	if (!head)
+		return PORT_FOREVER;
+	return head->due > now ? (uint32_t)(head->due - now) : 0;
+}
+
+bool xm_timers_pending(void)
+{
+	return head != NULL;
+}
+
+void xm_timers_free(xsMachine* the)
+{
+	xm_timer_t* lists[] = { head, dormant };
+	for (int i = 0; i < 2; i++) {
+		while (lists[i]) {
+			xm_timer_t* t = lists[i];
+			lists[i] = t->next;
+			destroy(the, t);
+		}
+	}
+	head = dormant = NULL;
+}
+
+void xm_timers_install(xsMachine* the)
+{
+	static const struct {
+		const char* name;
+		xsCallback fn;
+		int length;
+	} globals[] = {
+		{ "setTimeout", set_timeout, 2 }, { "setInterval", set_interval, 2 },
+		{ "clearTimeout", clear, 1 }, { "clearInterval", clear, 1 },
+	};
+	for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
+		xsVar(0) = xsNewHostFunction(globals[i].fn, globals[i].length);
+		xsDefine(xsGlobal, xsID(globals[i].name), xsVar(0), xsDontEnum);
+	}
+}
