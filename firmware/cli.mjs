@@ -8,11 +8,12 @@ import { ManifestError } from "./manifest.mjs";
 
 const USAGE = `usage:
   xsmg build [--host linux-sim|esp32] [--manifest PATH] [--out DIR] [--variant debug|release|sanitize]
-  xsmg run   [--manifest PATH] [--out DIR] [--variant ...] [--timeout SECONDS] [-- ARGS...]
+  xsmg run   [--manifest PATH] [--out DIR] [--variant ...] [--timeout SECONDS] [--stats] [-- ARGS...]
 
   --manifest  the app's manifest.json (default: ./manifest.json, or this repo's demo)
   --variant   debug (default: stack traces with .ts lines), release, sanitize (ASan+UBSan)
   --timeout   stop the firmware after SECONDS (exit code 124)
+  --stats     print the XS heap's peak use when the firmware exits
   --quiet     print only errors`;
 
 function parse(argv) {
@@ -26,6 +27,7 @@ function parse(argv) {
       break;
     }
     if (a === "--quiet") opts.quiet = true;
+    else if (a === "--stats") opts.stats = true;
     else if (takes[a] && i + 1 < rest.length) opts[takes[a]] = rest[++i];
     else throw new BuildError(`unknown or incomplete option "${a}"\n${USAGE}`);
   }
@@ -39,7 +41,7 @@ function defaultManifest() {
 }
 
 function run(exe, opts) {
-  const args = [...(opts.timeout ? ["--timeout", String(opts.timeout)] : []), ...(opts.passthrough.length ? ["--", ...opts.passthrough] : [])];
+  const args = [...(opts.timeout ? ["--timeout", String(opts.timeout)] : []), ...(opts.stats ? ["--stats"] : []), ...(opts.passthrough.length ? ["--", ...opts.passthrough] : [])];
   const child = spawn(exe, args, { stdio: "inherit" });
   // The terminal sends Ctrl-C to the whole process group; forward the others.
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"])

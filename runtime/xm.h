@@ -44,9 +44,13 @@ extern const xm_app_t xm_app;
 // drained afterwards; a throw from fn is an uncaught exception.
 typedef void (*xm_callback_t)(xsMachine* the, void* arg);
 
+typedef struct {
+	bool stats;   // print the XS heap's peak use at exit (for sizing a creation profile)
+} xm_options_t;
+
 // Boots the machine, runs main and the loop until nothing is left to do or
 // xm_stop is called; returns the exit code. Call once, from the XS task.
-int xm_run(void);
+int xm_run(const xm_options_t* options);
 
 // Any task: queue fn for the XS task. Waits up to timeout_ms while the queue is
 // full and returns false if it stayed full (nothing is queued then).

@@ -38,12 +38,9 @@ static void append_value(xsMachine* the, line_t* line, xsSlot* value)
 		return;
 	case xsReferenceType:
 		if (xsIsInstanceOf(xsVar(0), xsErrorPrototype)) {
-			append_string(line, xsToString(xsVar(0)));
+			// The engine's stack starts with "Name: message".
 			xsVar(1) = xsGet(xsVar(0), xsID("stack"));
-			if (xsTypeOf(xsVar(1)) == xsStringType) {
-				append(line, "\n", 1);
-				append_string(line, xsToString(xsVar(1)));
-			}
+			append_string(line, xsToString(xsTypeOf(xsVar(1)) == xsStringType ? xsVar(1) : xsVar(0)));
 			return;
 		}
 		if (!xsIsInstanceOf(xsVar(0), xsFunctionPrototype)) {

@@ -95,7 +95,16 @@ static bool idle(xsMachine* the)
 	return !refs && !xm_timers_pending() && !the->promiseJobs && !port_queue_count(queue);
 }
 
-int xm_run(void)
+static void print_stats(xsMachine* the)
+{
+	char line[200];
+	int n = snprintf(line, sizeof(line), "xsmg: XS heap peak: %d slots (%d bytes), %d chunk bytes; now %d slots, %d chunk bytes\n",
+		(int)the->peakHeapCount, (int)(the->peakHeapCount * sizeof(txSlot)), (int)the->peakChunksSize,
+		(int)the->currentHeapCount, (int)the->currentChunksSize);
+	port_console_write(2, line, (size_t)n);
+}
+
+int xm_run(const xm_options_t* options)
 {
 	queue = port_queue_create(sizeof(xm_msg_t), xm_app.queue_length);
 	xsMachine* the = xm_machine_create();
@@ -116,6 +125,10 @@ int xm_run(void)
 		xm_msg_t msg;
 		if (port_queue_receive(queue, &msg, wait))
 			xm_dispatch(the, msg.fn, msg.arg);
+	}
+	if (options->stats) {
+		xsCollectGarbage();
+		print_stats(the);
 	}
 	xm_timers_free(the);
 	xsDeleteMachine(the);

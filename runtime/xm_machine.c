@@ -1,70 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The engine's platform hooks: memory inside the creation profile's budget,
+// The engine's platform hooks: machine creation from the creation profile,
 // promise job scheduling, stack limit, and what happens when the engine aborts.
+// Memory comes from malloc; with an incremental size of 0 the engine itself
+// refuses to grow an area, which is how a profile's limits are enforced.
 #include "xsAll.h"
 #include "xm.h"
-
-// One machine per firmware, so its accounting is global. XS task only.
-static struct {
-	size_t chunk_bytes, chunk_limit;
-	size_t slot_count, slot_limit;
-} budget;
-
-// Chunks and slots are freed without a size, so each block carries its own.
-typedef union {
-	size_t size;
-	max_align_t align;
-} block_header_t;
-
-static void* allocate(size_t bytes, size_t units, size_t* used, size_t limit)
-{
-	if (limit && *used + units > limit)
-		return NULL;
-	block_header_t* block = malloc(sizeof(block_header_t) + bytes);
-	if (!block)
-		return NULL;
-	block->size = units;
-	*used += units;
-	return block + 1;
-}
-
-static void release(void* data, size_t* used)
-{
-	if (!data)
-		return;
-	block_header_t* block = (block_header_t*)data - 1;
-	*used -= block->size;
-	free(block);
-}
-
-static size_t limit_of(int32_t initial, int32_t incremental)
-{
-	return incremental ? 0 : (size_t)initial;
-}
-
-void* fxAllocateChunks(txMachine* the, txSize size)
-{
-	(void)the;
-	return allocate((size_t)size, (size_t)size, &budget.chunk_bytes, budget.chunk_limit);
-}
-
-void fxFreeChunks(txMachine* the, void* chunks)
-{
-	(void)the;
-	release(chunks, &budget.chunk_bytes);
-}
-
-txSlot* fxAllocateSlots(txMachine* the, txSize count)
-{
-	(void)the;
-	return allocate((size_t)count * sizeof(txSlot), (size_t)count, &budget.slot_count, budget.slot_limit);
-}
-
-void fxFreeSlots(txMachine* the, void* slots)
-{
-	(void)the;
-	release(slots, &budget.slot_count);
-}
 
 void fxCreateMachinePlatform(txMachine* the)
 {
@@ -118,8 +58,6 @@ xsMachine* xm_machine_create(void)
 		p->stack, p->keys_initial, p->keys_incremental, p->name_modulo, p->symbol_modulo,
 		p->parser_buffer, p->parser_table, 0,
 	};
-	budget.chunk_limit = limit_of(p->chunk_initial, p->chunk_incremental);
-	budget.slot_limit = limit_of(p->heap_initial, p->heap_incremental);
 	return xsCreateMachine(&creation, "xsmg", NULL);
 }
 

@@ -24,6 +24,8 @@
 #endif
 
 #define mxUseDefaultBuildKeys 1
+#define mxUseDefaultChunkAllocation 1
+#define mxUseDefaultSlotAllocation 1
 #define mxUseDefaultSharedChunks 1
 #define mxUseDefaultCStackLimit 0
 #define mxUseDefaultDebug 1

@@ -37,16 +37,19 @@ static void* watch(void* arg)
 
 static int usage(void)
 {
-	static const char text[] = "usage: firmware [--timeout SECONDS]\n";
+	static const char text[] = "usage: firmware [--timeout SECONDS] [--stats]\n";
 	port_console_write(2, text, sizeof(text) - 1);
 	return 2;
 }
 
 int main(int argc, char** argv)
 {
+	xm_options_t options = { false };
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			timeout_seconds = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--stats"))
+			options.stats = true;
 		else if (!strcmp(argv[i], "--"))
 			break;
 		else
@@ -62,5 +65,5 @@ int main(int argc, char** argv)
 	pthread_t watcher;
 	pthread_create(&watcher, NULL, watch, NULL);
 	pthread_detach(watcher);
-	return xm_run();
+	return xm_run(&options);
 }
