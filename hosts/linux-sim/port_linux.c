@@ -22,7 +22,8 @@ struct port_queue {
 port_queue_t* port_queue_create(size_t item_size, size_t capacity)
 {
 	port_queue_t* q = calloc(1, sizeof(*q));
-	if (!q || !capacity)
+	// A zero capacity, or item_size * capacity overflowing, is refused.
+	if (!q || !capacity || item_size > SIZE_MAX / capacity)
 		goto fail;
 	q->items = malloc(item_size * capacity);
 	if (!q->items)
@@ -152,15 +153,19 @@ port_task_t* port_task_create(const char* name, void (*entry)(void*), void* arg,
 	task->arg = arg;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
-	if (stack_bytes)
-		pthread_attr_setstacksize(&attr, stack_bytes < PTHREAD_STACK_MIN ? PTHREAD_STACK_MIN : stack_bytes);
+	if (stack_bytes) {
+		// PTHREAD_STACK_MIN is a call to sysconf (a long) in newer glibc.
+		const size_t min = (size_t)PTHREAD_STACK_MIN;
+		pthread_attr_setstacksize(&attr, stack_bytes < min ? min : stack_bytes);
+	}
 	int rc = pthread_create(&task->thread, &attr, task_main, task);
 	pthread_attr_destroy(&attr);
 	if (rc) {
 		free(task);
 		return NULL;
 	}
-	pthread_setname_np(task->thread, name);
+	if (name)
+		pthread_setname_np(task->thread, name);  // ERANGE past 15 characters: keeps the default
 	return task;
 }
 
@@ -180,12 +185,17 @@ char* port_stack_limit(void)
 		// Spare room: the engine checks only at calls, and C code below it
 		// (printf, mongoose) still needs stack. Sanitizers make frames larger.
 #if defined(__SANITIZE_ADDRESS__)
-		const size_t spare = 256 * 1024;
+		size_t spare = 256 * 1024;
 #else
-		const size_t spare = 64 * 1024;
+		size_t spare = 64 * 1024;
 #endif
-		if (pthread_attr_getstack(&attr, &base, &size) == 0)
+		if (pthread_attr_getstack(&attr, &base, &size) == 0) {
+			// A small task stack keeps three quarters of itself usable: without
+			// this the limit could lie at or above the stack's top.
+			if (spare > size / 4)
+				spare = size / 4;
 			limit = (char*)base + spare;
+		}
 		pthread_attr_destroy(&attr);
 	}
 	return limit;
