@@ -91,7 +91,7 @@ export function libraries(host, variant) {
 
 function commonDir(files) {
   let dir = path.dirname(files[0]);
-  for (const f of files) while (!(f + path.sep).startsWith(dir + path.sep)) dir = path.dirname(dir);
+  for (const f of files) while (path.relative(dir, f).startsWith("..")) dir = path.dirname(dir);
   return dir;
 }
 
@@ -99,6 +99,13 @@ function typescript(app, out) {
   const sources = app.modules.filter((m) => m.source.endsWith(".ts")).map((m) => m.source);
   if (!sources.length) return new Map();
   const rootDir = commonDir(sources);
+  // Bare imports ("mongoose", "mongoose/native") resolve to the manifest's modules.
+  const paths = {};
+  for (const m of app.modules) {
+    const typing = m.source.replace(/\.js$/, ".d.ts");
+    if (m.source.endsWith(".ts")) paths[m.name] = [m.source];
+    else if (fs.existsSync(typing)) paths[m.name] = [typing];
+  }
   const config = {
     extends: path.join(ROOT, "firmware", "tsconfig.base.json"),
     compilerOptions: {
@@ -107,6 +114,7 @@ function typescript(app, out) {
       incremental: true,
       tsBuildInfoFile: path.join(out, "tsbuildinfo"),
       noEmitOnError: true,
+      paths,
     },
     files: [...sources, ...app.typings, path.join(ROOT, "firmware", "types", "globals.d.ts")],
   };

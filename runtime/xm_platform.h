@@ -23,6 +23,9 @@
 #define mxUseGCCAtomics 1
 #endif
 
+// The engine's own exception reports would print to stdout, the firmware's output.
+#define mxNoConsole 1
+
 #define mxUseDefaultBuildKeys 1
 #define mxUseDefaultChunkAllocation 1
 #define mxUseDefaultSlotAllocation 1

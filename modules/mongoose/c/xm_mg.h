@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+// The XS binding of mongoose (xm_mg_*). Everything here runs on the task that
+// owns the manager: with the synchronous Manager that is the XS task, which
+// calls mg_mgr_poll itself. JavaScript exceptions never cross a mongoose frame:
+// every entry from mongoose into JavaScript catches.
+#ifndef XM_MG_H
+#define XM_MG_H
+
+#include "mongoose.h"
+#include "xm.h"
+
+typedef struct xm_mg_timer xm_mg_timer_t;
+
+typedef struct xm_mg {
+	struct mg_mgr mgr;
+	xsMachine* the;
+	xsSlot dispatch;          // JS (conn, ev, data) => boolean threw; remembered
+	xsSlot object;            // the Manager's host object (not remembered)
+	xm_mg_timer_t* timers;    // every timer record whose Timer object exists
+	struct xm_mg_doomed* doomed;  // mongoose timers to free once mg_mgr_poll returns
+	unsigned long wakeup_id;  // 0 without enableWakeup
+	bool polling;
+	bool close_pending;       // close() was called inside poll
+	bool closed;
+	bool in_gc;               // freed by the garbage collector: no JavaScript
+} xm_mg_t;
+
+// One per mongoose connection we created or accepted; the host data of the JS
+// Connection. Freed only by that object's destructor, so a kept Connection
+// stays safe after mongoose has freed the connection (c is NULL then).
+typedef struct xm_mg_conn {
+	struct mg_connection* c;
+	xm_mg_t* m;
+	xsSlot object;            // remembered while the connection is open
+	unsigned long id;
+	bool opening;             // created by us, mongoose has not called back yet
+} xm_mg_conn_t;
+
+// The host data of a JS Timer, freed only by that object's destructor.
+struct xm_mg_timer {
+	xm_mg_timer_t* next;
+	struct mg_timer* timer;   // NULL once handed back to mongoose or parked
+	xm_mg_t* m;               // NULL once the Manager was collected
+	xsSlot object, callback;  // remembered while active
+	bool active;
+	bool repeat;
+};
+
+// Host objects whose [[Prototype]] is each TypeScript class's prototype, made by
+// register(): C creates instances from them (xsNewHostInstance), which inherit
+// the destructor and still pass `instanceof` for the TypeScript class.
+enum {
+	XM_MG_PROTO_MANAGER, XM_MG_PROTO_CONNECTION, XM_MG_PROTO_HTTP, XM_MG_PROTO_WS,
+	XM_MG_PROTO_MQTT, XM_MG_PROTO_TIMER, XM_MG_PROTO_COUNT
+};
+extern xsSlot xm_mg_protos[XM_MG_PROTO_COUNT];
+
+// Destructors (also used to validate host data).
+void xm_mg_manager_destroy(void* data);
+void xm_mg_conn_destroy(void* data);
+void xm_mg_http_destroy(void* data);
+void xm_mg_ws_destroy(void* data);
+void xm_mg_mqtt_destroy(void* data);
+void xm_mg_timer_destroy(void* data);
+
+// Event payload kinds for the message host objects.
+enum { XM_MG_MSG_HTTP = 1, XM_MG_MSG_WS, XM_MG_MSG_MQTT };
+typedef struct {
+	int kind;
+	void* data;  // NULL once the handler returned
+	struct mg_connection* c;
+} xm_mg_msg_t;
+
+// Host data accessors: throw a TypeError naming what was expected.
+xm_mg_t* xm_mg_manager(xsMachine* the, xsSlot* slot);          // open managers only
+xm_mg_conn_t* xm_mg_conn(xsMachine* the, xsSlot* slot);        // any Connection
+struct mg_connection* xm_mg_live(xsMachine* the, xsSlot* slot); // open connections only
+void* xm_mg_message(xsMachine* the, xsSlot* slot, int kind);   // NULL when expired
+
+// Creates the Connection object (into *object) for a mongoose connection we are about to make.
+xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object);
+// mongoose's event handler for every connection the binding creates.
+void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data);
+// A new connection failed to start: drop the Connection made for it.
+void xm_mg_conn_abandon(xsMachine* the, xm_mg_conn_t* xc);
+
+// Manager lifecycle hooks for its timers.
+void xm_mg_timers_close(xsMachine* the, xm_mg_t* m);  // before mg_mgr_free
+void xm_mg_timers_reap(xm_mg_t* m);                  // after mg_mgr_poll
+void xm_mg_timers_orphan(xm_mg_t* m);                // the Manager is being collected
+
+// Bytes of a string, ArrayBuffer, typed array or DataView argument.
+void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size);
+// A JavaScript Uint8Array holding a copy of the bytes.
+void xm_mg_new_bytes(xsMachine* the, xsSlot* result, const void* data, size_t size);
+// A JavaScript string from bytes that need not end with NUL.
+void xm_mg_new_string(xsMachine* the, xsSlot* result, struct mg_str s);
+
+// For native extensions: the mg_mgr behind a Manager (XS task only).
+struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager);
+
+#endif

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+// Connections: the JS object behind each mongoose connection, and the event
+// handler that carries mongoose's events to the Manager's dispatch function.
+#include "xm_mg.h"
+
+void xm_mg_conn_destroy(void* data)
+{
+	free(data);
+}
+
+xm_mg_conn_t* xm_mg_conn(xsMachine* the, xsSlot* slot)
+{
+	return xsGetHostDataValidate(*slot, xm_mg_conn_destroy);
+}
+
+struct mg_connection* xm_mg_live(xsMachine* the, xsSlot* slot)
+{
+	xm_mg_conn_t* xc = xm_mg_conn(the, slot);
+	if (!xc->c)
+		xsUnknownError("connection %lu is closed", xc->id);
+	return xc->c;
+}
+
+xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object)
+{
+	xm_mg_conn_t* xc = calloc(1, sizeof(xm_mg_conn_t));
+	if (!xc)
+		xsUnknownError("no memory for a connection");
+	xc->m = m;
+	xc->opening = true;
+	*object = xsNewHostInstance(xm_mg_protos[XM_MG_PROTO_CONNECTION]);
+	xsSetHostData(*object, xc);
+	xc->object = *object;
+	xsRemember(xc->object);
+	return xc;
+}
+
+void xm_mg_conn_abandon(xsMachine* the, xm_mg_conn_t* xc)
+{
+	xc->opening = false;
+	xc->c = NULL;
+	xsForget(xc->object);
+}
+
+// Messages point into mongoose's buffers and own nothing; distinct functions
+// tell the kinds apart.
+void xm_mg_http_destroy(void* data)
+{
+	(void)data;
+}
+
+void xm_mg_ws_destroy(void* data)
+{
+	(void)data;
+}
+
+void xm_mg_mqtt_destroy(void* data)
+{
+	(void)data;
+}
+
+static const struct {
+	int proto;
+	xsDestructor destructor;
+} message_kinds[] = {
+	[XM_MG_MSG_HTTP] = { XM_MG_PROTO_HTTP, xm_mg_http_destroy },
+	[XM_MG_MSG_WS] = { XM_MG_PROTO_WS, xm_mg_ws_destroy },
+	[XM_MG_MSG_MQTT] = { XM_MG_PROTO_MQTT, xm_mg_mqtt_destroy },
+};
+
+void* xm_mg_message(xsMachine* the, xsSlot* slot, int kind)
+{
+	return xsGetHostDataValidate(*slot, message_kinds[kind].destructor);
+}
+
+static int message_kind(int ev)
+{
+	switch (ev) {
+	case MG_EV_HTTP_HDRS:
+	case MG_EV_HTTP_MSG:
+	case MG_EV_WS_OPEN:
+		return XM_MG_MSG_HTTP;
+	case MG_EV_WS_MSG:
+	case MG_EV_WS_CTL:
+		return XM_MG_MSG_WS;
+	case MG_EV_MQTT_CMD:
+	case MG_EV_MQTT_MSG:
+		return XM_MG_MSG_MQTT;
+	default:
+		return 0;
+	}
+}
+
+// The third handler argument: a message object valid during the call, or a value.
+static void event_data(xsMachine* the, xsSlot* result, int ev, void* ev_data)
+{
+	int kind = message_kind(ev);
+	if (kind) {
+		*result = xsNewHostInstance(xm_mg_protos[message_kinds[kind].proto]);
+		xsSetHostData(*result, ev_data);
+		return;
+	}
+	switch (ev) {
+	case MG_EV_ERROR:
+		*result = xsString((const char*)ev_data);
+		break;
+	case MG_EV_READ:
+	case MG_EV_WRITE:
+		*result = xsNumber((double)*(long*)ev_data);
+		break;
+	case MG_EV_MQTT_OPEN:
+		*result = xsInteger(*(int*)ev_data);
+		break;
+	case MG_EV_SNTP_TIME:
+		*result = xsNumber((double)*(int64_t*)ev_data);
+		break;
+	case MG_EV_WAKEUP: {
+		struct mg_str* s = ev_data;
+		xm_mg_new_bytes(the, result, s->buf, s->len);
+		break;
+	}
+	default:
+		*result = xsUndefined;
+		break;
+	}
+}
+
+// An accepted connection arrives with its listener's fn_data: give it its own
+// Connection, inheriting the listener's handler. Uses the two slots given.
+static xm_mg_conn_t* adopt(xsMachine* the, struct mg_connection* c, xm_mg_conn_t* listener, xsSlot* object, xsSlot* scratch)
+{
+	xm_mg_conn_t* xc = xm_mg_conn_new(the, listener->m, object);
+	xc->c = c;
+	xc->id = c->id;
+	xc->opening = false;
+	c->fn_data = xc;
+	*scratch = xsGet(listener->object, xsID("handler"));
+	if (xsTypeOf(*scratch) != xsUndefinedType)
+		xsSet(*object, xsID("handler"), *scratch);
+	return xc;
+}
+
+static void reply_500(struct mg_connection* c)
+{
+	static const char text[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+		"Content-Length: 22\r\n\r\nInternal Server Error\n";
+	mg_send(c, text, sizeof(text) - 1);
+}
+
+static void deliver(xsMachine* the, xm_mg_conn_t* xc, struct mg_connection* c, int ev, void* ev_data)
+{
+	size_t sent = c->send.len;
+	bool threw = false;
+	xsBeginHost(the);
+	{
+		xsVars(4);
+		xsTry {
+			if (xc->c != c)
+				xc = adopt(the, c, xc, &xsVar(0), &xsVar(3));
+			xsVar(0) = xc->object;
+			xsVar(1) = xsInteger(ev);
+			event_data(the, &xsVar(2), ev, ev_data);
+			xsVar(3) = xsCallFunction3(xc->m->dispatch, xsUndefined, xsVar(0), xsVar(1), xsVar(2));
+			threw = xsTest(xsVar(3));
+		}
+		xsCatch {
+			threw = true;  // the dispatcher reports handler errors itself; this is out of memory and the like
+		}
+		if (message_kind(ev) && xsTypeOf(xsVar(2)) == xsReferenceType)
+			xsSetHostData(xsVar(2), NULL);  // a kept message reads as empty from now on
+		if (ev == MG_EV_CLOSE) {
+			xc->c = NULL;
+			xsForget(xc->object);
+		}
+	}
+	xsEndHost(the);
+	// The seed leaves a client hanging when its handler throws: answer it.
+	if (threw && ev == MG_EV_HTTP_MSG && c->send.len == sent && !c->is_closing && !c->is_client)
+		reply_500(c);
+}
+
+void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
+{
+	xm_mg_conn_t* xc = c->fn_data;
+	if (!xc || !xc->m || xc->m->in_gc)
+		return;
+	if (xc->opening) {
+		xc->c = c;  // OPEN, fired before mg_connect/mg_listen returns
+		xc->id = c->id;
+		xc->opening = false;
+	}
+	deliver(xc->m->the, xc, c, ev, ev_data);
+}
+
+void xm_mg_conn_id(xsMachine* the)
+{
+	xsResult = xsNumber((double)xm_mg_conn(the, &xsArg(0))->id);
+}
+
+// Flags as a bit set, in the order of the TypeScript getters (connection.ts).
+void xm_mg_conn_flags(xsMachine* the)
+{
+	xm_mg_conn_t* xc = xm_mg_conn(the, &xsArg(0));
+	struct mg_connection* c = xc->c;
+	int flags = 0;
+	if (c) {
+		unsigned bits[] = { c->is_listening, c->is_closing, c->is_client, c->is_tls, c->is_udp,
+			c->is_websocket, c->is_readable, c->is_writable, c->is_full, c->is_draining, c->is_accepted };
+		for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+			flags |= (bits[i] ? 1 : 0) << i;
+	}
+	else
+		flags = 1 << 1;  // gone: reads as closing
+	xsResult = xsInteger(flags);
+}
+
+// [recv.len, recv.size, send.len, send.size]
+void xm_mg_conn_buffers(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->c;
+	size_t values[4] = { 0, 0, 0, 0 };
+	if (c) {
+		values[0] = c->recv.len;
+		values[1] = c->recv.size;
+		values[2] = c->send.len;
+		values[3] = c->send.size;
+	}
+	xsResult = xsNewArray(4);
+	for (int i = 0; i < 4; i++)
+		xsSetIndex(xsResult, i, xsNumber((double)values[i]));
+}
+
+// addr(conn, remote): { address, port, family } or undefined
+void xm_mg_conn_addr(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->c;
+	if (!c)
+		return;
+	struct mg_addr* a = xsTest(xsArg(1)) ? &c->rem : &c->loc;
+	char text[64];
+	mg_snprintf(text, sizeof(text), "%M", mg_print_ip, a);
+	xsVars(1);
+	xsResult = xsNewObject();
+	xsVar(0) = xsString(text);
+	xsSet(xsResult, xsID("address"), xsVar(0));
+	xsVar(0) = xsInteger(mg_ntohs(a->port));
+	xsSet(xsResult, xsID("port"), xsVar(0));
+	xsVar(0) = xsString(a->is_ip6 ? "IPv6" : "IPv4");
+	xsSet(xsResult, xsID("family"), xsVar(0));
+}
+
+void xm_mg_conn_send(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	const void* data;
+	size_t size;
+	xm_mg_bytes(the, &xsArg(1), &data, &size);
+	xsResult = xsBoolean(mg_send(c, data, size));
+}
+
+// recv(conn, max): consumes up to max received bytes (all when max < 0).
+void xm_mg_conn_recv(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	double max = xsToNumber(xsArg(1));
+	size_t n = c->recv.len;
+	if (max >= 0 && max < (double)n)
+		n = (size_t)max;
+	xm_mg_new_bytes(the, &xsResult, c->recv.buf, n);
+	mg_iobuf_del(&c->recv, 0, n);
+}
+
+// peek(conn, which): a copy of the receive (0) or send (1) buffer, not consumed
+void xm_mg_conn_peek(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	struct mg_iobuf* io = xsToInteger(xsArg(1)) ? &c->send : &c->recv;
+	xm_mg_new_bytes(the, &xsResult, io->buf, io->len);
+}
+
+void xm_mg_conn_close(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->c;
+	if (c)
+		c->is_closing = 1;  // mongoose frees it after this poll iteration
+}
+
+void xm_mg_conn_drain(xsMachine* the)
+{
+	xm_mg_live(the, &xsArg(0))->is_draining = 1;
+}
+
+void xm_mg_conn_set_full(xsMachine* the)
+{
+	xm_mg_live(the, &xsArg(0))->is_full = xsTest(xsArg(1)) ? 1 : 0;
+}
+
+void xm_mg_conn_error(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	mg_error(c, "%s", xsToString(xsArg(1)));
+}
+
+void xm_mg_conn_resolve(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	char url[512];
+	snprintf(url, sizeof(url), "%s", xsToString(xsArg(1)));
+	mg_resolve(c, url);
+}
+
+void xm_mg_conn_resolve_cancel(xsMachine* the)
+{
+	mg_resolve_cancel(xm_mg_live(the, &xsArg(0)));
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+// HTTP responses and static files. reply() is binary-safe and writes the body
+// with mg_send (mongoose's mg_http_reply formats it as a C string).
+#include "xm_mg.h"
+
+static const char* reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "";
+	}
+}
+
+// reply(conn, status, headerLines, body): headerLines is "Name: value\r\n"...,
+// checked by the caller for CR, LF and NUL inside names and values.
+void xm_mg_conn_reply(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	int status = xsToInteger(xsArg(1));
+	if (status < 100 || status > 999)
+		xsRangeError("HTTP status %d is not between 100 and 999", status);
+	const void* body;
+	size_t size;
+	xm_mg_bytes(the, &xsArg(3), &body, &size);
+	const char* headers = xsToString(xsArg(2));  // a string already: nothing allocates
+	mg_printf(c, "HTTP/1.1 %d %s\r\n%sContent-Length: %lu\r\n\r\n", status, reason(status), headers, (unsigned long)size);
+	mg_send(c, body, size);
+}
+
+// chunk(conn, data): one chunk of a chunked response; empty data ends it
+void xm_mg_conn_http_chunk(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	const void* data;
+	size_t size;
+	xm_mg_bytes(the, &xsArg(1), &data, &size);
+	mg_http_write_chunk(c, data, size);
+}
+
+// C copies of optional string arguments: mongoose keeps them past any XS allocation.
+static char* optional_string(xsMachine* the, xsSlot* slot)
+{
+	if (xsTypeOf(*slot) == xsUndefinedType)
+		return NULL;
+	char* s = strdup(xsToString(*slot));
+	if (!s)
+		xsUnknownError("no memory");
+	return s;
+}
+
+// serve(conn, msg, path, rootDir, extraHeaders, mimeTypes, page404): a file when path
+// is a string, else a directory listing/file under rootDir
+void xm_mg_conn_serve(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	struct mg_http_message* hm = xm_mg_message(the, &xsArg(1), XM_MG_MSG_HTTP);
+	if (!hm)
+		xsUnknownError("the request has expired: serve it from inside its handler");
+	char* path = optional_string(the, &xsArg(2));
+	struct mg_http_serve_opts opts = { 0 };
+	opts.root_dir = optional_string(the, &xsArg(3));
+	opts.extra_headers = optional_string(the, &xsArg(4));
+	opts.mime_types = optional_string(the, &xsArg(5));
+	opts.page404 = optional_string(the, &xsArg(6));
+	if (path)
+		mg_http_serve_file(c, hm, path, &opts);
+	else
+		mg_http_serve_dir(c, hm, &opts);
+	free(path);
+	free((char*)opts.root_dir);
+	free((char*)opts.extra_headers);
+	free((char*)opts.mime_types);
+	free((char*)opts.page404);
+}
+
+// basicAuth(conn, user, pass): adds an Authorization header to an outgoing request
+void xm_mg_conn_basic_auth(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	char* user = optional_string(the, &xsArg(1));
+	char* pass = optional_string(the, &xsArg(2));
+	mg_http_bauth(c, user ? user : "", pass ? pass : "");
+	free(user);
+	free(pass);
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+// HttpMessage: a view of mongoose's parsed request or response, readable during
+// the handler call only (afterwards it reads as empty).
+#include "xm_mg.h"
+
+static struct mg_http_message* message(xsMachine* the)
+{
+	return xm_mg_message(the, &xsArg(0), XM_MG_MSG_HTTP);
+}
+
+// field(msg, n): method, uri, query, proto, head (request line and headers)
+void xm_mg_hm_field(xsMachine* the)
+{
+	struct mg_http_message* hm = message(the);
+	if (!hm) {
+		xsResult = xsString("");
+		return;
+	}
+	struct mg_str fields[] = { hm->method, hm->uri, hm->query, hm->proto, hm->head };
+	int n = xsToInteger(xsArg(1));
+	if (n < 0 || n >= (int)(sizeof(fields) / sizeof(fields[0])))
+		xsRangeError("no such message field");
+	xm_mg_new_string(the, &xsResult, fields[n]);
+}
+
+// headers(msg): [[name, value], ...] in arrival order, duplicates kept
+void xm_mg_hm_headers(xsMachine* the)
+{
+	struct mg_http_message* hm = message(the);
+	xsVars(2);
+	xsResult = xsNewArray(0);
+	for (int i = 0; hm && i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len; i++) {
+		xsVar(0) = xsNewArray(2);
+		xm_mg_new_string(the, &xsVar(1), hm->headers[i].name);
+		xsSetIndex(xsVar(0), 0, xsVar(1));
+		xm_mg_new_string(the, &xsVar(1), hm->headers[i].value);
+		xsSetIndex(xsVar(0), 1, xsVar(1));
+		xsSetIndex(xsResult, i, xsVar(0));
+	}
+}
+
+// header(msg, name): the first value, case-insensitively, or undefined
+void xm_mg_hm_header(xsMachine* the)
+{
+	struct mg_http_message* hm = message(the);
+	if (!hm)
+		return;
+	struct mg_str* value = mg_http_get_header(hm, xsToString(xsArg(1)));
+	if (value)
+		xm_mg_new_string(the, &xsResult, *value);
+}
+
+void xm_mg_hm_body(xsMachine* the)
+{
+	struct mg_http_message* hm = message(the);
+	if (hm)
+		xm_mg_new_bytes(the, &xsResult, hm->body.buf, hm->body.len);
+	else
+		xm_mg_new_bytes(the, &xsResult, NULL, 0);
+}
+
+void xm_mg_hm_body_text(xsMachine* the)
+{
+	struct mg_http_message* hm = message(the);
+	xm_mg_new_string(the, &xsResult, hm ? hm->body : mg_str_n(NULL, 0));
+}
+
+// var(msg, name, fromBody): a URL-decoded form variable of the query or body, or undefined
+void xm_mg_hm_var(xsMachine* the)
+{
+	struct mg_http_message* hm = message(the);
+	if (!hm)
+		return;
+	struct mg_str* source = xsTest(xsArg(2)) ? &hm->body : &hm->query;
+	size_t size = source->len + 1;
+	char* value = malloc(size);
+	if (!value)
+		xsUnknownError("no memory to decode a form variable");
+	int n = mg_http_get_var(source, xsToString(xsArg(1)), value, size);
+	if (n >= 0)
+		xm_mg_new_string(the, &xsResult, mg_str_n(value, (size_t)n));
+	free(value);
+}
+
+void xm_mg_hm_status(xsMachine* the)
+{
+	struct mg_http_message* hm = message(the);
+	xsResult = xsInteger(hm ? mg_http_status(hm) : 0);
+}
+
+// credentials(msg): [user, password] from Basic (or Bearer: ["", token]) auth, or undefined
+void xm_mg_hm_credentials(xsMachine* the)
+{
+	struct mg_http_message* hm = message(the);
+	if (!hm || !mg_http_get_header(hm, "Authorization"))
+		return;
+	char user[128] = "", pass[256] = "";
+	mg_http_creds(hm, user, sizeof(user), pass, sizeof(pass));
+	xsVars(1);
+	xsResult = xsNewArray(2);
+	xsVar(0) = xsString(user);
+	xsSetIndex(xsResult, 0, xsVar(0));
+	xsVar(0) = xsString(pass);
+	xsSetIndex(xsResult, 1, xsVar(0));
+}

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+// Manager: an mg_mgr, its poll, and the connections it opens.
+#include <errno.h>
+#include "xm_mg.h"
+
+xsSlot xm_mg_protos[XM_MG_PROTO_COUNT];
+
+// mongoose's log goes to the firmware's stderr, like the engine's fatal reports.
+static void log_char(char c, void* param)
+{
+	(void)param;
+	port_console_write(2, &c, 1);
+}
+
+// register(Manager.prototype, Connection.prototype, HttpMessage.prototype, ...)
+void xm_mg_register(xsMachine* the)
+{
+	mg_log_set_fn(log_char, NULL);
+	mg_log_set(MG_LL_ERROR);  // mongoose's default (debug) is too chatty for a device log
+	static const xsDestructor destructors[XM_MG_PROTO_COUNT] = {
+		xm_mg_manager_destroy, xm_mg_conn_destroy, xm_mg_http_destroy, xm_mg_ws_destroy,
+		xm_mg_mqtt_destroy, xm_mg_timer_destroy,
+	};
+	xsVars(1);
+	xsVar(0) = xsGet(xsGlobal, xsID("Object"));
+	for (int i = 0; i < XM_MG_PROTO_COUNT; i++) {
+		xm_mg_protos[i] = xsNewHostObject(destructors[i]);
+		xsCall2_noResult(xsVar(0), xsID("setPrototypeOf"), xm_mg_protos[i], xsArg(i));
+		xsRemember(xm_mg_protos[i]);
+	}
+}
+
+static void close_manager(xsMachine* the, xm_mg_t* m)
+{
+	m->close_pending = true;  // handlers of the CLOSE events below see a closed Manager
+	xm_mg_timers_close(the, m);
+	mg_mgr_free(&m->mgr);  // fires CLOSE for every connection, which forgets it
+	xsForget(m->dispatch);
+	m->closed = true;
+}
+
+void xm_mg_manager_destroy(void* data)
+{
+	xm_mg_t* m = data;
+	if (!m)
+		return;
+	xm_mg_timers_orphan(m);
+	if (!m->closed) {
+		// Unreachable, so no open connection (each keeps the Manager alive) and no
+		// JavaScript may run now: free quietly.
+		m->in_gc = true;
+		mg_mgr_free(&m->mgr);
+	}
+	free(m);
+}
+
+xm_mg_t* xm_mg_manager(xsMachine* the, xsSlot* slot)
+{
+	xm_mg_t* m = xsGetHostDataValidate(*slot, xm_mg_manager_destroy);
+	if (m->closed || m->close_pending)
+		xsUnknownError("the Manager is closed");
+	return m;
+}
+
+struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager)
+{
+	return &xm_mg_manager(the, manager)->mgr;
+}
+
+// new NativeManager(dispatch, enableWakeup): returns the host object.
+void xm_mg_manager_create(xsMachine* the)
+{
+	xm_mg_t* m = calloc(1, sizeof(xm_mg_t));
+	if (!m)
+		xsUnknownError("no memory for a Manager");
+	mg_mgr_init(&m->mgr);
+	m->the = the;
+	if (xsTest(xsArg(1))) {
+		if (!mg_wakeup_init(&m->mgr)) {
+			mg_mgr_free(&m->mgr);
+			free(m);
+			xsUnknownError("cannot set up wakeup (socketpair failed)");
+		}
+		m->wakeup_id = m->mgr.conns ? m->mgr.conns->id : 0;  // the pipe is the first connection
+	}
+	m->dispatch = xsArg(0);
+	xsRemember(m->dispatch);
+	xsResult = xsNewHostInstance(xm_mg_protos[XM_MG_PROTO_MANAGER]);
+	xsSetHostData(xsResult, m);
+	m->object = xsResult;
+}
+
+void xm_mg_manager_poll(xsMachine* the)
+{
+	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
+	int ms = xsToInteger(xsArg(1));
+	if (m->polling)
+		xsUnknownError("poll() called re-entrantly (from inside an event handler or timer)");
+	m->polling = true;
+	mg_mgr_poll(&m->mgr, ms < 0 ? 0 : ms);
+	m->polling = false;
+	xm_mg_timers_reap(m);
+	if (m->close_pending)
+		close_manager(the, m);
+}
+
+void xm_mg_manager_close(xsMachine* the)
+{
+	xm_mg_t* m = xsGetHostDataValidate(xsArg(0), xm_mg_manager_destroy);
+	if (m->closed || m->close_pending)
+		return;
+	if (m->polling) {
+		// Inside a handler: mongoose still walks its connections. Finish after poll.
+		m->close_pending = true;
+		for (struct mg_connection* c = m->mgr.conns; c; c = c->next)
+			c->is_closing = 1;
+		return;
+	}
+	close_manager(the, m);
+}
+
+void xm_mg_manager_closed(xsMachine* the)
+{
+	xm_mg_t* m = xsGetHostDataValidate(xsArg(0), xm_mg_manager_destroy);
+	xsResult = xsBoolean(m->closed || m->close_pending);
+}
+
+void xm_mg_manager_wakeup_id(xsMachine* the)
+{
+	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
+	xsResult = xsNumber((double)m->wakeup_id);
+}
+
+// Ids of the connections the binding owns (not mongoose's own DNS or wakeup pipe).
+void xm_mg_manager_connections(xsMachine* the)
+{
+	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
+	int n = 0;
+	xsResult = xsNewArray(0);
+	for (struct mg_connection* c = m->mgr.conns; c; c = c->next) {
+		if (c->fn != xm_mg_on_event || c->is_closing)
+			continue;
+		xm_mg_conn_t* xc = c->fn_data;
+		if (xc && xc->c == c)
+			xsSetIndex(xsResult, n++, xc->object);
+	}
+}
+
+// wakeup(manager, id, data): true only when a live connection has that id.
+void xm_mg_manager_wakeup(xsMachine* the)
+{
+	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
+	if (!m->wakeup_id)
+		xsUnknownError("wakeup is not enabled: create the Manager with { enableWakeup: true }");
+	unsigned long id = (unsigned long)xsToNumber(xsArg(1));
+	const void* data = NULL;
+	size_t size = 0;
+	if (xsToInteger(xsArgc) > 2 && xsTypeOf(xsArg(2)) != xsUndefinedType)
+		xm_mg_bytes(the, &xsArg(2), &data, &size);
+	bool live = false;
+	for (struct mg_connection* c = m->mgr.conns; c && !live; c = c->next)
+		live = c->id == id && !c->is_closing && id != m->wakeup_id;
+	xsResult = xsBoolean(live && mg_wakeup(&m->mgr, id, data, size));
+}
+
+typedef struct mg_connection* (*opener_t)(struct mg_mgr*, const char*, mg_event_handler_t, void*);
+
+// Runs an opener with a fresh Connection as its fn_data; mongoose may call back
+// (OPEN) before the opener returns.
+static void open_with(xsMachine* the, opener_t opener, const char* what)
+{
+	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
+	const char* url = xsToString(xsArg(1));
+	char copy[512];
+	snprintf(copy, sizeof(copy), "%s", url);
+	xm_mg_conn_t* xc = xm_mg_conn_new(the, m, &xsResult);
+	errno = 0;
+	struct mg_connection* c = opener(&m->mgr, copy, xm_mg_on_event, xc);
+	if (!c) {
+		int err = errno;
+		xm_mg_conn_abandon(the, xc);
+		if (err && err != EINPROGRESS)
+			xsUnknownError("%s %s: %s", what, copy, strerror(err));
+		xsUnknownError("%s %s: invalid URL or no resources", what, copy);
+	}
+	xc->c = c;
+	xc->id = c->id;
+	xc->opening = false;
+}
+
+static struct mg_connection* listen_http(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
+{
+	return mg_http_listen(mgr, url, fn, data);
+}
+
+static struct mg_connection* connect_http(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
+{
+	return mg_http_connect(mgr, url, fn, data);
+}
+
+static struct mg_connection* connect_ws(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
+{
+	return mg_ws_connect(mgr, url, fn, data, NULL);
+}
+
+static struct mg_connection* listen_mqtt(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
+{
+	return mg_mqtt_listen(mgr, url, fn, data);
+}
+
+static struct mg_connection* connect_sntp(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
+{
+	return mg_sntp_connect(mgr, url, fn, data);
+}
+
+// listen(manager, url, http)
+void xm_mg_manager_listen(xsMachine* the)
+{
+	open_with(the, xsTest(xsArg(2)) ? listen_http : mg_listen, "listen");
+}
+
+// connect(manager, url, http)
+void xm_mg_manager_connect(xsMachine* the)
+{
+	open_with(the, xsTest(xsArg(2)) ? connect_http : mg_connect, "connect");
+}
+
+void xm_mg_manager_ws_connect(xsMachine* the)
+{
+	open_with(the, connect_ws, "wsConnect");
+}
+
+void xm_mg_manager_mqtt_listen(xsMachine* the)
+{
+	open_with(the, listen_mqtt, "mqttListen");
+}
+
+void xm_mg_manager_sntp_connect(xsMachine* the)
+{
+	open_with(the, connect_sntp, "sntpConnect");
+}

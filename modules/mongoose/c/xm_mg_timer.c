@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+// Manager timers (mg_timer) calling JavaScript. mongoose reads a timer after
+// calling it and frees one-shot timers itself, so a timer cancelled or finished
+// during poll is parked (it can never fire again) and freed once mg_mgr_poll
+// has returned.
+#include "xm_mg.h"
+
+struct xm_mg_doomed {
+	struct xm_mg_doomed* next;
+	struct mg_timer* timer;
+};
+
+static void unlink_record(xm_mg_timer_t* t)
+{
+	for (xm_mg_timer_t** link = &t->m->timers; *link; link = &(*link)->next) {
+		if (*link == t) {
+			*link = t->next;
+			return;
+		}
+	}
+}
+
+// Inactive timers are not remembered, so this runs only for them.
+void xm_mg_timer_destroy(void* data)
+{
+	xm_mg_timer_t* t = data;
+	if (!t)
+		return;
+	if (t->m)
+		unlink_record(t);
+	free(t);
+}
+
+static xm_mg_timer_t* timer_of(xsMachine* the, xsSlot* slot)
+{
+	return xsGetHostDataValidate(*slot, xm_mg_timer_destroy);
+}
+
+static void release(xm_mg_t* m, xm_mg_timer_t* t)
+{
+	struct mg_timer* timer = t->timer;
+	t->timer = NULL;
+	if (!timer)
+		return;
+	if (m->polling) {
+		struct xm_mg_doomed* d = malloc(sizeof(*d));
+		if (d) {
+			timer->flags = MG_TIMER_ONCE | MG_TIMER_CALLED;  // parked: never fires again
+			d->timer = timer;
+			d->next = m->doomed;
+			m->doomed = d;
+			return;
+		}
+		// No memory to park it: it stays, harmless, until the Manager closes.
+		timer->flags = MG_TIMER_ONCE | MG_TIMER_CALLED;
+		return;
+	}
+	mg_timer_free(&m->mgr.timers, timer);
+	free(timer);
+}
+
+static void deactivate(xsMachine* the, xm_mg_timer_t* t)
+{
+	if (!t->active)
+		return;
+	t->active = false;
+	xsForget(t->callback);
+	xsForget(t->object);
+	if (t->m)
+		release(t->m, t);
+}
+
+static void fire(void* arg)
+{
+	xm_mg_timer_t* t = arg;
+	if (!t->active || !t->m || t->m->in_gc)
+		return;
+	xsMachine* the = t->m->the;
+	xsBeginHost(the);
+	{
+		xsVars(2);
+		xsVar(0) = t->callback;
+		xsVar(1) = t->object;  // keeps the record alive through a one-shot's deactivation
+		if (!t->repeat)
+			deactivate(the, t);  // first: the callback may add timers or cancel this one
+		xsTry {
+			xsCallFunction0(xsVar(0), xsUndefined);
+		}
+		xsCatch {
+			xm_uncaught(the, "uncaught exception in a Manager timer");
+		}
+	}
+	xsEndHost(the);
+}
+
+void xm_mg_timers_reap(xm_mg_t* m)
+{
+	while (m->doomed) {
+		struct xm_mg_doomed* d = m->doomed;
+		m->doomed = d->next;
+		mg_timer_free(&m->mgr.timers, d->timer);
+		free(d->timer);
+		free(d);
+	}
+}
+
+void xm_mg_timers_close(xsMachine* the, xm_mg_t* m)
+{
+	xm_mg_timers_reap(m);
+	for (xm_mg_timer_t* t = m->timers; t; t = t->next) {
+		t->timer = NULL;  // mg_mgr_free frees every mongoose timer
+		if (t->active) {
+			t->active = false;
+			xsForget(t->callback);
+			xsForget(t->object);
+		}
+	}
+}
+
+void xm_mg_timers_orphan(xm_mg_t* m)
+{
+	for (xm_mg_timer_t* t = m->timers; t; t = t->next) {
+		t->m = NULL;
+		t->timer = NULL;
+	}
+	m->timers = NULL;
+	while (m->doomed) {
+		struct xm_mg_doomed* d = m->doomed;
+		m->doomed = d->next;
+		free(d);  // the timer itself is freed by mg_mgr_free
+	}
+}
+
+// timerAdd(manager, ms, callback, repeat, runNow)
+void xm_mg_timer_add(xsMachine* the)
+{
+	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
+	double ms = xsToNumber(xsArg(1));
+	if (!(ms >= 0))
+		xsRangeError("timer period must be a number of milliseconds >= 0");
+	if (!xsIsInstanceOf(xsArg(2), xsFunctionPrototype))
+		xsTypeError("timer callback must be a function");
+	xm_mg_timer_t* t = calloc(1, sizeof(xm_mg_timer_t));
+	if (!t)
+		xsUnknownError("no memory for a timer");
+	t->repeat = xsTest(xsArg(3));
+	unsigned flags = (t->repeat ? MG_TIMER_REPEAT : MG_TIMER_ONCE) | (xsTest(xsArg(4)) ? MG_TIMER_RUN_NOW : 0);
+	t->timer = mg_timer_add(&m->mgr, (uint64_t)ms, flags, fire, t);
+	if (!t->timer) {
+		free(t);
+		xsUnknownError("no memory for a timer");
+	}
+	t->m = m;
+	t->active = true;
+	t->callback = xsArg(2);
+	xsResult = xsNewHostInstance(xm_mg_protos[XM_MG_PROTO_TIMER]);
+	xsSetHostData(xsResult, t);
+	t->object = xsResult;
+	xsRemember(t->callback);
+	xsRemember(t->object);
+	t->next = m->timers;
+	m->timers = t;
+}
+
+void xm_mg_timer_cancel(xsMachine* the)
+{
+	deactivate(the, timer_of(the, &xsArg(0)));
+}
+
+void xm_mg_timer_active(xsMachine* the)
+{
+	xsResult = xsBoolean(timer_of(the, &xsArg(0))->active);
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+// Manager: an mg_mgr you poll yourself, as in the seed (cymongoose). Handlers run
+// inside poll(); a handler that throws goes to errorHandler, and an HTTP request
+// whose handler threw before answering gets a 500 rather than silence.
+import * as native from "mongoose/native";
+import { eventName } from "mongoose/constants";
+import { Connection, type Handler, type EventData } from "mongoose/connection";
+import { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
+
+export type ErrorHandler = (error: unknown, conn: Connection, ev: number) => void;
+
+export interface ManagerOptions {
+  /** Set up mongoose's wakeup pipe so that wakeup() works (it costs a socket pair). */
+  enableWakeup?: boolean;
+  /** Gets what handlers throw; by default it is logged with console.error. */
+  errorHandler?: ErrorHandler;
+}
+
+export interface ListenOptions {
+  /** Parse HTTP; by default inferred from the URL (http://, https://, ws://, wss://). */
+  http?: boolean;
+}
+
+export interface TimerOptions {
+  repeat?: boolean;
+  /** Also call the callback at once. */
+  runNow?: boolean;
+}
+
+class NativeManager {}
+class NativeTimer {}
+
+/** A Manager timer (mg_timer): runs inside poll(). */
+export class Timer {
+  readonly #native: object;
+  constructor(native: object) {
+    this.#native = native;
+  }
+  get active(): boolean {
+    return native.timerActive(this.#native);
+  }
+  /** Stops it; idempotent, safe inside its own callback. */
+  cancel(): void {
+    native.timerCancel(this.#native);
+  }
+}
+
+const HTTP_SCHEMES = /^(https?|wss?):\/\//i;
+
+function httpFor(url: string, options: ListenOptions | undefined): boolean {
+  return options?.http ?? HTTP_SCHEMES.test(url);
+}
+
+function defaultErrorHandler(error: unknown, conn: Connection, ev: number): void {
+  console.error(`mongoose: handler of ${eventName(ev)} on connection ${conn.id} threw:`, error);
+}
+
+export class Manager {
+  readonly #native: object;
+  #handler: Handler | undefined;
+  readonly #errorHandler: ErrorHandler;
+
+  constructor(handler?: Handler, options: ManagerOptions = {}) {
+    this.#handler = handler;
+    this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
+    this.#native = native.managerCreate((conn, ev, data) => this.#dispatch(conn as Connection, ev, data as EventData),
+      options.enableWakeup ?? false);
+  }
+
+  // Called by the native layer for every event; true when the handler threw.
+  #dispatch(conn: Connection, ev: number, data: EventData): boolean {
+    const handler = conn.handler ?? this.#handler;
+    if (!handler) return false;
+    try {
+      handler(conn, ev, data);
+      return false;
+    } catch (error) {
+      try {
+        this.#errorHandler(error, conn, ev);
+      } catch (again) {
+        defaultErrorHandler(again, conn, ev);
+      }
+      return true;
+    }
+  }
+
+  /** The handler for connections without their own. */
+  get handler(): Handler | undefined {
+    return this.#handler;
+  }
+  set handler(handler: Handler | undefined) {
+    this.#handler = handler;
+  }
+
+  /** Runs mongoose for up to timeoutMs; handlers and timers run inside. Throws when re-entered. */
+  poll(timeoutMs = 0): void {
+    native.managerPoll(this.#native, timeoutMs);
+  }
+  /** Polls until close() (for firmware that does nothing else). */
+  run(pollMs = 100): void {
+    while (!this.closed) this.poll(pollMs);
+  }
+
+  /** Listens on a URL ("http://0.0.0.0:8000", "tcp://127.0.0.1:1234", "udp://..."); throws if it cannot. */
+  listen(url: string, handler?: Handler, options?: ListenOptions): Connection {
+    return this.#adopt(native.managerListen(this.#native, url, httpFor(url, options)) as Connection, handler);
+  }
+  /** Connects to a URL; CONNECT (or ERROR) follows. */
+  connect(url: string, handler?: Handler, options?: ListenOptions): Connection {
+    return this.#adopt(native.managerConnect(this.#native, url, httpFor(url, options)) as Connection, handler);
+  }
+  wsConnect(url: string, handler?: Handler): Connection {
+    return this.#adopt(native.managerWsConnect(this.#native, url) as Connection, handler);
+  }
+  /** A minimal MQTT server (mongoose parses MQTT; routing messages is up to the handler). */
+  mqttListen(url: string, handler?: Handler): Connection {
+    return this.#adopt(native.managerMqttListen(this.#native, url) as Connection, handler);
+  }
+  /** Asks an SNTP server for the time; SNTP_TIME brings epoch milliseconds. */
+  sntpConnect(url: string, handler?: Handler): Connection {
+    return this.#adopt(native.managerSntpConnect(this.#native, url) as Connection, handler);
+  }
+
+  #adopt(conn: Connection, handler: Handler | undefined): Connection {
+    if (handler) conn.handler = handler;
+    return conn;
+  }
+
+  /** Thread-safe in C (mg_wakeup); from JavaScript, true only when a live connection has that id. */
+  wakeup(connectionId: number, data?: string | Uint8Array | ArrayBuffer): boolean {
+    return native.managerWakeup(this.#native, connectionId, data);
+  }
+  /** The id of mongoose's wakeup pipe connection (0 without enableWakeup). */
+  get wakeupId(): number {
+    return native.managerWakeupId(this.#native);
+  }
+
+  /** Calls callback every ms (or once) from inside poll(). */
+  timerAdd(ms: number, callback: () => void, options: TimerOptions = {}): Timer {
+    return new Timer(native.timerAdd(this.#native, ms, callback, options.repeat ?? false, options.runNow ?? false));
+  }
+
+  /** The open connections (listeners included). */
+  get connections(): Connection[] {
+    return native.managerConnections(this.#native) as Connection[];
+  }
+
+  get closed(): boolean {
+    return native.managerClosed(this.#native);
+  }
+
+  /** Closes every connection (CLOSE events fire) and frees mongoose; idempotent. Inside a handler it completes when poll returns. */
+  close(): void {
+    native.managerClose(this.#native);
+  }
+}
+
+native.register(NativeManager.prototype, Connection.prototype, HttpMessage.prototype, WsMessage.prototype,
+  MqttMessage.prototype, NativeTimer.prototype);
