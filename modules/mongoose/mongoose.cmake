@@ -11,7 +11,7 @@ target_include_directories(mongoose PUBLIC ${MG_DIR} ${CMAKE_CURRENT_LIST_DIR}/c
 target_compile_options(mongoose PUBLIC -include ${CMAKE_CURRENT_LIST_DIR}/c/mg_config.h)
 target_compile_options(mongoose PRIVATE -w)
 
-file(GLOB XM_MG_SOURCES ${CMAKE_CURRENT_LIST_DIR}/c/*.c)
+file(GLOB XM_MG_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/c/*.c)
 add_library(xm_mongoose STATIC ${XM_MG_SOURCES})
 target_link_libraries(xm_mongoose PUBLIC mongoose xm_runtime)
 target_compile_options(xm_mongoose PRIVATE ${XSMG_WARNINGS})

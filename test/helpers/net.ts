@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// Running a firmware that serves, from a test: free ports, waiting for its log
+// lines, and stopping it at the end.
+import { ChildProcess, spawn } from "child_process";
+import net from "net";
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Running {
+  child: ChildProcess;
+  /** Everything the firmware printed so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first stdout line matching, or rejects after timeoutMs or on exit. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code (or 128+signal). */
+  exited: Promise<number>;
+  /** SIGTERM (then SIGKILL after 3 s); resolves with the exit code. */
+  stop(): Promise<number>;
+}
+
+/** Starts a firmware executable; stop() it in afterAll/afterEach. */
+export function startFirmware(exe: string, args: string[] = []): Running {
+  const child = spawn(exe, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  const waiters: Array<() => void> = [];
+  const wake = () => waiters.splice(0).forEach((w) => w());
+  child.stdout!.on("data", (d) => {
+    out += d;
+    wake();
+  });
+  child.stderr!.on("data", (d) => {
+    err += d;
+  });
+  const exited = new Promise<number>((resolve) => {
+    child.on("exit", (code, signal) => {
+      wake();
+      resolve(code ?? 128 + (signal === "SIGKILL" ? 9 : signal === "SIGTERM" ? 15 : 0));
+    });
+  });
+  let done = false;
+  exited.then(() => (done = true));
+
+  const waitFor = (pattern: RegExp, timeoutMs = 10000) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; stdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
+      const check = () => {
+        const line = out.split("\n").find((l) => pattern.test(l));
+        if (line !== undefined) {
+          clearTimeout(timer);
+          resolve(line);
+        } else if (done) {
+          clearTimeout(timer);
+          reject(new Error(`firmware exited before ${pattern}; stdout:\n${out}\nstderr:\n${err}`));
+        } else waiters.push(check);
+      };
+      check();
+    });
+
+  const stop = async () => {
+    if (!done) {
+      child.kill("SIGTERM");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 3000);
+      const code = await exited;
+      clearTimeout(killer);
+      return code;
+    }
+    return exited;
+  };
+  return { child, stdout: () => out, stderr: () => err, waitFor, exited, stop };
+}
