@@ -95,6 +95,10 @@ function commonDir(files) {
   return dir;
 }
 
+function isBuiltin(m) {
+  return !path.relative(path.join(ROOT, "modules"), m.manifest).startsWith("..");
+}
+
 function typescript(app, out) {
   const sources = app.modules.filter((m) => m.source.endsWith(".ts")).map((m) => m.source);
   if (!sources.length) return new Map();
@@ -106,6 +110,8 @@ function typescript(app, out) {
     if (m.source.endsWith(".ts")) paths[m.name] = [m.source];
     else if (fs.existsSync(typing)) paths[m.name] = [typing];
   }
+  // The app's own modules are the roots; tsc pulls in the built-in ones they import.
+  const roots = app.modules.filter((m) => m.source.endsWith(".ts") && !isBuiltin(m)).map((m) => m.source);
   const config = {
     extends: path.join(ROOT, "firmware", "tsconfig.base.json"),
     compilerOptions: {
@@ -116,7 +122,7 @@ function typescript(app, out) {
       noEmitOnError: true,
       paths,
     },
-    files: [...sources, ...app.typings, path.join(ROOT, "firmware", "types", "globals.d.ts")],
+    files: [...roots, ...app.typings, path.join(ROOT, "firmware", "types", "globals.d.ts")],
   };
   const tsconfig = path.join(out, "tsconfig.json");
   fs.writeFileSync(tsconfig, JSON.stringify(config, null, 2));
@@ -132,18 +138,45 @@ function typescript(app, out) {
   return outputs;
 }
 
+const IMPORT = /\b(?:import|export)\s[^'"`;]*?\bfrom\s*["']([^"']+)["']|\bimport\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
+
+// The specifier as the runtime resolves it (runtime/xm_modules.c).
+function resolveSpecifier(from, spec) {
+  spec = spec.replace(/\.(m?js|m?ts)$/, "");
+  if (!spec.startsWith(".")) return spec;
+  return path.posix.normalize(path.posix.join(path.posix.dirname(from), spec)).replace(/^\.\//, "");
+}
+
+// Only what main reaches goes into the image (and so into flash).
+function reachable(app, jsFor) {
+  const byName = new Map(app.modules.map((m) => [m.name, m]));
+  const seen = new Set();
+  const pending = [app.creation.main];
+  while (pending.length) {
+    const name = pending.pop();
+    if (seen.has(name) || !byName.has(name)) continue;
+    seen.add(name);
+    const m = byName.get(name);
+    const js = jsFor.get(m.source) ?? m.source;
+    if (!fs.existsSync(js)) throw new BuildError(`module "${name}" has no compiled output (${js})`);
+    for (const match of fs.readFileSync(js, "utf8").matchAll(IMPORT))
+      pending.push(resolveSpecifier(name, match[1] ?? match[2] ?? match[3]));
+  }
+  return app.modules.filter((m) => seen.has(m.name));
+}
+
 function fileHash(...files) {
   const h = createHash("sha256");
   for (const f of files) if (f && fs.existsSync(f)) h.update(f).update(fs.readFileSync(f));
   return h.digest("hex");
 }
 
-function bytecode(app, jsFor, out, xsmgc) {
+function bytecode(modules, jsFor, out, xsmgc) {
   const dir = path.join(out, "xmb");
   fs.mkdirSync(dir, { recursive: true });
   let compiled = 0;
   const specs = [];
-  for (const m of app.modules) {
+  for (const m of modules) {
     const js = jsFor.get(m.source) ?? m.source;
     const xmb = path.join(dir, m.name.replace(/[^A-Za-z0-9_.-]/g, "_") + ".xmb");
     const stamp = xmb + ".hash";
@@ -225,9 +258,10 @@ export function build({ manifest, host = "linux-sim", out, variant = "debug", lo
   const libs = libraries(host, variant);
   step("libraries", path.relative(ROOT, libs));
   const jsFor = typescript(app, out);
-  step("typescript", `${jsFor.size} module${jsFor.size === 1 ? "" : "s"}`);
+  step("typescript", `${jsFor.size} module${jsFor.size === 1 ? "" : "s"} checked`);
   const xsmgc = path.join(libs, "xsmgc");
-  const { specs, compiled } = bytecode(app, jsFor, out, xsmgc);
+  const modules = reachable(app, jsFor);
+  const { specs, compiled } = bytecode(modules, jsFor, out, xsmgc);
   step("bytecode", `${compiled} compiled, ${specs.length - compiled} unchanged`);
   sh(xsmgc, ["link", path.join(out, "gen", "modules.c"), ...specs], "linking the module image");
   appConfig(app, path.join(out, "gen"));
