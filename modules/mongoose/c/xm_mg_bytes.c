@@ -23,7 +23,7 @@ void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size)
 void xm_mg_new_bytes(xsMachine* the, xsSlot* result, const void* data, size_t size)
 {
 	xsmcSetArrayBuffer(*result, (void*)data, (xsIntegerValue)size);
-	xsmcNew(*result, xsGlobal, fxID(the, "Uint8Array"), result);
+	xsmcNew(*result, xsGlobal, fxID(the, "Uint8Array"), result, NULL);  // the argument list ends with NULL
 }
 
 void xm_mg_new_string(xsMachine* the, xsSlot* result, struct mg_str s)
