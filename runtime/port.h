@@ -30,6 +30,8 @@ port_task_t* port_task_create(const char* name, void (*entry)(void* arg), void* 
 	size_t stack_bytes, int priority);
 // Waits until the task's entry has returned, then releases the task.
 void port_task_join(port_task_t* task);
+// Blocks the calling task for ms milliseconds.
+void port_task_sleep(uint32_t ms);
 
 // The lowest address the calling task's stack may grow to, less a safety margin:
 // the engine stops deep recursion there with a clean "stack overflow".

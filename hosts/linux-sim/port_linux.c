@@ -175,6 +175,13 @@ void port_task_join(port_task_t* task)
 	free(task);
 }
 
+void port_task_sleep(uint32_t ms)
+{
+	struct timespec t = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&t, &t) && errno == EINTR)
+		;
+}
+
 char* port_stack_limit(void)
 {
 	char* limit = NULL;

@@ -34,6 +34,7 @@ typedef struct xm_mg_conn {
 	xsSlot object;            // remembered while the connection is open
 	unsigned long id;
 	bool opening;             // created by us, mongoose has not called back yet
+	size_t discard;           // bytes of a refused request body still to drop (xm_mg_http_guard.c)
 } xm_mg_conn_t;
 
 // The host data of a JS Timer, freed only by that object's destructor.
@@ -76,6 +77,10 @@ xm_mg_t* xm_mg_manager(xsMachine* the, xsSlot* slot);          // open managers 
 xm_mg_conn_t* xm_mg_conn(xsMachine* the, xsSlot* slot);        // any Connection
 struct mg_connection* xm_mg_live(xsMachine* the, xsSlot* slot); // open connections only
 void* xm_mg_message(xsMachine* the, xsSlot* slot, int kind);   // NULL when expired
+// A message object for data (borrowed for the handler call, or owned and freed with it).
+void xm_mg_new_message(xsMachine* the, xsSlot* result, int kind, void* data, bool owned);
+// Connection flags as a bit set, in the order of connection.ts's Flag.
+int xm_mg_flags(const struct mg_connection* c);
 
 // Creates the Connection object (into *object) for a mongoose connection we are about to make.
 xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object);
@@ -83,6 +88,16 @@ xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object);
 void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data);
 // A new connection failed to start: drop the Connection made for it.
 void xm_mg_conn_abandon(xsMachine* the, xm_mg_conn_t* xc);
+
+// Refusals of requests the server must not half-handle (xm_mg_http_guard.c):
+// before delivering an event (true: it was consumed) and after, given the
+// send and receive buffer lengths from before.
+bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data);
+void xm_mg_http_guard_after(struct mg_connection* c, int ev, void* ev_data, size_t sent, size_t received);
+
+// Puts the binding's frame checks (xm_mg_ws.c) in front of mongoose's WebSocket
+// handler: call right after mg_ws_upgrade or mg_ws_connect.
+void xm_mg_ws_guard(struct mg_connection* c);
 
 // Manager lifecycle hooks for its timers.
 void xm_mg_timers_close(xsMachine* the, xm_mg_t* m);  // before mg_mgr_free
@@ -95,6 +110,9 @@ void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size);
 void xm_mg_new_bytes(xsMachine* the, xsSlot* result, const void* data, size_t size);
 // A JavaScript string from bytes that need not end with NUL.
 void xm_mg_new_string(xsMachine* the, xsSlot* result, struct mg_str s);
+
+// The reason phrase of an HTTP status ("" when unknown).
+const char* xm_mg_http_reason(int status);
 
 // For native extensions: the mg_mgr behind a Manager (XS task only).
 struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager);

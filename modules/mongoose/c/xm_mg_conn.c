@@ -68,9 +68,30 @@ static const struct {
 	[XM_MG_MSG_MQTT] = { XM_MG_PROTO_MQTT, xm_mg_mqtt_destroy },
 };
 
+// The AsyncManager's messages are copies they own (freed with the object).
+void xm_mg_owned_destroy(void* data)
+{
+	free(data);
+}
+
 void* xm_mg_message(xsMachine* the, xsSlot* slot, int kind)
 {
-	return xsGetHostDataValidate(*slot, message_kinds[kind].destructor);
+	static const char* const names[] = { "", "HttpMessage", "WsMessage", "MqttMessage" };
+	if (xsTypeOf(*slot) == xsReferenceType && xsIsInstanceOf(*slot, xm_mg_protos[message_kinds[kind].proto])) {
+		xsDestructor d = xsGetHostDestructor(*slot);
+		if (d == message_kinds[kind].destructor || d == xm_mg_owned_destroy)
+			return xsGetHostData(*slot);
+	}
+	xsTypeError("expected a %s", names[kind]);
+	return NULL;
+}
+
+void xm_mg_new_message(xsMachine* the, xsSlot* result, int kind, void* data, bool owned)
+{
+	*result = xsNewHostInstance(xm_mg_protos[message_kinds[kind].proto]);
+	xsSetHostData(*result, data);
+	if (owned)
+		xsSetHostDestructor(*result, xm_mg_owned_destroy);
 }
 
 static int message_kind(int ev)
@@ -96,8 +117,7 @@ static void event_data(xsMachine* the, xsSlot* result, int ev, void* ev_data)
 {
 	int kind = message_kind(ev);
 	if (kind) {
-		*result = xsNewHostInstance(xm_mg_protos[message_kinds[kind].proto]);
-		xsSetHostData(*result, ev_data);
+		xm_mg_new_message(the, result, kind, ev_data, false);
 		return;
 	}
 	switch (ev) {
@@ -145,6 +165,7 @@ static void reply_500(struct mg_connection* c)
 	static const char text[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
 		"Content-Length: 22\r\n\r\nInternal Server Error\n";
 	mg_send(c, text, sizeof(text) - 1);
+	c->is_resp = 0;  // answered: mongoose may parse the next request on this connection
 }
 
 static void deliver(xsMachine* the, xm_mg_conn_t* xc, struct mg_connection* c, int ev, void* ev_data)
@@ -189,7 +210,11 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		xc->id = c->id;
 		xc->opening = false;
 	}
+	if (xm_mg_http_guard_before(c, ev, ev_data))
+		return;
+	size_t sent = c->send.len, received = c->recv.len;
 	deliver(xc->m->the, xc, c, ev, ev_data);
+	xm_mg_http_guard_after(c, ev, ev_data, sent, received);
 }
 
 void xm_mg_conn_id(xsMachine* the)
@@ -200,18 +225,18 @@ void xm_mg_conn_id(xsMachine* the)
 // Flags as a bit set, in the order of the TypeScript getters (connection.ts).
 void xm_mg_conn_flags(xsMachine* the)
 {
-	xm_mg_conn_t* xc = xm_mg_conn(the, &xsArg(0));
-	struct mg_connection* c = xc->c;
+	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->c;
+	xsResult = xsInteger(c ? xm_mg_flags(c) : 1 << 1);  // gone: reads as closing
+}
+
+int xm_mg_flags(const struct mg_connection* c)
+{
+	unsigned bits[] = { c->is_listening, c->is_closing, c->is_client, c->is_tls, c->is_udp,
+		c->is_websocket, c->is_readable, c->is_writable, c->is_full, c->is_draining, c->is_accepted };
 	int flags = 0;
-	if (c) {
-		unsigned bits[] = { c->is_listening, c->is_closing, c->is_client, c->is_tls, c->is_udp,
-			c->is_websocket, c->is_readable, c->is_writable, c->is_full, c->is_draining, c->is_accepted };
-		for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
-			flags |= (bits[i] ? 1 : 0) << i;
-	}
-	else
-		flags = 1 << 1;  // gone: reads as closing
-	xsResult = xsInteger(flags);
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		flags |= (bits[i] ? 1 : 0) << i;
+	return flags;
 }
 
 // [recv.len, recv.size, send.len, send.size]

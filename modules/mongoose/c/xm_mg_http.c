@@ -3,7 +3,7 @@
 // with mg_send (mongoose's mg_http_reply formats it as a C string).
 #include "xm_mg.h"
 
-static const char* reason(int status)
+const char* xm_mg_http_reason(int status)
 {
 	switch (status) {
 	case 100: return "Continue";
@@ -38,20 +38,36 @@ static const char* reason(int status)
 	}
 }
 
-// reply(conn, status, headerLines, body): headerLines is "Name: value\r\n"...,
-// checked by the caller for CR, LF and NUL inside names and values.
+// reply(conn, status, headerLines, body, reason, chunked): headerLines is
+// "Name: value\r\n"..., checked by the caller for CR, LF and NUL, and so is the
+// optional reason. A chunked reply sends its body (if any) as the first chunk and
+// leaves the response open for httpChunk; otherwise Content-Length is set.
 void xm_mg_conn_reply(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
 	int status = xsToInteger(xsArg(1));
 	if (status < 100 || status > 999)
 		xsRangeError("HTTP status %d is not between 100 and 999", status);
+	int argc = xsToInteger(xsArgc);
+	bool chunked = argc > 5 && xsTest(xsArg(5));
+	const char* phrase = xm_mg_http_reason(status);
+	if (argc > 4 && xsTypeOf(xsArg(4)) == xsStringType)
+		phrase = xsToString(xsArg(4));  // strings already: nothing below allocates
+	const char* headers = xsToString(xsArg(2));
 	const void* body;
 	size_t size;
 	xm_mg_bytes(the, &xsArg(3), &body, &size);
-	const char* headers = xsToString(xsArg(2));  // a string already: nothing allocates
-	mg_printf(c, "HTTP/1.1 %d %s\r\n%sContent-Length: %lu\r\n\r\n", status, reason(status), headers, (unsigned long)size);
+	if (chunked) {
+		mg_printf(c, "HTTP/1.1 %d %s\r\n%s\r\n", status, phrase, headers);
+		if (size)
+			mg_http_write_chunk(c, body, size);
+		return;  // httpChunk("") ends the response
+	}
+	mg_printf(c, "HTTP/1.1 %d %s\r\n%sContent-Length: %lu\r\n\r\n", status, phrase, headers, (unsigned long)size);
 	mg_send(c, body, size);
+	// The response is complete: mongoose parses the next request of a kept-alive
+	// connection only once this is clear (mg_http_reply clears it too).
+	c->is_resp = 0;
 }
 
 // chunk(conn, data): one chunk of a chunked response; empty data ends it

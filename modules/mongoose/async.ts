@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: MIT
+// AsyncManager: mongoose runs on its own poll task (a FreeRTOS task, a thread in
+// the simulator); handlers and promises run here, on the XS task. Unlike the seed,
+// where handlers run on the poll thread, a JavaScript handler that blocks stalls
+// JavaScript only: the poll task keeps accepting and buffering up to its queues'
+// bounds. Every crossing goes through c/xm_am.h's two queues.
+import * as native from "mongoose/native-async";
+import {
+  MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_HTTP_MSG, MG_EV_OPEN, MG_EV_READ, MG_EV_WS_MSG,
+  WEBSOCKET_OP_CLOSE, WEBSOCKET_OP_TEXT, eventName,
+} from "mongoose/constants";
+import { headerLines, type Headers } from "mongoose/headers";
+import { HttpMessage, WsMessage } from "mongoose/messages";
+import type { Address, Bytes, EventData } from "mongoose/connection";
+
+const RESULT = -1;
+const START_REQUEST = 1;
+const CLOSE_REQUEST = 2;
+const SHUTDOWN_RETRY_MS = 5000;
+
+export type AsyncHandler = (conn: AsyncConnection, ev: number, data: EventData) => void | Promise<void>;
+export type AsyncErrorHandler = (error: unknown, conn: AsyncConnection | undefined, ev: number) => void;
+
+export interface AsyncManagerOptions {
+  /** Longest mg_mgr_poll wait in ms; commands wake the poll task at once regardless. */
+  pollInterval?: number;
+  errorHandler?: AsyncErrorHandler;
+  /** How long close() waits for a stuck poll task before abandoning it. */
+  shutdownTimeout?: number;
+  /** Capacity of the command queue (XS task to poll task). */
+  commandQueueLength?: number;
+}
+
+/** A cancel signal for connect, fetch and sleep (XS has no AbortController). */
+export class AbortSignal {
+  #aborted = false;
+  #reason: unknown = undefined;
+  #listeners: Array<(reason: unknown) => void> = [];
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+  get reason(): unknown {
+    return this.#reason;
+  }
+  onAbort(listener: (reason: unknown) => void): void {
+    if (this.#aborted) listener(this.#reason);
+    else this.#listeners.push(listener);
+  }
+  /** @internal */
+  static _abort(signal: AbortSignal, reason: unknown): void {
+    if (signal.#aborted) return;
+    signal.#aborted = true;
+    signal.#reason = reason;
+    for (const listener of signal.#listeners.splice(0)) listener(reason);
+  }
+}
+
+export class AbortController {
+  readonly signal = new AbortSignal();
+  abort(reason: unknown = new Error("aborted")): void {
+    AbortSignal._abort(this.signal, reason);
+  }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+interface Outcome {
+  conn: number;
+  addrs: string;
+}
+
+function parseAddress(text: string | undefined): Address | undefined {
+  if (!text) return undefined;
+  const colon = text.lastIndexOf(":");
+  const host = text.slice(0, colon);
+  const ipv6 = host.startsWith("[");
+  return { address: ipv6 ? host.slice(1, -1) : host, port: Number(text.slice(colon + 1)), family: ipv6 ? "IPv6" : "IPv4" };
+}
+
+const enum Flag {
+  Listening = 1 << 0, Closing = 1 << 1, Client = 1 << 2, Tls = 1 << 3, Udp = 1 << 4, Websocket = 1 << 5,
+  Readable = 1 << 6, Writable = 1 << 7, Full = 1 << 8, Draining = 1 << 9, Accepted = 1 << 10,
+}
+
+/**
+ * A connection of an AsyncManager. Its methods queue commands for the poll task and
+ * are safe from handlers and from any async code; the promises they return settle
+ * when the poll task has done the work (send: when the bytes were written to the
+ * socket), and reject with "connection N is closed" when it is gone.
+ */
+export class AsyncConnection {
+  handler: AsyncHandler | undefined;
+  userdata: unknown;
+  readonly #am: AsyncManager;
+  readonly #id: number;
+  #flags = 0;
+  #local: Address | undefined;
+  #remote: Address | undefined;
+  #gone = false;
+  readonly #closed = deferred<void>();
+  #inbox: Uint8Array[] = [];
+  #messages: WsMessage[] = [];
+  #waiting: Array<(message: IteratorResult<WsMessage>) => void> = [];
+  /** Bumped by every response or send: tells whether a throwing handler answered. */
+  _sends = 0;
+  /** Orders the responses of pipelined requests served by serve(). */
+  _serving: Promise<void> = Promise.resolve();
+
+  /** @internal */
+  constructor(am: AsyncManager, id: number) {
+    this.#am = am;
+    this.#id = id;
+  }
+
+  get id(): number { return this.#id; }
+  setHandler(handler: AsyncHandler | undefined): void { this.handler = handler; }
+  /** Resolves once mongoose has closed the connection. */
+  get closed(): Promise<void> { return this.#closed.promise; }
+  get isClosed(): boolean { return this.#gone; }
+
+  get isListening(): boolean { return (this.#flags & Flag.Listening) !== 0; }
+  get isClosing(): boolean { return this.#gone || (this.#flags & Flag.Closing) !== 0; }
+  get isClient(): boolean { return (this.#flags & Flag.Client) !== 0; }
+  get isAccepted(): boolean { return (this.#flags & Flag.Accepted) !== 0; }
+  get isTls(): boolean { return (this.#flags & Flag.Tls) !== 0; }
+  get isUdp(): boolean { return (this.#flags & Flag.Udp) !== 0; }
+  get isWebsocket(): boolean { return (this.#flags & Flag.Websocket) !== 0; }
+  get isReadable(): boolean { return (this.#flags & Flag.Readable) !== 0; }
+  get isWritable(): boolean { return (this.#flags & Flag.Writable) !== 0; }
+  get isFull(): boolean { return (this.#flags & Flag.Full) !== 0; }
+  get isDraining(): boolean { return (this.#flags & Flag.Draining) !== 0; }
+  get localAddr(): Address | undefined { return this.#local; }
+  get remoteAddr(): Address | undefined { return this.#remote; }
+
+  /** Received bytes of a raw TCP/UDP connection not yet taken: takes up to max (all by default). */
+  recv(max = -1): Uint8Array {
+    const all = concat(this.#inbox);
+    const n = max < 0 || max > all.length ? all.length : max;
+    this.#inbox = n < all.length ? [all.subarray(n)] : [];
+    return all.subarray(0, n);
+  }
+  get recvLen(): number {
+    return this.#inbox.reduce((sum, chunk) => sum + chunk.length, 0);
+  }
+
+  /** Sends bytes; resolves once they were written to the socket (back-pressure for loops). */
+  send(data: Bytes): Promise<void> {
+    this._sends++;
+    return this.#am._command((request) => native.send(this.#am._native, this.#id, data, request, -1));
+  }
+  /** A complete HTTP response, binary-safe; resolves once written. */
+  reply(status: number, body: Bytes = "", headers?: Headers): Promise<void> {
+    this._sends++;
+    const lines = headerLines(headers, "content-length");
+    return this.#am._command((request) => native.reply(this.#am._native, this.#id, status, lines, body, request));
+  }
+  replyJson(value: unknown, status = 200, headers?: Headers): Promise<void> {
+    return this.reply(status, JSON.stringify(value) ?? "null", { "Content-Type": "application/json", ...headers });
+  }
+  /** One chunk of a chunked response ("" ends it). */
+  httpChunk(data: Bytes): Promise<void> {
+    const bytes = typeof data === "string" ? utf8(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    return this.send(concat([utf8(`${bytes.length.toString(16)}\r\n`), bytes, utf8("\r\n")]));
+  }
+  httpSse(event: string, data: string): Promise<void> {
+    if (/[\r\n]/.test(event)) throw new TypeError("an SSE event name cannot contain CR or LF");
+    const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join("");
+    return this.httpChunk(`event: ${event}\n${lines}\n`);
+  }
+  wsUpgrade(msg: HttpMessage, headers?: Headers): Promise<void> {
+    this._sends++;
+    const lines = headerLines(headers);
+    return this.#am._command((request) => native.wsUpgrade(this.#am._native, this.#id, msg, lines, request));
+  }
+  wsSend(data: Bytes, op: number = WEBSOCKET_OP_TEXT): Promise<void> {
+    this._sends++;
+    return this.#am._command((request) => native.send(this.#am._native, this.#id, data, request, op));
+  }
+  /** Closes (after a WebSocket close frame with code and reason, on a WebSocket); resolves when closed. */
+  async close(code?: number, reason = ""): Promise<void> {
+    if (this.#gone) return;
+    if (this.isWebsocket && code !== undefined) {
+      const text = utf8(reason);
+      const frame = new Uint8Array(2 + text.length);
+      frame[0] = code >> 8;
+      frame[1] = code & 0xff;
+      frame.set(text, 2);
+      await this.wsSend(frame, WEBSOCKET_OP_CLOSE).catch(() => undefined);
+    }
+    await this.#am._command((request) => native.close(this.#am._native, this.#id, false, request)).catch(() => undefined);
+    return this.#closed.promise;
+  }
+  /** Sends what is queued, then closes. */
+  drain(): Promise<void> {
+    return this.#am._command((request) => native.close(this.#am._native, this.#id, true, request));
+  }
+
+  /** WebSocket messages as they arrive; ends when the connection closes. */
+  [Symbol.asyncIterator](): AsyncIterator<WsMessage> {
+    return {
+      next: () => {
+        const message = this.#messages.shift();
+        if (message) return Promise.resolve({ value: message, done: false });
+        if (this.#gone) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => this.#waiting.push(resolve));
+      },
+      return: () => {
+        this.#waiting.splice(0).forEach((w) => w({ value: undefined, done: true }));
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+
+  /** @internal the poll task reported an event. */
+  _event(ev: number, data: EventData, flags: number, addrs: string): void {
+    this.#flags = flags;
+    if (addrs) {
+      const [local, remote] = addrs.split("|");
+      this.#local = parseAddress(local);
+      this.#remote = parseAddress(remote);
+    }
+    if (ev === MG_EV_READ && data instanceof Uint8Array) this.#inbox.push(data);
+    if (ev === MG_EV_WS_MSG && data instanceof WsMessage) {
+      const waiter = this.#waiting.shift();
+      if (waiter) waiter({ value: data, done: false });
+      else this.#messages.push(data);
+    }
+    if (ev === MG_EV_CLOSE) {
+      this.#gone = true;
+      this.#waiting.splice(0).forEach((w) => w({ value: undefined, done: true }));
+      this.#closed.resolve();
+    }
+  }
+}
+
+function utf8(text: string): Uint8Array {
+  const bytes: number[] = [];
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x80) bytes.push(c);
+    else if (c < 0x800) bytes.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    else if (c < 0x10000) bytes.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    else bytes.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+  }
+  return new Uint8Array(bytes);
+}
+
+function concat(parts: Array<Uint8Array | ArrayBufferView>): Uint8Array {
+  const views = parts.map((p) => (p instanceof Uint8Array ? p : new Uint8Array(p.buffer, p.byteOffset, p.byteLength)));
+  if (views.length === 1) return views[0];
+  const out = new Uint8Array(views.reduce((n, v) => n + v.length, 0));
+  let at = 0;
+  for (const v of views) {
+    out.set(v, at);
+    at += v.length;
+  }
+  return out;
+}
+
+function decode(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 4096) text += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  try {
+    return decodeURIComponent(escapeBytes(text));
+  } catch {
+    return text;
+  }
+}
+
+function escapeBytes(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += c < 0x80 && c !== 0x25 ? text[i] : "%" + (c < 16 ? "0" : "") + c.toString(16);
+  }
+  return out;
+}
+
+/** A request handed to serve(): a copy, valid across awaits. */
+export class Request {
+  readonly #msg: HttpMessage;
+  readonly method: string;
+  readonly uri: string;
+  readonly query: string;
+  /** @internal */
+  constructor(msg: HttpMessage) {
+    this.#msg = msg;
+    this.method = msg.method;
+    this.uri = msg.uri;
+    this.query = msg.query;
+  }
+  get headers(): Array<[string, string]> { return this.#msg.headers; }
+  header(name: string): string | undefined { return this.#msg.header(name); }
+  queryVar(name: string): string | undefined { return this.#msg.queryVar(name); }
+  get body(): Uint8Array { return this.#msg.body; }
+  text(): string { return this.#msg.bodyText; }
+  json(): unknown { return JSON.parse(this.#msg.bodyText); }
+  /** The underlying message (for wsUpgrade). */
+  get message(): HttpMessage { return this.#msg; }
+}
+
+export interface ServeResponse {
+  status?: number;
+  headers?: Headers;
+  body?: string | Uint8Array;
+}
+export type ServeHandler = (req: Request, conn: AsyncConnection) => ServeResponse | string | Promise<ServeResponse | string>;
+
+export interface FetchOptions {
+  method?: string;
+  headers?: Headers;
+  body?: string | Uint8Array;
+  /** Milliseconds before the request fails (default 30000). */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+/** What fetch() resolves to. */
+export class Response {
+  readonly status: number;
+  readonly headers: Array<[string, string]>;
+  readonly #body: Uint8Array;
+  /** @internal */
+  constructor(msg: HttpMessage) {
+    this.status = msg.status();
+    this.headers = msg.headers;
+    this.#body = msg.body;
+  }
+  get ok(): boolean { return this.status >= 200 && this.status < 300; }
+  header(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    return this.headers.find(([n]) => n.toLowerCase() === lower)?.[1];
+  }
+  text(): Promise<string> { return Promise.resolve(decode(this.#body)); }
+  json(): Promise<unknown> { return this.text().then((t) => JSON.parse(t)); }
+  arrayBuffer(): Promise<ArrayBuffer> {
+    const copy = new Uint8Array(this.#body.length);
+    copy.set(this.#body);
+    return Promise.resolve(copy.buffer);
+  }
+}
+
+export interface AsyncTimer {
+  readonly active: boolean;
+  cancel(): void;
+}
+
+const asyncDispose = (Symbol as { asyncDispose?: symbol }).asyncDispose;
+
+export class AsyncManager {
+  #native: object | undefined;
+  #handler: AsyncHandler | undefined;
+  readonly #errorHandler: AsyncErrorHandler;
+  readonly #pollInterval: number;
+  readonly #shutdownTimeout: number;
+  readonly #queueLength: number;
+  #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
+  readonly #conns = new Map<number, AsyncConnection>();
+  readonly #requests = new Map<number, Deferred<Outcome>>();
+  #nextRequest = 3;
+  #closing: Promise<void> | undefined;
+
+  constructor(handler?: AsyncHandler, options: AsyncManagerOptions = {}) {
+    this.#handler = handler;
+    this.#errorHandler = options.errorHandler ?? ((error, conn, ev) =>
+      console.error(`mongoose: handler of ${eventName(ev)} on connection ${conn?.id ?? "-"} failed:`, error));
+    this.#pollInterval = options.pollInterval ?? 100;
+    this.#shutdownTimeout = options.shutdownTimeout ?? 30000;
+    this.#queueLength = options.commandQueueLength ?? 1024;
+  }
+
+  /** Runs fn with a started AsyncManager and closes it afterwards, whatever happens. */
+  static async run<T>(fn: (am: AsyncManager) => Promise<T> | T, options?: AsyncManagerOptions & { handler?: AsyncHandler }): Promise<T> {
+    const am = new AsyncManager(options?.handler, options);
+    await am.start();
+    try {
+      return await fn(am);
+    } finally {
+      await am.close();
+    }
+  }
+
+  get running(): boolean {
+    return this.#state === "running";
+  }
+  /** The manager's own handler, for connections without one. */
+  get handler(): AsyncHandler | undefined {
+    return this.#handler;
+  }
+  set handler(handler: AsyncHandler | undefined) {
+    this.#handler = handler;
+  }
+  /** The mg_mgr belongs to the poll task; JavaScript reaches it through this object. */
+  get manager(): AsyncManager {
+    return this;
+  }
+  get connections(): AsyncConnection[] {
+    return [...this.#conns.values()];
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== "new") throw new Error(`AsyncManager is ${this.#state}: start() works once`);
+    this.#state = "starting";
+    const started = deferred<Outcome>();
+    this.#requests.set(START_REQUEST, started);
+    this.#native = native.create((conn, ev, data, value, number, addrs, request) =>
+      this.#dispatch(conn, ev, data as EventData, value, number, addrs, request), this.#pollInterval, this.#queueLength);
+    native.start(this.#native);
+    try {
+      await started.promise;
+    } catch (error) {
+      this.#state = "closed";
+      throw error;
+    }
+    this.#state = "running";
+  }
+
+  /** Stops the poll task and closes every connection; never deadlocks, see the README. */
+  close(): Promise<void> {
+    if (this.#state === "new" || this.#state === "closed") {
+      this.#state = "closed";
+      return Promise.resolve();
+    }
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#state === "starting") await this.#requests.get(START_REQUEST)?.promise.catch(() => undefined);
+    this.#state = "closing";
+    const done = deferred<Outcome>();
+    this.#requests.set(CLOSE_REQUEST, done);
+    const am = this.#native!;
+    native.stop(am);
+    const started = Date.now();
+    for (;;) {
+      const left = this.#shutdownTimeout - (Date.now() - started);
+      const wait = Math.min(SHUTDOWN_RETRY_MS, Math.max(left, 0));
+      const finished = await Promise.race([done.promise.then(() => true), sleepMs(wait).then(() => false)]);
+      if (finished) {
+        native.finish(am, false);
+        break;
+      }
+      if (Date.now() - started >= this.#shutdownTimeout) {
+        console.warn(`AsyncManager: the poll task did not stop within ${this.#shutdownTimeout} ms (stuck in ${native.activity(am)}); abandoning it`);
+        native.finish(am, true);
+        break;
+      }
+      console.warn(`AsyncManager: the poll task is still running after ${Date.now() - started} ms (stuck in ${native.activity(am)}); waking it again`);
+      native.stop(am);
+    }
+    this.#state = "closed";
+    for (const d of this.#requests.values()) d.reject(new Error("AsyncManager closed"));
+    this.#requests.clear();
+  }
+
+  #check(): object {
+    if (this.#state !== "running") throw new Error("AsyncManager is not started");
+    return this.#native!;
+  }
+
+  /** @internal */
+  get _native(): object {
+    return this.#check();
+  }
+
+  /** @internal queues a command whose completion settles the returned promise. */
+  _command(post: (request: number) => void): Promise<void> {
+    this.#check();
+    const request = this.#nextRequest++;
+    const d = deferred<Outcome>();
+    this.#requests.set(request, d);
+    try {
+      post(request);
+    } catch (error) {
+      this.#requests.delete(request);
+      return Promise.reject(error);
+    }
+    return d.promise.then(() => undefined);
+  }
+
+  #open(listen: boolean, url: string, kind: number): Promise<AsyncConnection> {
+    const native_ = this.#check();
+    const request = this.#nextRequest++;
+    const d = deferred<Outcome>();
+    this.#requests.set(request, d);
+    native.open(native_, listen, url, kind, request);
+    return d.promise.then((outcome) => this.#connection(outcome.conn, outcome.addrs));
+  }
+
+  /** Listens; resolves to the listening connection once bound, rejects if it cannot (port in use). */
+  async listen(url: string, handler?: AsyncHandler, options?: { http?: boolean }): Promise<AsyncConnection> {
+    const http = options?.http ?? /^(https?|wss?):\/\//i.test(url);
+    const conn = await this.#open(true, url, http ? 1 : 0);
+    if (handler) conn.handler = handler;
+    return conn;
+  }
+
+  /** Connects; resolves once connected, rejects on DNS or connect error, timeout or abort. */
+  connect(url: string, handler?: AsyncHandler, options: { http?: boolean; timeout?: number; signal?: AbortSignal } = {}): Promise<AsyncConnection> {
+    const http = options.http ?? /^https?:\/\//i.test(url);
+    return this.#connectKind(url, http ? 1 : 0, handler, options);
+  }
+
+  /** A WebSocket client; resolves once the handshake is done. */
+  wsConnect(url: string, handler?: AsyncHandler, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<AsyncConnection> {
+    return this.#connectKind(url, 2, handler, options);
+  }
+
+  #connectKind(url: string, kind: number, handler: AsyncHandler | undefined, options: { timeout?: number; signal?: AbortSignal }): Promise<AsyncConnection> {
+    const opened = this.#open(false, url, kind);
+    const result = withDeadline(opened, options.timeout ?? 30000, options.signal, `connect ${url}`);
+    // A late connection after a timeout or abort is closed, not leaked.
+    result.catch(() => opened.then((conn) => conn.close(), () => undefined));
+    return result.then((conn) => {
+      if (handler) conn.handler = handler;
+      return conn;
+    });
+  }
+
+  /** Serves HTTP with an async handler per request; a throw or rejection answers 500. */
+  serve(url: string, handler: ServeHandler): Promise<AsyncConnection> {
+    return this.listen(url, (conn, ev, data) => {
+      if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
+      const req = new Request(data);
+      conn._serving = conn._serving.then(async () => {
+        let response: ServeResponse | string;
+        try {
+          response = await handler(req, conn);
+        } catch (error) {
+          this.#errorHandler(error, conn, ev);
+          response = { status: 500, body: "Internal Server Error\n" };
+        }
+        if (typeof response === "string") response = { body: response };
+        await conn.reply(response.status ?? 200, response.body ?? "", response.headers).catch(() => undefined);
+      });
+    }, { http: true });
+  }
+
+  /** An HTTP request; the response's body is read whole. */
+  async fetch(url: string, options: FetchOptions = {}): Promise<Response> {
+    const match = /^(https?):\/\/([^/?#]+)([^#]*)/i.exec(url);
+    if (!match) throw new TypeError(`fetch: not an http(s) URL: ${url}`);
+    const host = match[2];
+    const path = match[3] || "/";
+    const body = typeof options.body === "string" ? utf8(options.body) : options.body ?? new Uint8Array(0);
+    const method = (options.method ?? "GET").toUpperCase();
+    const head = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n` +
+      headerLines(options.headers, "content-length") + `Content-Length: ${body.length}\r\n\r\n`;
+    const response = deferred<Response>();
+    const conn = await this.connect(url, (c, ev, data) => {
+      if (ev === MG_EV_HTTP_MSG && data instanceof HttpMessage) {
+        response.resolve(new Response(data));
+        c.close();
+      }
+      else if (ev === MG_EV_CLOSE) response.reject(new Error(`fetch ${url}: the connection closed before a response`));
+    }, { http: true, timeout: options.timeout, signal: options.signal });
+    await conn.send(concat([utf8(head), body]));
+    const result = withDeadline(response.promise, options.timeout ?? 30000, options.signal, `fetch ${url}`);
+    result.catch(() => conn.close());
+    return result;
+  }
+
+  /** Resolves after ms; rejects when the signal aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return withDeadline(new Promise<void>(() => undefined), ms, signal, "sleep", true);
+  }
+
+  /** Queues work onto the XS task (JS's own microtask queue here; native code uses xm_post). */
+  schedule<T>(work: (() => T | Promise<T>) | Promise<T>): Promise<T> {
+    return typeof work === "function" ? Promise.resolve().then(work) : Promise.resolve(work);
+  }
+
+  /** Calls callback every ms (or once) on the XS task, as the runtime's timers do. */
+  timerAdd(ms: number, callback: () => void, options: { repeat?: boolean; runNow?: boolean } = {}): AsyncTimer {
+    this.#check();
+    let active = true;
+    if (options.runNow) callback();
+    const id = options.repeat
+      ? setInterval(callback, ms)
+      : setTimeout(() => {
+        active = false;
+        callback();
+      }, ms);
+    return {
+      get active() {
+        return active;
+      },
+      cancel() {
+        active = false;
+        clearInterval(id);
+      },
+    };
+  }
+
+  /** An MG_EV_WAKEUP with data for a live connection; false when it is not live. */
+  wakeup(connectionId: number, data?: Bytes): boolean {
+    const am = this.#check();
+    if (!this.#conns.has(connectionId)) return false;
+    native.wakeup(am, connectionId, data);
+    return true;
+  }
+
+  /** @internal test hook: makes the poll task block in "native work" for ms. */
+  _stall(ms: number): void {
+    native.stall(this.#check(), ms);
+  }
+
+  #connection(id: number, addrs: string): AsyncConnection {
+    let conn = this.#conns.get(id);
+    if (!conn) {
+      conn = new AsyncConnection(this, id);
+      this.#conns.set(id, conn);
+    }
+    if (addrs) conn._event(-2, undefined, conn.isListening ? 1 : 0, addrs);
+    return conn;
+  }
+
+  #dispatch(id: number, ev: number, data: EventData, value: number, number: number, addrs: string, request: number): void {
+    if (ev === RESULT) {
+      const d = this.#requests.get(request);
+      if (!d) return;
+      this.#requests.delete(request);
+      if (value === 0) d.resolve({ conn: number || id, addrs });
+      else d.reject(new Error(typeof data === "string" ? data : "failed"));
+      return;
+    }
+    let conn = this.#conns.get(id);
+    if (!conn) {
+      conn = new AsyncConnection(this, id);
+      this.#conns.set(id, conn);
+      const listener = (ev === MG_EV_OPEN || ev === MG_EV_ACCEPT) && number ? this.#conns.get(number) : undefined;
+      if (listener?.handler) conn.handler = listener.handler;
+    }
+    conn._event(ev, data, value, ev === MG_EV_OPEN || ev === MG_EV_ACCEPT || ev === MG_EV_CONNECT ? addrs : "");
+    if (ev === MG_EV_CLOSE) this.#conns.delete(id);
+    const handler = conn.handler ?? this.#handler;
+    if (!handler) return;
+    const sends = conn._sends;
+    const answer500 = () => {
+      if (ev === MG_EV_HTTP_MSG && conn!._sends === sends && !conn!.isClosed)
+        conn!.reply(500, "Internal Server Error\n").catch(() => undefined);
+    };
+    try {
+      const result = handler(conn, ev, data);
+      if (result && typeof (result as Promise<void>).then === "function")
+        (result as Promise<void>).then(undefined, (error) => {
+          this.#errorHandler(error, conn, ev);
+          answer500();
+        });
+    } catch (error) {
+      try {
+        this.#errorHandler(error, conn, ev);
+      } catch (again) {
+        console.error("mongoose: the AsyncManager's errorHandler threw:", again);
+      }
+      answer500();
+    }
+  }
+}
+
+if (asyncDispose) {
+  Object.defineProperty(AsyncManager.prototype, asyncDispose, {
+    value(this: AsyncManager) {
+      return this.close();
+    },
+  });
+}
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Settles like promise, or rejects after ms / on abort (resolves instead when timeoutResolves).
+function withDeadline<T>(promise: Promise<T>, ms: number, signal: AbortSignal | undefined, what: string, timeoutResolves = false): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (timeoutResolves) resolve(undefined as T);
+      else reject(new Error(`${what}: timed out after ${ms} ms`));
+    }, ms);
+    signal?.onAbort((reason) => {
+      clearTimeout(timer);
+      reject(reason);
+    });
+    promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    }, (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+

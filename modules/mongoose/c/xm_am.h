@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// AsyncManager (xm_am_*): mongoose on its own poll task, JavaScript on the XS task.
+//
+// Two queues, one each way, and nothing else crosses:
+//   commands  XS task -> poll task: am->commands (port_queue), then a wakeup
+//             datagram that only interrupts mg_mgr_poll; one datagram is in flight
+//             at most (am->wake_pending), so a burst never overflows lwIP's small
+//             socket queue, and delivery never depends on it.
+//   events    poll task -> XS task: batches of events, posted with xm_post() onto
+//             the XS task's own queue; when it is full the poll task waits
+//             (back-pressure: mongoose stops reading meanwhile) and gives up only
+//             when asked to stop.
+// The poll task owns the mg_mgr: no mg_* call happens elsewhere (mg_wakeup is
+// thread-safe). The XS task owns the machine: the poll task never touches it.
+// Event data is copied once, at the crossing; the copy then belongs to the JS
+// message object and is freed by the garbage collector.
+#ifndef XM_AM_H
+#define XM_AM_H
+
+#include <stdatomic.h>
+#include "xm_mg.h"
+
+enum {
+	XM_AM_LISTEN, XM_AM_CONNECT, XM_AM_SEND, XM_AM_WS_SEND, XM_AM_CLOSE, XM_AM_DRAIN,
+	XM_AM_WS_UPGRADE, XM_AM_WAKEUP, XM_AM_STALL, XM_AM_STOP,
+};
+
+// A command: fixed size, copied through the queue; data is owned by the command
+// until the poll task has executed it.
+typedef struct {
+	uint8_t op;
+	uint8_t flag;           // LISTEN/CONNECT: http, WS_SEND: opcode
+	uint32_t request;       // promise to settle with a RESULT event (0: none)
+	unsigned long conn;     // target connection id
+	void* data;             // malloc'd bytes: URL, payload, header lines
+	size_t size;
+	void* extra;            // WS_UPGRADE: the request copy it answers (owned by JS, kept alive there)
+} xm_am_cmd_t;
+
+// What the poll task knows about the connection (c->data).
+enum {
+	XM_AM_EV_RESULT = -1,   // a command's outcome: value 0 ok, else payload is the error text
+};
+
+typedef struct xm_am xm_am_t;
+
+typedef struct xm_am_event {
+	struct xm_am_event* next;
+	xm_am_t* am;
+	unsigned long conn;
+	int ev;
+	uint32_t request;
+	int32_t value;          // byte count, CONNACK code, result status, connection flags
+	double number;          // SNTP epoch ms; RESULT: the new connection's id
+	int kind;               // XM_MG_MSG_* when payload is a message copy, 0 for bytes/text
+	void* payload;          // owned copy, or NULL
+	size_t size;
+	char addrs[112];        // "local|remote" for OPEN, ACCEPT, CONNECT and listen results
+} xm_am_event_t;
+
+struct xm_am {
+	struct mg_mgr mgr;
+	xsMachine* the;
+	xsSlot dispatch;              // JS (conn, ev, data, value, extra) for every event; remembered
+	port_queue_t* commands;
+	port_task_t* task;
+	atomic_bool ready;            // the wakeup pipe exists: commands may wake the poll task
+	atomic_bool wake_pending;
+	atomic_bool stop;             // ask the poll task to finish
+	atomic_bool done;             // the poll task has freed the mg_mgr and returned
+	atomic_int activity;          // XM_AM_DOING_*: what the poll task is doing (for shutdown warnings)
+	int poll_ms;
+	unsigned long pipe_id;        // mongoose's wakeup pipe connection
+	xm_am_event_t* batch;         // events of this poll iteration (poll task)
+	xm_am_event_t** batch_tail;
+	bool started, closed;
+};
+
+enum { XM_AM_DOING_POLL, XM_AM_DOING_COMMANDS, XM_AM_DOING_POSTING, XM_AM_DOING_STALL, XM_AM_DOING_EXIT };
+
+// Poll task side (xm_am_poll.c).
+void xm_am_poll_main(void* arg);
+// XS task side (xm_am_xs.c): a batch arrived.
+void xm_am_deliver(xsMachine* the, void* batch);
+void xm_am_event_free(xm_am_event_t* e);
+
+// Any task: queue a command and wake the poll task. false when the queue is full.
+bool xm_am_command(xm_am_t* am, const xm_am_cmd_t* cmd);
+
+// Copies of mongoose's messages, laid out like them so the same accessors read both.
+void* xm_am_copy_http(const struct mg_http_message* hm, size_t* size);
+void* xm_am_copy_ws(const struct mg_ws_message* wm, size_t* size);
+void* xm_am_copy_mqtt(const struct mg_mqtt_message* mm, size_t* size);
+
+#endif

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: MIT
+// The AsyncManager's poll task: owns the mg_mgr, runs commands from the XS task,
+// and sends mongoose's events back in one batch per poll iteration.
+#include <errno.h>
+#include "xm_am.h"
+
+// Per connection, poll task only (c->data): send-completion bookkeeping.
+typedef struct pending_send {
+	struct pending_send* next;
+	uint32_t request;
+	uint64_t end;                 // resolved once this many bytes have been written
+} pending_send_t;
+
+typedef struct {
+	uint64_t queued, written;     // bytes handed to mg_send, bytes written to the socket
+	pending_send_t* sends;
+	pending_send_t** sends_tail;
+	uint32_t connect_request;     // connect() promise, settled by CONNECT (WS_OPEN for ws) or ERROR
+	bool ws;
+} conn_state_t;
+
+static conn_state_t* state_of(struct mg_connection* c)
+{
+	return *(conn_state_t**)c->data;
+}
+
+static xm_am_event_t* event(xm_am_t* am, unsigned long conn, int ev)
+{
+	xm_am_event_t* e = calloc(1, sizeof(xm_am_event_t));
+	if (!e)
+		return NULL;  // the event is lost to memory exhaustion; nothing else drops events
+	e->am = am;
+	e->conn = conn;
+	e->ev = ev;
+	*am->batch_tail = e;
+	am->batch_tail = &e->next;
+	return e;
+}
+
+static void result(xm_am_t* am, uint32_t request, unsigned long conn, int status, const char* error)
+{
+	if (!request)
+		return;
+	xm_am_event_t* e = event(am, conn, XM_AM_EV_RESULT);
+	if (!e)
+		return;
+	e->request = request;
+	e->value = status;
+	if (error) {
+		e->payload = strdup(error);
+		e->size = e->payload ? strlen(error) : 0;
+	}
+}
+
+static void addresses(struct mg_connection* c, xm_am_event_t* e)
+{
+	mg_snprintf(e->addrs, sizeof(e->addrs), "%M|%M", mg_print_ip_port, &c->loc, mg_print_ip_port, &c->rem);
+}
+
+// mongoose does not link an accepted connection to its listener: find the
+// listener by local port, so that the connection inherits its handler.
+static unsigned long listener_of(xm_am_t* am, struct mg_connection* c)
+{
+	for (struct mg_connection* l = am->mgr.conns; l; l = l->next)
+		if (l->is_listening && l->is_udp == c->is_udp && l->loc.port == c->loc.port)
+			return l->id;
+	return 0;
+}
+
+static void settle_sends(xm_am_t* am, conn_state_t* s, unsigned long conn, const char* error)
+{
+	while (s->sends && (error || s->sends->end <= s->written)) {
+		pending_send_t* p = s->sends;
+		s->sends = p->next;
+		result(am, p->request, conn, error ? -1 : 0, error);
+		free(p);
+	}
+	if (!s->sends)
+		s->sends_tail = &s->sends;
+}
+
+static void on_event(struct mg_connection* c, int ev, void* ev_data)
+{
+	xm_am_t* am = c->fn_data;
+	if (ev == MG_EV_POLL)
+		return;  // per connection per iteration: not worth a crossing
+	conn_state_t* s = state_of(c);
+	if (!s && ev != MG_EV_CLOSE) {
+		s = calloc(1, sizeof(conn_state_t));
+		if (!s) {
+			mg_error(c, "no memory for connection state");
+			return;
+		}
+		s->sends_tail = &s->sends;
+		*(conn_state_t**)c->data = s;
+	}
+	xm_am_event_t* e = event(am, c->id, ev);
+	if (!e)
+		return;
+	e->value = xm_mg_flags(c);
+	switch (ev) {
+	case MG_EV_OPEN:
+	case MG_EV_ACCEPT:
+	case MG_EV_CONNECT:
+		addresses(c, e);
+		if (c->is_accepted)
+			e->number = (double)listener_of(am, c);
+		if (ev == MG_EV_CONNECT && s->connect_request && !s->ws) {
+			result(am, s->connect_request, c->id, 0, NULL);
+			s->connect_request = 0;
+		}
+		break;
+	case MG_EV_ERROR:
+		e->payload = strdup((const char*)ev_data);
+		e->size = e->payload ? strlen(e->payload) : 0;
+		if (s && s->connect_request) {
+			result(am, s->connect_request, c->id, -1, (const char*)ev_data);
+			s->connect_request = 0;
+		}
+		break;
+	case MG_EV_READ:
+		// Raw TCP/UDP: the data must cross, since JavaScript cannot read mongoose's
+		// buffer from the XS task. Protocol connections (HTTP, WS, MQTT) parse it here.
+		if (!c->pfn && c->recv.len) {
+			e->payload = malloc(c->recv.len);
+			if (e->payload) {
+				memcpy(e->payload, c->recv.buf, c->recv.len);
+				e->size = c->recv.len;
+				c->recv.len = 0;
+			}
+		}
+		e->number = (double)*(long*)ev_data;
+		break;
+	case MG_EV_WRITE:
+		s->written += (uint64_t)*(long*)ev_data;
+		settle_sends(am, s, c->id, NULL);
+		e->number = (double)*(long*)ev_data;
+		break;
+	case MG_EV_HTTP_MSG:
+	case MG_EV_WS_OPEN:
+		if (ev == MG_EV_WS_OPEN && s->connect_request) {
+			result(am, s->connect_request, c->id, 0, NULL);
+			s->connect_request = 0;
+		}
+		e->kind = XM_MG_MSG_HTTP;
+		e->payload = xm_am_copy_http(ev_data, &e->size);
+		break;
+	case MG_EV_WS_MSG:
+	case MG_EV_WS_CTL:
+		e->kind = XM_MG_MSG_WS;
+		e->payload = xm_am_copy_ws(ev_data, &e->size);
+		break;
+	case MG_EV_MQTT_CMD:
+	case MG_EV_MQTT_MSG:
+		e->kind = XM_MG_MSG_MQTT;
+		e->payload = xm_am_copy_mqtt(ev_data, &e->size);
+		break;
+	case MG_EV_MQTT_OPEN:
+		e->number = *(int*)ev_data;
+		break;
+	case MG_EV_SNTP_TIME:
+		e->number = (double)*(int64_t*)ev_data;
+		break;
+	case MG_EV_WAKEUP: {
+		struct mg_str* data = ev_data;
+		e->payload = malloc(data->len ? data->len : 1);
+		if (e->payload) {
+			memcpy(e->payload, data->buf, data->len);
+			e->size = data->len;
+		}
+		break;
+	}
+	case MG_EV_CLOSE:
+		if (s) {
+			settle_sends(am, s, c->id, "the connection closed before the data was sent");
+			if (s->connect_request)
+				result(am, s->connect_request, c->id, -1, "the connection closed before it connected");
+			free(s);
+			*(conn_state_t**)c->data = NULL;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static struct mg_connection* find(xm_am_t* am, unsigned long id)
+{
+	for (struct mg_connection* c = am->mgr.conns; c; c = c->next)
+		if (c->id == id && c->fn == on_event && !c->is_closing)
+			return c;
+	return NULL;
+}
+
+static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
+{
+	const char* url = cmd->data;
+	struct mg_connection* c;
+	bool listen = cmd->op == XM_AM_LISTEN;
+	// flag: 0 raw TCP/UDP, 1 HTTP, 2 WebSocket client
+	if (listen)
+		c = cmd->flag ? mg_http_listen(&am->mgr, url, on_event, am) : mg_listen(&am->mgr, url, on_event, am);
+	else if (cmd->flag == 2)
+		c = mg_ws_connect(&am->mgr, url, on_event, am, NULL);
+	else
+		c = cmd->flag ? mg_http_connect(&am->mgr, url, on_event, am) : mg_connect(&am->mgr, url, on_event, am);
+	if (!c) {
+		char why[600];
+		int err = errno;
+		snprintf(why, sizeof(why), "%s %s: %s", listen ? "listen" : "connect", url,
+			err && err != EINPROGRESS ? strerror(err) : "invalid URL or no resources");
+		result(am, cmd->request, 0, -1, why);
+		return;
+	}
+	if (listen) {
+		xm_am_event_t* e = event(am, c->id, XM_AM_EV_RESULT);
+		if (e) {
+			e->request = cmd->request;
+			e->number = (double)c->id;
+			addresses(c, e);
+		}
+	}
+	else {
+		state_of(c)->connect_request = cmd->request;
+		state_of(c)->ws = cmd->flag == 2;
+	}
+}
+
+static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
+{
+	if (cmd->op == XM_AM_LISTEN || cmd->op == XM_AM_CONNECT) {
+		open_connection(am, cmd);
+		return;
+	}
+	if (cmd->op == XM_AM_STALL) {
+		// Test hook: stands for native work that does not return (a slow file, a TLS handshake).
+		atomic_store(&am->activity, XM_AM_DOING_STALL);
+		port_task_sleep((uint32_t)cmd->size);
+		return;
+	}
+	if (cmd->op == XM_AM_STOP)
+		return;
+	struct mg_connection* c = find(am, cmd->conn);
+	if (!c) {
+		char why[80];
+		snprintf(why, sizeof(why), "connection %lu is closed", cmd->conn);
+		result(am, cmd->request, cmd->conn, -1, why);
+		return;
+	}
+	conn_state_t* s = state_of(c);
+	switch (cmd->op) {
+	case XM_AM_SEND:
+	case XM_AM_WS_SEND: {
+		size_t before = c->send.len;
+		bool ok = cmd->op == XM_AM_SEND ? mg_send(c, cmd->data, cmd->size)
+			: mg_ws_send(c, cmd->data, cmd->size, cmd->flag) > 0;
+		if (!ok) {
+			result(am, cmd->request, c->id, -1, "no memory for the send buffer");
+			break;
+		}
+		s->queued += c->send.len - before;
+		if (cmd->request) {
+			pending_send_t* p = malloc(sizeof(pending_send_t));
+			if (!p) {
+				result(am, cmd->request, c->id, 0, NULL);  // sent; only the notification is lost
+				break;
+			}
+			p->next = NULL;
+			p->request = cmd->request;
+			p->end = s->queued;
+			*s->sends_tail = p;
+			s->sends_tail = &p->next;
+		}
+		break;
+	}
+	case XM_AM_CLOSE:
+		c->is_closing = 1;
+		result(am, cmd->request, c->id, 0, NULL);
+		break;
+	case XM_AM_DRAIN:
+		c->is_draining = 1;
+		result(am, cmd->request, c->id, 0, NULL);
+		break;
+	case XM_AM_WS_UPGRADE:
+		mg_ws_upgrade(c, cmd->extra, cmd->size ? "%s" : NULL, (const char*)cmd->data);
+		result(am, cmd->request, c->id, 0, NULL);
+		break;
+	case XM_AM_WAKEUP:
+		mg_wakeup(&am->mgr, c->id, cmd->data, cmd->size);
+		break;
+	default:
+		break;
+	}
+}
+
+static void run_commands(xm_am_t* am)
+{
+	xm_am_cmd_t cmd;
+	atomic_store(&am->activity, XM_AM_DOING_COMMANDS);
+	while (port_queue_receive(am->commands, &cmd, 0)) {
+		run_command(am, &cmd);
+		free(cmd.data);
+	}
+}
+
+// Hands this iteration's events to the XS task, waiting while its queue is full
+// (back-pressure). Only a stop request ends the wait: then the events, of
+// connections about to close anyway, are dropped, so shutdown cannot deadlock.
+static void flush(xm_am_t* am)
+{
+	xm_am_event_t* batch = am->batch;
+	if (!batch)
+		return;
+	am->batch = NULL;
+	am->batch_tail = &am->batch;
+	int was = atomic_exchange(&am->activity, XM_AM_DOING_POSTING);
+	while (!xm_post(xm_am_deliver, batch, 50)) {
+		if (atomic_load(&am->stop) && was != XM_AM_DOING_EXIT) {
+			while (batch) {
+				xm_am_event_t* next = batch->next;
+				xm_am_event_free(batch);
+				batch = next;
+			}
+			break;
+		}
+	}
+	atomic_store(&am->activity, was);
+}
+
+void xm_am_poll_main(void* arg)
+{
+	xm_am_t* am = arg;
+	am->batch_tail = &am->batch;
+	mg_mgr_init(&am->mgr);
+	if (!mg_wakeup_init(&am->mgr)) {
+		result(am, 1, 0, -1, "cannot set up the poll task's wakeup (socketpair failed)");
+		flush(am);
+		mg_mgr_free(&am->mgr);
+		atomic_store(&am->done, true);
+		return;
+	}
+	am->pipe_id = am->mgr.conns->id;
+	atomic_store(&am->ready, true);
+	result(am, 1, 0, 0, NULL);  // request 1 is start()
+	while (!atomic_load(&am->stop)) {
+		atomic_store(&am->activity, XM_AM_DOING_POLL);
+		mg_mgr_poll(&am->mgr, am->poll_ms);
+		atomic_store(&am->wake_pending, false);  // before draining: a later command wakes us again
+		run_commands(am);
+		flush(am);
+	}
+	run_commands(am);  // settle what was queued before stop
+	mg_mgr_free(&am->mgr);  // CLOSE for every connection
+	xm_am_event_t* e = event(am, 0, XM_AM_EV_RESULT);
+	if (e)
+		e->request = 2;  // request 2 is close()
+	atomic_store(&am->activity, XM_AM_DOING_EXIT);
+	flush(am);
+	atomic_store(&am->done, true);
+}
+
+bool xm_am_command(xm_am_t* am, const xm_am_cmd_t* cmd)
+{
+	if (!port_queue_post(am->commands, cmd, 0))
+		return false;
+	if (atomic_load(&am->ready) && !atomic_exchange(&am->wake_pending, true))
+		mg_wakeup(&am->mgr, am->pipe_id, "", 0);
+	return true;
+}

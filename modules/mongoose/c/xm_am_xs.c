@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+// The AsyncManager's XS task side: starting and stopping the poll task, turning
+// JavaScript calls into commands, and event batches into dispatch calls.
+#include "xm_am.h"
+
+#define XM_AM_POLL_STACK (64 * 1024)  // mongoose's own frames only: no JavaScript runs there
+#define XM_AM_POLL_PRIORITY 5         // above the XS task (4), as lwIP's tcpip task is above both
+
+void xm_am_destroy(void* data)
+{
+	xm_am_t* am = data;
+	if (!am)
+		return;
+	if (am->task && !atomic_load(&am->done))
+		return;  // abandoned with its poll task still running: leaking beats a crash
+	xm_am_cmd_t cmd;
+	while (port_queue_receive(am->commands, &cmd, 0)) {
+		free(cmd.data);
+		free(cmd.extra);
+	}
+	port_queue_delete(am->commands);
+	free(am);
+}
+
+static xm_am_t* am_of(xsMachine* the)
+{
+	return xsGetHostDataValidate(xsArg(0), xm_am_destroy);
+}
+
+static xm_am_t* running(xsMachine* the)
+{
+	xm_am_t* am = am_of(the);
+	if (!am->started || am->closed || atomic_load(&am->stop))
+		xsUnknownError("AsyncManager is not started");
+	return am;
+}
+
+// create(dispatch, pollMs, commandQueueLength)
+void xm_am_create(xsMachine* the)
+{
+	xm_am_t* am = calloc(1, sizeof(xm_am_t));
+	if (!am)
+		xsUnknownError("no memory for an AsyncManager");
+	am->commands = port_queue_create(sizeof(xm_am_cmd_t), (size_t)xsToInteger(xsArg(2)));
+	if (!am->commands) {
+		free(am);
+		xsUnknownError("no memory for the AsyncManager's command queue");
+	}
+	am->the = the;
+	am->poll_ms = xsToInteger(xsArg(1));
+	am->dispatch = xsArg(0);
+	xsRemember(am->dispatch);
+	xsResult = xsNewHostObject(xm_am_destroy);
+	xsSetHostData(xsResult, am);
+}
+
+void xm_am_start(xsMachine* the)
+{
+	xm_am_t* am = am_of(the);
+	if (am->started)
+		xsUnknownError("AsyncManager is already started");
+	am->task = port_task_create("mg-poll", xm_am_poll_main, am, XM_AM_POLL_STACK, XM_AM_POLL_PRIORITY);
+	if (!am->task)
+		xsUnknownError("cannot create the poll task");
+	am->started = true;
+	xm_ref();  // the firmware stays up while the poll task may still send events
+}
+
+// stop(am): asks the poll task to finish; called again to retry the wakeup.
+void xm_am_stop(xsMachine* the)
+{
+	xm_am_t* am = am_of(the);
+	if (!am->started || am->closed)
+		return;
+	atomic_store(&am->stop, true);
+	if (atomic_load(&am->ready))
+		mg_wakeup(&am->mgr, am->pipe_id, "", 0);
+}
+
+// finish(am, abandon): after the close result (join the task), or giving up on it.
+void xm_am_finish(xsMachine* the)
+{
+	xm_am_t* am = am_of(the);
+	if (am->closed)
+		return;
+	am->closed = true;
+	if (!xsTest(xsArg(1))) {
+		port_task_join(am->task);
+		am->task = NULL;
+		xsForget(am->dispatch);
+	}
+	// Abandoned, the poll task may still post events: dispatch stays remembered.
+	xm_unref();
+}
+
+void xm_am_activity(xsMachine* the)
+{
+	static const char* const names[] = {
+		"mg_mgr_poll", "running commands", "waiting for room in the XS task's queue",
+		"native work (test stall)", "shutting down",
+	};
+	xm_am_t* am = am_of(the);
+	int doing = atomic_load(&am->activity);
+	xsResult = xsString(doing >= 0 && doing <= XM_AM_DOING_EXIT ? names[doing] : "?");
+}
+
+static void* copy_bytes(xsMachine* the, xsSlot* slot, size_t* size)
+{
+	const void* data;
+	xm_mg_bytes(the, slot, &data, size);
+	void* copy = malloc(*size ? *size : 1);
+	if (!copy)
+		xsUnknownError("no memory for the data to send");
+	memcpy(copy, data, *size);
+	return copy;
+}
+
+static void post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd)
+{
+	if (xm_am_command(am, cmd))
+		return;
+	free(cmd->data);
+	free(cmd->extra);
+	xsUnknownError("the AsyncManager's command queue is full (%d commands): the poll task is not keeping up",
+		(int)port_queue_count(am->commands));
+}
+
+static uint32_t request_arg(xsMachine* the, int i)
+{
+	return xsToInteger(xsArgc) > i ? (uint32_t)xsToInteger(xsArg(i)) : 0;
+}
+
+// open(am, listen, url, http, request)
+void xm_am_open(xsMachine* the)
+{
+	xm_am_t* am = running(the);
+	xm_am_cmd_t cmd = { 0 };
+	cmd.op = xsTest(xsArg(1)) ? XM_AM_LISTEN : XM_AM_CONNECT;
+	cmd.flag = xsTest(xsArg(3));
+	cmd.request = request_arg(the, 4);
+	cmd.data = strdup(xsToString(xsArg(2)));
+	if (!cmd.data)
+		xsUnknownError("no memory for the URL");
+	post(the, am, &cmd);
+}
+
+// send(am, conn, data, request, wsOp): wsOp < 0 sends raw bytes
+void xm_am_send(xsMachine* the)
+{
+	xm_am_t* am = running(the);
+	xm_am_cmd_t cmd = { 0 };
+	int op = xsToInteger(xsArg(4));
+	cmd.op = op < 0 ? XM_AM_SEND : XM_AM_WS_SEND;
+	cmd.flag = (uint8_t)(op < 0 ? 0 : op);
+	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
+	cmd.request = request_arg(the, 3);
+	cmd.data = copy_bytes(the, &xsArg(2), &cmd.size);
+	post(the, am, &cmd);
+}
+
+// reply(am, conn, status, headerLines, body, request): one buffer, head and body
+void xm_am_reply(xsMachine* the)
+{
+	xm_am_t* am = running(the);
+	int status = xsToInteger(xsArg(2));
+	if (status < 100 || status > 999)
+		xsRangeError("HTTP status %d is not between 100 and 999", status);
+	const void* body;
+	size_t size;
+	xm_mg_bytes(the, &xsArg(4), &body, &size);
+	const char* headers = xsToString(xsArg(3));  // a string already: nothing allocates
+	int head = snprintf(NULL, 0, "HTTP/1.1 %d %s\r\n%sContent-Length: %lu\r\n\r\n", status,
+		xm_mg_http_reason(status), headers, (unsigned long)size);
+	char* data = malloc((size_t)head + size + 1);
+	if (!data)
+		xsUnknownError("no memory for the response");
+	snprintf(data, (size_t)head + 1, "HTTP/1.1 %d %s\r\n%sContent-Length: %lu\r\n\r\n", status,
+		xm_mg_http_reason(status), headers, (unsigned long)size);
+	memcpy(data + head, body, size);
+	xm_am_cmd_t cmd = { 0 };
+	cmd.op = XM_AM_SEND;
+	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
+	cmd.request = request_arg(the, 5);
+	cmd.data = data;
+	cmd.size = (size_t)head + size;
+	post(the, am, &cmd);
+}
+
+// close(am, conn, drain, request)
+void xm_am_close(xsMachine* the)
+{
+	xm_am_t* am = running(the);
+	xm_am_cmd_t cmd = { 0 };
+	cmd.op = xsTest(xsArg(2)) ? XM_AM_DRAIN : XM_AM_CLOSE;
+	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
+	cmd.request = request_arg(the, 3);
+	post(the, am, &cmd);
+}
+
+// wsUpgrade(am, conn, msg, headerLines, request)
+void xm_am_ws_upgrade(xsMachine* the)
+{
+	xm_am_t* am = running(the);
+	struct mg_http_message* hm = xm_mg_message(the, &xsArg(2), XM_MG_MSG_HTTP);
+	if (!hm)
+		xsUnknownError("the request has expired");
+	xm_am_cmd_t cmd = { 0 };
+	cmd.op = XM_AM_WS_UPGRADE;
+	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
+	cmd.request = request_arg(the, 4);
+	size_t size;
+	cmd.extra = xm_am_copy_http(hm, &size);  // the poll task may run after JS dropped msg
+	cmd.data = strdup(xsToString(xsArg(3)));
+	if (!cmd.extra || !cmd.data) {
+		free(cmd.extra);
+		free(cmd.data);
+		xsUnknownError("no memory for the upgrade");
+	}
+	cmd.size = strlen(cmd.data);
+	post(the, am, &cmd);
+}
+
+// wakeup(am, conn, data)
+void xm_am_wakeup(xsMachine* the)
+{
+	xm_am_t* am = running(the);
+	xm_am_cmd_t cmd = { 0 };
+	cmd.op = XM_AM_WAKEUP;
+	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
+	if (xsTypeOf(xsArg(2)) != xsUndefinedType)
+		cmd.data = copy_bytes(the, &xsArg(2), &cmd.size);
+	post(the, am, &cmd);
+}
+
+// stall(am, ms): test hook, see XM_AM_STALL
+void xm_am_stall(xsMachine* the)
+{
+	xm_am_t* am = running(the);
+	xm_am_cmd_t cmd = { 0 };
+	cmd.op = XM_AM_STALL;
+	cmd.size = (size_t)xsToInteger(xsArg(1));
+	post(the, am, &cmd);
+}
+
+void xm_am_event_free(xm_am_event_t* e)
+{
+	free(e->payload);
+	free(e);
+}
+
+static void deliver_one(xsMachine* the, xm_am_event_t* e)
+{
+	xsTry {
+		xsVar(0) = xsNumber((double)e->conn);
+		xsVar(1) = xsInteger(e->ev);
+		if (e->kind && e->payload) {
+			xm_mg_new_message(the, &xsVar(2), e->kind, e->payload, true);
+			e->payload = NULL;  // the message object owns it now
+		}
+		else if (e->payload && (e->ev == MG_EV_READ || e->ev == MG_EV_WAKEUP))
+			xm_mg_new_bytes(the, &xsVar(2), e->payload, e->size);
+		else if (e->payload)
+			xm_mg_new_string(the, &xsVar(2), mg_str_n(e->payload, e->size));
+		else
+			xsVar(2) = xsUndefined;
+		xsVar(3) = xsInteger(e->value);
+		xsVar(4) = xsNumber(e->number);
+		xsVar(5) = xsString(e->addrs);
+		xsVar(6) = xsNumber((double)e->request);
+		xsCallFunction7(e->am->dispatch, xsUndefined, xsVar(0), xsVar(1), xsVar(2), xsVar(3), xsVar(4), xsVar(5), xsVar(6));
+	}
+	xsCatch {
+		xm_uncaught(the, "uncaught exception in the AsyncManager's dispatch");
+	}
+}
+
+// One batch, one turn: dispatch(connId, ev, data, flags|status, number, addrs, request) per event.
+void xm_am_deliver(xsMachine* the, void* batch)
+{
+	xsVars(7);
+	for (xm_am_event_t* e = batch; e;) {
+		xm_am_event_t* next = e->next;
+		deliver_one(the, e);
+		xm_am_event_free(e);
+		e = next;
+	}
+}

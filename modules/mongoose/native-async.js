@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+// The AsyncManager's C functions (c/xm_am_xs.c); only async.ts calls them.
+export function create(dispatch, pollMs, commandQueueLength) @ "xm_am_create";
+export function start(am) @ "xm_am_start";
+export function stop(am) @ "xm_am_stop";
+export function finish(am, abandon) @ "xm_am_finish";
+export function activity(am) @ "xm_am_activity";
+export function open(am, listen, url, kind, request) @ "xm_am_open";
+export function send(am, conn, data, request, wsOp) @ "xm_am_send";
+export function reply(am, conn, status, headerLines, body, request) @ "xm_am_reply";
+export function close(am, conn, drain, request) @ "xm_am_close";
+export function wsUpgrade(am, conn, msg, headerLines, request) @ "xm_am_ws_upgrade";
+export function wakeup(am, conn, data) @ "xm_am_wakeup";
+export function stall(am, ms) @ "xm_am_stall";
