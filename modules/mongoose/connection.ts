@@ -51,6 +51,13 @@ function mimeTypes(types: Record<string, string> | undefined): string | undefine
   return Object.entries(types).map(([ext, type]) => `${ext}=${type}`).join(",");
 }
 
+// The caller sends the body in chunks: reply() then must not set Content-Length.
+function chunked(headers: Headers | undefined): boolean {
+  if (!headers) return false;
+  return Object.entries(headers).some(([name, value]) =>
+    name.toLowerCase() === "transfer-encoding" && /\bchunked\b/i.test(String(value)));
+}
+
 export class Connection {
   /** Its own handler; when unset the Manager's handler gets its events. */
   declare handler: Handler | undefined;
@@ -109,9 +116,16 @@ export class Connection {
     return native.connSend(this, data);
   }
 
-  /** A complete HTTP response; binary-safe, Content-Length is set for you. */
-  reply(status: number, body: Bytes = "", headers?: Headers): void {
-    native.connReply(this, status, headerLines(headers, "content-length"), body);
+  /**
+   * A complete HTTP response; binary-safe, Content-Length is set for you. With a
+   * "Transfer-Encoding: chunked" header the body (if any) goes as the first chunk
+   * and the response stays open: go on with httpChunk/httpSse, end with httpChunk("").
+   * reason replaces the standard phrase ("OK", "Not Found", ...).
+   */
+  reply(status: number, body: Bytes = "", headers?: Headers, reason?: string): void {
+    if (reason !== undefined && /[\r\n\0]/.test(reason))
+      throw new TypeError("an HTTP reason phrase cannot contain CR, LF or NUL");
+    native.connReply(this, status, headerLines(headers, "content-length"), body, reason, chunked(headers));
   }
   replyJson(value: unknown, status = 200, headers?: Headers): void {
     const text = JSON.stringify(value) ?? "null";
@@ -137,7 +151,7 @@ export class Connection {
     const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join("");
     this.httpChunk(`event: ${event}\n${lines}\n`);
   }
-  /** Adds Basic authentication to an outgoing request (call before sending it). */
+  /** Adds an "Authorization: Basic" header line to an outgoing request: call it after sending the request line and before the blank line that ends the headers. */
   httpBasicAuth(user: string, password: string): void {
     native.connBasicAuth(this, user, password);
   }

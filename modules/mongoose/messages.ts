@@ -37,6 +37,22 @@ export class HttpMessage {
   header(name: string): string | undefined {
     return native.hmHeader(this, name);
   }
+  /**
+   * A name=value part of a header, name compared case-insensitively, quotes removed:
+   * headerVar("Content-Type", "boundary") of "multipart/form-data; boundary=xyz" is "xyz".
+   */
+  headerVar(header: string, name: string): string | undefined {
+    const value = this.header(header);
+    if (value === undefined) return undefined;
+    const wanted = name.toLowerCase();
+    for (const part of value.split(/[;,]/)) {
+      const eq = part.indexOf("=");
+      if (eq < 0 || part.slice(0, eq).trim().toLowerCase() !== wanted) continue;
+      const v = part.slice(eq + 1).trim();
+      return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
+    }
+    return undefined;
+  }
   /** A URL-decoded query variable. */
   queryVar(name: string): string | undefined {
     return native.hmVar(this, name, false);

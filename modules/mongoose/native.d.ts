@@ -37,7 +37,7 @@ declare module "mongoose/native" {
   export function connError(conn: Host, message: string): void;
   export function connResolve(conn: Host, url: string): void;
   export function connResolveCancel(conn: Host): void;
-  export function connReply(conn: Host, status: number, headerLines: string, body: Bytes): void;
+  export function connReply(conn: Host, status: number, headerLines: string, body: Bytes, reason?: string, chunked?: boolean): void;
   export function connHttpChunk(conn: Host, data: Bytes): void;
   export function connServe(conn: Host, msg: Host, path: string | undefined, rootDir: string | undefined,
     extraHeaders: string | undefined, mimeTypes: string | undefined, page404: string | undefined): void;

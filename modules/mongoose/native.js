@@ -33,7 +33,7 @@ export function connSetFull(conn, full) @ "xm_mg_conn_set_full";
 export function connError(conn, message) @ "xm_mg_conn_error";
 export function connResolve(conn, url) @ "xm_mg_conn_resolve";
 export function connResolveCancel(conn) @ "xm_mg_conn_resolve_cancel";
-export function connReply(conn, status, headerLines, body) @ "xm_mg_conn_reply";
+export function connReply(conn, status, headerLines, body, reason, chunked) @ "xm_mg_conn_reply";
 export function connHttpChunk(conn, data) @ "xm_mg_conn_http_chunk";
 export function connServe(conn, msg, path, rootDir, extraHeaders, mimeTypes, page404) @ "xm_mg_conn_serve";
 export function connBasicAuth(conn, user, pass) @ "xm_mg_conn_basic_auth";

@@ -91,6 +91,29 @@ static char* optional_string(xsMachine* the, xsSlot* slot)
 	return s;
 }
 
+// mongoose sends page404 with status 200. Serve without it; when that gave a 404,
+// send page404 in its place, under the status it stands for.
+static void serve_dir(struct mg_connection* c, struct mg_http_message* hm, struct mg_http_serve_opts* opts)
+{
+	static const char not_found[] = "HTTP/1.1 404 ", ok[] = "HTTP/1.1 200 OK\r\n";
+	const char* page404 = opts->page404;
+	size_t start = c->send.len;
+	unsigned responding = c->is_resp;
+	opts->page404 = NULL;
+	mg_http_serve_dir(c, hm, opts);
+	opts->page404 = page404;
+	if (!page404 || c->send.len - start < sizeof(not_found) - 1
+		|| memcmp(c->send.buf + start, not_found, sizeof(not_found) - 1) != 0)
+		return;
+	c->send.len = start;  // drop mongoose's own "Not found"
+	c->is_resp = responding;
+	mg_http_serve_file(c, hm, page404, opts);
+	if (c->send.len - start >= sizeof(ok) - 1 && memcmp(c->send.buf + start, ok, sizeof(ok) - 1) == 0) {
+		mg_iobuf_del(&c->send, start + 9, 6);  // "200 OK"
+		mg_iobuf_add(&c->send, start + 9, "404 Not Found", 13);
+	}
+}
+
 // serve(conn, msg, path, rootDir, extraHeaders, mimeTypes, page404): a file when path
 // is a string, else a directory listing/file under rootDir
 void xm_mg_conn_serve(xsMachine* the)
@@ -108,7 +131,7 @@ void xm_mg_conn_serve(xsMachine* the)
 	if (path)
 		mg_http_serve_file(c, hm, path, &opts);
 	else
-		mg_http_serve_dir(c, hm, &opts);
+		serve_dir(c, hm, &opts);
 	free(path);
 	free((char*)opts.root_dir);
 	free((char*)opts.extra_headers);
