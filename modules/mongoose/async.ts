@@ -318,7 +318,8 @@ export interface ServeResponse {
   headers?: Headers;
   body?: string | Uint8Array;
 }
-export type ServeHandler = (req: Request, conn: AsyncConnection) => ServeResponse | string | Promise<ServeResponse | string>;
+/** Returns the response, or answers through conn itself (conn.wsUpgrade, conn.reply) and returns nothing. */
+export type ServeHandler = (req: Request, conn: AsyncConnection) => ServeResponse | string | void | Promise<ServeResponse | string | void>;
 
 export interface FetchOptions {
   method?: string;
@@ -450,7 +451,13 @@ export class AsyncManager {
     for (;;) {
       const left = this.#shutdownTimeout - (Date.now() - started);
       const wait = Math.min(SHUTDOWN_RETRY_MS, Math.max(left, 0));
-      const finished = await Promise.race([done.promise.then(() => true), sleepMs(wait).then(() => false)]);
+      // The retry timer is cleared once the poll task is done: a pending timer keeps the firmware alive.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const finished = await Promise.race([
+        done.promise.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), wait))),
+      ]);
+      clearTimeout(timer);
       if (finished) {
         native.finish(am, false);
         break;
@@ -538,13 +545,17 @@ export class AsyncManager {
       if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
       const req = new Request(data);
       conn._serving = conn._serving.then(async () => {
-        let response: ServeResponse | string;
+        const sends = conn._sends;
+        let response: ServeResponse | string | void;
         try {
           response = await handler(req, conn);
         } catch (error) {
           this.#errorHandler(error, conn, ev);
           response = { status: 500, body: "Internal Server Error\n" };
         }
+        // A handler that answered through conn itself (wsUpgrade, reply) is done.
+        if (conn._sends !== sends && !(response && typeof response === "object" && response.status === 500)) return;
+        if (response === undefined) response = { status: 500, body: "the handler returned no response\n" };
         if (typeof response === "string") response = { body: response };
         await conn.reply(response.status ?? 200, response.body ?? "", response.headers).catch(() => undefined);
       });
@@ -679,10 +690,6 @@ if (asyncDispose) {
       return this.close();
     },
   });
-}
-
-function sleepMs(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // Settles like promise, or rejects after ms / on abort (resolves instead when timeoutResolves).
