@@ -1,0 +1,732 @@
+// SPDX-License-Identifier: MIT
+// mongoose's utilities the engine lacks: JSON paths, URL coding and parsing,
+// glob matching, form variables, multipart bodies, digests, base64, CRC-32,
+// randomness, the clock and the log level. They touch no manager.
+//
+// Arguments that are strings or buffers live in the XS heap, which may move
+// when anything allocates: each function reads its arguments first, creates
+// its result, then fetches the argument again to copy from it.
+#include <math.h>
+#include <stdlib.h>
+#include "xm_mg.h"
+
+#define BAD ((size_t)-1)
+#define MAX_CAPTURES 32
+
+// The bytes of argument i (string, ArrayBuffer or view), valid until something allocates.
+static struct mg_str arg_bytes(xsMachine* the, int i)
+{
+	const void* data;
+	size_t size;
+	xm_mg_bytes(the, &xsArg(i), &data, &size);
+	return mg_str_n(data, size);
+}
+
+// A string argument, NUL-terminated (mongoose's URL parsers need that).
+static const char* arg_string(xsMachine* the, int i, const char* what)
+{
+	if (xsTypeOf(xsArg(i)) != xsStringType)
+		xsTypeError("%s must be a string", what);
+	return xsToString(xsArg(i));
+}
+
+static size_t arg_size(xsMachine* the, int i, double max, const char* what)
+{
+	double n = xsToNumber(xsArg(i));
+	if (!(n >= 0 && n <= max) || n != floor(n))
+		xsRangeError("%s must be an integer from 0 to %.0f", what, max);
+	return (size_t)n;
+}
+
+static xsIntegerValue chunk_size(xsMachine* the, size_t n)
+{
+	if (n > 0x7ffffff0)
+		xsRangeError("result too large (%lu bytes)", (unsigned long)n);
+	return (xsIntegerValue)n;
+}
+
+// The length of the UTF-8 sequence at s (n bytes left), or 0 when it is not
+// one. In the bytes of an XS string (xs) C0 80 is U+0000, else an overlong.
+static size_t utf8_length(const unsigned char* s, size_t n, bool xs)
+{
+	unsigned char c = s[0];
+	size_t len;
+	if (c < 0x80)
+		return 1;
+	if (c == 0xc0)
+		return xs && n >= 2 && s[1] == 0x80 ? 2 : 0;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xf0 && s[1] < 0x90))
+		return 0;  // overlong
+	if ((c == 0xed && s[1] >= 0xa0) || (c == 0xf4 && s[1] >= 0x90))
+		return 0;  // a surrogate, or past U+10FFFF
+	return len;
+}
+
+static const char replacement[3] = { (char)0xef, (char)0xbf, (char)0xbd };  // U+FFFD
+
+// The size of bytes as an XS string: a NUL byte takes two (C0 80), a byte that
+// starts no UTF-8 sequence becomes U+FFFD, or makes the result BAD when strict.
+static size_t text_size(const char* s, size_t n, bool strict, bool xs)
+{
+	size_t size = 0;
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_length((const unsigned char*)s + i, n - i, xs);
+		if (len == 0) {
+			if (strict)
+				return BAD;
+			size += sizeof(replacement);
+			i++;
+		} else {
+			size += s[i] == 0 ? 2 : len;
+			i += len;
+		}
+	}
+	return size;
+}
+
+static void text_fill(char* to, const char* s, size_t n, bool xs)
+{
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_length((const unsigned char*)s + i, n - i, xs);
+		if (len == 0) {
+			memcpy(to, replacement, sizeof(replacement));
+			to += sizeof(replacement);
+			i++;
+		} else if (s[i] == 0) {
+			*to++ = (char)0xc0;
+			*to++ = (char)0x80;
+			i++;
+		} else {
+			memcpy(to, s + i, len);
+			to += len;
+			i += len;
+		}
+	}
+	*to = 0;
+}
+
+// A string of bytes [ofs, ofs + len) of argument i, invalid UTF-8 replaced.
+static void arg_text(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t len)
+{
+	bool xs = xsTypeOf(xsArg(i)) == xsStringType;
+	struct mg_str s = arg_bytes(the, i);
+	size_t size = text_size(s.buf + ofs, len, false, xs);
+	*result = xsStringBuffer(NULL, chunk_size(the, size));
+	s = arg_bytes(the, i);
+	text_fill(xsToString(*result), s.buf + ofs, len, xs);
+}
+
+// A Uint8Array with a copy of bytes [ofs, ofs + len) of argument i.
+static void arg_copy(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t len)
+{
+	*result = xsArrayBuffer(NULL, chunk_size(the, len));
+	struct mg_str s = arg_bytes(the, i);
+	if (len)
+		memcpy(xsToArrayBuffer(*result), s.buf + ofs, len);
+	*result = xsNew1(xsGlobal, xsID("Uint8Array"), *result);
+}
+
+// --- Strings as UTF-8 ---
+
+static size_t put_code_point(char* to, long c)
+{
+	char buf[4];
+	size_t n;
+	if (!to)
+		to = buf;
+	if (c == 0) {
+		to[0] = (char)0xc0, to[1] = (char)0x80, n = 2;
+	} else if (c < 0x80) {
+		to[0] = (char)c, n = 1;
+	} else if (c < 0x800) {
+		to[0] = (char)(0xc0 | (c >> 6)), to[1] = (char)(0x80 | (c & 0x3f)), n = 2;
+	} else if (c < 0x10000) {
+		// a lone surrogate too: XS keeps those as three bytes
+		to[0] = (char)(0xe0 | (c >> 12)), to[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		to[2] = (char)(0x80 | (c & 0x3f)), n = 3;
+	} else {
+		to[0] = (char)(0xf0 | (c >> 18)), to[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+		to[2] = (char)(0x80 | ((c >> 6) & 0x3f)), to[3] = (char)(0x80 | (c & 0x3f)), n = 4;
+	}
+	return n;
+}
+
+// Writes (or, with out NULL, sizes) the UTF-8 of an XS string: XS keeps U+0000
+// as C0 80 and may keep a surrogate pair as two 3-byte halves (after
+// concatenation); standard UTF-8 has 00 and one 4-byte sequence, and a lone
+// surrogate becomes U+FFFD (as TextEncoder does).
+static size_t xs_to_utf8(const unsigned char* s, size_t n, unsigned char* out)
+{
+	size_t size = 0;
+	for (size_t i = 0; i < n;) {
+		if (s[i] == 0xc0 && i + 1 < n && s[i + 1] == 0x80) {
+			if (out)
+				out[size] = 0;
+			size++, i += 2;
+		} else if (s[i] == 0xed && i + 2 < n && s[i + 1] >= 0xa0) {
+			long cp = 0xd000 | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f), low = 0;
+			if (cp < 0xdc00 && i + 5 < n && s[i + 3] == 0xed && s[i + 4] >= 0xb0)
+				low = 0xd000 | ((s[i + 4] & 0x3f) << 6) | (s[i + 5] & 0x3f);
+			if (low) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+				if (out)
+					put_code_point((char*)out + size, cp);
+				size += 4, i += 6;
+			} else {
+				if (out)
+					memcpy(out + size, replacement, sizeof(replacement));
+				size += sizeof(replacement), i += 3;
+			}
+		} else {
+			if (out)
+				out[size] = s[i];
+			size++, i++;
+		}
+	}
+	return size;
+}
+
+// utf8(value): a string whose XS bytes are not its UTF-8 becomes a Uint8Array
+// of its UTF-8; anything else comes back as it is.
+void xm_mg_util_utf8(xsMachine* the)
+{
+	xsResult = xsArg(0);
+	if (xsTypeOf(xsArg(0)) != xsStringType)
+		return;
+	const unsigned char* s = (const unsigned char*)xsToString(xsArg(0));
+	size_t n = strlen((const char*)s);
+	bool differs = false;
+	for (size_t i = 0; i + 1 < n && !differs; i++)
+		differs = (s[i] == 0xc0 && s[i + 1] == 0x80) || (s[i] == 0xed && s[i + 1] >= 0xa0);
+	if (!differs)
+		return;
+	size_t size = xs_to_utf8(s, n, NULL);
+	xsResult = xsArrayBuffer(NULL, chunk_size(the, size));
+	s = (const unsigned char*)xsToString(xsArg(0));
+	xs_to_utf8(s, n, xsToArrayBuffer(xsResult));
+	xsResult = xsNew1(xsGlobal, xsID("Uint8Array"), xsResult);
+}
+
+// --- JSON ---
+
+// The (json, path) arguments; the path must be a string starting with "$".
+static struct mg_str json_args(xsMachine* the, const char** path)
+{
+	*path = arg_string(the, 1, "a JSON path");
+	if ((*path)[0] != '$')
+		xsTypeError("JSON path must start with \"$\": \"%.60s\"", *path);
+	struct mg_str json = arg_bytes(the, 0);
+	if (json.len > 0x7fffffff)
+		xsRangeError("JSON text too large");
+	return json;
+}
+
+// mg_json_get on (json, path): the offset of the value, negative when absent or malformed.
+static int json_find(xsMachine* the, int* len)
+{
+	const char* path;
+	struct mg_str json = json_args(the, &path);
+	return mg_json_get(json, path, len);
+}
+
+// jsonGet(json, path): the raw text of the value, or undefined
+void xm_mg_util_json_get(xsMachine* the)
+{
+	int len = 0, ofs = json_find(the, &len);
+	if (ofs >= 0)
+		arg_text(the, &xsResult, 0, (size_t)ofs, (size_t)len);
+}
+
+// jsonGetNum(json, path): parsed with strtod, which rounds correctly (mongoose's
+// own parser sums digits and drifts in the last bits); it is the fallback for
+// numbers too long for the buffer.
+void xm_mg_util_json_get_num(xsMachine* the)
+{
+	const char* path;
+	struct mg_str json = json_args(the, &path);
+	int len = 0, ofs = mg_json_get(json, path, &len);
+	if (ofs < 0)
+		return;
+	const char* s = json.buf + ofs;
+	if (!(*s == '-' || (*s >= '0' && *s <= '9')))
+		return;
+	char number[128];
+	double value;
+	if ((size_t)len < sizeof(number)) {
+		memcpy(number, s, (size_t)len);
+		number[len] = 0;
+		char* end;
+		value = strtod(number, &end);
+		if (end != number + len)
+			return;
+	} else if (!mg_json_get_num(json, path, &value)) {
+		return;
+	}
+	xsResult = xsNumber(value);
+}
+
+void xm_mg_util_json_get_bool(xsMachine* the)
+{
+	const char* path;
+	struct mg_str json = json_args(the, &path);
+	bool value;
+	if (mg_json_get_bool(json, path, &value))
+		xsResult = xsBoolean(value);
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+// Four hex digits after "\u", or -1.
+static long hex4(const char* s, size_t n)
+{
+	if (n < 4)
+		return -1;
+	long v = 0;
+	for (int i = 0; i < 4; i++) {
+		int d = hex_digit(s[i]);
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+// Unescapes the inside of a JSON string into `to` (or only sizes it when to is
+// NULL). mg_json_unescape keeps only \u00XX, so \u escapes are decoded here,
+// surrogate pairs included. BAD on an unknown escape.
+static size_t json_unescape(const char* s, size_t n, char* to)
+{
+	size_t size = 0;
+	for (size_t i = 0; i < n;) {
+		if (s[i] != '\\') {
+			size_t len = utf8_length((const unsigned char*)s + i, n - i, false);
+			if (len == 0) {
+				if (to)
+					memcpy(to + size, replacement, sizeof(replacement));
+				size += sizeof(replacement);
+				i++;
+			} else {
+				if (to)
+					memcpy(to + size, s + i, len);
+				size += len;
+				i += len;
+			}
+			continue;
+		}
+		if (i + 1 >= n)
+			return BAD;
+		char c = s[i + 1], out;
+		i += 2;
+		switch (c) {
+		case '"': out = '"'; break;
+		case '\\': out = '\\'; break;
+		case '/': out = '/'; break;
+		case 'b': out = '\b'; break;
+		case 'f': out = '\f'; break;
+		case 'n': out = '\n'; break;
+		case 'r': out = '\r'; break;
+		case 't': out = '\t'; break;
+		case 'u': {
+			long cp = hex4(s + i, n - i);
+			if (cp < 0)
+				return BAD;
+			i += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff && i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u') {
+				long low = hex4(s + i + 2, n - i - 2);
+				if (low >= 0xdc00 && low <= 0xdfff) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+					i += 6;
+				}
+			}
+			size += put_code_point(to ? to + size : NULL, cp);
+			continue;
+		}
+		default:
+			return BAD;
+		}
+		if (to)
+			to[size] = out;
+		size++;
+	}
+	return size;
+}
+
+// jsonGetStr(json, path): the unescaped string, or undefined (not a string, bad escape)
+void xm_mg_util_json_get_str(xsMachine* the)
+{
+	int len = 0, ofs = json_find(the, &len);
+	if (ofs < 0 || len < 2)
+		return;
+	struct mg_str json = arg_bytes(the, 0);
+	if (json.buf[ofs] != '"')
+		return;
+	size_t size = json_unescape(json.buf + ofs + 1, (size_t)len - 2, NULL);
+	if (size == BAD)
+		return;
+	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
+	json = arg_bytes(the, 0);
+	char* to = xsToString(xsResult);
+	json_unescape(json.buf + ofs + 1, (size_t)len - 2, to);
+	to[size] = 0;
+}
+
+// --- URLs ---
+
+static bool url_safe(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		c == '.' || c == '_' || c == '-' || c == '~';
+}
+
+// urlEncode(data): every byte but A-Z a-z 0-9 . _ - ~ as %xx (lowercase hex, as mongoose writes it)
+void xm_mg_util_url_encode(xsMachine* the)
+{
+	struct mg_str s = arg_bytes(the, 0);
+	size_t size = 0;
+	for (size_t i = 0; i < s.len; i++)
+		size += url_safe((unsigned char)s.buf[i]) ? 1 : 3;
+	// mg_url_encode stops 4 bytes short of the buffer's end: give it that room.
+	xsResult = xsStringBuffer(NULL, chunk_size(the, size + 4));
+	s = arg_bytes(the, 0);
+	char* to = xsToString(xsResult);
+	size_t n = mg_url_encode(s.buf, s.len, to, size + 5);
+	to[n] = 0;
+}
+
+// urlDecode(text, form): throws a URIError on a bad escape or on bytes that are not UTF-8
+void xm_mg_util_url_decode(xsMachine* the)
+{
+	int form = xsTest(xsArg(1));
+	struct mg_str s = arg_bytes(the, 0);
+	for (size_t i = 0; i < s.len; i++) {
+		if (s.buf[i] == '%' && !(i + 2 < s.len && hex_digit(s.buf[i + 1]) >= 0 && hex_digit(s.buf[i + 2]) >= 0))
+			xsURIError("malformed %%-escape \"%.*s\" at offset %lu", (int)(s.len - i < 3 ? s.len - i : 3),
+				s.buf + i, (unsigned long)i);
+	}
+	char* bytes = malloc(s.len + 1);
+	if (!bytes)
+		xsUnknownError("no memory to decode %lu bytes", (unsigned long)s.len);
+	int n = mg_url_decode(s.buf, s.len, bytes, s.len + 1, form);
+	size_t size = n < 0 ? BAD : text_size(bytes, (size_t)n, true, false);
+	if (size == BAD) {
+		free(bytes);
+		xsURIError("the %%-decoded bytes are not UTF-8 text");
+	}
+	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
+	text_fill(xsToString(xsResult), bytes, (size_t)n, false);
+	free(bytes);
+}
+
+void xm_mg_util_url_host(xsMachine* the)
+{
+	const char* url = arg_string(the, 0, "a URL");
+	struct mg_str host = mg_url_host(url);
+	arg_text(the, &xsResult, 0, (size_t)(host.buf - url), host.len);
+}
+
+void xm_mg_util_url_port(xsMachine* the)
+{
+	xsResult = xsInteger(mg_url_port(arg_string(the, 0, "a URL")));
+}
+
+void xm_mg_util_url_user(xsMachine* the)
+{
+	const char* url = arg_string(the, 0, "a URL");
+	struct mg_str user = mg_url_user(url);
+	if (user.len == 0)
+		xsResult = xsString("");
+	else
+		arg_text(the, &xsResult, 0, (size_t)(user.buf - url), user.len);
+}
+
+void xm_mg_util_url_pass(xsMachine* the)
+{
+	const char* url = arg_string(the, 0, "a URL");
+	struct mg_str pass = mg_url_pass(url);
+	if (pass.len == 0)
+		xsResult = xsString("");
+	else
+		arg_text(the, &xsResult, 0, (size_t)(pass.buf - url), pass.len);
+}
+
+// urlUri(url): from the first "/" after the host to the end ("/" when there is none)
+void xm_mg_util_url_uri(xsMachine* the)
+{
+	const char* url = arg_string(the, 0, "a URL");
+	size_t len = strlen(url);
+	const char* uri = mg_url_uri(url);
+	if (uri >= url && uri <= url + len)
+		arg_text(the, &xsResult, 0, (size_t)(uri - url), len - (size_t)(uri - url));
+	else
+		xsResult = xsString(uri);
+}
+
+void xm_mg_util_url_is_ssl(xsMachine* the)
+{
+	xsResult = xsBoolean(mg_url_is_ssl(arg_string(the, 0, "a URL")) != 0);
+}
+
+// --- Matching, forms, multipart ---
+
+// match(text, pattern): [captures...] when mg_match matches, else undefined
+void xm_mg_util_match(xsMachine* the)
+{
+	const char* text = arg_string(the, 0, "match text");
+	const char* pattern = arg_string(the, 1, "match pattern");
+	size_t wildcards = 0, plen = strlen(pattern);
+	for (size_t i = 0; i < plen; i++)
+		wildcards += pattern[i] == '*' || pattern[i] == '#' || pattern[i] == '?';
+	if (wildcards > MAX_CAPTURES)
+		xsRangeError("match pattern has more than %d wildcards", MAX_CAPTURES);
+	// mongoose steps one past the last capture, and back one when it backtracks:
+	// a spare slot at each end.
+	struct mg_str slots[MAX_CAPTURES + 2], *caps = slots + 1;
+	memset(slots, 0, sizeof(slots));
+	if (!mg_match(mg_str(text), mg_str_n(pattern, plen), caps))
+		return;
+	size_t ofs[MAX_CAPTURES], len[MAX_CAPTURES];
+	for (size_t i = 0; i < wildcards; i++) {
+		ofs[i] = caps[i].buf ? (size_t)(caps[i].buf - text) : 0;
+		len[i] = caps[i].buf ? caps[i].len : 0;
+	}
+	xsVars(1);
+	xsResult = xsNewArray(0);
+	for (size_t i = 0; i < wildcards; i++) {
+		arg_text(the, &xsVar(0), 0, ofs[i], len[i]);
+		xsSetIndex(xsResult, (xsIntegerValue)i, xsVar(0));
+	}
+}
+
+// httpVar(buf, name): the raw (not URL-decoded) value of a form variable, or undefined
+void xm_mg_util_http_var(xsMachine* the)
+{
+	const char* name = arg_string(the, 1, "a variable name");
+	struct mg_str buf = arg_bytes(the, 0);
+	struct mg_str value = mg_http_var(buf, mg_str(name));
+	if (value.buf)
+		arg_text(the, &xsResult, 0, (size_t)(value.buf - buf.buf), value.len);
+}
+
+// multipartStart(body, boundary): the offset of the first "--boundary" line
+// (or closing "--boundary--"), or -1
+void xm_mg_util_multipart_start(xsMachine* the)
+{
+	const char* boundary = arg_string(the, 1, "a multipart boundary");
+	struct mg_str body = arg_bytes(the, 0);
+	const char* s = body.buf;
+	size_t blen = strlen(boundary);
+	double found = -1;
+	for (size_t i = 0; i + blen + 4 <= body.len; i++) {
+		size_t end = i + 2 + blen;
+		if ((i == 0 || (i >= 2 && s[i - 2] == '\r' && s[i - 1] == '\n')) && s[i] == '-' && s[i + 1] == '-' &&
+				memcmp(s + i + 2, boundary, blen) == 0 &&
+				((s[end] == '\r' && s[end + 1] == '\n') || (s[end] == '-' && s[end + 1] == '-'))) {
+			found = (double)i;
+			break;
+		}
+	}
+	xsResult = xsNumber(found);
+}
+
+// multipartNext(body, start, offset): [next, name, filename | undefined, body]
+// or undefined after the last part. mg_http_next_multipart compares each
+// delimiter with the body's first bytes, so it is given the body from the
+// first boundary line (start) on.
+void xm_mg_util_multipart_next(xsMachine* the)
+{
+	struct mg_str body = arg_bytes(the, 0);
+	size_t start = arg_size(the, 1, (double)body.len, "multipart start");
+	size_t ofs = arg_size(the, 2, (double)(body.len - start), "multipart offset");
+	body = arg_bytes(the, 0);
+	struct mg_str from = mg_str_n(body.buf + start, body.len - start);
+	struct mg_http_part part;
+	size_t next = mg_http_next_multipart(from, ofs, &part);
+	if (!next)
+		return;
+	struct { size_t ofs, len; bool present; } fields[3] = {
+		{ 0, part.name.len, part.name.buf != NULL },
+		{ 0, part.filename.len, part.filename.buf != NULL },
+		{ 0, part.body.len, part.body.buf != NULL },
+	};
+	const char* bufs[3] = { part.name.buf, part.filename.buf, part.body.buf };
+	for (int i = 0; i < 3; i++)
+		if (fields[i].present)
+			fields[i].ofs = (size_t)(bufs[i] - body.buf);
+	xsVars(1);
+	xsResult = xsNewArray(4);
+	xsVar(0) = xsNumber((double)next);
+	xsSetIndex(xsResult, 0, xsVar(0));
+	for (int i = 0; i < 2; i++) {
+		if (fields[i].present)
+			arg_text(the, &xsVar(0), 0, fields[i].ofs, fields[i].len);
+		else
+			xsVar(0) = i == 0 ? xsString("") : xsUndefined;
+		xsSetIndex(xsResult, i + 1, xsVar(0));
+	}
+	arg_copy(the, &xsVar(0), 0, fields[2].ofs, fields[2].len);
+	xsSetIndex(xsResult, 3, xsVar(0));
+}
+
+// --- Digests, base64, CRC ---
+
+void xm_mg_util_md5(xsMachine* the)
+{
+	struct mg_str s = arg_bytes(the, 0);
+	unsigned char digest[16];
+	mg_md5_ctx ctx;
+	mg_md5_init(&ctx);
+	mg_md5_update(&ctx, (const unsigned char*)s.buf, s.len);
+	mg_md5_final(&ctx, digest);
+	xm_mg_new_bytes(the, &xsResult, digest, sizeof(digest));
+}
+
+void xm_mg_util_sha1(xsMachine* the)
+{
+	struct mg_str s = arg_bytes(the, 0);
+	unsigned char digest[20];
+	mg_sha1_ctx ctx;
+	mg_sha1_init(&ctx);
+	mg_sha1_update(&ctx, (const unsigned char*)s.buf, s.len);
+	mg_sha1_final(digest, &ctx);
+	xm_mg_new_bytes(the, &xsResult, digest, sizeof(digest));
+}
+
+void xm_mg_util_sha256(xsMachine* the)
+{
+	struct mg_str s = arg_bytes(the, 0);
+	unsigned char digest[32];
+	mg_sha256_ctx ctx;
+	mg_sha256_init(&ctx);
+	mg_sha256_update(&ctx, (const unsigned char*)s.buf, s.len);
+	mg_sha256_final(digest, &ctx);
+	xm_mg_new_bytes(the, &xsResult, digest, sizeof(digest));
+}
+
+// hmacSha256(key, data): RFC 2104 over mongoose's SHA-256. Not mg_hmac_sha256:
+// in 7.19 it hashes a key of exactly 64 bytes, which RFC 2104 uses as it is.
+void xm_mg_util_hmac_sha256(xsMachine* the)
+{
+	struct mg_str key = arg_bytes(the, 0), data = arg_bytes(the, 1);
+	unsigned char block[64] = { 0 }, pad[64], digest[32];
+	mg_sha256_ctx ctx;
+	if (key.len > sizeof(block)) {
+		mg_sha256_init(&ctx);
+		mg_sha256_update(&ctx, (const unsigned char*)key.buf, key.len);
+		mg_sha256_final(block, &ctx);
+	} else if (key.len) {
+		memcpy(block, key.buf, key.len);
+	}
+	for (size_t i = 0; i < sizeof(pad); i++)
+		pad[i] = block[i] ^ 0x36;
+	mg_sha256_init(&ctx);
+	mg_sha256_update(&ctx, pad, sizeof(pad));
+	mg_sha256_update(&ctx, (const unsigned char*)data.buf, data.len);
+	mg_sha256_final(digest, &ctx);
+	for (size_t i = 0; i < sizeof(pad); i++)
+		pad[i] = block[i] ^ 0x5c;
+	mg_sha256_init(&ctx);
+	mg_sha256_update(&ctx, pad, sizeof(pad));
+	mg_sha256_update(&ctx, digest, sizeof(digest));
+	mg_sha256_final(digest, &ctx);
+	xm_mg_new_bytes(the, &xsResult, digest, sizeof(digest));
+}
+
+void xm_mg_util_base64_encode(xsMachine* the)
+{
+	struct mg_str s = arg_bytes(the, 0);
+	size_t size = (s.len + 2) / 3 * 4;
+	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
+	s = arg_bytes(the, 0);
+	char* to = xsToString(xsResult);
+	size_t n = mg_base64_encode((const unsigned char*)s.buf, s.len, to, size + 1);
+	to[n] = 0;
+}
+
+static bool base64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+// base64Decode(text): the standard alphabet; "=" padding may be left out.
+// mg_base64_decode is lenient (it skips a short tail, takes "=" mid-text), so
+// the text is checked here first.
+void xm_mg_util_base64_decode(xsMachine* the)
+{
+	struct mg_str s = arg_bytes(the, 0);
+	size_t data = 0;
+	while (data < s.len && base64_char(s.buf[data]))
+		data++;
+	size_t padding = 0;
+	while (data + padding < s.len && s.buf[data + padding] == '=')
+		padding++;
+	if (data + padding < s.len)
+		xsTypeError("invalid base64 character at offset %lu", (unsigned long)(data + padding));
+	if (data % 4 == 1 || padding > 2 || (padding && (data + padding) % 4))
+		xsTypeError("invalid base64 length or padding (%lu characters)", (unsigned long)s.len);
+	size_t padded = (data + 3) / 4 * 4, cap = padded / 4 * 3 + 1;
+	char* text = malloc(padded + cap);
+	if (!text)
+		xsUnknownError("no memory to decode %lu bytes of base64", (unsigned long)s.len);
+	char* bytes = text + padded;
+	memcpy(text, s.buf, data);
+	memset(text + data, '=', padded - data);
+	size_t n = mg_base64_decode(text, padded, bytes, cap);
+	xm_mg_new_bytes(the, &xsResult, bytes, n);
+	free(text);
+}
+
+// crc32(data, initial): mongoose's CRC-32 (zlib's); pass a previous result to continue it
+void xm_mg_util_crc32(xsMachine* the)
+{
+	uint32_t initial = (uint32_t)arg_size(the, 1, 4294967295.0, "crc32 initial value");
+	struct mg_str s = arg_bytes(the, 0);
+	xsResult = xsNumber((double)mg_crc32(initial, s.buf, s.len));
+}
+
+// --- Randomness, clock, log ---
+
+void xm_mg_util_random_bytes(xsMachine* the)
+{
+	size_t n = arg_size(the, 0, 1048576, "randomBytes size");
+	xsResult = xsArrayBuffer(NULL, (xsIntegerValue)n);
+	if (n)
+		mg_random(xsToArrayBuffer(xsResult), n);
+	xsResult = xsNew1(xsGlobal, xsID("Uint8Array"), xsResult);
+}
+
+void xm_mg_util_millis(xsMachine* the)
+{
+	xsResult = xsNumber((double)mg_millis());
+}
+
+void xm_mg_util_log_set(xsMachine* the)
+{
+	mg_log_set((int)arg_size(the, 0, MG_LL_VERBOSE, "log level"));
+}
+
+void xm_mg_util_log_get(xsMachine* the)
+{
+	xsResult = xsInteger(mg_log_level);
+}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+// mongoose's utilities, for what the XS engine lacks: JSON paths over text that
+// need not be parsed whole, URL coding, glob matching, form and multipart
+// bodies, digests, base64, CRC-32, randomness, the clock and the log level.
+// `Data` arguments are strings (taken as their UTF-8 bytes) or binary buffers.
+import * as native from "mongoose/native-util";
+import { HttpMessage } from "mongoose/messages";
+
+export type Data = string | ArrayBufferLike | ArrayBufferView;
+
+// What C reads directly: the engine keeps U+0000 and surrogates in strings
+// otherwise than UTF-8 does, so such strings go as their UTF-8 bytes; views
+// with elements wider than a byte go as byte views of the same memory.
+function bytes(data: Data): Data {
+  if (typeof data === "string") return native.utf8(data);
+  if (ArrayBuffer.isView(data) && !(data instanceof Uint8Array) && !(data instanceof DataView))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return data;
+}
+
+// --- JSON (mg_json_get): paths like "$", "$.a.b", "$.list[2].name" ---
+
+/** The raw JSON text of the value at path ('"x"' for a string), or undefined. */
+export function jsonGet(json: Data, path: string): string | undefined {
+  return native.jsonGet(bytes(json), path);
+}
+/** The number at path, or undefined when absent or not a number. */
+export function jsonGetNum(json: Data, path: string): number | undefined {
+  return native.jsonGetNum(bytes(json), path);
+}
+/** The boolean at path, or undefined when absent or not a boolean. */
+export function jsonGetBool(json: Data, path: string): boolean | undefined {
+  return native.jsonGetBool(bytes(json), path);
+}
+/** The number at path truncated toward zero, else `dflt` (mg_json_get_long, without C long's range). */
+export function jsonGetLong(json: Data, path: string, dflt = 0): number {
+  const n = native.jsonGetNum(bytes(json), path);
+  if (n === undefined) return dflt;
+  const whole = Math.trunc(n);
+  return whole === 0 ? 0 : whole;  // a long has no -0
+}
+/** The string at path with its escapes decoded (all of \uXXXX, surrogate pairs too), or undefined. */
+export function jsonGetStr(json: Data, path: string): string | undefined {
+  return native.jsonGetStr(bytes(json), path);
+}
+
+// --- URLs ---
+
+/**
+ * Percent-encodes every byte of the UTF-8 text except A-Z a-z 0-9 . _ - ~, in
+ * lowercase hex as mongoose does ("a b" -> "a%20b").
+ */
+export function urlEncode(text: Data): string {
+  return native.urlEncode(bytes(text));
+}
+/**
+ * Decodes %xx escapes (and "+" as space when `form`); throws a URIError on a
+ * malformed escape or when the result is not UTF-8.
+ */
+export function urlDecode(text: Data, form = false): string {
+  return native.urlDecode(bytes(text), form);
+}
+/** "example.com" of "http://user:pw@example.com:8080/x" ("[::1]" for IPv6). */
+export function urlHost(url: string): string {
+  return native.urlHost(String(url));
+}
+/** The explicit port, else the scheme's default (http/ws 80, https/wss 443, mqtt 1883, mqtts 8883), else 0. */
+export function urlPort(url: string): number {
+  return native.urlPort(String(url));
+}
+/** The user name before "@", or "". */
+export function urlUser(url: string): string {
+  return native.urlUser(String(url));
+}
+/** The password before "@", or "". */
+export function urlPass(url: string): string {
+  return native.urlPass(String(url));
+}
+/** Everything from the path on, query and fragment included ("/" when there is no path). */
+export function urlUri(url: string): string {
+  return native.urlUri(String(url));
+}
+/** Whether the scheme is a TLS one (https, wss, mqtts, ssl, tls, tcps). */
+export function urlIsSsl(url: string): boolean {
+  return native.urlIsSsl(String(url));
+}
+
+// --- Matching ---
+
+/**
+ * mongoose's glob match (mg_match) of the whole text: `?` is any one
+ * character, `*` any run of characters without "/", `#` any run including "/";
+ * every other character matches itself. Returns what each wildcard matched,
+ * in order, or undefined when the text does not match.
+ * `match("GET /users/42", "GET /users/*")` gives `["42"]`; `match("a/b/c.txt", "#.txt")`
+ * gives `["a/b/c"]`; `match("a/b", "*")` gives undefined.
+ */
+export function match(text: string, pattern: string): string[] | undefined {
+  return native.match(String(text), String(pattern));
+}
+
+// --- Forms and multipart bodies ---
+
+/**
+ * The raw value of `name` in "a=1&b=2" form text (not URL-decoded: use
+ * urlDecode(value, true)), or undefined. Names compare case-insensitively.
+ */
+export function httpVar(buf: Data, name: string): string | undefined {
+  return native.httpVar(bytes(buf), String(name));
+}
+
+export interface MultipartPart {
+  /** The form field's name ("" when the part has none). */
+  name: string;
+  /** The uploaded file's name; undefined for a plain field. */
+  filename: string | undefined;
+  body: Uint8Array;
+}
+
+// The boundary parameter of a multipart Content-Type header.
+function boundaryOf(contentType: string | undefined): string | undefined {
+  if (!contentType) return undefined;
+  const at = contentType.toLowerCase().indexOf("boundary=");
+  if (at < 0) return undefined;
+  let value = contentType.slice(at + 9);
+  if (value.startsWith('"')) {
+    const end = value.indexOf('"', 1);
+    return end > 0 ? value.slice(1, end) : undefined;
+  }
+  const end = value.indexOf(";");
+  if (end >= 0) value = value.slice(0, end);
+  return value.trim() || undefined;
+}
+
+/**
+ * The parts of a multipart/form-data body (mg_http_next_multipart). Pass an
+ * HttpMessage to use its body and its Content-Type's boundary. Without a
+ * boundary, mongoose takes the body's first line as the boundary line, so a
+ * body with a preamble needs one.
+ */
+export function httpParseMultipart(body: Data | HttpMessage, boundary?: string): MultipartPart[] {
+  let data: Data;
+  if (body instanceof HttpMessage) {
+    boundary ??= boundaryOf(body.header("Content-Type"));
+    data = body.body;
+  } else {
+    data = bytes(body);
+  }
+  let start = 0;
+  if (boundary !== undefined) {
+    start = native.multipartStart(data, String(boundary));
+    if (start < 0) return [];
+  }
+  let offset = 0;
+  const parts: MultipartPart[] = [];
+  for (;;) {
+    const part = native.multipartNext(data, start, offset);
+    if (!part) return parts;
+    parts.push({ name: part[1], filename: part[2], body: part[3] });
+    offset = part[0];
+  }
+}
+
+// --- Digests, encodings, checksums ---
+
+/** MD5 digest (16 bytes). */
+export function md5(data: Data): Uint8Array {
+  return native.md5(bytes(data));
+}
+/** SHA-1 digest (20 bytes). */
+export function sha1(data: Data): Uint8Array {
+  return native.sha1(bytes(data));
+}
+/** SHA-256 digest (32 bytes). */
+export function sha256(data: Data): Uint8Array {
+  return native.sha256(bytes(data));
+}
+/** HMAC-SHA-256 (RFC 2104) of data under key (32 bytes). */
+export function hmacSha256(key: Data, data: Data): Uint8Array {
+  return native.hmacSha256(bytes(key), bytes(data));
+}
+
+const HEX = "0123456789abcdef";
+
+/** Lowercase hex of bytes. */
+export function hex(data: ArrayBufferLike | ArrayBufferView): string {
+  const view = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  let text = "";
+  for (let i = 0; i < view.length; i++) text += HEX[view[i] >> 4] + HEX[view[i] & 15];
+  return text;
+}
+
+/** Standard base64 with "=" padding. */
+export function base64Encode(data: Data): string {
+  return native.base64Encode(bytes(data));
+}
+/** Decodes standard base64 (padding optional); throws a TypeError on anything else (whitespace too). */
+export function base64Decode(text: Data): Uint8Array {
+  return native.base64Decode(bytes(text));
+}
+/** CRC-32 as zlib computes it, unsigned; pass the previous result as `initial` to continue over more data. */
+export function crc32(data: Data, initial = 0): number {
+  return native.crc32(bytes(data), initial);
+}
+
+// --- Randomness, clock, log ---
+
+/** n bytes from the platform's random source (/dev/urandom, the ESP32's RNG); n up to 1 MiB. */
+export function randomBytes(n: number): Uint8Array {
+  return native.randomBytes(n);
+}
+/** Milliseconds since boot, monotonic. */
+export function millis(): number {
+  return native.millis();
+}
+/** mongoose's own log verbosity: MG_LL_NONE ... MG_LL_VERBOSE (MG_LL_ERROR at start). It goes to stderr. */
+export function logSet(level: number): void {
+  native.logSet(level);
+}
+export function logGet(): number {
+  return native.logGet();
+}
