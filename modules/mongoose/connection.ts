@@ -7,6 +7,9 @@ import * as native from "mongoose/native";
 import { WEBSOCKET_OP_TEXT } from "mongoose/constants";
 import { headerLines, type Headers } from "mongoose/headers";
 import type { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
+import type { MqttProperty } from "mongoose/messages";
+import * as nativeMqtt from "mongoose/native-mqtt";
+import * as nativeSntp from "mongoose/native-sntp";
 
 export type Bytes = string | Uint8Array | ArrayBuffer;
 
@@ -56,6 +59,13 @@ function chunked(headers: Headers | undefined): boolean {
   if (!headers) return false;
   return Object.entries(headers).some(([name, value]) =>
     name.toLowerCase() === "transfer-encoding" && /\bchunked\b/i.test(String(value)));
+}
+
+export interface MqttPubOptions {
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+  /** MQTT 5 only (mqttConnect with version: 5). */
+  properties?: MqttProperty[];
 }
 
 export class Connection {
@@ -162,6 +172,45 @@ export class Connection {
   /** Sends one WebSocket frame; returns the bytes queued. */
   wsSend(data: Bytes, op: number = WEBSOCKET_OP_TEXT): number {
     return native.connWsSend(this, data, op);
+  }
+
+  /**
+   * Publishes; returns the packet id (0 for QoS 0). The broker's PUBACK (QoS 1) or
+   * PUBREC (QoS 2, mongoose completes the exchange) arrives as MQTT_CMD with that id;
+   * mongoose does not resend, even when no acknowledgement comes.
+   */
+  mqttPub(topic: string, message: Bytes, options: MqttPubOptions = {}): number {
+    // Plain copies: the native side then reads data, never getters.
+    const properties = options.properties?.map(({ id, value, key }) => (key === undefined ? { id, value } : { id, value, key }));
+    return nativeMqtt.connMqttPub(this, topic, message, options.qos ?? 0, options.retain ?? false, properties);
+  }
+  /** Subscribes to a topic filter; returns the packet id, which the SUBACK (MQTT_CMD) carries. */
+  mqttSub(topic: string, qos: 0 | 1 | 2 = 0): number {
+    return nativeMqtt.connMqttSub(this, topic, qos);
+  }
+  /** Unsubscribes from a topic filter; returns the packet id, which the UNSUBACK carries. */
+  mqttUnsub(topic: string): number {
+    return nativeMqtt.connMqttUnsub(this, topic);
+  }
+  /** Sends PINGREQ; the broker's PINGRESP arrives as MQTT_CMD. */
+  mqttPing(): void {
+    nativeMqtt.connMqttPing(this);
+  }
+  /** Sends PINGRESP (a server's answer to PINGREQ, for mqttListen). */
+  mqttPong(): void {
+    nativeMqtt.connMqttPong(this);
+  }
+  /** Sends DISCONNECT: the broker then drops the will. close() after it. */
+  mqttDisconnect(): void {
+    nativeMqtt.connMqttDisconnect(this);
+  }
+  /** Sends an MQTT fixed header; send() the length bytes that follow (for mqttListen servers). */
+  mqttSendHeader(cmd: number, flags: number, length: number): void {
+    nativeMqtt.connMqttSendHeader(this, cmd, flags, length);
+  }
+  /** Asks the server of an sntpConnect connection again (mongoose sends the first request itself). */
+  sntpRequest(): void {
+    nativeSntp.connSntpRequest(this);
   }
 
   /** Resolves a host name for this connection (RESOLVE, or ERROR, follows). */

@@ -3,6 +3,7 @@
 // inside poll(); a handler that throws goes to errorHandler, and an HTTP request
 // whose handler threw before answering gets a 500 rather than silence.
 import * as native from "mongoose/native";
+import * as nativeMqtt from "mongoose/native-mqtt";
 import { eventName } from "mongoose/constants";
 import { Connection, type Handler, type EventData } from "mongoose/connection";
 import { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
@@ -19,6 +20,33 @@ export interface ManagerOptions {
 export interface ListenOptions {
   /** Parse HTTP; by default inferred from the URL (http://, https://, ws://, wss://). */
   http?: boolean;
+}
+
+export interface MqttWill {
+  topic: string;
+  message: string | Uint8Array | ArrayBuffer;
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+}
+
+export interface MqttConnectOptions {
+  /** The connection's own handler (else the Manager's gets its events). */
+  handler?: Handler;
+  /** mongoose makes up a random one when empty. */
+  clientId?: string;
+  username?: string;
+  password?: string;
+  /** Default true. */
+  cleanSession?: boolean;
+  /**
+   * Seconds; default 0 (the broker never drops us for silence). mongoose sends no
+   * PINGREQ by itself: with a keepalive, call mqttPing() more often than that.
+   */
+  keepalive?: number;
+  /** 4 (MQTT 3.1.1, the default) or 5. */
+  version?: 4 | 5;
+  /** The message the broker publishes when the connection drops without mqttDisconnect(). */
+  will?: MqttWill;
 }
 
 export interface TimerOptions {
@@ -112,7 +140,23 @@ export class Manager {
   wsConnect(url: string, handler?: Handler): Connection {
     return this.#adopt(native.managerWsConnect(this.#native, url) as Connection, handler);
   }
-  /** A minimal MQTT server (mongoose parses MQTT; routing messages is up to the handler). */
+  /**
+   * Connects to an MQTT broker ("mqtt://host:1883"); mongoose sends CONNECT at once,
+   * MQTT_OPEN brings the CONNACK return code (0: accepted; else mongoose closes).
+   */
+  mqttConnect(url: string, options: MqttConnectOptions = {}): Connection {
+    const will = options.will;
+    const conn = nativeMqtt.managerMqttConnect(this.#native, url, options.clientId, options.username, options.password,
+      options.cleanSession ?? true, options.keepalive ?? 0, options.version ?? 4,
+      will?.topic, will?.message, will?.qos ?? 0, will?.retain ?? false) as Connection;
+    return this.#adopt(conn, options.handler);
+  }
+  /**
+   * Accepts MQTT clients and parses their packets (MQTT_CMD for each, MQTT_MSG for
+   * PUBLISH; mongoose acknowledges QoS 1/2 publishes). It is a parser, not a broker:
+   * the handler answers CONNECT, SUBSCRIBE, PINGREQ... (mqttSendHeader + send,
+   * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
+   */
   mqttListen(url: string, handler?: Handler): Connection {
     return this.#adopt(native.managerMqttListen(this.#native, url) as Connection, handler);
   }

@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: MIT
+// MQTT: connecting to a broker, the client's packets (publish, subscribe,
+// unsubscribe, ping, disconnect) and MqttMessage. mongoose parses MQTT 3.1.1
+// and 5 and acknowledges QoS 1/2 publishes it receives; it does not resend
+// unacknowledged packets nor send PINGREQ by itself.
+#include <errno.h>
+#include <stddef.h>
+#include "xm_mg.h"
+
+// The largest MQTT "remaining length" (four bytes of varint).
+#define MAX_REMAINING 268435455u
+
+// C copies of JavaScript strings and bytes, freed together. XS may move its
+// heap whenever JavaScript runs or allocates, and mongoose may call back into
+// JavaScript (MG_EV_OPEN) before it reads what we pass.
+typedef struct copy {
+	struct copy* next;
+	_Alignas(max_align_t) char bytes[];  // also holds the mg_mqtt_prop array
+} copy_t;
+
+typedef copy_t* volatile copies_t;  // volatile: it is read after a longjmp
+
+// Zeroed memory freed with the list.
+static void* room(xsMachine* the, copies_t* list, size_t size)
+{
+	copy_t* c = calloc(1, sizeof(copy_t) + size + 1);
+	if (!c)
+		xsUnknownError("no memory for MQTT arguments");
+	c->next = *list;
+	*list = c;
+	return c->bytes;
+}
+
+// A NUL-terminated copy.
+static struct mg_str keep(xsMachine* the, copies_t* list, const void* data, size_t size)
+{
+	char* bytes = room(the, list, size);
+	if (size)
+		memcpy(bytes, data, size);
+	return mg_str_n(bytes, size);
+}
+
+static void release(copies_t* list)
+{
+	for (copy_t* c = *list; c;) {
+		copy_t* next = c->next;
+		free(c);
+		c = next;
+	}
+	*list = NULL;
+}
+
+// MQTT strings carry a two-byte length.
+static struct mg_str keep_string(xsMachine* the, copies_t* list, xsSlot* slot, const char* what)
+{
+	if (xsTypeOf(*slot) != xsStringType)
+		xsTypeError("MQTT %s must be a string", what);
+	const char* s = xsToString(*slot);
+	size_t size = strlen(s);
+	if (size > 0xffff)
+		xsRangeError("MQTT %s is %lu bytes, more than 65535", what, (unsigned long)size);
+	return keep(the, list, s, size);
+}
+
+static struct mg_str keep_optional(xsMachine* the, copies_t* list, xsSlot* slot, const char* what)
+{
+	if (xsTypeOf(*slot) == xsUndefinedType)
+		return mg_str_n(NULL, 0);
+	return keep_string(the, list, slot, what);
+}
+
+static struct mg_str keep_bytes(xsMachine* the, copies_t* list, xsSlot* slot, size_t max, const char* what)
+{
+	const void* data;
+	size_t size;
+	xm_mg_bytes(the, slot, &data, &size);
+	if (size > max)
+		xsRangeError("MQTT %s is %lu bytes, more than %lu", what, (unsigned long)size, (unsigned long)max);
+	return keep(the, list, data, size);
+}
+
+static struct mg_str keep_topic(xsMachine* the, copies_t* list, xsSlot* slot)
+{
+	struct mg_str topic = keep_string(the, list, slot, "topic");
+	if (!topic.len)
+		xsRangeError("MQTT topic must not be empty");
+	return topic;
+}
+
+static unsigned whole(xsMachine* the, xsSlot* slot, unsigned max, const char* what)
+{
+	double n = xsToNumber(*slot);
+	if (!(n >= 0 && n <= max) || n != (double)(unsigned)n)
+		xsRangeError("MQTT %s must be a whole number from 0 to %u", what, max);
+	return (unsigned)n;
+}
+
+static uint8_t qos_of(xsMachine* the, xsSlot* slot)
+{
+	return (uint8_t)whole(the, slot, 2, "QoS");
+}
+
+// How the value of each MQTT 5 property is encoded (MQTT 5.0, 2.2.2.2).
+enum { PROP_NUMBER, PROP_STRING, PROP_BINARY, PROP_PAIR, PROP_UNKNOWN };
+
+static int prop_kind(unsigned id, uint32_t* max)
+{
+	*max = 0;
+	switch (id) {
+	case MQTT_PROP_PAYLOAD_FORMAT_INDICATOR:
+	case MQTT_PROP_REQUEST_PROBLEM_INFORMATION:
+	case MQTT_PROP_REQUEST_RESPONSE_INFORMATION:
+	case MQTT_PROP_MAXIMUM_QOS:
+	case MQTT_PROP_RETAIN_AVAILABLE:
+	case MQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE:
+	case MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE:
+	case MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE:
+		*max = 0xff;
+		return PROP_NUMBER;
+	case MQTT_PROP_SERVER_KEEP_ALIVE:
+	case MQTT_PROP_RECEIVE_MAXIMUM:
+	case MQTT_PROP_TOPIC_ALIAS_MAXIMUM:
+	case MQTT_PROP_TOPIC_ALIAS:
+		*max = 0xffff;
+		return PROP_NUMBER;
+	case MQTT_PROP_MESSAGE_EXPIRY_INTERVAL:
+	case MQTT_PROP_SESSION_EXPIRY_INTERVAL:
+	case MQTT_PROP_WILL_DELAY_INTERVAL:
+	case MQTT_PROP_MAXIMUM_PACKET_SIZE:
+		*max = 0xffffffffu;
+		return PROP_NUMBER;
+	case MQTT_PROP_SUBSCRIPTION_IDENTIFIER:
+		*max = MAX_REMAINING;
+		return PROP_NUMBER;
+	case MQTT_PROP_CONTENT_TYPE:
+	case MQTT_PROP_RESPONSE_TOPIC:
+	case MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER:
+	case MQTT_PROP_AUTHENTICATION_METHOD:
+	case MQTT_PROP_RESPONSE_INFORMATION:
+	case MQTT_PROP_SERVER_REFERENCE:
+	case MQTT_PROP_REASON_STRING:
+		return PROP_STRING;
+	case MQTT_PROP_CORRELATION_DATA:
+	case MQTT_PROP_AUTHENTICATION_DATA:
+		return PROP_BINARY;
+	case MQTT_PROP_USER_PROPERTY:
+		return PROP_PAIR;
+	default:
+		return PROP_UNKNOWN;
+	}
+}
+
+// Reads [{ id, value, key? }, ...] into C properties; *count is 0 for undefined.
+// Uses the two slots given.
+static struct mg_mqtt_prop* keep_props(xsMachine* the, copies_t* list, xsSlot* array, size_t* count,
+	xsSlot* item, xsSlot* field)
+{
+	*count = 0;
+	if (xsTypeOf(*array) == xsUndefinedType)
+		return NULL;
+	if (!xsIsInstanceOf(*array, xsArrayPrototype))
+		xsTypeError("MQTT properties must be an array of { id, value }");
+	double length = xsToNumber(xsGet(*array, xsID("length")));
+	if (length > 1024)
+		xsRangeError("too many MQTT properties (%g)", length);
+	size_t n = (size_t)length;
+	if (!n)
+		return NULL;
+	struct mg_mqtt_prop* props = room(the, list, n * sizeof(struct mg_mqtt_prop));
+	for (size_t i = 0; i < n; i++) {
+		*item = xsGetIndex(*array, (xsIntegerValue)i);
+		if (xsTypeOf(*item) != xsReferenceType)
+			xsTypeError("MQTT property %lu is not an object { id, value }", (unsigned long)i);
+		*field = xsGet(*item, xsID("id"));
+		unsigned id = whole(the, field, 0xff, "property id");
+		uint32_t max;
+		int kind = prop_kind(id, &max);
+		props[i].id = (uint8_t)id;
+		*field = xsGet(*item, xsID("value"));
+		switch (kind) {
+		case PROP_NUMBER:
+			if (xsTypeOf(*field) != xsIntegerType && xsTypeOf(*field) != xsNumberType)
+				xsTypeError("MQTT property 0x%02x takes a number", id);
+			props[i].iv = (uint32_t)whole(the, field, max, "property value");
+			break;
+		case PROP_STRING:
+			props[i].val = keep_string(the, list, field, "property value");
+			break;
+		case PROP_BINARY:
+			props[i].val = keep_bytes(the, list, field, 0xffff, "property value");
+			break;
+		case PROP_PAIR:
+			props[i].val = keep_string(the, list, field, "user property value");
+			*field = xsGet(*item, xsID("key"));
+			props[i].key = keep_string(the, list, field, "user property key");
+			break;
+		default:
+			xsRangeError("unknown MQTT property id 0x%02x", id);
+		}
+	}
+	*count = n;
+	return props;
+}
+
+// An MQTT 5 property list's encoded size, to keep packets under MAX_REMAINING.
+static size_t props_size(const struct mg_mqtt_prop* props, size_t n)
+{
+	size_t size = 4;  // its length, at most
+	for (size_t i = 0; i < n; i++)
+		size += 1 + 4 + 4 + props[i].key.len + props[i].val.len;
+	return size;
+}
+
+static void check_packet(xsMachine* the, size_t size, const char* what)
+{
+	if (size > MAX_REMAINING)
+		xsRangeError("MQTT %s packet of %lu bytes is too large (at most %u)", what, (unsigned long)size, MAX_REMAINING);
+}
+
+// mongoose's MQTT protocol handler, as mg_mqtt_connect installs it.
+static mg_event_handler_t mqtt_protocol;
+
+// mg_mqtt_parse reads an MQTT 5 PUBLISH's properties only when more than two
+// bytes follow the topic (and id), so a payload of 0 or 1 byte comes with the
+// property length byte in front. Redo that part of the parse: mongoose calls
+// the protocol handler before ours with the same message.
+static void repair_publish(struct mg_mqtt_message* mm)
+{
+	if (mm->cmd != MQTT_CMD_PUBLISH || mm->props_start || !mm->topic.buf)
+		return;
+	const uint8_t* base = (const uint8_t*)mm->dgram.buf;
+	const uint8_t* end = base + mm->dgram.len;
+	const uint8_t* p = (const uint8_t*)mm->topic.buf + mm->topic.len + (mm->qos ? 2 : 0);
+	size_t size = 0, shift = 0;
+	for (;;) {
+		if (p >= end || shift > 21) {  // no property length: an empty payload
+			mm->data = mg_str_n((const char*)end, 0);
+			return;
+		}
+		size |= (size_t)(*p & 0x7f) << shift;
+		shift += 7;
+		if (!(*p++ & 0x80))
+			break;
+	}
+	if (size > (size_t)(end - p))
+		size = (size_t)(end - p);
+	mm->props_start = (size_t)(p - base);
+	mm->props_size = size;
+	mm->data = mg_str_n((const char*)p + size, (size_t)(end - p) - size);
+}
+
+static void mqtt5_protocol(struct mg_connection* c, int ev, void* ev_data)
+{
+	if (c->is_mqtt5 && (ev == MG_EV_MQTT_MSG || ev == MG_EV_MQTT_CMD))
+		repair_publish(ev_data);
+	mqtt_protocol(c, ev, ev_data);
+}
+
+static void set_id(xm_mg_conn_t* xc, struct mg_connection* c)
+{
+	xc->c = c;
+	xc->id = c->id;
+	xc->opening = false;
+}
+
+// mqttConnect(manager, url, clientId, user, pass, clean, keepalive, version,
+//             willTopic, willMessage, willQos, willRetain)
+void xm_mg_manager_mqtt_connect(xsMachine* the)
+{
+	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
+	copies_t list = NULL;
+	struct mg_mqtt_opts opts;
+	struct mg_str url;
+	xm_mg_conn_t* volatile xc = NULL;
+	memset(&opts, 0, sizeof(opts));
+	xsTry {
+		url = keep_string(the, &list, &xsArg(1), "URL");
+		opts.client_id = keep_optional(the, &list, &xsArg(2), "clientId");
+		opts.user = keep_optional(the, &list, &xsArg(3), "username");
+		opts.pass = keep_optional(the, &list, &xsArg(4), "password");
+		opts.clean = xsTest(xsArg(5));
+		opts.keepalive = (uint16_t)whole(the, &xsArg(6), 0xffff, "keepalive");
+		double version = xsToNumber(xsArg(7));
+		if (version != 4 && version != 5)
+			xsRangeError("MQTT version must be 4 (3.1.1) or 5, not %g", version);
+		opts.version = (uint8_t)version;
+		if (xsTypeOf(xsArg(8)) != xsUndefinedType) {
+			opts.topic = keep_topic(the, &list, &xsArg(8));
+			opts.message = keep_bytes(the, &list, &xsArg(9), 0xffff, "will message");
+			opts.qos = qos_of(the, &xsArg(10));
+			opts.retain = xsTest(xsArg(11));
+		}
+		xc = xm_mg_conn_new(the, m, &xsResult);
+	}
+	xsCatch {
+		release(&list);
+		xsThrow(xsException);
+	}
+	errno = 0;
+	struct mg_connection* c = mg_mqtt_connect(&m->mgr, url.buf, &opts, xm_mg_on_event, xc);
+	int err = errno;
+	if (!c) {
+		xm_mg_conn_abandon(the, xc);
+		char text[512];
+		snprintf(text, sizeof(text), "%s", url.buf);
+		release(&list);
+		if (err && err != EINPROGRESS)
+			xsUnknownError("mqttConnect %s: %s", text, strerror(err));
+		xsUnknownError("mqttConnect %s: invalid URL or no resources", text);
+	}
+	release(&list);
+	set_id(xc, c);
+	if (c->is_mqtt5 && c->pfn) {
+		mqtt_protocol = c->pfn;
+		c->pfn = mqtt5_protocol;
+	}
+}
+
+// mqttPub(conn, topic, message, qos, retain, properties): the packet id (0 for QoS 0)
+void xm_mg_conn_mqtt_pub(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	copies_t list = NULL;
+	struct mg_mqtt_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	xsVars(2);
+	xsTry {
+		opts.topic = keep_topic(the, &list, &xsArg(1));
+		opts.message = keep_bytes(the, &list, &xsArg(2), MAX_REMAINING, "message");
+		opts.qos = qos_of(the, &xsArg(3));
+		opts.retain = xsTest(xsArg(4));
+		opts.props = keep_props(the, &list, &xsArg(5), &opts.num_props, &xsVar(0), &xsVar(1));
+		if (opts.num_props && !c->is_mqtt5)
+			xsTypeError("MQTT properties need MQTT 5 (mqttConnect with version: 5) on connection %lu", c->id);
+		check_packet(the, 2 + opts.topic.len + 2 + opts.message.len + props_size(opts.props, opts.num_props), "PUBLISH");
+	}
+	xsCatch {
+		release(&list);
+		xsThrow(xsException);
+	}
+	uint16_t id = mg_mqtt_pub(c, &opts);
+	release(&list);
+	xsResult = xsInteger(id);
+}
+
+// The packet id mongoose gives the next SUBSCRIBE or UNSUBSCRIBE, shared by the Manager.
+static uint16_t next_id(struct mg_connection* c)
+{
+	if (++c->mgr->mqtt_id == 0)
+		++c->mgr->mqtt_id;
+	return c->mgr->mqtt_id;
+}
+
+// mqttSub(conn, topic, qos): the packet id, which the SUBACK carries
+void xm_mg_conn_mqtt_sub(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	copies_t list = NULL;
+	struct mg_mqtt_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	xsTry {
+		opts.topic = keep_topic(the, &list, &xsArg(1));
+		opts.qos = qos_of(the, &xsArg(2));
+	}
+	xsCatch {
+		release(&list);
+		xsThrow(xsException);
+	}
+	mg_mqtt_sub(c, &opts);
+	release(&list);
+	xsResult = xsInteger(c->mgr->mqtt_id);  // mg_mqtt_sub took the next id
+}
+
+// mqttUnsub(conn, topic): the packet id, which the UNSUBACK carries. mongoose
+// has no UNSUBSCRIBE: it is a header, the id, (MQTT 5: no properties) and the filter.
+void xm_mg_conn_mqtt_unsub(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	copies_t list = NULL;
+	struct mg_str topic;
+	xsTry {
+		topic = keep_topic(the, &list, &xsArg(1));
+	}
+	xsCatch {
+		release(&list);
+		xsThrow(xsException);
+	}
+	uint16_t id = next_id(c);
+	uint8_t head[5] = { (uint8_t)(id >> 8), (uint8_t)id, 0, 0, 0 };
+	size_t props = c->is_mqtt5 ? 1 : 0;
+	head[2 + props] = (uint8_t)(topic.len >> 8);
+	head[3 + props] = (uint8_t)topic.len;
+	mg_mqtt_send_header(c, MQTT_CMD_UNSUBSCRIBE, 2, (uint32_t)(4 + props + topic.len));
+	mg_send(c, head, 4 + props);
+	mg_send(c, topic.buf, topic.len);
+	release(&list);
+	xsResult = xsInteger(id);
+}
+
+void xm_mg_conn_mqtt_ping(xsMachine* the)
+{
+	mg_mqtt_ping(xm_mg_live(the, &xsArg(0)));
+}
+
+void xm_mg_conn_mqtt_pong(xsMachine* the)
+{
+	mg_mqtt_pong(xm_mg_live(the, &xsArg(0)));
+}
+
+void xm_mg_conn_mqtt_disconnect(xsMachine* the)
+{
+	struct mg_mqtt_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	mg_mqtt_disconnect(xm_mg_live(the, &xsArg(0)), &opts);
+}
+
+// mqttSendHeader(conn, cmd, flags, length): a fixed header; the caller sends the rest
+void xm_mg_conn_mqtt_send_header(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	unsigned cmd = whole(the, &xsArg(1), 15, "command");
+	unsigned flags = whole(the, &xsArg(2), 15, "header flags");
+	unsigned length = whole(the, &xsArg(3), MAX_REMAINING, "remaining length");
+	if (!cmd)
+		xsRangeError("MQTT command 0 is reserved");
+	mg_mqtt_send_header(c, (uint8_t)cmd, (uint8_t)flags, length);
+}
+
+static struct mg_mqtt_message* message(xsMachine* the)
+{
+	return xm_mg_message(the, &xsArg(0), XM_MG_MSG_MQTT);
+}
+
+void xm_mg_mm_topic(xsMachine* the)
+{
+	struct mg_mqtt_message* mm = message(the);
+	xm_mg_new_string(the, &xsResult, mm ? mm->topic : mg_str_n(NULL, 0));
+}
+
+// data(msg, asText): the payload of a PUBLISH
+void xm_mg_mm_data(xsMachine* the)
+{
+	struct mg_mqtt_message* mm = message(the);
+	struct mg_str data = mm ? mm->data : mg_str_n(NULL, 0);
+	if (xsTest(xsArg(1)))
+		xm_mg_new_string(the, &xsResult, data);
+	else
+		xm_mg_new_bytes(the, &xsResult, data.buf, data.len);
+}
+
+// The whole packet, fixed header included.
+void xm_mg_mm_packet(xsMachine* the)
+{
+	struct mg_mqtt_message* mm = message(the);
+	xm_mg_new_bytes(the, &xsResult, mm ? mm->dgram.buf : NULL, mm ? mm->dgram.len : 0);
+}
+
+// field(msg, n): id, cmd, qos, ack, the fixed header's flags
+void xm_mg_mm_field(xsMachine* the)
+{
+	struct mg_mqtt_message* mm = message(the);
+	int n = xsToInteger(xsArg(1));
+	int value = 0;
+	if (mm) {
+		switch (n) {
+		case 0: value = mm->id; break;
+		case 1: value = mm->cmd; break;
+		case 2: value = mm->qos; break;
+		case 3: value = mm->ack; break;
+		case 4: value = mm->dgram.len ? (uint8_t)mm->dgram.buf[0] & 0x0f : 0; break;
+		default: xsRangeError("no such MQTT message field");
+		}
+	}
+	xsResult = xsInteger(value);
+}
+
+// Whether [buf, buf + len) lies inside the size bytes at base.
+static bool inside(const char* base, size_t size, struct mg_str s)
+{
+	return !s.len || (s.buf >= base && s.buf <= base + size && s.len <= (size_t)(base + size - s.buf));
+}
+
+// One decoded property into *object, using *value; false when malformed.
+static bool decode_prop(xsMachine* the, const struct mg_mqtt_prop* prop, const char* base, size_t size,
+	xsSlot* object, xsSlot* value)
+{
+	uint32_t max;
+	int kind = prop_kind(prop->id, &max);
+	if (!inside(base, size, prop->val) || !inside(base, size, prop->key))
+		return false;
+	*object = xsNewObject();
+	*value = xsInteger(prop->id);
+	xsSet(*object, xsID("id"), *value);
+	switch (kind) {
+	case PROP_NUMBER:
+		*value = xsNumber((double)prop->iv);
+		break;
+	case PROP_BINARY:
+		xm_mg_new_bytes(the, value, prop->val.buf, prop->val.len);
+		break;
+	case PROP_PAIR:
+		xm_mg_new_string(the, value, prop->key);
+		xsSet(*object, xsID("key"), *value);
+		xm_mg_new_string(the, value, prop->val);
+		break;
+	default:
+		xm_mg_new_string(the, value, prop->val);
+		break;
+	}
+	xsSet(*object, xsID("value"), *value);
+	return true;
+}
+
+// properties(msg): the MQTT 5 properties of a PUBLISH, [{ id, value, key? }].
+// mg_mqtt_next_prop neither checks lengths against the packet nor stops at the
+// end of the properties (it compares a relative offset with an absolute one),
+// so it walks a copy: properties first, zero padding for its reads past a
+// truncated property, and every string checked against the copy.
+void xm_mg_mm_properties(xsMachine* the)
+{
+	struct mg_mqtt_message* mm = message(the);
+	xsResult = xsNewArray(0);
+	if (!mm || !mm->props_size || mm->props_start > mm->dgram.len || mm->props_size > mm->dgram.len - mm->props_start)
+		return;
+	size_t size = mm->props_size;
+	enum { PAD = 8 };
+	char* copy = calloc(1, size + PAD);
+	if (!copy)
+		xsUnknownError("no memory for MQTT properties");
+	memcpy(copy, mm->dgram.buf + mm->props_start, size);
+	struct mg_mqtt_message view;
+	memset(&view, 0, sizeof(view));
+	view.dgram = mg_str_n(copy, size);
+	view.props_start = 0;
+	view.props_size = size;
+	xsVars(2);
+	xsTry {
+		int n = 0;
+		for (size_t pos = 0; pos < size;) {
+			struct mg_mqtt_prop prop;
+			memset(&prop, 0, sizeof(prop));
+			uint32_t max;
+			if ((uint8_t)copy[pos] == MQTT_PROP_USER_PROPERTY) {
+				// its key's length decides where the value's length is read
+				size_t key = pos + 3 + (((size_t)(uint8_t)copy[pos + 1] << 8) | (uint8_t)copy[pos + 2]);
+				if (key + 2 > size)
+					break;
+			}
+			else if (prop_kind((uint8_t)copy[pos], &max) == PROP_UNKNOWN)
+				break;
+			size_t next = mg_mqtt_next_prop(&view, &prop, pos);
+			if (next <= pos || next > size || !decode_prop(the, &prop, copy, size, &xsVar(0), &xsVar(1)))
+				break;
+			xsSetIndex(xsResult, n++, xsVar(0));
+			pos = next;
+		}
+	}
+	xsCatch {
+		free(copy);
+		xsThrow(xsException);
+	}
+	free(copy);
+}
