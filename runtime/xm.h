@@ -58,6 +58,9 @@ bool xm_post(xm_callback_t fn, void* arg, uint32_t timeout_ms);
 
 // Any task: ask the loop to end with this exit code.
 void xm_stop(int code);
+// Any task: a stop was asked for. Code that keeps the XS task busy (a blocking
+// poll loop) checks it so that Ctrl-C still works.
+bool xm_stop_requested(void);
 
 // XS task: keep the loop alive while something (a connection, a pending post)
 // may still produce work; every xm_ref needs one xm_unref.

@@ -13,9 +13,12 @@ typedef struct {
 	void* arg;
 } xm_msg_t;
 
+#include <stdatomic.h>
+
 static port_queue_t* queue;
 static uint32_t refs;
 static int stop_code = -1;
+static atomic_bool stop_requested;
 
 bool xm_post(xm_callback_t fn, void* arg, uint32_t timeout_ms)
 {
@@ -29,8 +32,14 @@ static void stop(xsMachine* the, void* arg)
 	stop_code = (int)(intptr_t)arg;
 }
 
+bool xm_stop_requested(void)
+{
+	return atomic_load(&stop_requested);
+}
+
 void xm_stop(int code)
 {
+	atomic_store(&stop_requested, true);
 	// Blocking is fine: the stop comes from a signal or timeout thread, never the XS task.
 	xm_post(stop, (void*)(intptr_t)code, PORT_FOREVER);
 }
@@ -132,7 +141,11 @@ int xm_run(const xm_options_t* options)
 	}
 	xm_timers_free(the);
 	xsDeleteMachine(the);
-	port_queue_delete(queue);
-	queue = NULL;
+	// With refs left (a poll task still running after a stop) the queue may still be
+	// posted to: leave it to the process exit.
+	if (!refs) {
+		port_queue_delete(queue);
+		queue = NULL;
+	}
 	return stop_code;
 }

@@ -110,7 +110,7 @@ static int compile(const char* input, const char* output)
 	// The code generator numbers functions for the profiler through its console,
 	// which the engine takes to be a machine; a blank one serves.
 	static txMachine profiler;
-	fxInitializeParser(parser, &profiler, 32 * 1024, 1993);
+	fxInitializeParser(parser, &profiler, 1024 * 1024, 1993);  // the buffer bounds a string literal
 	parser->reportError = reportError;
 	parser->reportWarning = reportWarning;
 	parser->firstJump = &jump;

@@ -32,6 +32,8 @@ export interface Running {
 /** Starts a firmware executable; stop() it in afterAll/afterEach. */
 export function startFirmware(exe: string, args: string[] = []): Running {
   const child = spawn(exe, args, { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout!.setEncoding("utf8");  // a character split across reads stays whole
+  child.stderr!.setEncoding("utf8");
   let out = "";
   let err = "";
   const waiters: Array<() => void> = [];

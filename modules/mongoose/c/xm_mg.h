@@ -104,6 +104,15 @@ void xm_mg_timers_close(xsMachine* the, xm_mg_t* m);  // before mg_mgr_free
 void xm_mg_timers_reap(xm_mg_t* m);                  // after mg_mgr_poll
 void xm_mg_timers_orphan(xm_mg_t* m);                // the Manager is being collected
 
+// Text (xm_mg_text.c). BAD: not valid UTF-8 where strict.
+#define XM_MG_TEXT_BAD ((size_t)-1)
+extern const char xm_mg_replacement[3];  // U+FFFD
+size_t xm_mg_utf8_length(const unsigned char* s, size_t n, bool xs);
+size_t xm_mg_text_size(const char* s, size_t n, bool strict, bool xs);
+void xm_mg_text_fill(char* to, const char* s, size_t n, bool xs);
+size_t xm_mg_put_code_point(char* to, long c);
+size_t xm_mg_xs_to_utf8(const unsigned char* s, size_t n, unsigned char* out);
+
 // Bytes of a string, ArrayBuffer, typed array or DataView argument.
 void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size);
 // A JavaScript Uint8Array holding a copy of the bytes.

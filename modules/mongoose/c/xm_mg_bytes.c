@@ -3,13 +3,31 @@
 #include "xm_mg.h"
 #include "xsmc.h"  // for xsmcGetBufferReadable; it replaces xs.h's macros in this file
 
-// The pointer is into the XS heap for strings: use it before anything allocates.
+// Strings are sent as standard UTF-8; when the engine's own bytes differ (a NUL,
+// a split surrogate pair) *slot is replaced by a Uint8Array of the UTF-8.
+// The pointer is into the XS heap: use it before anything allocates.
 void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size)
 {
 	if (xsmcTypeOf(*slot) == xsStringType) {
-		*data = xsmcToString(*slot);
-		*size = strlen(*data);
-		return;
+		const unsigned char* s = (const unsigned char*)xsmcToString(*slot);
+		size_t n = strlen((const char*)s);
+		size_t utf8 = xm_mg_xs_to_utf8(s, n, NULL);
+		bool same = utf8 == n;
+		for (size_t i = 0; same && i + 1 < n; i++)
+			same = !(s[i] == 0xc0 && s[i + 1] == 0x80);
+		if (same) {
+			*data = s;
+			*size = n;
+			return;
+		}
+		xsSlot converted;
+		xsmcSetArrayBuffer(converted, NULL, (xsIntegerValue)utf8);
+		s = (const unsigned char*)xsmcToString(*slot);  // the allocation may have moved it
+		void* out;
+		xsUnsignedValue count;
+		xsmcGetBufferWritable(converted, &out, &count);
+		xm_mg_xs_to_utf8(s, n, out);
+		*slot = converted;
 	}
 	void* buffer;
 	xsUnsignedValue count;
@@ -28,5 +46,8 @@ void xm_mg_new_bytes(xsMachine* the, xsSlot* result, const void* data, size_t si
 
 void xm_mg_new_string(xsMachine* the, xsSlot* result, struct mg_str s)
 {
-	xsmcSetStringBuffer(*result, (char*)s.buf, (xsIntegerValue)s.len);
+	// s is mongoose's memory (never the XS heap), so it stays put while we allocate.
+	size_t size = xm_mg_text_size(s.buf, s.len, false, false);
+	xsmcSetStringBuffer(*result, NULL, (xsIntegerValue)size);
+	xm_mg_text_fill(xsmcToString(*result), s.buf, s.len, false);
 }

@@ -168,10 +168,12 @@ static void reply_500(struct mg_connection* c)
 	c->is_resp = 0;  // answered: mongoose may parse the next request on this connection
 }
 
-static void deliver(xsMachine* the, xm_mg_conn_t* xc, struct mg_connection* c, int ev, void* ev_data)
+static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c, int ev, void* ev_data)
 {
 	size_t sent = c->send.len;
-	bool threw = false;
+	// Assigned inside xsTry and read after it: volatile, or longjmp may lose them.
+	xm_mg_conn_t* volatile xc = first;
+	volatile bool threw = false;
 	xsBeginHost(the);
 	{
 		xsVars(4);

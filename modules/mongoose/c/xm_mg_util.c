@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include "xm_mg.h"
 
-#define BAD ((size_t)-1)
+#define BAD XM_MG_TEXT_BAD
 #define MAX_CAPTURES 32
 
 // The bytes of argument i (string, ArrayBuffer or view), valid until something allocates.
@@ -45,88 +45,15 @@ static xsIntegerValue chunk_size(xsMachine* the, size_t n)
 	return (xsIntegerValue)n;
 }
 
-// The length of the UTF-8 sequence at s (n bytes left), or 0 when it is not
-// one. In the bytes of an XS string (xs) C0 80 is U+0000, else an overlong.
-static size_t utf8_length(const unsigned char* s, size_t n, bool xs)
-{
-	unsigned char c = s[0];
-	size_t len;
-	if (c < 0x80)
-		return 1;
-	if (c == 0xc0)
-		return xs && n >= 2 && s[1] == 0x80 ? 2 : 0;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xf0 && s[1] < 0x90))
-		return 0;  // overlong
-	if ((c == 0xed && s[1] >= 0xa0) || (c == 0xf4 && s[1] >= 0x90))
-		return 0;  // a surrogate, or past U+10FFFF
-	return len;
-}
-
-static const char replacement[3] = { (char)0xef, (char)0xbf, (char)0xbd };  // U+FFFD
-
-// The size of bytes as an XS string: a NUL byte takes two (C0 80), a byte that
-// starts no UTF-8 sequence becomes U+FFFD, or makes the result BAD when strict.
-static size_t text_size(const char* s, size_t n, bool strict, bool xs)
-{
-	size_t size = 0;
-	for (size_t i = 0; i < n;) {
-		size_t len = utf8_length((const unsigned char*)s + i, n - i, xs);
-		if (len == 0) {
-			if (strict)
-				return BAD;
-			size += sizeof(replacement);
-			i++;
-		} else {
-			size += s[i] == 0 ? 2 : len;
-			i += len;
-		}
-	}
-	return size;
-}
-
-static void text_fill(char* to, const char* s, size_t n, bool xs)
-{
-	for (size_t i = 0; i < n;) {
-		size_t len = utf8_length((const unsigned char*)s + i, n - i, xs);
-		if (len == 0) {
-			memcpy(to, replacement, sizeof(replacement));
-			to += sizeof(replacement);
-			i++;
-		} else if (s[i] == 0) {
-			*to++ = (char)0xc0;
-			*to++ = (char)0x80;
-			i++;
-		} else {
-			memcpy(to, s + i, len);
-			to += len;
-			i += len;
-		}
-	}
-	*to = 0;
-}
-
 // A string of bytes [ofs, ofs + len) of argument i, invalid UTF-8 replaced.
 static void arg_text(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t len)
 {
 	bool xs = xsTypeOf(xsArg(i)) == xsStringType;
 	struct mg_str s = arg_bytes(the, i);
-	size_t size = text_size(s.buf + ofs, len, false, xs);
+	size_t size = xm_mg_text_size(s.buf + ofs, len, false, xs);
 	*result = xsStringBuffer(NULL, chunk_size(the, size));
 	s = arg_bytes(the, i);
-	text_fill(xsToString(*result), s.buf + ofs, len, xs);
+	xm_mg_text_fill(xsToString(*result), s.buf + ofs, len, xs);
 }
 
 // A Uint8Array with a copy of bytes [ofs, ofs + len) of argument i.
@@ -140,64 +67,6 @@ static void arg_copy(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t l
 }
 
 // --- Strings as UTF-8 ---
-
-static size_t put_code_point(char* to, long c)
-{
-	char buf[4];
-	size_t n;
-	if (!to)
-		to = buf;
-	if (c == 0) {
-		to[0] = (char)0xc0, to[1] = (char)0x80, n = 2;
-	} else if (c < 0x80) {
-		to[0] = (char)c, n = 1;
-	} else if (c < 0x800) {
-		to[0] = (char)(0xc0 | (c >> 6)), to[1] = (char)(0x80 | (c & 0x3f)), n = 2;
-	} else if (c < 0x10000) {
-		// a lone surrogate too: XS keeps those as three bytes
-		to[0] = (char)(0xe0 | (c >> 12)), to[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		to[2] = (char)(0x80 | (c & 0x3f)), n = 3;
-	} else {
-		to[0] = (char)(0xf0 | (c >> 18)), to[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		to[2] = (char)(0x80 | ((c >> 6) & 0x3f)), to[3] = (char)(0x80 | (c & 0x3f)), n = 4;
-	}
-	return n;
-}
-
-// Writes (or, with out NULL, sizes) the UTF-8 of an XS string: XS keeps U+0000
-// as C0 80 and may keep a surrogate pair as two 3-byte halves (after
-// concatenation); standard UTF-8 has 00 and one 4-byte sequence, and a lone
-// surrogate becomes U+FFFD (as TextEncoder does).
-static size_t xs_to_utf8(const unsigned char* s, size_t n, unsigned char* out)
-{
-	size_t size = 0;
-	for (size_t i = 0; i < n;) {
-		if (s[i] == 0xc0 && i + 1 < n && s[i + 1] == 0x80) {
-			if (out)
-				out[size] = 0;
-			size++, i += 2;
-		} else if (s[i] == 0xed && i + 2 < n && s[i + 1] >= 0xa0) {
-			long cp = 0xd000 | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f), low = 0;
-			if (cp < 0xdc00 && i + 5 < n && s[i + 3] == 0xed && s[i + 4] >= 0xb0)
-				low = 0xd000 | ((s[i + 4] & 0x3f) << 6) | (s[i + 5] & 0x3f);
-			if (low) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-				if (out)
-					put_code_point((char*)out + size, cp);
-				size += 4, i += 6;
-			} else {
-				if (out)
-					memcpy(out + size, replacement, sizeof(replacement));
-				size += sizeof(replacement), i += 3;
-			}
-		} else {
-			if (out)
-				out[size] = s[i];
-			size++, i++;
-		}
-	}
-	return size;
-}
 
 // utf8(value): a string whose XS bytes are not its UTF-8 becomes a Uint8Array
 // of its UTF-8; anything else comes back as it is.
@@ -213,10 +82,10 @@ void xm_mg_util_utf8(xsMachine* the)
 		differs = (s[i] == 0xc0 && s[i + 1] == 0x80) || (s[i] == 0xed && s[i + 1] >= 0xa0);
 	if (!differs)
 		return;
-	size_t size = xs_to_utf8(s, n, NULL);
+	size_t size = xm_mg_xs_to_utf8(s, n, NULL);
 	xsResult = xsArrayBuffer(NULL, chunk_size(the, size));
 	s = (const unsigned char*)xsToString(xsArg(0));
-	xs_to_utf8(s, n, xsToArrayBuffer(xsResult));
+	xm_mg_xs_to_utf8(s, n, xsToArrayBuffer(xsResult));
 	xsResult = xsNew1(xsGlobal, xsID("Uint8Array"), xsResult);
 }
 
@@ -321,11 +190,11 @@ static size_t json_unescape(const char* s, size_t n, char* to)
 	size_t size = 0;
 	for (size_t i = 0; i < n;) {
 		if (s[i] != '\\') {
-			size_t len = utf8_length((const unsigned char*)s + i, n - i, false);
+			size_t len = xm_mg_utf8_length((const unsigned char*)s + i, n - i, false);
 			if (len == 0) {
 				if (to)
-					memcpy(to + size, replacement, sizeof(replacement));
-				size += sizeof(replacement);
+					memcpy(to + size, xm_mg_replacement, 3);
+				size += 3;
 				i++;
 			} else {
 				if (to)
@@ -360,7 +229,7 @@ static size_t json_unescape(const char* s, size_t n, char* to)
 					i += 6;
 				}
 			}
-			size += put_code_point(to ? to + size : NULL, cp);
+			size += xm_mg_put_code_point(to ? to + size : NULL, cp);
 			continue;
 		}
 		default:
@@ -429,13 +298,13 @@ void xm_mg_util_url_decode(xsMachine* the)
 	if (!bytes)
 		xsUnknownError("no memory to decode %lu bytes", (unsigned long)s.len);
 	int n = mg_url_decode(s.buf, s.len, bytes, s.len + 1, form);
-	size_t size = n < 0 ? BAD : text_size(bytes, (size_t)n, true, false);
+	size_t size = n < 0 ? BAD : xm_mg_text_size(bytes, (size_t)n, true, false);
 	if (size == BAD) {
 		free(bytes);
 		xsURIError("the %%-decoded bytes are not UTF-8 text");
 	}
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
-	text_fill(xsToString(xsResult), bytes, (size_t)n, false);
+	xm_mg_text_fill(xsToString(xsResult), bytes, (size_t)n, false);
 	free(bytes);
 }
 
