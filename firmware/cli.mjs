@@ -42,12 +42,12 @@ function defaultManifest() {
 
 function run(exe, opts) {
   const args = [...(opts.timeout ? ["--timeout", String(opts.timeout)] : []), ...(opts.stats ? ["--stats"] : []), ...(opts.passthrough.length ? ["--", ...opts.passthrough] : [])];
-  const child = spawn(exe, args, { stdio: "inherit" });
-  // The terminal sends Ctrl-C to the whole process group; forward the others.
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"])
-    process.on(sig, () => {
-      if (sig !== "SIGINT") child.kill(sig);
-    });
+  // Forward stop signals, SIGINT too: a process manager (or kill) signals xsmg alone.
+  // After a terminal's Ctrl-C the firmware gets SIGINT twice, which it handles as once.
+  // Installed before the spawn: the firmware may print, and be signalled, at once.
+  let child;
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+  child = spawn(exe, args, { stdio: "inherit" });
   child.on("exit", (code, signal) => process.exit(code ?? 128 + (signal ? { SIGINT: 2, SIGTERM: 15, SIGKILL: 9, SIGHUP: 1 }[signal] ?? 0 : 0)));
 }
 

@@ -185,6 +185,7 @@ void xm_timer_schedule(xsMachine* the)
 		t->due = port_millis() + delay_arg(the, 1);
 		t->interval = delay_arg(the, 2);
 		t->scheduled = true;  // fire() re-inserts it
+		t->asleep = false;    // a Timer.schedule(id) earlier in this callback no longer holds
 		return;
 	}
 	schedule(t, delay_arg(the, 1), delay_arg(the, 2));

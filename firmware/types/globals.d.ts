@@ -18,6 +18,8 @@ declare function trace(...values: unknown[]): void;
 type TimerID = number & { readonly __timer?: never };
 
 declare function setTimeout<A extends unknown[]>(callback: (...args: A) => void, ms?: number, ...args: A): TimerID;
+declare function setTimeout(callback: (_: void) => void, ms?: number): TimerID;  // new Promise((resolve) => setTimeout(resolve, ms))
 declare function setInterval<A extends unknown[]>(callback: (...args: A) => void, ms?: number, ...args: A): TimerID;
+declare function setInterval(callback: (_: void) => void, ms?: number): TimerID;
 declare function clearTimeout(id: TimerID | undefined): void;
 declare function clearInterval(id: TimerID | undefined): void;
