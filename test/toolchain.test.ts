@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+// xsmg build: what it reports for broken apps (exit code 2 and a message naming
+// the problem), its incremental bytecode step, and module resolution at run time.
+import path from "path";
+import { buildApp, makeApp, runFirmware, writeFiles, xsmg } from "./helpers/sim";
+
+function build(dir: string, ...extra: string[]) {
+  return xsmg(["build", "--manifest", path.join(dir, "manifest.json"), "--out", path.join(dir, "out"), ...extra]);
+}
+
+const oneModule = JSON.stringify({ modules: { "*": ["./main"] } });
+
+describe("build errors: exit code 2 and a message that names the problem", () => {
+  test("a TypeScript type error names the .ts file, line and column", () => {
+    const dir = makeApp({
+      "manifest.json": oneModule,
+      "main.ts": `const count: number = 1;\nconsole.log(count);\n\nconst label: string = count;\n`,
+    });
+    const r = build(dir, "--quiet");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("TypeScript errors");
+    expect(r.stderr).toMatch(/main\.ts\(4,7\): error TS2322: Type 'number' is not assignable to type 'string'/);
+  });
+
+  test("the firmware's globals are typed: a wrong timer argument is a type error", () => {
+    const dir = makeApp({ "manifest.json": oneModule, "main.ts": `setTimeout(() => {}, "soon");\n` });
+    const r = build(dir, "--quiet");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/main\.ts\(1,22\): error TS(2345|2769)/);
+  });
+  test("a JavaScript syntax error in a .js module names the file and line", () => {
+    const dir = makeApp({
+      "manifest.json": JSON.stringify({ modules: { "*": ["./main", "./legacy"] } }),
+      "main.ts": `import "./legacy";\nconsole.log("main");\n`,
+      "legacy.js": `// A module tsc does not check.\nexport const ok = 1;\nlet = = 2;\n`,
+    });
+    const r = build(dir, "--quiet");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('JavaScript errors in module "legacy"');
+    expect(r.stderr).toContain(`${path.join(dir, "legacy.js")}:3: error`);
+  });
+
+  test("an unknown top-level manifest key is named", () => {
+    const dir = makeApp({ "manifest.json": JSON.stringify({ modules: { "*": ["./main"] }, modlues: {} }), "main.ts": "" });
+    const r = build(dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown key "modlues" in the manifest');
+    expect(r.stderr).toContain(path.join(dir, "manifest.json"));
+  });
+
+  test("an unknown creation profile is named, with the known ones", () => {
+    const dir = makeApp({ "manifest.json": JSON.stringify({ creation: "esp64", modules: { "*": ["./main"] } }), "main.ts": "" });
+    const r = build(dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown creation profile "esp64" \(known: .*esp32.*\)/);
+  });
+
+  test("a module source that does not exist is named", () => {
+    const dir = makeApp({ "manifest.json": JSON.stringify({ modules: { "*": ["./main", "./lib/missing"] } }), "main.ts": "" });
+    const r = build(dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`module source not found: ${path.join(dir, "lib", "missing")}`);
+  });
+
+  test("the esp32 host is not yet supported by xsmg build", () => {
+    const dir = makeApp({ "manifest.json": oneModule, "main.ts": "" });
+    const r = build(dir, "--host", "esp32");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/esp32 host is not yet supported/);
+  });
+
+  test("an unknown variant or option is refused with usage", () => {
+    const dir = makeApp({ "manifest.json": oneModule, "main.ts": "" });
+    const variant = build(dir, "--variant", "fast");
+    expect(variant.code).toBe(2);
+    expect(variant.stderr).toContain('unknown variant "fast"');
+    const option = build(dir, "--optimize");
+    expect(option.code).toBe(2);
+    expect(option.stderr).toContain('unknown or incomplete option "--optimize"');
+    expect(option.stderr).toContain("usage:");
+  });
+});
+
+describe("TypeScript sees firmware modules as the engine does", () => {
+  test("new Promise((resolve) => setTimeout(resolve, ms)) type-checks", () => {
+    const dir = makeApp({
+      "manifest.json": oneModule,
+      "main.ts": `export {};\nawait new Promise((resolve) => setTimeout(resolve, 5));\nconst t = setInterval(() => {}, 5);\nawait new Promise((resolve) => setTimeout(resolve, 5, "value"));\nclearInterval(t);\n`,
+    });
+    const r = build(dir, "--quiet");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  // Every source is an ES module on the firmware, imports or not.
+  test("modules without imports or exports have their own scope and may use top-level await", async () => {
+    const dir = makeApp({
+      "manifest.json": JSON.stringify({ modules: { "*": ["./main", "./side"] } }),
+      "main.ts": `const count = 1;\nawait null;\nconsole.log("main", count, typeof (globalThis as Record<string, unknown>).count);\n`,
+      "side.ts": `const count = 2;\nconsole.log("side", count);\n`,
+    });
+    const r = build(dir, "--quiet");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const run = await runFirmware(path.join(dir, "out", "firmware"));
+    expect(run.stdout).toBe("main 1 undefined\n");
+  });
+});
+
+describe("incremental builds", () => {
+  // The bytecode step's summary line: "  bytecode   0.01 s  1 compiled, 2 unchanged".
+  function bytecodeStep(stderr: string): { compiled: number; unchanged: number } {
+    const m = /^\s+bytecode\s+[\d.]+ s\s+(\d+) compiled, (\d+) unchanged$/m.exec(stderr);
+    if (!m) throw new Error(`no bytecode step in:\n${stderr}`);
+    return { compiled: Number(m[1]), unchanged: Number(m[2]) };
+  }
+
+  test("an unchanged app compiles no bytecode; changing one of two modules recompiles just that one", async () => {
+    const dir = makeApp({
+      "manifest.json": JSON.stringify({ modules: { "*": ["./main", "./other"] } }),
+      "main.ts": `import { value } from "./other";\nconsole.log("value", value);\n`,
+      "other.ts": `export const value = 1;\n`,
+    });
+    const first = build(dir);
+    expect(first.code).toBe(0);
+    // main and other (and any built-in module the image includes).
+    const all = bytecodeStep(first.stderr).compiled;
+    expect(all).toBeGreaterThanOrEqual(2);
+    expect(bytecodeStep(first.stderr)).toEqual({ compiled: all, unchanged: 0 });
+
+    const second = build(dir);
+    expect(second.code).toBe(0);
+    expect(bytecodeStep(second.stderr)).toEqual({ compiled: 0, unchanged: all });
+
+    writeFiles(dir, { "other.ts": `export const value = 2;\n` });
+    const third = build(dir);
+    expect(third.code).toBe(0);
+    expect(bytecodeStep(third.stderr)).toEqual({ compiled: 1, unchanged: all - 1 });
+
+    // And the rebuilt firmware runs the new code.
+    const r = await runFirmware(path.join(dir, "out", "firmware"));
+    expect(r.stdout).toBe("value 2\n");
+    expect(r.code).toBe(0);
+  });
+});
+
+describe("module resolution at run time", () => {
+  // tsc does not check .js modules, so a bad import there is found when the firmware boots.
+  test("a .js module importing a module that is not in the firmware fails with the module's name", async () => {
+    const dir = makeApp({
+      "manifest.json": JSON.stringify({ modules: { "*": ["./main", "./loader"] } }),
+      "main.ts": `import "./loader";\nconsole.log("main ran");\n`,
+      "loader.js": `import { helper } from "./helpers/not-there";\nhelper();\n`,
+    });
+    const r = await runFirmware(buildApp(dir), ["--timeout", "10"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^xsmg: uncaught exception in main module: .*not-there/);
+  });
+
+  test("a dynamic import of a missing module rejects with the module's name", async () => {
+    const dir = makeApp({
+      "manifest.json": JSON.stringify({ modules: { "*": ["./main", "./loader"] } }),
+      "main.ts": `import { load } from "./loader";\nload().catch((e: Error) => console.log("rejected:", e.message));\n`,
+      "loader.js": `export function load() {\n  return import("./plugins/absent");\n}\n`,
+      "loader.d.ts": `export function load(): Promise<unknown>;\n`,
+    });
+    const r = await runFirmware(buildApp(dir), ["--timeout", "10"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^rejected: .*plugins\/absent/);
+  });
+
+  // KNOWN BUG: when main imports a binding from a module whose own import is missing,
+  // the error names the binding ("import go not found"), not the missing module.
+  // When this test starts failing, make it a plain test.
+  test.failing("KNOWN BUG: a missing import behind a named import is still named in the error", async () => {
+    const dir = makeApp({
+      "manifest.json": JSON.stringify({ modules: { "*": ["./main", "./loader"] } }),
+      "main.ts": `import { go } from "./loader";\ngo();\n`,
+      "loader.js": `import { helper } from "./helpers/not-there";\nexport function go() {\n  helper();\n}\n`,
+      "loader.d.ts": `export function go(): void;\n`,
+    });
+    const r = await runFirmware(buildApp(dir), ["--timeout", "10"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("not-there");
+  });
+});
