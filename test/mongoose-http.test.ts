@@ -113,6 +113,8 @@ function route(mgr: Manager, conn: Connection, msg: HttpMessage): void {
       return;
     }
     case "GET /file": conn.serveFile(msg, WWW + "/static/data.bin", { extraHeaders: { "X-File": "one" } }); return;
+    case "GET /file-missing": conn.serveFile(msg, WWW + "/static/no-such-file.bin"); return;
+    case "GET /whoami": conn.replyJson(msg.credentials() ?? null); return;
     case "GET /file.custom": conn.serveFile(msg, WWW + "/static/thing.custom", { mimeTypes: { custom: "application/x-custom" } }); return;
     case "POST /upload": {
       const body = msg.body;
@@ -509,6 +511,8 @@ describe("HTTP server: static files", () => {
     expect(again.status).toBe(304);
     const custom = await get("/file.custom");
     expect(custom.headers["content-type"]).toBe("application/x-custom");
+    const missing = await get("/file-missing");
+    expect(missing.status).toBe(404);
   });
 });
 
@@ -535,6 +539,14 @@ describe("HTTP server: uploads and authentication", () => {
     expect([wrong.status, text(wrong)]).toEqual([401, "wrong credentials for admin"]);
     const right = await get("/auth", basic("admin", "s3cret"));
     expect([right.status, text(right)]).toEqual([200, "welcome admin"]);
+  });
+
+  test("credentials(): UTF-8 and ':' in Basic credentials, a Bearer token, none", async () => {
+    const who = async (headers?: http.OutgoingHttpHeaders) => JSON.parse(text(await get("/whoami", headers)));
+    const basic = "Basic " + Buffer.from("j\u00fcrgen:p:\u00e4 ss").toString("base64");
+    expect(await who({ Authorization: basic })).toEqual({ user: "j\u00fcrgen", password: "p:\u00e4 ss" });
+    expect(await who({ Authorization: "Bearer tok.en-123" })).toEqual({ user: "", password: "tok.en-123" });
+    expect(await who()).toBeNull();
   });
 });
 
@@ -622,6 +634,7 @@ describe("HTTP server: errors and misuse", () => {
     try {
       const p = (busy.address() as net.AddressInfo).port;
       const r = text(await get(`/listen?port=${p}`));
+      expect(r).not.toMatch(/^listened/);
       expect(r).toMatch(/^Error Error: /);
       expect(r).toContain(`http://127.0.0.1:${p}`);
       expect(r).toMatch(/in use/);
