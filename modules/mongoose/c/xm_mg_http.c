@@ -50,13 +50,13 @@ void xm_mg_conn_reply(xsMachine* the)
 		xsRangeError("HTTP status %d is not between 100 and 999", status);
 	int argc = xsToInteger(xsArgc);
 	bool chunked = argc > 5 && xsTest(xsArg(5));
-	const char* phrase = xm_mg_http_reason(status);
-	if (argc > 4 && xsTypeOf(xsArg(4)) == xsStringType)
-		phrase = xsToString(xsArg(4));  // strings already: nothing below allocates
-	const char* headers = xsToString(xsArg(2));
 	const void* body;
 	size_t size;
-	xm_mg_bytes(the, &xsArg(3), &body, &size);
+	xm_mg_bytes(the, &xsArg(3), &body, &size);  // may allocate: take the string pointers after it
+	const char* phrase = xm_mg_http_reason(status);
+	if (argc > 4 && xsTypeOf(xsArg(4)) == xsStringType)
+		phrase = xsToString(xsArg(4));  // strings already: nothing from here on allocates
+	const char* headers = xsToString(xsArg(2));
 	if (chunked) {
 		mg_printf(c, "HTTP/1.1 %d %s\r\n%s\r\n", status, phrase, headers);
 		if (size)
