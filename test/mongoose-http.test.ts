@@ -3,6 +3,7 @@
 // route per feature on Manager.poll, and real clients (Node's http module, raw
 // sockets, a Node http server for the firmware's own HTTP client) check what
 // comes back on the wire.
+// XSMG_TEST_VARIANT=sanitize runs the firmware under ASan and UBSan.
 import fs from "fs";
 import http from "http";
 import net from "net";
@@ -59,6 +60,7 @@ function route(mgr: Manager, conn: Connection, msg: HttpMessage): void {
       });
       return;
     case "GET /nul": conn.reply(200, new Uint8Array([0x61, 0, 0x62, 0, 0, 0x63, 0])); return;
+    case "GET /nul-string": conn.reply(200, "a\u0000b\u00e9"); return;
     case "GET /json": conn.replyJson({ ok: true, list: [1, 2, 3], text: "caf\u00e9", nested: { n: null } }, 201, { "X-Extra": "yes" }); return;
     case "GET /teapot": conn.reply(418, "short and stout", undefined, "I'm a teapot"); return;
     case "GET /unusual": conn.reply(299, "odd"); return;
@@ -294,7 +296,7 @@ beforeAll(async () => {
   www = path.join(dir, "www");
   fs.writeFileSync(path.join(www, "static", "data.bin"), Buffer.from(Array.from({ length: 100 }, (_, i) => (i * 7) & 0xff)));
   writeFiles(dir, { "main.ts": FIRMWARE.replace("__WWW__", www) });
-  fw = startFirmware(buildApp(dir));
+  fw = startFirmware(buildApp(dir, process.env.XSMG_TEST_VARIANT));
   port = Number((await fw.waitFor(/^ready \d+$/)).split(" ")[1]);
 });
 
@@ -369,6 +371,8 @@ describe("HTTP server: replies", () => {
     const r = await get("/nul");
     expect(r.headers["content-length"]).toBe("7");
     expect([...r.body]).toEqual([0x61, 0, 0x62, 0, 0, 0x63, 0]);
+    const s = await get("/nul-string");
+    expect([...s.body]).toEqual([0x61, 0, 0x62, 0xc3, 0xa9]);  // standard UTF-8, NUL kept
   });
 
   test("replyJson: JSON body, Content-Type, status and extra headers", async () => {
