@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Build variants of the simulator:
 #   debug     engine with mxDebug: stack traces carry file and line (source mapped to .ts)
-#   release   what a device ships: no debug support, -O2
+#   release   what a device ships: no debug support, optimized (CMake Release: -O3)
 #   sanitize  debug plus AddressSanitizer and UndefinedBehaviorSanitizer
 set(XSMG_WARNINGS -Wall -Wextra)
 if(XSMG_VARIANT STREQUAL "release")
