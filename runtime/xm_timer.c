@@ -167,7 +167,7 @@ void xm_timer_schedule(xsMachine* the)
 {
 	xm_timer_t* t = find((uint32_t)xsToInteger(xsArg(0)));
 	if (!t || t->cancelled)
-		xsUnknownError("Timer.schedule: no such timer");
+		xsUnknownError("no such timer");
 	if (t != firing)
 		detach(t);
 	if (xsToInteger(xsArgc) < 2 || xsTypeOf(xsArg(1)) == xsUndefinedType) {

@@ -160,12 +160,10 @@ describe("resource limits", () => {
     expect(r.stderr).toMatch(new RegExp(`^xsmg: fatal: stack overflow \\(creation profile '${creation}'`));
   });
 
-  // KNOWN BUG: the release variant builds XS without mxDebug, so mxBoundsCheck is 0
-  // (deps/xs/sources/xsAll.h) and the engine never checks its stack: the firmware
-  // dies of SIGSEGV (exit 139) instead of reporting a stack overflow. A device build
-  // would corrupt memory. Fix: define mxBoundsCheck=1 for every variant
-  // (firmware/cmake/variant.cmake). When this test starts failing, make it a plain test.
-  test.failing("KNOWN BUG: release variant: unbounded recursion is a stack overflow, not a crash", async () => {
+  // Without mxDebug the engine checks its stack only with mxBoundsCheck, which the
+  // release variant defines (firmware/cmake/variant.cmake): a crash here would be
+  // memory corruption on a device.
+  test("release variant: unbounded recursion is a stack overflow, not a crash", async () => {
     const r = await run(recursion, "esp32", "release");
     expect(r.signal).toBe(null);
     expect(r.code).toBe(4);

@@ -6,7 +6,9 @@
 set(XSMG_WARNINGS -Wall -Wextra)
 if(XSMG_VARIANT STREQUAL "release")
   set(CMAKE_BUILD_TYPE Release)
-  set(XSMG_ENGINE_DEFINES "")
+  # Without mxDebug the engine checks stack bounds only with mxBoundsCheck: a device
+  # must stop cleanly on runaway recursion, not corrupt memory.
+  set(XSMG_ENGINE_DEFINES mxBoundsCheck=1)
 elseif(XSMG_VARIANT STREQUAL "debug")
   set(CMAKE_BUILD_TYPE RelWithDebInfo)
   set(XSMG_ENGINE_DEFINES mxDebug=1)
