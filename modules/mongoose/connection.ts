@@ -4,6 +4,8 @@
 // handlers: close() only marks the connection, mongoose frees it after the poll.
 // Once closed, every method but the getters throws "connection N is closed".
 import * as native from "mongoose/native";
+import * as nativeNet from "mongoose/native-net";
+import * as nativeTls from "mongoose/native-tls";
 import { WEBSOCKET_OP_TEXT } from "mongoose/constants";
 import { headerLines, type Headers } from "mongoose/headers";
 import type { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
@@ -33,6 +35,37 @@ export interface ServeOptions {
   mimeTypes?: Record<string, string>;
   /** A file served (with status 404) when nothing matches. */
   page404?: string;
+}
+
+/**
+ * TLS for one connection, with mongoose's built-in TLS 1.3: certificates and keys
+ * on the P-256 curve (ECDSA), PEM text or DER bytes.
+ */
+export interface TlsOptions {
+  /** CA certificate the peer's chain must lead to; without it the chain is not checked. */
+  ca?: string | Uint8Array;
+  /** This side's certificate (a server's, or a client's for mutual TLS). */
+  cert?: string | Uint8Array;
+  /** The certificate's key: PEM "EC PRIVATE KEY" (SEC1) or its DER; PKCS#8 is not supported. */
+  key?: string | Uint8Array;
+  /** The server's DNS name: sent as SNI, and the certificate must carry it (SAN or CN). */
+  name?: string;
+  /** Accepts any certificate chain and signature (the name is still checked). */
+  skipVerification?: boolean;
+}
+
+const PEM_LABEL = /-----BEGIN ([A-Z0-9 ]+)-----/;
+
+// mongoose reports a wrong PEM only in its log, and the handshake fails later:
+// say what is wrong now.
+function checkPem(what: string, value: string | Uint8Array | undefined, label: string): void {
+  if (typeof value !== "string") return;
+  const found = PEM_LABEL.exec(value)?.[1];
+  if (found === undefined || found === label) return;
+  if (what === "key" && found === "PRIVATE KEY")
+    throw new TypeError("tlsInit: the key is PKCS#8 (BEGIN PRIVATE KEY), which mongoose's built-in TLS cannot read; " +
+      "convert it with `openssl ec -in key.pem -out key-ec.pem` (BEGIN EC PRIVATE KEY)");
+  throw new TypeError(`tlsInit: ${what} must be PEM "${label}", got "${found}"`);
 }
 
 const enum Flag {
@@ -173,6 +206,16 @@ export class Connection {
   wsSend(data: Bytes, op: number = WEBSOCKET_OP_TEXT): number {
     return native.connWsSend(this, data, op);
   }
+  /**
+   * Starts the WebSocket closing handshake: a close frame with code and reason
+   * (at most 123 UTF-8 bytes). The connection ends when the peer answers with its
+   * own close frame, which arrives as WS_CTL (mongoose then drains and closes).
+   */
+  wsClose(code = 1000, reason = ""): number {
+    if (!Number.isInteger(code) || code < 1000 || code > 4999)
+      throw new RangeError(`WebSocket close code must be an integer in 1000..4999, got ${code}`);
+    return nativeNet.connWsClose(this, code, reason);
+  }
 
   /**
    * Publishes; returns the packet id (0 for QoS 0). The broker's PUBACK (QoS 1) or
@@ -213,7 +256,36 @@ export class Connection {
     nativeSntp.connSntpRequest(this);
   }
 
-  /** Resolves a host name for this connection (RESOLVE, or ERROR, follows). */
+  /**
+   * Sets up TLS: on ACCEPT for a server connection, on CONNECT (or right after
+   * connect()) for a client. TLS_HS follows the handshake; failures arrive as ERROR.
+   */
+  tlsInit(options: TlsOptions): void {
+    checkPem("ca", options.ca, "CERTIFICATE");
+    checkPem("cert", options.cert, "CERTIFICATE");
+    checkPem("key", options.key, "EC PRIVATE KEY");
+    if ((options.cert === undefined) !== (options.key === undefined))
+      throw new TypeError("tlsInit: cert and key go together");
+    // The built-in TLS matches the server's certificate against name even with
+    // skipVerification, so without one every handshake fails.
+    if (this.isClient && !options.name)
+      throw new TypeError("tlsInit: a client needs name (the server's DNS name in its certificate), even with skipVerification");
+    nativeTls.connTlsInit(this, options.ca, options.cert, options.key, options.name, options.skipVerification ?? false);
+  }
+  /**
+   * Drops the TLS state (mongoose frees it on close anyway). A connection whose
+   * peer already speaks TLS cannot go on in plain text: it is closed too.
+   */
+  tlsFree(): void {
+    nativeTls.connTlsFree(this);
+  }
+
+  /**
+   * Re-targets a client connection whose host name is still being resolved: the
+   * pending lookup is dropped, url is resolved and connected instead (RESOLVE, then
+   * CONNECT, or ERROR). Any other connection throws: mongoose would give it a new
+   * socket. "localhost" and IP addresses resolve at once, without DNS.
+   */
   resolve(url: string): void {
     native.connResolve(this, url);
   }

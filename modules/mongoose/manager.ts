@@ -4,6 +4,7 @@
 // whose handler threw before answering gets a 500 rather than silence.
 import * as native from "mongoose/native";
 import * as nativeMqtt from "mongoose/native-mqtt";
+import * as nativeNet from "mongoose/native-net";
 import { eventName } from "mongoose/constants";
 import { Connection, type Handler, type EventData } from "mongoose/connection";
 import { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
@@ -15,6 +16,13 @@ export interface ManagerOptions {
   enableWakeup?: boolean;
   /** Gets what handlers throw; by default it is logged with console.error. */
   errorHandler?: ErrorHandler;
+  /**
+   * The DNS server for names ("udp://192.168.1.1:53"); mongoose's default is
+   * udp://8.8.8.8:53. "localhost" and IP addresses never need one.
+   */
+  dnsServer?: string;
+  /** How long a lookup may take before ERROR "DNS timeout" (mongoose's default: 3000). */
+  dnsTimeoutMs?: number;
 }
 
 export interface ListenOptions {
@@ -86,6 +94,7 @@ function defaultErrorHandler(error: unknown, conn: Connection, ev: number): void
 export class Manager {
   readonly #native: object;
   #handler: Handler | undefined;
+  #opening: Handler | undefined;  // the handler of the connection being opened, see #open
   readonly #errorHandler: ErrorHandler;
 
   constructor(handler?: Handler, options: ManagerOptions = {}) {
@@ -93,11 +102,19 @@ export class Manager {
     this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
     this.#native = native.managerCreate((conn, ev, data) => this.#dispatch(conn as Connection, ev, data as EventData),
       options.enableWakeup ?? false);
+    if (options.dnsServer !== undefined || options.dnsTimeoutMs !== undefined) {
+      try {
+        nativeNet.managerDns(this.#native, options.dnsServer, options.dnsTimeoutMs);
+      } catch (error) {
+        native.managerClose(this.#native);  // else it stays remembered, never collected
+        throw error;
+      }
+    }
   }
 
   // Called by the native layer for every event; true when the handler threw.
   #dispatch(conn: Connection, ev: number, data: EventData): boolean {
-    const handler = conn.handler ?? this.#handler;
+    const handler = conn.handler ?? this.#opening ?? this.#handler;
     if (!handler) return false;
     try {
       handler(conn, ev, data);
@@ -131,14 +148,14 @@ export class Manager {
 
   /** Listens on a URL ("http://0.0.0.0:8000", "tcp://127.0.0.1:1234", "udp://..."); throws if it cannot. */
   listen(url: string, handler?: Handler, options?: ListenOptions): Connection {
-    return this.#adopt(native.managerListen(this.#native, url, httpFor(url, options)) as Connection, handler);
+    return this.#open(handler, () => native.managerListen(this.#native, url, httpFor(url, options)) as Connection);
   }
   /** Connects to a URL; CONNECT (or ERROR) follows. */
   connect(url: string, handler?: Handler, options?: ListenOptions): Connection {
-    return this.#adopt(native.managerConnect(this.#native, url, httpFor(url, options)) as Connection, handler);
+    return this.#open(handler, () => native.managerConnect(this.#native, url, httpFor(url, options)) as Connection);
   }
   wsConnect(url: string, handler?: Handler): Connection {
-    return this.#adopt(native.managerWsConnect(this.#native, url) as Connection, handler);
+    return this.#open(handler, () => native.managerWsConnect(this.#native, url) as Connection);
   }
   /**
    * Connects to an MQTT broker ("mqtt://host:1883"); mongoose sends CONNECT at once,
@@ -146,10 +163,9 @@ export class Manager {
    */
   mqttConnect(url: string, options: MqttConnectOptions = {}): Connection {
     const will = options.will;
-    const conn = nativeMqtt.managerMqttConnect(this.#native, url, options.clientId, options.username, options.password,
-      options.cleanSession ?? true, options.keepalive ?? 0, options.version ?? 4,
-      will?.topic, will?.message, will?.qos ?? 0, will?.retain ?? false) as Connection;
-    return this.#adopt(conn, options.handler);
+    return this.#open(options.handler, () => nativeMqtt.managerMqttConnect(this.#native, url, options.clientId,
+      options.username, options.password, options.cleanSession ?? true, options.keepalive ?? 0, options.version ?? 4,
+      will?.topic, will?.message, will?.qos ?? 0, will?.retain ?? false) as Connection);
   }
   /**
    * Accepts MQTT clients and parses their packets (MQTT_CMD for each, MQTT_MSG for
@@ -158,16 +174,25 @@ export class Manager {
    * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
    */
   mqttListen(url: string, handler?: Handler): Connection {
-    return this.#adopt(native.managerMqttListen(this.#native, url) as Connection, handler);
+    return this.#open(handler, () => native.managerMqttListen(this.#native, url) as Connection);
   }
   /** Asks an SNTP server for the time; SNTP_TIME brings epoch milliseconds. */
   sntpConnect(url: string, handler?: Handler): Connection {
-    return this.#adopt(native.managerSntpConnect(this.#native, url) as Connection, handler);
+    return this.#open(handler, () => native.managerSntpConnect(this.#native, url) as Connection);
   }
 
-  #adopt(conn: Connection, handler: Handler | undefined): Connection {
-    if (handler) conn.handler = handler;
-    return conn;
+  // mongoose calls back (OPEN; RESOLVE and even CONNECT for an address or UDP)
+  // before the native open returns: #dispatch gives those to the new handler too.
+  #open(handler: Handler | undefined, open: () => Connection): Connection {
+    const outer = this.#opening;
+    this.#opening = handler;
+    try {
+      const conn = open();
+      if (handler) conn.handler = handler;
+      return conn;
+    } finally {
+      this.#opening = outer;
+    }
   }
 
   /** Thread-safe in C (mg_wakeup); from JavaScript, true only when a live connection has that id. */
@@ -177,6 +202,10 @@ export class Manager {
   /** The id of mongoose's wakeup pipe connection (0 without enableWakeup). */
   get wakeupId(): number {
     return native.managerWakeupId(this.#native);
+  }
+  /** What app native C receives to reach the mg_mgr: pass the Manager to xm_mg_mgr_of (c/xm_mg.h). */
+  get nativeHandle(): object {
+    return this.#native;
   }
 
   /** Calls callback every ms (or once) from inside poll(). */

@@ -4,6 +4,7 @@ export * from "mongoose/constants";
 export { Connection } from "mongoose/connection";
 export type { Address, Bytes, EventData, Handler, ServeOptions } from "mongoose/connection";
 export type { MqttPubOptions } from "mongoose/connection";
+export type { TlsOptions } from "mongoose/connection";
 export type { Headers } from "mongoose/headers";
 export { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
 export {

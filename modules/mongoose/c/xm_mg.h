@@ -19,6 +19,7 @@ typedef struct xm_mg {
 	xm_mg_timer_t* timers;    // every timer record whose Timer object exists
 	struct xm_mg_doomed* doomed;  // mongoose timers to free once mg_mgr_poll returns
 	unsigned long wakeup_id;  // 0 without enableWakeup
+	char* dns;                // the DNS server URL mongoose points to (xm_mg_net.c), or NULL
 	bool polling;
 	bool close_pending;       // close() was called inside poll
 	bool closed;
@@ -99,6 +100,13 @@ void xm_mg_http_guard_after(struct mg_connection* c, int ev, void* ev_data, size
 // handler: call right after mg_ws_upgrade or mg_ws_connect.
 void xm_mg_ws_guard(struct mg_connection* c);
 
+// Decrypts the TLS records mongoose left buffered (xm_mg_tls.c): call on POLL.
+void xm_mg_tls_pump(struct mg_connection* c);
+
+// Puts the binding's check in front of mongoose's resolver connections, when they
+// exist (xm_mg_net.c): call before each mg_mgr_poll. See the file for why.
+void xm_mg_dns_guard(struct mg_mgr* mgr);
+
 // Manager lifecycle hooks for its timers.
 void xm_mg_timers_close(xsMachine* the, xm_mg_t* m);  // before mg_mgr_free
 void xm_mg_timers_reap(xm_mg_t* m);                  // after mg_mgr_poll
@@ -123,7 +131,8 @@ void xm_mg_new_string(xsMachine* the, xsSlot* result, struct mg_str s);
 // The reason phrase of an HTTP status ("" when unknown).
 const char* xm_mg_http_reason(int status);
 
-// For native extensions: the mg_mgr behind a Manager (XS task only).
+// For native extensions: the mg_mgr behind a Manager, given the TypeScript Manager
+// or its nativeHandle (XS task only; mg_wakeup on it is safe from any thread).
 struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager);
 
 #endif

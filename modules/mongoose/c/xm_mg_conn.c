@@ -212,6 +212,8 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		xc->id = c->id;
 		xc->opening = false;
 	}
+	if (ev == MG_EV_POLL)
+		xm_mg_tls_pump(c);  // before mongoose reads the socket, which may be at its end
 	if (xm_mg_http_guard_before(c, ev, ev_data))
 		return;
 	size_t sent = c->send.len, received = c->recv.len;
@@ -328,11 +330,18 @@ void xm_mg_conn_error(xsMachine* the)
 	mg_error(c, "%s", xsToString(xsArg(1)));
 }
 
+// mongoose's mg_resolve ends in a new socket for the connection: on one that has
+// a socket already (a listener, an accepted or connected one) it would leak that
+// socket and turn the connection into a client of the resolved address.
 void xm_mg_conn_resolve(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	if (!c->is_client || !c->is_resolving)
+		xsUnknownError("connection %lu is %s: resolve() re-targets a client connection still resolving its host",
+			c->id, c->is_listening ? "a listener" : c->is_client ? "already resolved" : "an accepted connection");
 	char url[512];
 	snprintf(url, sizeof(url), "%s", xsToString(xsArg(1)));
+	mg_resolve_cancel(c);  // its pending request would connect it too
 	mg_resolve(c, url);
 }
 

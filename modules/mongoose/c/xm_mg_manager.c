@@ -51,6 +51,7 @@ void xm_mg_manager_destroy(void* data)
 		m->in_gc = true;
 		mg_mgr_free(&m->mgr);
 	}
+	free(m->dns);
 	free(m);
 }
 
@@ -62,9 +63,13 @@ xm_mg_t* xm_mg_manager(xsMachine* the, xsSlot* slot)
 	return m;
 }
 
+// Apps hand over the TypeScript Manager: its host object is behind nativeHandle (manager.ts).
 struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager)
 {
-	return &xm_mg_manager(the, manager)->mgr;
+	xsSlot handle = *manager;
+	if (xsTypeOf(handle) == xsReferenceType && xsHas(handle, xsID("nativeHandle")))
+		handle = xsGet(handle, xsID("nativeHandle"));
+	return &xm_mg_manager(the, &handle)->mgr;
 }
 
 // new NativeManager(dispatch, enableWakeup): returns the host object.
@@ -97,6 +102,7 @@ void xm_mg_manager_poll(xsMachine* the)
 	if (m->polling)
 		xsUnknownError("poll() called re-entrantly (from inside an event handler or timer)");
 	m->polling = true;
+	xm_mg_dns_guard(&m->mgr);  // resolver connections made since the last poll
 	mg_mgr_poll(&m->mgr, ms < 0 ? 0 : ms);
 	m->polling = false;
 	xm_mg_timers_reap(m);
@@ -200,7 +206,9 @@ static struct mg_connection* connect_http(struct mg_mgr* mgr, const char* url, m
 
 static struct mg_connection* connect_ws(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
 {
-	return mg_ws_connect(mgr, url, fn, data, NULL);
+	struct mg_connection* c = mg_ws_connect(mgr, url, fn, data, NULL);
+	xm_mg_ws_guard(c);
+	return c;
 }
 
 static struct mg_connection* listen_mqtt(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+// TLS on one connection with mongoose's built-in TLS (MG_TLS_BUILTIN): TLS 1.3,
+// certificates and keys on the NIST P-256 curve. Servers call it on ACCEPT,
+// clients on CONNECT (or right after connect()).
+#include "xm_mg.h"
+
+enum { TLS_CA, TLS_CERT, TLS_KEY, TLS_NAME, TLS_PARTS };
+
+// tlsInit(conn, ca, cert, key, name, skipVerification): each part a string,
+// byte array or undefined.
+void xm_mg_conn_tls_init(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	if (c->tls)
+		xsUnknownError("connection %lu already has TLS: tlsFree() it first", c->id);
+	const void* data[TLS_PARTS] = { NULL };
+	size_t size[TLS_PARTS] = { 0 }, total = 0;
+	for (int i = 0; i < TLS_PARTS; i++) {
+		if (xsTypeOf(xsArg(1 + i)) == xsUndefinedType)
+			continue;
+		xm_mg_bytes(the, &xsArg(1 + i), &data[i], &size[i]);  // allocates nothing: the pointers stay valid
+		total += size[i];
+	}
+	// Copies: mongoose may report a bad part through an ERROR event, and JavaScript
+	// running then could move the strings.
+	char* block = malloc(total + 1);
+	if (!block)
+		xsUnknownError("no memory for the TLS options of connection %lu", c->id);
+	struct mg_str part[TLS_PARTS];
+	char* at = block;
+	for (int i = 0; i < TLS_PARTS; i++) {
+		if (size[i])
+			memcpy(at, data[i], size[i]);
+		part[i] = size[i] ? mg_str_n(at, size[i]) : mg_str_n(NULL, 0);  // empty is absent
+		at += size[i];
+	}
+	struct mg_tls_opts opts = {
+		.ca = part[TLS_CA], .cert = part[TLS_CERT], .key = part[TLS_KEY], .name = part[TLS_NAME],
+		.skip_verification = xsTest(xsArg(5)) ? 1 : 0,
+	};
+	mg_tls_init(c, &opts);
+	free(block);
+}
+
+// tlsFree(conn): mongoose only frees the state; the connection must stop using it too.
+void xm_mg_conn_tls_free(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	if (!c->tls)
+		return;
+	// Once connected, the peer speaks TLS: there is no going back to plain bytes.
+	bool talking = !c->is_listening && !c->is_resolving && !c->is_connecting;
+	mg_tls_free(c);
+	c->is_tls = c->is_tls_hs = 0;
+	if (talking)
+		c->is_closing = 1;
+}
+
+// mongoose's built-in TLS decrypts one record per read from the socket, and a
+// record that is not application data (a TLS 1.3 server's session tickets)
+// yields nothing. Records received together therefore wait for later reads,
+// and if the peer closes meanwhile they are dropped with the connection: a
+// server's last response, typically. Called on POLL, before the socket is read,
+// this decrypts every complete record already buffered and fires READ with it.
+void xm_mg_tls_pump(struct mg_connection* c)
+{
+	if (!c->is_tls || c->is_tls_hs || !c->tls)
+		return;
+	for (int i = 0; i < 64 && c->rtls.len > 0 && !c->is_closing; i++) {
+		if (c->recv.len >= MG_MAX_RECV_SIZE)
+			return;  // mongoose's own read reports it
+		if (c->recv.size <= c->recv.len && !mg_iobuf_resize(&c->recv, c->recv.size + MG_IO_SIZE))
+			return;
+		size_t buffered = c->rtls.len;
+		long n = mg_tls_recv(c, c->recv.buf + c->recv.len, c->recv.size - c->recv.len);
+		if (n > 0) {
+			c->recv.len += (size_t)n;
+			mg_call(c, MG_EV_READ, &n);
+		}
+		else if (n != MG_IO_WAIT && n != 0)
+			return;  // mongoose has reported the error
+		else if (c->rtls.len == buffered)
+			return;  // an incomplete record: the socket has the rest
+	}
+}
