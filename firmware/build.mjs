@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { ROOT, readManifest } from "./manifest.mjs";
 
-export const VARIANTS = ["debug", "release", "sanitize"];
+export const VARIANTS = ["debug", "release", "sanitize", "tsan"];
 const require = createRequire(import.meta.url);
 
 export class BuildError extends Error {}

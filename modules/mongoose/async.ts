@@ -51,7 +51,7 @@ export class AbortSignal {
     if (signal.#aborted) return;
     signal.#aborted = true;
     signal.#reason = reason;
-    for (const listener of signal.#listeners.splice(0)) listener(reason);
+    for (const listener of takeAll(signal.#listeners)) listener(reason);
   }
 }
 
@@ -82,6 +82,14 @@ interface Outcome {
   conn: number;
   addrs: string;
 }
+
+/** How a command's RESULT settles what waits for it. */
+interface Settle {
+  resolve(outcome: Outcome): void;
+  reject(error: unknown): void;
+}
+
+function ignore(): void {}
 
 function parseAddress(text: string | undefined): Address | undefined {
   if (!text) return undefined;
@@ -219,7 +227,7 @@ export class AsyncConnection {
         return new Promise((resolve) => this.#waiting.push(resolve));
       },
       return: () => {
-        this.#waiting.splice(0).forEach((w) => w({ value: undefined, done: true }));
+        takeAll(this.#waiting).forEach((w) => w({ value: undefined, done: true }));
         return Promise.resolve({ value: undefined, done: true });
       },
     };
@@ -241,10 +249,16 @@ export class AsyncConnection {
     }
     if (ev === MG_EV_CLOSE) {
       this.#gone = true;
-      this.#waiting.splice(0).forEach((w) => w({ value: undefined, done: true }));
+      takeAll(this.#waiting).forEach((w) => w({ value: undefined, done: true }));
       this.#closed.resolve();
     }
   }
+}
+
+// Empties items and returns what they were. Not splice(0) on an empty array: XS then
+// hands memcpy a NULL pointer, which the sanitize build (UBSan) stops on.
+function takeAll<T>(items: T[]): T[] {
+  return items.length ? items.splice(0) : [];
 }
 
 function utf8(text: string): Uint8Array {
@@ -371,9 +385,10 @@ export class AsyncManager {
   readonly #queueLength: number;
   #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
   readonly #conns = new Map<number, AsyncConnection>();
-  readonly #requests = new Map<number, Deferred<Outcome>>();
+  readonly #requests = new Map<number, Settle>();
   #nextRequest = 3;
   #closing: Promise<void> | undefined;
+  #started: Promise<Outcome> | undefined;
 
   constructor(handler?: AsyncHandler, options: AsyncManagerOptions = {}) {
     this.#handler = handler;
@@ -417,6 +432,7 @@ export class AsyncManager {
     if (this.#state !== "new") throw new Error(`AsyncManager is ${this.#state}: start() works once`);
     this.#state = "starting";
     const started = deferred<Outcome>();
+    this.#started = started.promise;
     this.#requests.set(START_REQUEST, started);
     this.#native = native.create((conn, ev, data, value, number, addrs, request) =>
       this.#dispatch(conn, ev, data as EventData, value, number, addrs, request), this.#pollInterval, this.#queueLength);
@@ -441,7 +457,7 @@ export class AsyncManager {
   }
 
   async #shutdown(): Promise<void> {
-    if (this.#state === "starting") await this.#requests.get(START_REQUEST)?.promise.catch(() => undefined);
+    if (this.#state === "starting") await this.#started?.catch(ignore);
     this.#state = "closing";
     const done = deferred<Outcome>();
     this.#requests.set(CLOSE_REQUEST, done);
@@ -489,15 +505,20 @@ export class AsyncManager {
   _command(post: (request: number) => void): Promise<void> {
     this.#check();
     const request = this.#nextRequest++;
-    const d = deferred<Outcome>();
-    this.#requests.set(request, d);
+    let settle!: Settle;
+    const done = new Promise<void>((resolve, reject) => (settle = { resolve: () => resolve(), reject }));
+    this.#requests.set(request, settle);
     try {
       post(request);
     } catch (error) {
       this.#requests.delete(request);
       return Promise.reject(error);
     }
-    return d.promise.then(() => undefined);
+    // Marked handled: a handler written for Manager calls conn.reply() without
+    // awaiting it, and a client that left meanwhile must not make that an unhandled
+    // rejection (fatal here). Whoever awaits the promise still sees the rejection.
+    done.catch(ignore);
+    return done;
   }
 
   #open(listen: boolean, url: string, kind: number): Promise<AsyncConnection> {
@@ -529,7 +550,11 @@ export class AsyncManager {
   }
 
   #connectKind(url: string, kind: number, handler: AsyncHandler | undefined, options: { timeout?: number; signal?: AbortSignal }): Promise<AsyncConnection> {
-    const opened = this.#open(false, url, kind);
+    // mongoose's reasons ("socket error") do not say what failed: name the URL.
+    const opened = this.#open(false, url, kind).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(message.startsWith(`connect ${url}`) ? message : `connect ${url}: ${message}`);
+    });
     const result = withDeadline(opened, options.timeout ?? 30000, options.signal, `connect ${url}`);
     // A late connection after a timeout or abort is closed, not leaked.
     result.catch(() => opened.then((conn) => conn.close(), () => undefined));
@@ -662,25 +687,26 @@ export class AsyncManager {
     const handler = conn.handler ?? this.#handler;
     if (!handler) return;
     const sends = conn._sends;
-    const answer500 = () => {
-      if (ev === MG_EV_HTTP_MSG && conn!._sends === sends && !conn!.isClosed)
-        conn!.reply(500, "Internal Server Error\n").catch(() => undefined);
-    };
     try {
       const result = handler(conn, ev, data);
       if (result && typeof (result as Promise<void>).then === "function")
-        (result as Promise<void>).then(undefined, (error) => {
-          this.#errorHandler(error, conn, ev);
-          answer500();
-        });
+        (result as Promise<void>).then(undefined, (error) => this.#failed(error, conn!, ev, sends));
     } catch (error) {
-      try {
-        this.#errorHandler(error, conn, ev);
-      } catch (again) {
-        console.error("mongoose: the AsyncManager's errorHandler threw:", again);
-      }
-      answer500();
+      this.#failed(error, conn, ev, sends);
     }
+  }
+
+  // A handler threw or rejected: tell the errorHandler, and answer 500 to an HTTP
+  // request it left unanswered (sends: the connection's send count before it ran).
+  #failed(error: unknown, conn: AsyncConnection, ev: number, sends: number): void {
+    try {
+      this.#errorHandler(error, conn, ev);
+    } catch (again) {
+      console.error("mongoose: the AsyncManager's errorHandler threw:", again);
+    }
+    // Not after close(): reply() would throw "not started" out of the dispatch.
+    if (ev === MG_EV_HTTP_MSG && conn._sends === sends && !conn.isClosed && this.running)
+      conn.reply(500, "Internal Server Error\n").catch(ignore);
   }
 }
 

@@ -5,7 +5,8 @@
 //   commands  XS task -> poll task: am->commands (port_queue), then a wakeup
 //             datagram that only interrupts mg_mgr_poll; one datagram is in flight
 //             at most (am->wake_pending), so a burst never overflows lwIP's small
-//             socket queue, and delivery never depends on it.
+//             socket queue, and delivery never depends on it. A wakeup(conn, data)
+//             command becomes an MG_EV_WAKEUP event right there, in command order.
 //   events    poll task -> XS task: batches of events, posted with xm_post() onto
 //             the XS task's own queue; when it is full the poll task waits
 //             (back-pressure: mongoose stops reading meanwhile) and gives up only
@@ -29,12 +30,12 @@ enum {
 // until the poll task has executed it.
 typedef struct {
 	uint8_t op;
-	uint8_t flag;           // LISTEN/CONNECT: http, WS_SEND: opcode
+	uint8_t flag;           // LISTEN/CONNECT: kind, WS_SEND: opcode, SEND: 1 for a whole HTTP response
 	uint32_t request;       // promise to settle with a RESULT event (0: none)
 	unsigned long conn;     // target connection id
 	void* data;             // malloc'd bytes: URL, payload, header lines
 	size_t size;
-	void* extra;            // WS_UPGRADE: the request copy it answers (owned by JS, kept alive there)
+	void* extra;            // WS_UPGRADE: a copy of the request it answers, owned like data
 } xm_am_cmd_t;
 
 // What the poll task knows about the connection (c->data).
@@ -65,6 +66,8 @@ struct xm_am {
 	port_queue_t* commands;
 	port_task_t* task;
 	atomic_bool ready;            // the wakeup pipe exists: commands may wake the poll task
+	atomic_int waking;            // other tasks inside xm_am_interrupt: the pipe must stay open
+	atomic_bool orphaned;         // the XS machine is going away: post no more events
 	atomic_bool wake_pending;
 	atomic_bool stop;             // ask the poll task to finish
 	atomic_bool done;             // the poll task has freed the mg_mgr and returned
@@ -86,6 +89,8 @@ void xm_am_event_free(xm_am_event_t* e);
 
 // Any task: queue a command and wake the poll task. false when the queue is full.
 bool xm_am_command(xm_am_t* am, const xm_am_cmd_t* cmd);
+// Any task but the poll task: interrupt mg_mgr_poll (safe while the pipe is being closed).
+void xm_am_interrupt(xm_am_t* am);
 
 // Copies of mongoose's messages, laid out like them so the same accessors read both.
 void* xm_am_copy_http(const struct mg_http_message* hm, size_t* size);

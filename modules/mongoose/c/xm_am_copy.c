@@ -19,6 +19,11 @@ void* xm_am_copy_http(const struct mg_http_message* hm, size_t* size)
 	// message spans the request line, headers and body, contiguously.
 	const char* from = hm->message.buf;
 	size_t n = hm->message.len;
+	// A response without Content-Length (the 101 of a WebSocket handshake) has a
+	// body "until close": ~0. Only the head is in the buffer then.
+	bool endless = hm->body.len == (size_t)~0 || n == (size_t)~0;
+	if (endless)
+		n = (size_t)(hm->body.buf - from);
 	struct { struct mg_http_message hm; char bytes[]; }* copy = malloc(sizeof(*copy) + n + 1);
 	if (!copy)
 		return NULL;
@@ -27,6 +32,10 @@ void* xm_am_copy_http(const struct mg_http_message* hm, size_t* size)
 	copy->hm = *hm;
 	struct mg_http_message* m = &copy->hm;
 	struct mg_str* fields[] = { &m->method, &m->uri, &m->query, &m->proto, &m->body, &m->head, &m->message };
+	if (endless) {
+		m->body.len = 0;
+		m->message.len = n;
+	}
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		rebase(fields[i], from, copy->bytes, n);
 	for (int i = 0; i < MG_MAX_HTTP_HEADERS && m->headers[i].name.len; i++) {

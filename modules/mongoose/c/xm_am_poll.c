@@ -79,6 +79,22 @@ static void settle_sends(xm_am_t* am, conn_state_t* s, unsigned long conn, const
 		s->sends_tail = &s->sends;
 }
 
+// mongoose says only "socket error" when a connect fails: the socket knows why.
+static const char* connect_error(struct mg_connection* c, const char* what, char* buf, size_t size)
+{
+#if MG_ENABLE_SOCKET
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (c->is_connecting && getsockopt((int)(size_t)c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) {
+		snprintf(buf, size, "%s (%s)", strerror(err), what);
+		return buf;
+	}
+#else
+	(void)c, (void)buf, (void)size;
+#endif
+	return what;
+}
+
 static void on_event(struct mg_connection* c, int ev, void* ev_data)
 {
 	xm_am_t* am = c->fn_data;
@@ -114,7 +130,8 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		e->payload = strdup((const char*)ev_data);
 		e->size = e->payload ? strlen(e->payload) : 0;
 		if (s && s->connect_request) {
-			result(am, s->connect_request, c->id, -1, (const char*)ev_data);
+			char why[200];
+			result(am, s->connect_request, c->id, -1, connect_error(c, ev_data, why, sizeof(why)));
 			s->connect_request = 0;
 		}
 		break;
@@ -165,7 +182,8 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		struct mg_str* data = ev_data;
 		e->payload = malloc(data->len ? data->len : 1);
 		if (e->payload) {
-			memcpy(e->payload, data->buf, data->len);
+			if (data->len)  // buf may be NULL then: memcpy's arguments must not be
+				memcpy(e->payload, data->buf, data->len);
 			e->size = data->len;
 		}
 		break;
@@ -259,6 +277,10 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 			break;
 		}
 		s->queued += c->send.len - before;
+		// A whole HTTP response (reply): mongoose parses the next request of a
+		// kept-alive connection only once is_resp is clear, as mg_http_reply leaves it.
+		if (cmd->op == XM_AM_SEND && cmd->flag)
+			c->is_resp = 0;
 		if (cmd->request) {
 			pending_send_t* p = malloc(sizeof(pending_send_t));
 			if (!p) {
@@ -285,9 +307,14 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 		mg_ws_upgrade(c, cmd->extra, cmd->size ? "%s" : NULL, (const char*)cmd->data);
 		result(am, cmd->request, c->id, 0, NULL);
 		break;
-	case XM_AM_WAKEUP:
-		mg_wakeup(&am->mgr, c->id, cmd->data, cmd->size);
+	case XM_AM_WAKEUP: {
+		// Straight into this iteration's batch, in command order. mg_wakeup would
+		// send a datagram to ourselves: a burst overflows the socket's queue (tiny
+		// on lwIP) and the kernel drops the excess without a word.
+		struct mg_str data = mg_str_n(cmd->data, cmd->size);
+		on_event(c, MG_EV_WAKEUP, &data);
 		break;
+	}
 	default:
 		break;
 	}
@@ -300,6 +327,7 @@ static void run_commands(xm_am_t* am)
 	while (port_queue_receive(am->commands, &cmd, 0)) {
 		run_command(am, &cmd);
 		free(cmd.data);
+		free(cmd.extra);  // mongoose keeps no pointer into it past the command
 	}
 }
 
@@ -314,8 +342,8 @@ static void flush(xm_am_t* am)
 	am->batch = NULL;
 	am->batch_tail = &am->batch;
 	int was = atomic_exchange(&am->activity, XM_AM_DOING_POSTING);
-	while (!xm_post(xm_am_deliver, batch, 50)) {
-		if (atomic_load(&am->stop) && was != XM_AM_DOING_EXIT) {
+	while (atomic_load(&am->orphaned) || !xm_post(xm_am_deliver, batch, 50)) {
+		if (atomic_load(&am->orphaned) || (atomic_load(&am->stop) && was != XM_AM_DOING_EXIT)) {
 			while (batch) {
 				xm_am_event_t* next = batch->next;
 				xm_am_event_free(batch);
@@ -342,6 +370,7 @@ void xm_am_poll_main(void* arg)
 	am->pipe_id = am->mgr.conns->id;
 	atomic_store(&am->ready, true);
 	result(am, 1, 0, 0, NULL);  // request 1 is start()
+	flush(am);  // now: the first poll may wait pollInterval before anything else flushes
 	while (!atomic_load(&am->stop)) {
 		atomic_store(&am->activity, XM_AM_DOING_POLL);
 		mg_mgr_poll(&am->mgr, am->poll_ms);
@@ -350,6 +379,10 @@ void xm_am_poll_main(void* arg)
 		flush(am);
 	}
 	run_commands(am);  // settle what was queued before stop
+	// mg_mgr_free closes the wakeup pipe: no other task may be sending on it then.
+	atomic_store(&am->ready, false);
+	while (atomic_load(&am->waking))
+		port_task_sleep(1);
 	mg_mgr_free(&am->mgr);  // CLOSE for every connection
 	xm_am_event_t* e = event(am, 0, XM_AM_EV_RESULT);
 	if (e)
@@ -363,7 +396,18 @@ bool xm_am_command(xm_am_t* am, const xm_am_cmd_t* cmd)
 {
 	if (!port_queue_post(am->commands, cmd, 0))
 		return false;
-	if (atomic_load(&am->ready) && !atomic_exchange(&am->wake_pending, true))
-		mg_wakeup(&am->mgr, am->pipe_id, "", 0);
+	if (!atomic_exchange(&am->wake_pending, true))
+		xm_am_interrupt(am);
 	return true;
+}
+
+// A caller counts itself in before it checks ready; the poll task clears ready
+// before it checks the count (both sequentially consistent), so either the caller
+// sees ready false or the poll task waits for its mg_wakeup to finish.
+void xm_am_interrupt(xm_am_t* am)
+{
+	atomic_fetch_add(&am->waking, 1);
+	if (atomic_load(&am->ready))
+		mg_wakeup(&am->mgr, am->pipe_id, "", 0);
+	atomic_fetch_sub(&am->waking, 1);
 }

@@ -6,11 +6,30 @@
 #define XM_AM_POLL_STACK (64 * 1024)  // mongoose's own frames only: no JavaScript runs there
 #define XM_AM_POLL_PRIORITY 5         // above the XS task (4), as lwIP's tcpip task is above both
 
+// The machine is deleted (the firmware stops: SIGTERM, a timeout) with the poll
+// task running: a running manager is reachable from its remembered dispatch, so
+// nothing else collects it. Stop the task before the XS task's queue goes away;
+// it posts nothing more. A task stuck in native work is left behind.
+static void orphan(xm_am_t* am)
+{
+	atomic_store(&am->orphaned, true);
+	atomic_store(&am->stop, true);
+	xm_am_interrupt(am);
+	for (int i = 0; i < 1000 && !atomic_load(&am->done); i++)
+		port_task_sleep(1);
+	if (!atomic_load(&am->done))
+		return;
+	port_task_join(am->task);
+	am->task = NULL;
+}
+
 void xm_am_destroy(void* data)
 {
 	xm_am_t* am = data;
 	if (!am)
 		return;
+	if (am->task && !am->closed)
+		orphan(am);
 	if (am->task && !atomic_load(&am->done))
 		return;  // abandoned with its poll task still running: leaking beats a crash
 	xm_am_cmd_t cmd;
@@ -73,8 +92,7 @@ void xm_am_stop(xsMachine* the)
 	if (!am->started || am->closed)
 		return;
 	atomic_store(&am->stop, true);
-	if (atomic_load(&am->ready))
-		mg_wakeup(&am->mgr, am->pipe_id, "", 0);
+	xm_am_interrupt(am);
 }
 
 // finish(am, abandon): after the close result (join the task), or giving up on it.
@@ -111,7 +129,8 @@ static void* copy_bytes(xsMachine* the, xsSlot* slot, size_t* size)
 	void* copy = malloc(*size ? *size : 1);
 	if (!copy)
 		xsUnknownError("no memory for the data to send");
-	memcpy(copy, data, *size);
+	if (*size)  // an empty buffer's data may be NULL
+		memcpy(copy, data, *size);
 	return copy;
 }
 
@@ -136,7 +155,7 @@ void xm_am_open(xsMachine* the)
 	xm_am_t* am = running(the);
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = xsTest(xsArg(1)) ? XM_AM_LISTEN : XM_AM_CONNECT;
-	cmd.flag = xsTest(xsArg(3));
+	cmd.flag = (uint8_t)xsToInteger(xsArg(3));  // 0 raw, 1 HTTP, 2 WebSocket client
 	cmd.request = request_arg(the, 4);
 	cmd.data = strdup(xsToString(xsArg(2)));
 	if (!cmd.data)
@@ -176,9 +195,11 @@ void xm_am_reply(xsMachine* the)
 		xsUnknownError("no memory for the response");
 	snprintf(data, (size_t)head + 1, "HTTP/1.1 %d %s\r\n%sContent-Length: %lu\r\n\r\n", status,
 		xm_mg_http_reason(status), headers, (unsigned long)size);
-	memcpy(data + head, body, size);
+	if (size)
+		memcpy(data + head, body, size);
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = XM_AM_SEND;
+	cmd.flag = 1;  // a whole response: see XM_AM_SEND in xm_am_poll.c
 	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
 	cmd.request = request_arg(the, 5);
 	cmd.data = data;
