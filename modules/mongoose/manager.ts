@@ -141,9 +141,9 @@ export class Manager {
   poll(timeoutMs = 0): void {
     native.managerPoll(this.#native, timeoutMs);
   }
-  /** Polls until close() (for firmware that does nothing else). */
+  /** Polls until close(), or until the firmware is asked to stop (Ctrl-C, SIGTERM). */
   run(pollMs = 100): void {
-    while (!this.closed) this.poll(pollMs);
+    while (!this.closed && native.managerPoll(this.#native, pollMs));
   }
 
   /** Listens on a URL ("http://0.0.0.0:8000", "tcp://127.0.0.1:1234", "udp://..."); throws if it cannot. */

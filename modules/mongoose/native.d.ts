@@ -8,7 +8,7 @@ declare module "mongoose/native" {
   export function register(manager: object, connection: object, http: object, ws: object, mqtt: object, timer: object): void;
 
   export function managerCreate(dispatch: Dispatch, enableWakeup: boolean): Host;
-  export function managerPoll(manager: Host, ms: number): void;
+  export function managerPoll(manager: Host, ms: number): boolean;
   export function managerClose(manager: Host): void;
   export function managerConnections(manager: Host): Host[];
   export function managerWakeup(manager: Host, id: number, data?: Bytes): boolean;

@@ -5,11 +5,18 @@
 
 xsSlot xm_mg_protos[XM_MG_PROTO_COUNT];
 
-// mongoose's log goes to the firmware's stderr, like the engine's fatal reports.
+// mongoose's log goes to the firmware's stderr, a line per write: mongoose hands
+// it over one character at a time, and a write each would fill a pipe in no time.
 static void log_char(char c, void* param)
 {
+	static char line[256];
+	static size_t used;
 	(void)param;
-	port_console_write(2, &c, 1);
+	line[used++] = c;
+	if (c == '\n' || used == sizeof(line)) {
+		port_console_write(2, line, used);
+		used = 0;
+	}
 }
 
 // register(Manager.prototype, Connection.prototype, HttpMessage.prototype, ...)
@@ -108,6 +115,7 @@ void xm_mg_manager_poll(xsMachine* the)
 	xm_mg_timers_reap(m);
 	if (m->close_pending)
 		close_manager(the, m);
+	xsResult = xsBoolean(!xm_stop_requested());  // false: the firmware is asked to stop
 }
 
 void xm_mg_manager_close(xsMachine* the)
