@@ -725,6 +725,7 @@ describe("TLS with mongoose's built-in TLS", () => {
     await new Promise<void>((resolve) => node.listen(0, "127.0.0.1", resolve));
     const nodePort = (node.address() as net.AddressInfo).port;
     const port = await freePort();
+    const plainPort = await freePort();
     const exe = build({
       "main.ts": `
 import { Manager, HttpMessage, type Connection, type TlsOptions, MG_EV_ACCEPT, MG_EV_CONNECT, MG_EV_TLS_HS, MG_EV_HTTP_MSG,
@@ -790,6 +791,20 @@ for (const bad of [{ key: "-----BEGIN PRIVATE KEY-----\\nAA==\\n-----END PRIVATE
     console.log("bad options:", (e as Error).message);
   }
 }
+// tlsFree() undoes tlsInit(): a listener stays a plain one.
+const plain = mgr.listen("http://127.0.0.1:${plainPort}", (conn, ev, data) => {
+  if (ev === MG_EV_HTTP_MSG && data instanceof HttpMessage) conn.reply(200, "plain " + conn.isTls);
+});
+plain.tlsInit({ cert: CERT, key: KEY });
+try {
+  plain.tlsInit({ cert: CERT, key: KEY });
+} catch (e) {
+  console.log("second tlsInit:", (e as Error).message);
+}
+console.log("plain listener tls", plain.isTls);
+plain.tlsFree();
+plain.tlsFree();  // idempotent
+console.log("plain listener after tlsFree", plain.isTls, plain.isListening);
 console.log("ready");
 mgr.run(5);
 `,
@@ -820,6 +835,10 @@ mgr.run(5);
       expect(out).toMatch(/client skipnoname tlsInit threw tlsInit: a client needs name/);
       expect(out).toMatch(/bad options: tlsInit: the key is PKCS#8/);
       expect(out).toMatch(/bad options: tlsInit: cert and key go together/);
+      expect(out).toMatch(/second tlsInit: .*connection \d+ already has TLS: tlsFree\(\) it first/);
+      expect(out).toContain("plain listener tls true");
+      expect(out).toContain("plain listener after tlsFree false true");
+      expect(await (await fetch(`http://127.0.0.1:${plainPort}/`)).text()).toBe("plain false");
       console.log(`TLS firmware output:\n${out}`);
     } finally {
       await fw.stop();
