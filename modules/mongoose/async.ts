@@ -116,17 +116,19 @@ export class AsyncConnection {
   readonly #am: AsyncManager;
   readonly #id: number;
   #flags = 0;
-  #local: Address | undefined;
-  #remote: Address | undefined;
   #gone = false;
-  readonly #closed = deferred<void>();
-  #inbox: Uint8Array[] = [];
-  #messages: WsMessage[] = [];
-  #waiting: Array<(message: IteratorResult<WsMessage>) => void> = [];
+  /** "local|remote" as the poll task printed them, parsed when asked for. */
+  #addrs = "";
+  // The rest is created on first use: most connections never need it, and an idle
+  // connection should cost a few hundred bytes of XS heap, not kilobytes.
+  #closed: Deferred<void> | undefined;
+  #inbox: Uint8Array[] | undefined;
+  #messages: WsMessage[] | undefined;
+  #waiting: Array<(message: IteratorResult<WsMessage>) => void> | undefined;
   /** Bumped by every response or send: tells whether a throwing handler answered. */
   _sends = 0;
-  /** Orders the responses of pipelined requests served by serve(). */
-  _serving: Promise<void> = Promise.resolve();
+  /** Orders the responses of pipelined requests served by serve() (undefined when none is pending). */
+  _serving: Promise<void> | undefined;
 
   /** @internal */
   constructor(am: AsyncManager, id: number) {
@@ -137,7 +139,13 @@ export class AsyncConnection {
   get id(): number { return this.#id; }
   setHandler(handler: AsyncHandler | undefined): void { this.handler = handler; }
   /** Resolves once mongoose has closed the connection. */
-  get closed(): Promise<void> { return this.#closed.promise; }
+  get closed(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = deferred<void>();
+      if (this.#gone) this.#closed.resolve();
+    }
+    return this.#closed.promise;
+  }
   get isClosed(): boolean { return this.#gone; }
 
   get isListening(): boolean { return (this.#flags & Flag.Listening) !== 0; }
@@ -151,18 +159,18 @@ export class AsyncConnection {
   get isWritable(): boolean { return (this.#flags & Flag.Writable) !== 0; }
   get isFull(): boolean { return (this.#flags & Flag.Full) !== 0; }
   get isDraining(): boolean { return (this.#flags & Flag.Draining) !== 0; }
-  get localAddr(): Address | undefined { return this.#local; }
-  get remoteAddr(): Address | undefined { return this.#remote; }
+  get localAddr(): Address | undefined { return parseAddress(this.#addrs.split("|")[0]); }
+  get remoteAddr(): Address | undefined { return parseAddress(this.#addrs.split("|")[1]); }
 
   /** Received bytes of a raw TCP/UDP connection not yet taken: takes up to max (all by default). */
   recv(max = -1): Uint8Array {
-    const all = concat(this.#inbox);
+    const all = concat(this.#inbox ?? []);
     const n = max < 0 || max > all.length ? all.length : max;
-    this.#inbox = n < all.length ? [all.subarray(n)] : [];
+    this.#inbox = n < all.length ? [all.subarray(n)] : undefined;
     return all.subarray(0, n);
   }
   get recvLen(): number {
-    return this.#inbox.reduce((sum, chunk) => sum + chunk.length, 0);
+    return (this.#inbox ?? []).reduce((sum, chunk) => sum + chunk.length, 0);
   }
 
   /** Sends bytes; resolves once they were written to the socket (back-pressure for loops). */
@@ -210,7 +218,7 @@ export class AsyncConnection {
       await this.wsSend(frame, WEBSOCKET_OP_CLOSE).catch(() => undefined);
     }
     await this.#am._command((request) => native.close(this.#am._native, this.#id, false, request)).catch(() => undefined);
-    return this.#closed.promise;
+    return this.closed;
   }
   /** Sends what is queued, then closes. */
   drain(): Promise<void> {
@@ -221,10 +229,10 @@ export class AsyncConnection {
   [Symbol.asyncIterator](): AsyncIterator<WsMessage> {
     return {
       next: () => {
-        const message = this.#messages.shift();
+        const message = this.#messages?.shift();
         if (message) return Promise.resolve({ value: message, done: false });
         if (this.#gone) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => this.#waiting.push(resolve));
+        return new Promise((resolve) => (this.#waiting ??= []).push(resolve));
       },
       return: () => {
         takeAll(this.#waiting).forEach((w) => w({ value: undefined, done: true }));
@@ -236,29 +244,25 @@ export class AsyncConnection {
   /** @internal the poll task reported an event. */
   _event(ev: number, data: EventData, flags: number, addrs: string): void {
     this.#flags = flags;
-    if (addrs) {
-      const [local, remote] = addrs.split("|");
-      this.#local = parseAddress(local);
-      this.#remote = parseAddress(remote);
-    }
-    if (ev === MG_EV_READ && data instanceof Uint8Array) this.#inbox.push(data);
+    if (addrs) this.#addrs = addrs;
+    if (ev === MG_EV_READ && data instanceof Uint8Array) (this.#inbox ??= []).push(data);
     if (ev === MG_EV_WS_MSG && data instanceof WsMessage) {
-      const waiter = this.#waiting.shift();
+      const waiter = this.#waiting?.shift();
       if (waiter) waiter({ value: data, done: false });
-      else this.#messages.push(data);
+      else (this.#messages ??= []).push(data);
     }
     if (ev === MG_EV_CLOSE) {
       this.#gone = true;
       takeAll(this.#waiting).forEach((w) => w({ value: undefined, done: true }));
-      this.#closed.resolve();
+      this.#closed?.resolve();
     }
   }
 }
 
 // Empties items and returns what they were. Not splice(0) on an empty array: XS then
 // hands memcpy a NULL pointer, which the sanitize build (UBSan) stops on.
-function takeAll<T>(items: T[]): T[] {
-  return items.length ? items.splice(0) : [];
+function takeAll<T>(items: T[] | undefined): T[] {
+  return items?.length ? items.splice(0) : [];
 }
 
 function utf8(text: string): Uint8Array {
@@ -569,13 +573,13 @@ export class AsyncManager {
     return this.listen(url, (conn, ev, data) => {
       if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
       const req = new Request(data);
-      conn._serving = conn._serving.then(async () => {
+      const serving = (conn._serving ?? Promise.resolve()).then(async () => {
         const sends = conn._sends;
         let response: ServeResponse | string | void;
         try {
           response = await handler(req, conn);
         } catch (error) {
-          this.#errorHandler(error, conn, ev);
+          this.#report(error, conn, ev);
           response = { status: 500, body: "Internal Server Error\n" };
         }
         // A handler that answered through conn itself (wsUpgrade, reply) is done.
@@ -583,6 +587,11 @@ export class AsyncManager {
         if (response === undefined) response = { status: 500, body: "the handler returned no response\n" };
         if (typeof response === "string") response = { body: response };
         await conn.reply(response.status ?? 200, response.body ?? "", response.headers).catch(() => undefined);
+      });
+      conn._serving = serving;
+      // Once nothing is pending, an idle kept-alive connection holds no promise.
+      serving.then(() => {
+        if (conn._serving === serving) conn._serving = undefined;
       });
     }, { http: true });
   }
@@ -696,14 +705,18 @@ export class AsyncManager {
     }
   }
 
-  // A handler threw or rejected: tell the errorHandler, and answer 500 to an HTTP
-  // request it left unanswered (sends: the connection's send count before it ran).
-  #failed(error: unknown, conn: AsyncConnection, ev: number, sends: number): void {
+  #report(error: unknown, conn: AsyncConnection, ev: number): void {
     try {
       this.#errorHandler(error, conn, ev);
     } catch (again) {
       console.error("mongoose: the AsyncManager's errorHandler threw:", again);
     }
+  }
+
+  // A handler threw or rejected: tell the errorHandler, and answer 500 to an HTTP
+  // request it left unanswered (sends: the connection's send count before it ran).
+  #failed(error: unknown, conn: AsyncConnection, ev: number, sends: number): void {
+    this.#report(error, conn, ev);
     // Not after close(): reply() would throw "not started" out of the dispatch.
     if (ev === MG_EV_HTTP_MSG && conn._sends === sends && !conn.isClosed && this.running)
       conn.reply(500, "Internal Server Error\n").catch(ignore);
