@@ -7,11 +7,11 @@ import { BuildError, build } from "./build.mjs";
 import { ManifestError } from "./manifest.mjs";
 
 const USAGE = `usage:
-  xsmg build [--host linux-sim|esp32] [--manifest PATH] [--out DIR] [--variant debug|release|sanitize]
+  xsmg build [--host linux-sim|esp32] [--manifest PATH] [--out DIR] [--variant debug|release|sanitize|tsan]
   xsmg run   [--manifest PATH] [--out DIR] [--variant ...] [--timeout SECONDS] [--stats] [-- ARGS...]
 
   --manifest  the app's manifest.json (default: ./manifest.json, or this repo's demo)
-  --variant   debug (default: stack traces with .ts lines), release, sanitize (ASan+UBSan)
+  --variant   debug (default: stack traces with .ts lines), release, sanitize (ASan+UBSan), tsan
   --timeout   stop the firmware after SECONDS (exit code 124)
   --stats     print the XS heap's peak use when the firmware exits
   --quiet     print only errors`;

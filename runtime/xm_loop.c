@@ -15,15 +15,19 @@ typedef struct {
 
 #include <stdatomic.h>
 
-static port_queue_t* queue;
+// The queue exists from just before boot. A stop is a message, so work posted
+// before it still runs; a stop asked for before the queue exists (a signal
+// during start-up) is found in requested_code when the queue is created.
+static _Atomic(port_queue_t*) queue;
 static uint32_t refs;
 static int stop_code = -1;
-static atomic_bool stop_requested;
+static atomic_int requested_code = -1;
 
 bool xm_post(xm_callback_t fn, void* arg, uint32_t timeout_ms)
 {
+	port_queue_t* q = atomic_load(&queue);
 	xm_msg_t msg = { fn, arg };
-	return port_queue_post(queue, &msg, timeout_ms);
+	return q && port_queue_post(q, &msg, timeout_ms);
 }
 
 static void stop(xsMachine* the, void* arg)
@@ -34,14 +38,15 @@ static void stop(xsMachine* the, void* arg)
 
 bool xm_stop_requested(void)
 {
-	return atomic_load(&stop_requested);
+	return atomic_load(&requested_code) >= 0;
 }
 
 void xm_stop(int code)
 {
-	atomic_store(&stop_requested, true);
+	int none = -1;
+	atomic_compare_exchange_strong(&requested_code, &none, code);  // the first reason wins
 	// Blocking is fine: the stop comes from a signal or timeout thread, never the XS task.
-	xm_post(stop, (void*)(intptr_t)code, PORT_FOREVER);
+	xm_post(stop, (void*)(intptr_t)atomic_load(&requested_code), PORT_FOREVER);
 }
 
 void xm_ref(void)
@@ -101,7 +106,7 @@ static void boot(xsMachine* the, void* arg)
 
 static bool idle(xsMachine* the)
 {
-	return !refs && !xm_timers_pending() && !the->promiseJobs && !port_queue_count(queue);
+	return !refs && !xm_timers_pending() && !the->promiseJobs && !port_queue_count(atomic_load(&queue));
 }
 
 static void print_stats(xsMachine* the)
@@ -115,14 +120,18 @@ static void print_stats(xsMachine* the)
 
 int xm_run(const xm_options_t* options)
 {
-	queue = port_queue_create(sizeof(xm_msg_t), xm_app.queue_length);
+	port_queue_t* q = port_queue_create(sizeof(xm_msg_t), xm_app.queue_length);
+	atomic_store(&queue, q);
 	xsMachine* the = xm_machine_create();
-	if (!queue || !the) {
+	if (!q || !the) {
 		static const char why[] = "xsmg: fatal: cannot create the XS machine (not enough memory for the creation profile)\n";
 		port_console_write(2, why, sizeof(why) - 1);
 		return XM_EXIT_NO_MEMORY;
 	}
-	xm_dispatch(the, boot, NULL);
+	if (atomic_load(&requested_code) >= 0)
+		stop_code = atomic_load(&requested_code);  // stopped before the queue existed
+	else
+		xm_dispatch(the, boot, NULL);
 	while (stop_code < 0) {
 		uint32_t wait = xm_timers_fire(the);
 		if (stop_code >= 0)
@@ -132,7 +141,7 @@ int xm_run(const xm_options_t* options)
 			break;
 		}
 		xm_msg_t msg;
-		if (port_queue_receive(queue, &msg, wait))
+		if (port_queue_receive(q, &msg, wait))
 			xm_dispatch(the, msg.fn, msg.arg);
 	}
 	if (options->stats) {
@@ -144,8 +153,8 @@ int xm_run(const xm_options_t* options)
 	// With refs left (a poll task still running after a stop) the queue may still be
 	// posted to: leave it to the process exit.
 	if (!refs) {
-		port_queue_delete(queue);
-		queue = NULL;
+		atomic_store(&queue, NULL);
+		port_queue_delete(q);
 	}
 	return stop_code;
 }

@@ -50,19 +50,25 @@ void xm_mg_hm_header(xsMachine* the)
 		xm_mg_new_string(the, &xsResult, *value);
 }
 
+// A response without Content-Length (a WebSocket handshake's 101) has an endless
+// body, ~0 bytes long: what has arrived of it is empty.
+static struct mg_str body_of(const struct mg_http_message* hm)
+{
+	if (!hm || hm->body.len == (size_t)~0)
+		return mg_str_n(NULL, 0);
+	return hm->body;
+}
+
 void xm_mg_hm_body(xsMachine* the)
 {
-	struct mg_http_message* hm = message(the);
-	if (hm)
-		xm_mg_new_bytes(the, &xsResult, hm->body.buf, hm->body.len);
-	else
-		xm_mg_new_bytes(the, &xsResult, NULL, 0);
+	struct mg_str body = body_of(message(the));
+	xm_mg_new_bytes(the, &xsResult, body.buf, body.len);
 }
 
 void xm_mg_hm_body_text(xsMachine* the)
 {
 	struct mg_http_message* hm = message(the);
-	xm_mg_new_string(the, &xsResult, hm ? hm->body : mg_str_n(NULL, 0));
+	xm_mg_new_string(the, &xsResult, body_of(hm));
 }
 
 // var(msg, name, fromBody): a URL-decoded form variable of the query or body, or undefined
@@ -71,7 +77,8 @@ void xm_mg_hm_var(xsMachine* the)
 	struct mg_http_message* hm = message(the);
 	if (!hm)
 		return;
-	struct mg_str* source = xsTest(xsArg(2)) ? &hm->body : &hm->query;
+	struct mg_str body = body_of(hm);
+	struct mg_str* source = xsTest(xsArg(2)) ? &body : &hm->query;
 	size_t size = source->len + 1;
 	char* value = malloc(size);
 	if (!value)
