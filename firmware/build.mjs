@@ -142,7 +142,10 @@ function typescript(app, out) {
   return outputs;
 }
 
-const IMPORT = /\b(?:import|export)\s[^'"`;]*?\bfrom\s*["']([^"']+)["']|\bimport\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
+// Static imports sit at the start of a line in tsc's output and in our glue; a
+// dynamic import() may be anywhere and may name a module that is absent.
+const STATIC_IMPORT = /^[ \t]*(?:import|export)\s[^'"`;]*?\bfrom\s*["']([^"']+)["']|^[ \t]*import\s*["']([^"']+)["']/gm;
+const DYNAMIC_IMPORT = /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
 
 // The specifier as the runtime resolves it (runtime/xm_modules.c).
 function resolveSpecifier(from, spec) {
@@ -151,7 +154,9 @@ function resolveSpecifier(from, spec) {
   return path.posix.normalize(path.posix.join(path.posix.dirname(from), spec)).replace(/^\.\//, "");
 }
 
-// Only what main reaches goes into the image (and so into flash).
+// Only what main reaches goes into the image (and so into flash). A static import
+// of a module the firmware lacks is an error now, not at boot (tsc does not check
+// .js modules).
 function reachable(app, jsFor) {
   const byName = new Map(app.modules.map((m) => [m.name, m]));
   const seen = new Set();
@@ -163,8 +168,15 @@ function reachable(app, jsFor) {
     const m = byName.get(name);
     const js = jsFor.get(m.source) ?? m.source;
     if (!fs.existsSync(js)) throw new BuildError(`module "${name}" has no compiled output (${js})`);
-    for (const match of fs.readFileSync(js, "utf8").matchAll(IMPORT))
-      pending.push(resolveSpecifier(name, match[1] ?? match[2] ?? match[3]));
+    const text = fs.readFileSync(js, "utf8");
+    for (const match of text.matchAll(STATIC_IMPORT)) {
+      const spec = match[1] ?? match[2];
+      const target = resolveSpecifier(name, spec);
+      if (!byName.has(target))
+        throw new BuildError(`module "${name}" (${m.source}) imports "${spec}", which is not among the firmware's modules`);
+      pending.push(target);
+    }
+    for (const match of text.matchAll(DYNAMIC_IMPORT)) pending.push(resolveSpecifier(name, match[1]));
   }
   return app.modules.filter((m) => seen.has(m.name));
 }
