@@ -12,76 +12,30 @@
 //   4. Memory: VmRSS of the sim idle and with 100 open keep-alive connections, and
 //      XS heap per open connection (--stats at exit with 100 open vs none).
 // Usage: node bench/bridge/run.mjs [--iterations N] [--poll MS]
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildCServer, buildFirmware as buildFirmwareIn, freePort, makeLog, option, releaseFlags } from "../lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "..", "..");
-const CLI = path.join(ROOT, "firmware", "cli.mjs");
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
-}
 const ITERATIONS = option("--iterations", 10000);
 const POLL_MS = option("--poll", 10);
-const log = (text) => process.stderr.write(`bench/bridge: ${text}\n`);
+const log = makeLog("bench/bridge");
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().on("error", reject).listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
+// Each firmware in its own folder below work, with its creation (a profile name or
+// the sizes themselves).
 function buildFirmware(work, name, source, creation = "desktop") {
   const label = typeof creation === "string" ? creation : "custom";
   const dir = path.join(work, name);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ creation, modules: { "*": ["./main"] } }));
-  fs.writeFileSync(path.join(dir, "main.ts"), source);
   log(`building ${name} (release, creation ${label})...`);
-  execFileSync(process.execPath, [CLI, "build", "--manifest", path.join(dir, "manifest.json"), "--out", path.join(dir, "out"),
-    "--variant", "release", "--quiet"], { stdio: "inherit" });
-  return path.join(dir, "out", "firmware");
-}
-
-// mongoose.c's flags in release firmware (from the CMake cache).
-function releaseFlags() {
-  const dir = path.join(ROOT, "build", "cache", "linux-sim-release");
-  const ninja = path.join(dir, "build.ninja");
-  if (fs.existsSync(ninja)) {
-    const text = fs.readFileSync(ninja, "utf8");
-    const at = text.indexOf("build CMakeFiles/mongoose.dir/");
-    const m = at >= 0 && /\n\s+FLAGS = (.*)\n/.exec(text.slice(at, at + 2000));
-    if (m) return m[1].trim().split(/\s+/);
-  }
-  const make = path.join(dir, "CMakeFiles", "mongoose.dir", "flags.make");
-  if (fs.existsSync(make)) {
-    const m = /^C_FLAGS = (.*)$/m.exec(fs.readFileSync(make, "utf8"));
-    if (m) return m[1].trim().split(/\s+/);
-  }
-  throw new Error(`cannot find the release flags of mongoose.c in ${dir}`);
-}
-
-function buildEcho(work) {
-  const flags = releaseFlags().filter((f) => f !== "-w");
-  const mg = path.join(ROOT, "deps", "mongoose");
-  const includes = ["-I", mg, "-I", path.join(ROOT, "modules", "mongoose", "c")];
-  const exe = path.join(work, "echo");
-  log("building the C echo...");
-  execFileSync("gcc", [...flags, "-w", ...includes, "-c", path.join(mg, "mongoose.c"), "-o", path.join(work, "mongoose.o")], { stdio: "inherit" });
-  execFileSync("gcc", [...flags, ...includes, "-c", path.join(HERE, "echo.c"), "-o", path.join(work, "echo.o")], { stdio: "inherit" });
-  execFileSync("gcc", [path.join(work, "echo.o"), path.join(work, "mongoose.o"), "-o", exe], { stdio: "inherit" });
-  return exe;
+  return buildFirmwareIn(dir, source, { creation });
 }
 
 // A running process; ready resolves at its "ready" line.
@@ -330,7 +284,9 @@ try {
   const memAsyncEsp = buildFirmware(work, "mem-async-esp32", MEMORY(ports.mem, "async"), "esp32");
   const memAsyncSmall = buildFirmware(work, "mem-async-small", MEMORY(ports.mem, "async"), SMALL);
   const memSync = buildFirmware(work, "mem-sync", MEMORY(ports.mem, "sync"));
-  const cEcho = buildEcho(work);
+  const cFlags = releaseFlags();
+  log("building the C echo...");
+  const cEcho = buildCServer(work, cFlags, path.join(HERE, "echo.c"));
 
   // 1. Echo round trips from Node.
   const echo = [];

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+// What the benchmark scripts (bench/*/run.mjs) share: options, ports, building the
+// firmware and the C baselines on the release flags, running wrk, and the table.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const CLI = path.join(ROOT, "firmware", "cli.mjs");
+
+// The scripts take numeric options only, as `--name N`; anything else is ignored.
+export function option(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i > 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
+}
+
+// Progress goes to stderr, prefixed with the script's name, so that stdout holds
+// only the results.
+export function makeLog(name) {
+  return (text) => process.stderr.write(`${name}: ${text}\n`);
+}
+
+// Each server gets a port nobody listens on, so that runs never collide.
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().on("error", reject).listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// Fails early, before minutes of building, when wrk is missing.
+export function needWrk(name) {
+  if (spawnSync("wrk", ["--version"]).error) {
+    console.error(`${name}: wrk is not installed (Debian: apt-get install wrk)`);
+    process.exit(2);
+  }
+}
+
+// The flags CMake compiles mongoose.c with for release firmware (build/cache), so
+// that the C baselines run the very same code.
+export function releaseFlags() {
+  const dir = path.join(ROOT, "build", "cache", "linux-sim-release");
+  const ninja = path.join(dir, "build.ninja");
+  if (fs.existsSync(ninja)) {
+    const text = fs.readFileSync(ninja, "utf8");
+    const at = text.indexOf("build CMakeFiles/mongoose.dir/");
+    const m = at >= 0 && /\n\s+FLAGS = (.*)\n/.exec(text.slice(at, at + 2000));
+    if (m) return m[1].trim().split(/\s+/);
+  }
+  const make = path.join(dir, "CMakeFiles", "mongoose.dir", "flags.make");
+  if (fs.existsSync(make)) {
+    const m = /^C_FLAGS = (.*)$/m.exec(fs.readFileSync(make, "utf8"));
+    if (m) return m[1].trim().split(/\s+/);
+  }
+  throw new Error(`cannot find the release flags of mongoose.c in ${dir}: build a release firmware first`);
+}
+
+// A release firmware from one main.ts in dir (manifest fields such as creation
+// come first); returns the executable. Ports are compiled into the source: a
+// firmware takes no command-line arguments.
+export function buildFirmware(dir, source, manifest = {}) {
+  fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ ...manifest, modules: { "*": ["./main"] } }));
+  fs.writeFileSync(path.join(dir, "main.ts"), source);
+  execFileSync(process.execPath, [CLI, "build", "--manifest", path.join(dir, "manifest.json"), "--out", path.join(dir, "out"),
+    "--variant", "release", "--quiet"], { stdio: "inherit" });
+  return path.join(dir, "out", "firmware");
+}
+
+// A C server (source.c) linked with deps/mongoose/mongoose.c, both compiled with
+// the given (release) flags, in work; returns the executable, named after the
+// source. mongoose.c itself is compiled with -w; warnings are for the server.
+export function buildCServer(work, flags, source, warnings = []) {
+  const mg = path.join(ROOT, "deps", "mongoose");
+  const includes = ["-I", mg, "-I", path.join(ROOT, "modules", "mongoose", "c")];
+  const name = path.basename(source, ".c");
+  const exe = path.join(work, name);
+  const common = flags.filter((f) => f !== "-w");
+  execFileSync("gcc", [...common, "-w", ...includes, "-c", path.join(mg, "mongoose.c"), "-o", path.join(work, "mongoose.o")], { stdio: "inherit" });
+  execFileSync("gcc", [...common, ...warnings, ...includes, "-c", source, "-o", path.join(work, `${name}.o`)], { stdio: "inherit" });
+  execFileSync("gcc", [path.join(work, `${name}.o`), path.join(work, "mongoose.o"), "-o", exe], { stdio: "inherit" });
+  return exe;
+}
+
+// Node's own hello world, the baseline of the HTTP benchmarks: node FILE PORT.
+export const NODE_HELLO = `
+const http = require("http");
+http.createServer((req, res) => {
+  res.writeHead(200, { "Content-Length": 6 });
+  res.end("hello\\n");
+}).listen(Number(process.argv[2]), "127.0.0.1", () => console.log("ready"));
+`;
+
+// Starts a server and resolves once it printed "ready". Its stderr goes to a file
+// (child.logFile): mongoose logs every connection wrk resets, one write() per
+// character, and an unread pipe would stall the server while wrk runs (spawnSync).
+export function startServer(cmd, args, logFile) {
+  return new Promise((resolve, reject) => {
+    const err = fs.openSync(logFile, "w");
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", err] });
+    fs.closeSync(err);
+    child.logFile = logFile;
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("ready\n")) resolve(child);
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => reject(new Error(`${cmd} exited (${code}) before it was ready: ${out}${fs.readFileSync(logFile, "utf8")}`)));
+  });
+}
+
+const UNITS = { us: 1e-3, ms: 1, s: 1000 };
+
+// One wrk run (one thread, keep-alive) against http://127.0.0.1:port/: req/s,
+// mean latency in ms, and socket errors or non-2xx answers, which void a figure.
+export function wrk(port, connections, seconds) {
+  const r = spawnSync("wrk", ["-t", "1", "-c", String(connections), "-d", `${seconds}s`, `http://127.0.0.1:${port}/`], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}${r.stdout}`);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  const latency = /Latency\s+([\d.]+)(us|ms|s)\b/.exec(r.stdout);
+  const errors = /Socket errors: (.*)/.exec(r.stdout);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
+  if (!rps || !latency) throw new Error(`cannot read wrk's output:\n${r.stdout}`);
+  return {
+    rps: Number(rps[1]),
+    latencyMs: Number(latency[1]) * UNITS[latency[2]],
+    problems: [errors && `socket errors: ${errors[1]}`, non2xx && `${non2xx[1]} non-2xx`].filter(Boolean).join("; "),
+  };
+}
+
+// The run with the median req/s (its own latency with it), so that one figure
+// never mixes two runs.
+export function median(runs) {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  return sorted[(sorted.length - 1) >> 1];
+}
+
+// Servers take turns, round by round, so that each sees the same share of a busy
+// machine; s.runs[i] collects the wrk results at connections[i].
+export function measureRounds(subjects, connections, rounds, seconds, log) {
+  for (let round = 1; round <= rounds; round++)
+    connections.forEach((c, i) => {
+      for (const s of subjects) {
+        log(`round ${round}/${rounds}: ${s.name}, ${c} connection(s), ${seconds} s`);
+        s.runs[i].push(wrk(s.port, c, seconds));
+      }
+    });
+}
+
+// The results table of the HTTP benchmarks: a row per subject (s.results), req/s
+// and mean latency per connection count.
+export function printTable(subjects, connections) {
+  const header = ["", ...connections.flatMap((c) => [`${c} conn req/s`, "mean latency"])];
+  const rows = subjects.map((s) => [s.name, ...s.results.flatMap((r) => [r.rps.toFixed(0), `${r.latencyMs.toFixed(3)} ms`])]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+}
+
+// A line per subject whose runs saw socket errors or non-2xx answers, so that a
+// figure is not trusted unawares.
+export function printProblems(subjects, connections) {
+  for (const s of subjects) {
+    const problems = s.results.map((r, i) => r.problems && `${connections[i]} conn: ${r.problems}`).filter(Boolean);
+    if (problems.length) console.log(`${s.name}: ${problems.join("; ")}`);
+  }
+}
