@@ -13,6 +13,12 @@ import path from "path";
 import { buildApp, lines, makeApp, runFirmware, type Files } from "./helpers/sim";
 import { freePort, startFirmware, type Running } from "./helpers/net";
 
+// Servers a test starts are closed after it, also when it fails early (a failed build).
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
 function build(files: Files, modules: string[] = ["./main"]): string {
   return buildApp(makeApp({ "manifest.json": JSON.stringify({ modules: { "*": modules } }), ...files }));
 }
@@ -448,6 +454,7 @@ describe("name resolution with a DNS server", () => {
       socket.end(`welcome ${d}`);
     }));
     await new Promise<void>((resolve) => node.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => dns.close(), () => new Promise((resolve) => node.close(resolve)));
     const nodePort = (node.address() as net.AddressInfo).port;
     const exe = build({
       "main.ts": `
@@ -488,28 +495,23 @@ try {
 }
 `,
     });
-    try {
-      const r = await runFirmware(exe, ["--timeout", "20"]);
-      const out = lines(r.stdout);
-      expect({ code: r.code, out, stderr: r.stderr }).toMatchObject({ code: 0 });
-      expect(out).toContain(`named resolved 127.0.0.1 ${nodePort}`);
-      expect(out).toContain("named read welcome named");
-      expect(out).toContain(`moved resolved 127.0.0.1 ${nodePort}`);
-      expect(out).toContain("moved read welcome moved");
-      expect(got.sort()).toEqual(["direct", "moved", "named"]);
-      // mongoose's message names the host, but the guard against its AAAA loop costs the name.
-      expect(out.filter((l) => l.startsWith("missing"))).toEqual(["missing error  DNS lookup failed early", "missing closed"]);
-      expect(seen.filter((q) => q.startsWith("missing.test"))).toEqual(["missing.test A", "missing.test AAAA"]);
-      expect(out).toContain("silent error DNS timeout late");
-      expect(out.filter((l) => l.startsWith("cancelled"))).toEqual(["cancelled still open true", "cancelled closed"]);
-      expect(out.find((l) => l.startsWith("second resolve:"))).toMatch(/is already resolved: resolve\(\) re-targets/);
-      expect(out.find((l) => l.startsWith("bad server:"))).toMatch(/DNS server tcp:\/\/127\.0\.0\.1:53: expected udp:\/\/host:port/);
-      // mongoose asks for AAAA when there is no A record; the lookups "moved" replaced are never answered.
-      expect(seen).toEqual(expect.arrayContaining(["device.test A", "missing.test A", "missing.test AAAA", "silent.test A"]));
-    } finally {
-      dns.close();
-      await new Promise((resolve) => node.close(resolve));
-    }
+    const r = await runFirmware(exe, ["--timeout", "20"]);
+    const out = lines(r.stdout);
+    expect({ code: r.code, out, stderr: r.stderr }).toMatchObject({ code: 0 });
+    expect(out).toContain(`named resolved 127.0.0.1 ${nodePort}`);
+    expect(out).toContain("named read welcome named");
+    expect(out).toContain(`moved resolved 127.0.0.1 ${nodePort}`);
+    expect(out).toContain("moved read welcome moved");
+    expect(got.sort()).toEqual(["direct", "moved", "named"]);
+    // mongoose's message names the host, but the guard against its AAAA loop costs the name.
+    expect(out.filter((l) => l.startsWith("missing"))).toEqual(["missing error  DNS lookup failed early", "missing closed"]);
+    expect(seen.filter((q) => q.startsWith("missing.test"))).toEqual(["missing.test A", "missing.test AAAA"]);
+    expect(out).toContain("silent error DNS timeout late");
+    expect(out.filter((l) => l.startsWith("cancelled"))).toEqual(["cancelled still open true", "cancelled closed"]);
+    expect(out.find((l) => l.startsWith("second resolve:"))).toMatch(/is already resolved: resolve\(\) re-targets/);
+    expect(out.find((l) => l.startsWith("bad server:"))).toMatch(/DNS server tcp:\/\/127\.0\.0\.1:53: expected udp:\/\/host:port/);
+    // mongoose asks for AAAA when there is no A record; the lookups "moved" replaced are never answered.
+    expect(seen).toEqual(expect.arrayContaining(["device.test A", "missing.test A", "missing.test AAAA", "silent.test A"]));
   });
 });
 
@@ -723,6 +725,7 @@ describe("TLS with mongoose's built-in TLS", () => {
     expect(key).toContain("BEGIN EC PRIVATE KEY");
     const node = https.createServer({ cert, key }, (req, res) => res.end(`node says hi to ${req.url}`));
     await new Promise<void>((resolve) => node.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => node.close(resolve)));
     const nodePort = (node.address() as net.AddressInfo).port;
     const port = await freePort();
     const plainPort = await freePort();
@@ -839,10 +842,8 @@ mgr.run(5);
       expect(out).toContain("plain listener tls true");
       expect(out).toContain("plain listener after tlsFree false true");
       expect(await (await fetch(`http://127.0.0.1:${plainPort}/`)).text()).toBe("plain false");
-      console.log(`TLS firmware output:\n${out}`);
     } finally {
       await fw.stop();
-      await new Promise((resolve) => node.close(resolve));
     }
   });
 });

@@ -312,21 +312,22 @@ describe("WebSocket client in the firmware, ws server", () => {
   test("sends text, gets the echo, pings and sees the pong, then closes with a code", async () => {
     const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
     await new Promise<void>((resolve) => server.once("listening", resolve));
-    const serverPort = (server.address() as net.AddressInfo).port;
-    const seen: string[] = [];
-    const closedBy = new Promise<{ code: number; reason: string; path: string }>((resolve) => {
-      server.on("connection", (ws, req) => {
-        ws.on("message", (data, binary) => {
-          seen.push(`msg ${binary} ${data.toString()}`);
-          ws.send(`echo: ${data.toString()}`);
-        });
-        ws.on("ping", (data) => seen.push(`ping ${data.toString()}`));  // ws answers the pong itself
-        ws.on("close", (code, reason) => resolve({ code, reason: reason.toString(), path: req.url ?? "" }));
-      });
-    });
     const port = await freePort();
-    const fw = startFirmware(build(port, serverPort));
+    let fw: Running | undefined;
     try {
+      const serverPort = (server.address() as net.AddressInfo).port;
+      const seen: string[] = [];
+      const closedBy = new Promise<{ code: number; reason: string; path: string }>((resolve) => {
+        server.on("connection", (ws, req) => {
+          ws.on("message", (data, binary) => {
+            seen.push(`msg ${binary} ${data.toString()}`);
+            ws.send(`echo: ${data.toString()}`);
+          });
+          ws.on("ping", (data) => seen.push(`ping ${data.toString()}`));  // ws answers the pong itself
+          ws.on("close", (code, reason) => resolve({ code, reason: reason.toString(), path: req.url ?? "" }));
+        });
+      });
+      fw = startFirmware(build(port, serverPort));
       await fw.waitFor(/^ready/);
       const end = await closedBy;
       expect(end).toEqual({ code: 4002, reason: "firmware done", path: "/firmware" });
@@ -339,7 +340,7 @@ describe("WebSocket client in the firmware, ws server", () => {
       expect(out).toMatch(/client ctl 8 "[^"]*" 4002 "firmware done"/);
       expect(out).not.toContain("client error");
     } finally {
-      await fw.stop();
+      await fw?.stop();
       await new Promise((resolve) => server.close(resolve));
     }
   });
