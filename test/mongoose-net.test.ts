@@ -19,8 +19,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+// XSMG_TEST_VARIANT=sanitize (ASan+UBSan) runs these firmwares under the sanitizers.
 function build(files: Files, modules: string[] = ["./main"]): string {
-  return buildApp(makeApp({ "manifest.json": JSON.stringify({ modules: { "*": modules } }), ...files }));
+  return buildApp(makeApp({ "manifest.json": JSON.stringify({ modules: { "*": modules } }), ...files }),
+    process.env.XSMG_TEST_VARIANT);
 }
 
 async function getJson<T>(url: string): Promise<T> {
@@ -842,6 +844,8 @@ mgr.run(5);
       expect(out).toContain("plain listener tls true");
       expect(out).toContain("plain listener after tlsFree false true");
       expect(await (await fetch(`http://127.0.0.1:${plainPort}/`)).text()).toBe("plain false");
+    } catch (error) {
+      throw new Error(`${String(error)}\nfirmware stdout:\n${fw.stdout()}\nstderr:\n${fw.stderr()}`);
     } finally {
       await fw.stop();
     }

@@ -22,8 +22,9 @@ void xm_mg_conn_tls_init(xsMachine* the)
 		total += size[i];
 	}
 	// Copies: mongoose may report a bad part through an ERROR event, and JavaScript
-	// running then could move the strings.
-	char* block = malloc(total + 1);
+	// running then could move the strings. Each ends with NUL, as mongoose copies
+	// the name with strncpy, which reads past its length otherwise.
+	char* block = malloc(total + TLS_PARTS);
 	if (!block)
 		xsUnknownError("no memory for the TLS options of connection %lu", c->id);
 	struct mg_str part[TLS_PARTS];
@@ -31,8 +32,9 @@ void xm_mg_conn_tls_init(xsMachine* the)
 	for (int i = 0; i < TLS_PARTS; i++) {
 		if (size[i])
 			memcpy(at, data[i], size[i]);
+		at[size[i]] = 0;
 		part[i] = size[i] ? mg_str_n(at, size[i]) : mg_str_n(NULL, 0);  // empty is absent
-		at += size[i];
+		at += size[i] + 1;
 	}
 	struct mg_tls_opts opts = {
 		.ca = part[TLS_CA], .cert = part[TLS_CERT], .key = part[TLS_KEY], .name = part[TLS_NAME],
