@@ -98,8 +98,10 @@ static const char* connect_error(struct mg_connection* c, const char* what, char
 static void on_event(struct mg_connection* c, int ev, void* ev_data)
 {
 	xm_am_t* am = c->fn_data;
-	if (ev == MG_EV_POLL)
+	if (ev == MG_EV_POLL) {
+		xm_mg_tls_pump(c);  // the sync binding's TLS workaround (xm_mg_tls.c)
 		return;  // per connection per iteration: not worth a crossing
+	}
 	conn_state_t* s = state_of(c);
 	if (!s && ev != MG_EV_CLOSE) {
 		s = calloc(1, sizeof(conn_state_t));
@@ -218,8 +220,11 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 	// flag: 0 raw TCP/UDP, 1 HTTP, 2 WebSocket client
 	if (listen)
 		c = cmd->flag ? mg_http_listen(&am->mgr, url, on_event, am) : mg_listen(&am->mgr, url, on_event, am);
-	else if (cmd->flag == 2)
+	else if (cmd->flag == 2) {
 		c = mg_ws_connect(&am->mgr, url, on_event, am, NULL);
+		if (c)
+			xm_mg_ws_guard(c);  // the binding's frame checks, as for the sync Manager
+	}
 	else
 		c = cmd->flag ? mg_http_connect(&am->mgr, url, on_event, am) : mg_connect(&am->mgr, url, on_event, am);
 	if (!c) {
@@ -305,6 +310,8 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 		break;
 	case XM_AM_WS_UPGRADE:
 		mg_ws_upgrade(c, cmd->extra, cmd->size ? "%s" : NULL, (const char*)cmd->data);
+		if (c->is_websocket)
+			xm_mg_ws_guard(c);  // the binding's frame checks, as for the sync Manager
 		result(am, cmd->request, c->id, 0, NULL);
 		break;
 	case XM_AM_WAKEUP: {
@@ -373,6 +380,7 @@ void xm_am_poll_main(void* arg)
 	flush(am);  // now: the first poll may wait pollInterval before anything else flushes
 	while (!atomic_load(&am->stop)) {
 		atomic_store(&am->activity, XM_AM_DOING_POLL);
+		xm_mg_dns_guard(&am->mgr);  // as the sync Manager does (xm_mg_net.c)
 		mg_mgr_poll(&am->mgr, am->poll_ms);
 		atomic_store(&am->wake_pending, false);  // before draining: a later command wakes us again
 		run_commands(am);
