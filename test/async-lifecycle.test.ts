@@ -7,7 +7,7 @@
 import fs from "fs";
 import http from "http";
 import { buildApp, makeApp, start, type RunResult } from "./helpers/sim";
-import { freePort } from "./helpers/net";
+import { freePort, acceptQueue } from "./helpers/net";
 
 // XSMG_TEST_VARIANT=sanitize (ASan+UBSan) or tsan runs these firmwares under a sanitizer.
 const VARIANT = process.env.XSMG_TEST_VARIANT;
@@ -30,15 +30,6 @@ function figure(stdout: string, label: string): number {
   return Number(line.slice(label.length + 1).split(" ")[0]);
 }
 
-/** The accept queue of the listening socket on port (rx_queue of its LISTEN row in /proc/net/tcp). */
-function acceptQueue(port: number): number {
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  for (const line of fs.readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length > 4 && f[1].endsWith(":" + hex) && f[3] === "0A") return parseInt(f[4].split(":")[1], 16);
-  }
-  throw new Error(`no listening socket on port ${port}`);
-}
 
 describe("AsyncManager start and close", () => {
   let result: RunResult & { ms: number };

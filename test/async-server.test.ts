@@ -8,7 +8,7 @@ import fs from "fs";
 import http from "http";
 import net from "net";
 import { buildApp, makeApp } from "./helpers/sim";
-import { freePort, startFirmware, type Running } from "./helpers/net";
+import { freePort, startFirmware, type Running, acceptQueue } from "./helpers/net";
 
 // XSMG_TEST_VARIANT=sanitize (ASan+UBSan) or tsan runs these firmwares under a sanitizer.
 const VARIANT = process.env.XSMG_TEST_VARIANT;
@@ -121,15 +121,6 @@ function request(port: number, path: string, options: { agent?: http.Agent; meth
   });
 }
 
-/** The accept queue of the listening socket on port (rx_queue of its LISTEN row in /proc/net/tcp). */
-function acceptQueue(port: number): number {
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  for (const line of fs.readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length > 4 && f[1].endsWith(":" + hex) && f[3] === "0A") return parseInt(f[4].split(":")[1], 16);
-  }
-  throw new Error(`no listening socket on port ${port}`);
-}
 
 const lines = (fw: Running, prefix: string) => fw.stdout().split("\n").filter((l) => l.startsWith(prefix));
 

@@ -80,7 +80,7 @@ function deferred<T>(): Deferred<T> {
 
 interface Outcome {
   conn: number;
-  addrs: string;
+  addrs: string | undefined;
 }
 
 /** How a command's RESULT settles what waits for it. */
@@ -241,8 +241,13 @@ export class AsyncConnection {
     };
   }
 
+  /** @internal the poll task reported the connection's "local|remote" addresses. */
+  _addresses(addrs: string): void {
+    this.#addrs = addrs;
+  }
+
   /** @internal the poll task reported an event. */
-  _event(ev: number, data: EventData, flags: number, addrs: string): void {
+  _event(ev: number, data: EventData, flags: number, addrs: string | undefined): void {
     this.#flags = flags;
     if (addrs) this.#addrs = addrs;
     if (ev === MG_EV_READ && data instanceof Uint8Array) (this.#inbox ??= []).push(data);
@@ -665,17 +670,17 @@ export class AsyncManager {
     native.stall(this.#check(), ms);
   }
 
-  #connection(id: number, addrs: string): AsyncConnection {
+  #connection(id: number, addrs: string | undefined): AsyncConnection {
     let conn = this.#conns.get(id);
     if (!conn) {
       conn = new AsyncConnection(this, id);
       this.#conns.set(id, conn);
     }
-    if (addrs) conn._event(-2, undefined, conn.isListening ? 1 : 0, addrs);
+    if (addrs) conn._addresses(addrs);
     return conn;
   }
 
-  #dispatch(id: number, ev: number, data: EventData, value: number, number: number, addrs: string, request: number): void {
+  #dispatch(id: number, ev: number, data: EventData, value: number, number: number, addrs: string | undefined, request: number): void {
     if (ev === RESULT) {
       const d = this.#requests.get(request);
       if (!d) return;
@@ -691,7 +696,7 @@ export class AsyncManager {
       const listener = (ev === MG_EV_OPEN || ev === MG_EV_ACCEPT) && number ? this.#conns.get(number) : undefined;
       if (listener?.handler) conn.handler = listener.handler;
     }
-    conn._event(ev, data, value, ev === MG_EV_OPEN || ev === MG_EV_ACCEPT || ev === MG_EV_CONNECT ? addrs : "");
+    conn._event(ev, data, value, addrs);
     if (ev === MG_EV_CLOSE) this.#conns.delete(id);
     const handler = conn.handler ?? this.#handler;
     if (!handler) return;

@@ -2,6 +2,7 @@
 // Running a firmware that serves, from a test: free ports, waiting for its log
 // lines, and stopping it at the end.
 import { ChildProcess, spawn } from "child_process";
+import fs from "fs";
 import net from "net";
 
 /** A TCP port free on 127.0.0.1 right now (the OS picks it). */
@@ -81,4 +82,15 @@ export function startFirmware(exe: string, args: string[] = []): Running {
     return exited;
   };
   return { child, stdout: () => out, stderr: () => err, waitFor, exited, stop };
+}
+
+/** The accept queue of the listening socket on port (rx_queue of its LISTEN row in
+ * /proc/net/tcp): non-zero means connections wait that nobody has accepted. */
+export function acceptQueue(port: number): number {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const line of fs.readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 4 && f[1].endsWith(":" + hex) && f[3] === "0A") return parseInt(f[4].split(":")[1], 16);
+  }
+  throw new Error(`no listening socket on port ${port}`);
 }

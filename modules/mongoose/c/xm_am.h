@@ -38,7 +38,7 @@ typedef struct {
 	void* extra;            // WS_UPGRADE: a copy of the request it answers, owned like data
 } xm_am_cmd_t;
 
-// What the poll task knows about the connection (c->data).
+// Events the poll task makes itself, beside mongoose's MG_EV_*.
 enum {
 	XM_AM_EV_RESULT = -1,   // a command's outcome: value 0 ok, else payload is the error text
 };

@@ -286,7 +286,8 @@ static void deliver_one(xsMachine* the, xm_am_event_t* e)
 			xsVar(2) = xsUndefined;
 		xsVar(3) = xsInteger(e->value);
 		xsVar(4) = xsNumber(e->number);
-		xsVar(5) = xsString(e->addrs);
+		// Most events carry no addresses: no string for them on the hot path.
+		xsVar(5) = e->addrs[0] ? xsString(e->addrs) : xsUndefined;
 		xsVar(6) = xsNumber((double)e->request);
 		xsCallFunction7(e->am->dispatch, xsUndefined, xsVar(0), xsVar(1), xsVar(2), xsVar(3), xsVar(4), xsVar(5), xsVar(6));
 	}

@@ -15,7 +15,6 @@ typedef struct xm_mg {
 	struct mg_mgr mgr;
 	xsMachine* the;
 	xsSlot dispatch;          // JS (conn, ev, data) => boolean threw; remembered
-	xsSlot object;            // the Manager's host object (not remembered)
 	xm_mg_timer_t* timers;    // every timer record whose Timer object exists
 	struct xm_mg_doomed* doomed;  // mongoose timers to free once mg_mgr_poll returns
 	unsigned long wakeup_id;  // 0 without enableWakeup

@@ -99,7 +99,6 @@ void xm_mg_manager_create(xsMachine* the)
 	xsRemember(m->dispatch);
 	xsResult = xsNewHostInstance(xm_mg_protos[XM_MG_PROTO_MANAGER]);
 	xsSetHostData(xsResult, m);
-	m->object = xsResult;
 }
 
 void xm_mg_manager_poll(xsMachine* the)
