@@ -99,6 +99,7 @@ static void boot(xsMachine* the, void* arg)
 	xm_modules_check(the);
 	xm_console_install(the);
 	xm_timers_install(the);
+	xm_symbols_install(the);
 	xsVar(0) = xsNewHostFunction(report_main_failure, 1);
 	xsResult = xsAwaitImport(xm_app.main, XS_IMPORT_ASYNC);
 	xsCall2_noResult(xsResult, xsID("then"), xsUndefined, xsVar(0));

@@ -102,6 +102,33 @@ const at = () => Date.now() - t0;
     console.log("run-threw", (error as Error).message, kept!.running);
   }
 }
+
+// 5. await using closes the manager when its block ends, also when the block throws.
+{
+  let kept: AsyncManager | undefined;
+  {
+    await using am = new AsyncManager();
+    await am.start();
+    kept = am;
+    console.log("using-inside", am.running);
+  }
+  console.log("using-after", kept.running);
+  try {
+    await using am = new AsyncManager();
+    await am.start();
+    kept = am;
+    throw new Error("boom in using");
+  } catch (error) {
+    console.log("using-threw", (error as Error).message, kept.running);
+  }
+  // Plain using (sync) works the same way.
+  const log: string[] = [];
+  {
+    using _r = { [Symbol.dispose]: () => log.push("disposed") };
+    log.push("body");
+  }
+  console.log("sync-using", log.join(","));
+}
 console.log("done", at());
 `);
     result = await run(exe);
@@ -131,6 +158,12 @@ console.log("done", at());
   it("AsyncManager.run closes the manager after fn returns or throws", () => {
     expect(result.stdout).toContain("run inside-running false\n");
     expect(result.stdout).toContain("run-threw boom in run false\n");
+  });
+
+  it("await using closes the manager at the end of its block, also on a throw; using works too", () => {
+    expect(result.stdout).toContain("using-inside true\nusing-after false\n");
+    expect(result.stdout).toContain("using-threw boom in using false\n");
+    expect(result.stdout).toContain("sync-using body,disposed\n");
   });
 });
 

@@ -383,8 +383,6 @@ export interface AsyncTimer {
   cancel(): void;
 }
 
-const asyncDispose = (Symbol as { asyncDispose?: symbol }).asyncDispose;
-
 export class AsyncManager {
   #native: object | undefined;
   #handler: AsyncHandler | undefined;
@@ -417,6 +415,11 @@ export class AsyncManager {
     } finally {
       await am.close();
     }
+  }
+
+  /** `await using am = new AsyncManager()` closes it when the scope ends (the runtime defines the symbol). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   get running(): boolean {
@@ -726,14 +729,6 @@ export class AsyncManager {
     if (ev === MG_EV_HTTP_MSG && conn._sends === sends && !conn.isClosed && this.running)
       conn.reply(500, "Internal Server Error\n").catch(ignore);
   }
-}
-
-if (asyncDispose) {
-  Object.defineProperty(AsyncManager.prototype, asyncDispose, {
-    value(this: AsyncManager) {
-      return this.close();
-    },
-  });
 }
 
 // Settles like promise, or rejects after ms / on abort (resolves instead when timeoutResolves).
