@@ -19,15 +19,22 @@ typedef struct {
 // before it still runs; a stop asked for before the queue exists (a signal
 // during start-up) is found in requested_code when the queue is created.
 static _Atomic(port_queue_t*) queue;
+static atomic_int posting;  // other tasks inside xm_post: the queue must outlive them
 static uint32_t refs;
 static int stop_code = -1;
 static atomic_int requested_code = -1;
 
+// A poster counts itself in before it loads the queue; teardown clears the queue
+// before it waits for the count to drop (both sequentially consistent), so no
+// poster is still unlocking the queue's mutex when it is destroyed.
 bool xm_post(xm_callback_t fn, void* arg, uint32_t timeout_ms)
 {
+	atomic_fetch_add(&posting, 1);
 	port_queue_t* q = atomic_load(&queue);
 	xm_msg_t msg = { fn, arg };
-	return q && port_queue_post(q, &msg, timeout_ms);
+	bool posted = q && port_queue_post(q, &msg, timeout_ms);
+	atomic_fetch_sub(&posting, 1);
+	return posted;
 }
 
 static void stop(xsMachine* the, void* arg)
@@ -155,6 +162,8 @@ int xm_run(const xm_options_t* options)
 	// posted to: leave it to the process exit.
 	if (!refs) {
 		atomic_store(&queue, NULL);
+		while (atomic_load(&posting))
+			port_task_sleep(1);
 		port_queue_delete(q);
 	}
 	return stop_code;

@@ -9,11 +9,9 @@ import http from "http";
 import { buildApp, makeApp, start, type RunResult } from "./helpers/sim";
 import { freePort, acceptQueue } from "./helpers/net";
 
-// XSMG_TEST_VARIANT=sanitize (ASan+UBSan) or tsan runs these firmwares under a sanitizer.
-const VARIANT = process.env.XSMG_TEST_VARIANT;
 
 function build(source: string): string {
-  return buildApp(makeApp({ "manifest.json": JSON.stringify({ modules: { "*": ["./main"] } }), "main.ts": source }), VARIANT);
+  return buildApp(makeApp({ "manifest.json": JSON.stringify({ modules: { "*": ["./main"] } }), "main.ts": source }));
 }
 
 /** Runs a firmware to its end; also returns the wall time in ms. */

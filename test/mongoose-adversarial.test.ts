@@ -3,7 +3,6 @@
 // tests/test_adversarial.py, with raw net.Sockets). After each case a normal
 // request on a new connection must still get 200: the firmware keeps serving.
 // Where the server answers the bad request, the answer is checked too.
-// XSMG_TEST_VARIANT=sanitize runs the firmware under ASan and UBSan.
 import http from "http";
 import net from "net";
 import { buildApp, mainApp } from "./helpers/sim";
@@ -95,7 +94,7 @@ const send = (payload: string | Buffer, timeoutMs?: number) => exchange((s) => v
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  fw = startFirmware(buildApp(mainApp(FIRMWARE), process.env.XSMG_TEST_VARIANT));
+  fw = startFirmware(buildApp(mainApp(FIRMWARE)));
   port = Number((await fw.waitFor(/^ready \d+$/)).split(" ")[1]);
 });
 

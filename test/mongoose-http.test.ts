@@ -3,7 +3,6 @@
 // route per feature on Manager.poll, and real clients (Node's http module, raw
 // sockets, a Node http server for the firmware's own HTTP client) check what
 // comes back on the wire.
-// XSMG_TEST_VARIANT=sanitize runs the firmware under ASan and UBSan.
 import fs from "fs";
 import http from "http";
 import net from "net";
@@ -296,7 +295,7 @@ beforeAll(async () => {
   www = path.join(dir, "www");
   fs.writeFileSync(path.join(www, "static", "data.bin"), Buffer.from(Array.from({ length: 100 }, (_, i) => (i * 7) & 0xff)));
   writeFiles(dir, { "main.ts": FIRMWARE.replace("__WWW__", www) });
-  fw = startFirmware(buildApp(dir, process.env.XSMG_TEST_VARIANT));
+  fw = startFirmware(buildApp(dir));
   port = Number((await fw.waitFor(/^ready \d+$/)).split(" ")[1]);
 });
 

@@ -19,10 +19,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-// XSMG_TEST_VARIANT=sanitize (ASan+UBSan) runs these firmwares under the sanitizers.
 function build(files: Files, modules: string[] = ["./main"]): string {
-  return buildApp(makeApp({ "manifest.json": JSON.stringify({ modules: { "*": modules } }), ...files }),
-    process.env.XSMG_TEST_VARIANT);
+  return buildApp(makeApp({ "manifest.json": JSON.stringify({ modules: { "*": modules } }), ...files }));
 }
 
 async function getJson<T>(url: string): Promise<T> {

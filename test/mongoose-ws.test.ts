@@ -67,12 +67,11 @@ mgr.run(10);
 `;
 }
 
-// XSMG_TEST_VARIANT=sanitize (ASan+UBSan) runs these firmwares under the sanitizers.
 function build(port: number, serverPort: number): string {
   return buildApp(makeApp({
     "manifest.json": JSON.stringify({ modules: { "*": ["./main"] } }),
     "main.ts": firmware(port, serverPort),
-  }), process.env.XSMG_TEST_VARIANT);
+  }));
 }
 
 function open(url: string): Promise<WebSocket> {

@@ -58,6 +58,11 @@ void xm_timers_install(xsMachine* the)
 	(void)the;
 }
 
+void xm_symbols_install(xsMachine* the)
+{
+	(void)the;
+}
+
 bool xm_timers_pending(void)
 {
 	return stub_timer_fires < 8 && stub_timer_waits[stub_timer_fires] != 0;

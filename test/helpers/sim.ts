@@ -47,8 +47,15 @@ export function xsmg(args: string[]): RunResult {
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * The variant every test firmware is built as, unless a test asks for one:
+ * XSMG_TEST_VARIANT=sanitize (ASan+UBSan) or tsan (ThreadSanitizer) runs the whole
+ * suite under a sanitizer.
+ */
+export const TEST_VARIANT = process.env.XSMG_TEST_VARIANT || "debug";
+
 /** Builds an app and returns the firmware executable; throws with the build output on failure. */
-export function buildApp(dir: string, variant = "debug"): string {
+export function buildApp(dir: string, variant = TEST_VARIANT): string {
   const r = xsmg(["build", "--manifest", path.join(dir, "manifest.json"), "--out", path.join(dir, "out"), "--variant", variant, "--quiet"]);
   if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr}${r.stdout}`);
   return path.join(dir, "out", "firmware");
