@@ -180,9 +180,15 @@ export class AsyncConnection {
   }
   /** A complete HTTP response, binary-safe; resolves once written. */
   reply(status: number, body: Bytes = "", headers?: Headers): Promise<void> {
+    return this._reply(status, body, headers, true)!;
+  }
+  /** @internal unawaited (serve): no promise, and no completion event crosses back. Throws when it cannot queue. */
+  _reply(status: number, body: Bytes, headers: Headers | undefined, awaited: boolean): Promise<void> | undefined {
     this._sends++;
     const lines = headerLines(headers, "content-length");
-    return this.#am._command((request) => native.reply(this.#am._native, this.#id, status, lines, body, request));
+    if (awaited) return this.#am._command((request) => native.reply(this.#am._native, this.#id, status, lines, body, request));
+    native.reply(this.#am._native, this.#id, status, lines, body, 0);
+    return undefined;
   }
   replyJson(value: unknown, status = 200, headers?: Headers): Promise<void> {
     return this.reply(status, JSON.stringify(value) ?? "null", { "Content-Type": "application/json", ...headers });
@@ -316,16 +322,13 @@ function escapeBytes(text: string): string {
 /** A request handed to serve(): a copy, valid across awaits. */
 export class Request {
   readonly #msg: HttpMessage;
-  readonly method: string;
-  readonly uri: string;
-  readonly query: string;
   /** @internal */
   constructor(msg: HttpMessage) {
     this.#msg = msg;
-    this.method = msg.method;
-    this.uri = msg.uri;
-    this.query = msg.query;
   }
+  get method(): string { return this.#msg.method; }
+  get uri(): string { return this.#msg.uri; }
+  get query(): string { return this.#msg.query; }
   get headers(): Array<[string, string]> { return this.#msg.headers; }
   header(name: string): string | undefined { return this.#msg.header(name); }
   queryVar(name: string): string | undefined { return this.#msg.queryVar(name); }
@@ -581,27 +584,54 @@ export class AsyncManager {
     return this.listen(url, (conn, ev, data) => {
       if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
       const req = new Request(data);
-      const serving = (conn._serving ?? Promise.resolve()).then(async () => {
-        const sends = conn._sends;
-        let response: ServeResponse | string | void;
-        try {
-          response = await handler(req, conn);
-        } catch (error) {
-          this.#report(error, conn, ev);
-          response = { status: 500, body: "Internal Server Error\n" };
-        }
-        // A handler that answered through conn itself (wsUpgrade, reply) is done.
-        if (conn._sends !== sends && !(response && typeof response === "object" && response.status === 500)) return;
-        if (response === undefined) response = { status: 500, body: "the handler returned no response\n" };
-        if (typeof response === "string") response = { body: response };
-        await conn.reply(response.status ?? 200, response.body ?? "", response.headers).catch(() => undefined);
-      });
-      conn._serving = serving;
+      const answer = () => this.#answer(conn, req, handler);
+      // Pipelined requests wait for the previous answer, so that responses go out in order.
+      const pending = conn._serving ? conn._serving.then(answer) : answer();
+      if (!pending) return;
+      conn._serving = pending;
       // Once nothing is pending, an idle kept-alive connection holds no promise.
-      serving.then(() => {
-        if (conn._serving === serving) conn._serving = undefined;
+      pending.then(() => {
+        if (conn._serving === pending) conn._serving = undefined;
       });
     }, { http: true });
+  }
+
+  // Runs one serve() handler; a promise only when the handler returned one. Never rejects.
+  #answer(conn: AsyncConnection, req: Request, handler: ServeHandler): Promise<void> | undefined {
+    const sends = conn._sends;
+    let response: ServeResponse | string | void | Promise<ServeResponse | string | void>;
+    try {
+      response = handler(req, conn);
+    } catch (error) {
+      this.#serveFailed(conn, sends, error);
+      return undefined;
+    }
+    if (!response || typeof (response as Promise<unknown>).then !== "function") {
+      this.#respond(conn, sends, response as ServeResponse | string | void);
+      return undefined;
+    }
+    return (response as Promise<ServeResponse | string | void>).then(
+      (value) => this.#respond(conn, sends, value),
+      (error: unknown) => this.#serveFailed(conn, sends, error));
+  }
+
+  // Sends a serve() handler's response, unless it answered through conn itself
+  // (wsUpgrade, reply). The reply is not awaited: the command queue keeps responses
+  // in order, and no completion event has to cross back.
+  #respond(conn: AsyncConnection, sends: number, response: ServeResponse | string | void): void {
+    if (conn._sends !== sends || conn.isClosed || !this.running) return;
+    if (response === undefined) response = { status: 500, body: "the handler returned no response\n" };
+    else if (typeof response === "string") response = { body: response };
+    try {
+      conn._reply(response.status ?? 200, response.body ?? "", response.headers, false);
+    } catch (failure) {
+      this.#report(failure, conn, MG_EV_HTTP_MSG);  // the command queue is full: this client gets no answer
+    }
+  }
+
+  #serveFailed(conn: AsyncConnection, sends: number, error: unknown): void {
+    this.#report(error, conn, MG_EV_HTTP_MSG);
+    this.#respond(conn, sends, { status: 500, body: "Internal Server Error\n" });
   }
 
   /** An HTTP request; the response's body is read whole. */

@@ -112,6 +112,16 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		s->sends_tail = &s->sends;
 		*(conn_state_t**)c->data = s;
 	}
+	if (ev == MG_EV_WRITE) {
+		s->written += (uint64_t)*(long*)ev_data;
+		settle_sends(am, s, c->id, NULL);
+	}
+	// A protocol connection (HTTP, WebSocket, MQTT, SNTP) is parsed on this task:
+	// its READ and WRITE events carry nothing JavaScript could use, and the HTTP_MSG
+	// that follows HTTP_HDRS carries the request. Not crossing them saves two thirds
+	// of the events of an HTTP request.
+	if (c->pfn && (ev == MG_EV_READ || ev == MG_EV_WRITE || ev == MG_EV_HTTP_HDRS))
+		return;
 	xm_am_event_t* e = event(am, c->id, ev);
 	if (!e)
 		return;
@@ -151,8 +161,6 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		e->number = (double)*(long*)ev_data;
 		break;
 	case MG_EV_WRITE:
-		s->written += (uint64_t)*(long*)ev_data;
-		settle_sends(am, s, c->id, NULL);
 		e->number = (double)*(long*)ev_data;
 		break;
 	case MG_EV_HTTP_MSG:
