@@ -102,6 +102,17 @@ function parseAddress(text: string | undefined): Address | undefined {
 const enum Flag {
   Listening = 1 << 0, Closing = 1 << 1, Client = 1 << 2, Tls = 1 << 3, Udp = 1 << 4, Websocket = 1 << 5,
   Readable = 1 << 6, Writable = 1 << 7, Full = 1 << 8, Draining = 1 << 9, Accepted = 1 << 10,
+  Gone = 1 << 16,  // ours, not the poll task's: the connection has closed
+}
+
+/** What only some connections need, kept apart so that an idle connection stays small. */
+interface ConnectionExtra {
+  userdata?: unknown;
+  serving?: Promise<void>;
+  closed?: Deferred<void>;
+  inbox?: Uint8Array[];
+  messages?: WsMessage[];
+  waiting?: Array<(message: IteratorResult<WsMessage>) => void>;
 }
 
 /**
@@ -112,23 +123,17 @@ const enum Flag {
  */
 export class AsyncConnection {
   handler: AsyncHandler | undefined;
-  userdata: unknown;
   readonly #am: AsyncManager;
   readonly #id: number;
+  /** The poll task's flags, and Gone once the connection has closed. */
   #flags = 0;
-  #gone = false;
   /** "local|remote" as the poll task printed them, parsed when asked for. */
   #addrs = "";
   // The rest is created on first use: most connections never need it, and an idle
   // connection should cost a few hundred bytes of XS heap, not kilobytes.
-  #closed: Deferred<void> | undefined;
-  #inbox: Uint8Array[] | undefined;
-  #messages: WsMessage[] | undefined;
-  #waiting: Array<(message: IteratorResult<WsMessage>) => void> | undefined;
+  #extra: ConnectionExtra | undefined;
   /** Bumped by every response or send: tells whether a throwing handler answered. */
   _sends = 0;
-  /** Orders the responses of pipelined requests served by serve() (undefined when none is pending). */
-  _serving: Promise<void> | undefined;
 
   /** @internal */
   constructor(am: AsyncManager, id: number) {
@@ -136,20 +141,33 @@ export class AsyncConnection {
     this.#id = id;
   }
 
+  // No private accessors for these: XS gives each instance of a class with private
+  // methods or accessors an extra slot, and every connection counts.
+
+  /** @internal orders the responses of pipelined requests served by serve() (undefined when none is pending). */
+  get _serving(): Promise<void> | undefined { return this.#extra?.serving; }
+  set _serving(pending: Promise<void> | undefined) {
+    if (pending || this.#extra) (this.#extra ??= {}).serving = pending;
+  }
+
+  /** Whatever the application wants to keep with the connection. */
+  get userdata(): unknown { return this.#extra?.userdata; }
+  set userdata(value: unknown) { (this.#extra ??= {}).userdata = value; }
   get id(): number { return this.#id; }
   setHandler(handler: AsyncHandler | undefined): void { this.handler = handler; }
   /** Resolves once mongoose has closed the connection. */
   get closed(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = deferred<void>();
-      if (this.#gone) this.#closed.resolve();
+    const more = (this.#extra ??= {});
+    if (!more.closed) {
+      more.closed = deferred<void>();
+      if (this.isClosed) more.closed.resolve();
     }
-    return this.#closed.promise;
+    return more.closed.promise;
   }
-  get isClosed(): boolean { return this.#gone; }
+  get isClosed(): boolean { return (this.#flags & Flag.Gone) !== 0; }
 
   get isListening(): boolean { return (this.#flags & Flag.Listening) !== 0; }
-  get isClosing(): boolean { return this.#gone || (this.#flags & Flag.Closing) !== 0; }
+  get isClosing(): boolean { return this.isClosed || (this.#flags & Flag.Closing) !== 0; }
   get isClient(): boolean { return (this.#flags & Flag.Client) !== 0; }
   get isAccepted(): boolean { return (this.#flags & Flag.Accepted) !== 0; }
   get isTls(): boolean { return (this.#flags & Flag.Tls) !== 0; }
@@ -164,13 +182,13 @@ export class AsyncConnection {
 
   /** Received bytes of a raw TCP/UDP connection not yet taken: takes up to max (all by default). */
   recv(max = -1): Uint8Array {
-    const all = concat(this.#inbox ?? []);
+    const all = concat(this.#extra?.inbox ?? []);
     const n = max < 0 || max > all.length ? all.length : max;
-    this.#inbox = n < all.length ? [all.subarray(n)] : undefined;
+    if (this.#extra) this.#extra.inbox = n < all.length ? [all.subarray(n)] : undefined;
     return all.subarray(0, n);
   }
   get recvLen(): number {
-    return (this.#inbox ?? []).reduce((sum, chunk) => sum + chunk.length, 0);
+    return (this.#extra?.inbox ?? []).reduce((sum, chunk) => sum + chunk.length, 0);
   }
 
   /** Sends bytes; resolves once they were written to the socket (back-pressure for loops). */
@@ -214,7 +232,7 @@ export class AsyncConnection {
   }
   /** Closes (after a WebSocket close frame with code and reason, on a WebSocket); resolves when closed. */
   async close(code?: number, reason = ""): Promise<void> {
-    if (this.#gone) return;
+    if (this.isClosed) return;
     if (this.isWebsocket && code !== undefined) {
       const text = utf8(reason);
       const frame = new Uint8Array(2 + text.length);
@@ -235,13 +253,13 @@ export class AsyncConnection {
   [Symbol.asyncIterator](): AsyncIterator<WsMessage> {
     return {
       next: () => {
-        const message = this.#messages?.shift();
+        const message = this.#extra?.messages?.shift();
         if (message) return Promise.resolve({ value: message, done: false });
-        if (this.#gone) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (this.#waiting ??= []).push(resolve));
+        if (this.isClosed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => ((this.#extra ??= {}).waiting ??= []).push(resolve));
       },
       return: () => {
-        takeAll(this.#waiting).forEach((w) => w({ value: undefined, done: true }));
+        takeAll(this.#extra?.waiting).forEach((w) => w({ value: undefined, done: true }));
         return Promise.resolve({ value: undefined, done: true });
       },
     };
@@ -254,18 +272,18 @@ export class AsyncConnection {
 
   /** @internal the poll task reported an event. */
   _event(ev: number, data: EventData, flags: number, addrs: string | undefined): void {
-    this.#flags = flags;
+    this.#flags = flags | (this.#flags & Flag.Gone);
     if (addrs) this.#addrs = addrs;
-    if (ev === MG_EV_READ && data instanceof Uint8Array) (this.#inbox ??= []).push(data);
+    if (ev === MG_EV_READ && data instanceof Uint8Array) ((this.#extra ??= {}).inbox ??= []).push(data);
     if (ev === MG_EV_WS_MSG && data instanceof WsMessage) {
-      const waiter = this.#waiting?.shift();
+      const waiter = this.#extra?.waiting?.shift();
       if (waiter) waiter({ value: data, done: false });
-      else (this.#messages ??= []).push(data);
+      else ((this.#extra ??= {}).messages ??= []).push(data);
     }
     if (ev === MG_EV_CLOSE) {
-      this.#gone = true;
-      takeAll(this.#waiting).forEach((w) => w({ value: undefined, done: true }));
-      this.#closed?.resolve();
+      this.#flags |= Flag.Gone;
+      takeAll(this.#extra?.waiting).forEach((w) => w({ value: undefined, done: true }));
+      this.#extra?.closed?.resolve();
     }
   }
 }
