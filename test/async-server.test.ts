@@ -8,18 +8,8 @@ import fs from "fs";
 import http from "http";
 import net from "net";
 import { buildApp, makeApp } from "./helpers/sim";
-import { freePort, startFirmware, type Running, acceptQueue } from "./helpers/net";
+import { freePort, sanitizerReports, startFirmware, type Running, acceptQueue } from "./helpers/net";
 
-
-/**
- * Sanitizer reports in a firmware's stderr, less one known race outside the
- * AsyncManager: the sim's signal watcher thread (SIGTERM -> xm_stop -> xm_post)
- * reads the XS task's queue with no ordering against xm_run creating it.
- */
-function sanitizerReports(stderr: string): string[] {
-  return stderr.split(/^=+$/m)
-    .filter((b) => /WARNING: ThreadSanitizer|ERROR: \w+Sanitizer|runtime error/.test(b));
-}
 
 // serve port: am.serve; raw port: am.listen with a (conn, ev, data) handler.
 function firmware(servePort: number, rawPort: number, usedPort: number): string {

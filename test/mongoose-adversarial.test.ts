@@ -6,7 +6,7 @@
 import http from "http";
 import net from "net";
 import { buildApp, mainApp } from "./helpers/sim";
-import { startFirmware, type Running } from "./helpers/net";
+import { exchange as exchangeWith, postBody, startFirmware, type Running } from "./helpers/net";
 
 const FIRMWARE = `
 import { Manager, HttpMessage, MG_EV_HTTP_MSG, MG_EV_ERROR } from "mongoose";
@@ -53,43 +53,8 @@ async function expectServing(): Promise<void> {
   expect(await healthy()).toEqual({ status: 200, body: expect.stringMatching(/^OK GET 12 0 \d+$/) });
 }
 
-interface Exchange {
-  /** Everything received, as latin1. */
-  data: string;
-  /** How it ended: the server closed it ("end"), reset it ("error: ECONNRESET"), or we gave up ("timeout"). */
-  ended: string;
-}
-
-/** Opens a socket, runs talk(socket), collects what comes back until the server ends it or timeoutMs passes. */
-function exchange(talk: (s: net.Socket) => void | Promise<void>, timeoutMs = 1500): Promise<Exchange> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    let data = "";
-    let ended = "";
-    const finish = (how: string) => {
-      if (!ended) ended = how;
-    };
-    const timer = setTimeout(() => {
-      finish("timeout");
-      s.destroy();
-    }, timeoutMs);
-    s.on("data", (d) => (data += d.toString("latin1")));
-    s.on("end", () => finish("end"));
-    s.on("error", (e: NodeJS.ErrnoException) => finish(`error: ${e.code}`));
-    s.on("close", () => {
-      clearTimeout(timer);
-      resolve({ data, ended });
-    });
-    s.on("connect", async () => {
-      try {
-        await talk(s);
-      } catch {
-        // the server may close while we write; what came back tells the story
-      }
-    });
-  });
-}
-
+// This firmware's port, for the shared helper.
+const exchange = (talk: (s: net.Socket) => void | Promise<void>, timeoutMs?: number) => exchangeWith(port, talk, timeoutMs);
 const send = (payload: string | Buffer, timeoutMs?: number) => exchange((s) => void s.write(payload), timeoutMs);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -210,10 +175,7 @@ describe("adversarial HTTP clients: the firmware keeps serving", () => {
 
   test(`a body larger than MG_MAX_RECV_SIZE (${MAX_RECV / 1024} KB) gets 413; the body is read and dropped, not reset`, async () => {
     const size = MAX_RECV + 50_000;
-    const r = await exchange(async (s) => {
-      s.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
-      for (let sent = 0; sent < size; sent += 10_000) s.write(Buffer.alloc(Math.min(10_000, size - sent), 0x41));
-    }, 5000);
+    const r = await postBody(port, "/upload", size);
     expect(r.data).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
     expect(r.data).toMatch(/\r\n\r\nthe request body is too large\n$/);
     expect(r.ended).toBe("end");

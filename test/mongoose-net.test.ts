@@ -2,7 +2,6 @@
 // Raw TCP and UDP, name resolution, Manager timers, wakeup (from JavaScript and
 // from another thread) and TLS in the mongoose module, each against a real peer:
 // Node's net, dgram and https, openssl-made certificates.
-import { execFileSync } from "child_process";
 import crypto from "crypto";
 import dgram from "dgram";
 import fs from "fs";
@@ -12,6 +11,7 @@ import os from "os";
 import path from "path";
 import { buildApp, lines, makeApp, runFirmware, type Files } from "./helpers/sim";
 import { freePort, startFirmware, type Running } from "./helpers/net";
+import { httpsRequest, makeCert } from "./helpers/tls";
 
 // Servers a test starts are closed after it, also when it fails early (a failed build).
 const cleanups: Array<() => unknown> = [];
@@ -653,51 +653,6 @@ mgr.run(5);
   });
 });
 
-// Lengths of the r and s integers of a PEM certificate's ECDSA signature.
-function signatureIntegerLengths(pem: string): number[] {
-  const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64");
-  const items = (at: number, end: number) => {
-    const out: Array<{ start: number; length: number }> = [];
-    while (at < end) {
-      let length = der[at + 1];
-      let head = 2;
-      if (length & 0x80) {
-        const bytes = length & 0x7f;
-        length = 0;
-        for (let i = 0; i < bytes; i++) length = length * 256 + der[at + 2 + i];
-        head += bytes;
-      }
-      out.push({ start: at + head, length });
-      at += head + length;
-    }
-    return out;
-  };
-  const [certificate] = items(0, der.length);
-  const signature = items(certificate.start, certificate.start + certificate.length)[2];  // a BIT STRING
-  const [sequence] = items(signature.start + 1, signature.start + signature.length);
-  return items(sequence.start, sequence.start + sequence.length).map((integer) => integer.length);
-}
-
-// An https GET; mongoose 7.19's TLS server signs with a non-minimal DER integer
-// when r or s starts with a zero byte, which OpenSSL refuses as "bad signature"
-// (about one handshake in 300 here): such a failure is retried, and logged.
-async function httpsGet(options: https.RequestOptions): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        https.get({ ...options, agent: false }, (res) => {
-          let text = "";
-          res.on("data", (d) => (text += d));
-          res.on("end", () => resolve(`${res.statusCode} ${text}`));
-        }).on("error", reject);
-      });
-    } catch (error) {
-      if (attempt >= 3 || !/bad signature/.test(String(error))) throw error;
-      console.log(`https GET ${options.path}: retrying after ${String(error)}`);
-    }
-  }
-}
-
 describe("TLS with mongoose's built-in TLS", () => {
   let dir: string;
   let cert: string;
@@ -706,18 +661,8 @@ describe("TLS with mongoose's built-in TLS", () => {
 
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "xsmg-tls-"));
-    const make = (name: string) => {
-      const k = path.join(dir, `${name}.key`);
-      const c = path.join(dir, `${name}.crt`);
-      execFileSync("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", k]);
-      execFileSync("openssl", ["req", "-new", "-x509", "-key", k, "-out", c, "-days", "2", "-subj", "/CN=localhost",
-        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]);
-      return { key: fs.readFileSync(k, "utf8"), cert: fs.readFileSync(c, "utf8") };
-    };
-    // mongoose 7.19 checks a certificate's ECDSA signature wrongly when r or s is
-    // shorter than 32 bytes (one certificate in 128): make one it can check.
-    do ({ cert, key } = make("server")); while (Math.min(...signatureIntegerLengths(cert)) < 32);
-    otherCert = make("other").cert;
+    ({ cert, key } = makeCert(dir, "server"));
+    otherCert = makeCert(dir, "other", false).cert;
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -815,9 +760,9 @@ mgr.run(5);
     const fw = startFirmware(exe);
     try {
       await fw.waitFor(/^ready$/);
-      expect(await httpsGet({ host: "127.0.0.1", port, path: "/over-tls", rejectUnauthorized: false })).toBe("200 secure /over-tls");
+      expect(await httpsRequest({ host: "127.0.0.1", port, path: "/over-tls", rejectUnauthorized: false })).toBe("200 secure /over-tls");
       // And with verification, against the same self-signed certificate as CA.
-      expect(await httpsGet({ host: "127.0.0.1", port, path: "/checked", ca: cert, servername: "localhost" })).toBe("200 secure /checked");
+      expect(await httpsRequest({ host: "127.0.0.1", port, path: "/checked", ca: cert, servername: "localhost" })).toBe("200 secure /checked");
       // The built-in TLS server never reports TLS_HS (mongoose 7.19 fires it for clients only).
       expect(fw.stdout()).toContain("server request /over-tls true");
       expect(fw.stdout()).not.toContain("server handshake");

@@ -12,6 +12,8 @@ import {
 import { headerLines, type Headers } from "mongoose/headers";
 import { HttpMessage, WsMessage } from "mongoose/messages";
 import type { Address, Bytes, EventData } from "mongoose/connection";
+import { checkTlsOptions, type TlsOptions } from "mongoose/tls";
+import { urlHost, urlIsSsl } from "mongoose/util";
 
 const RESULT = -1;
 const START_REQUEST = 1;
@@ -372,6 +374,8 @@ export interface FetchOptions {
   /** Milliseconds before the request fails (default 30000). */
   timeout?: number;
   signal?: AbortSignal;
+  /** For https: see AsyncManager.connect. */
+  tls?: TlsOptions;
 }
 
 /** What fetch() resolves to. */
@@ -554,37 +558,58 @@ export class AsyncManager {
     return done;
   }
 
-  #open(listen: boolean, url: string, kind: number): Promise<AsyncConnection> {
+  #open(listen: boolean, url: string, kind: number, tls?: TlsOptions): Promise<AsyncConnection> {
     const native_ = this.#check();
     const request = this.#nextRequest++;
     const d = deferred<Outcome>();
     this.#requests.set(request, d);
-    native.open(native_, listen, url, kind, request);
+    try {
+      if (tls) native.open(native_, listen, url, kind, request, tls.ca, tls.cert, tls.key, tls.name, tls.skipVerification ?? false);
+      else native.open(native_, listen, url, kind, request);
+    } catch (error) {
+      this.#requests.delete(request);
+      throw error;
+    }
     return d.promise.then((outcome) => this.#connection(outcome.conn, outcome.addrs));
   }
 
-  /** Listens; resolves to the listening connection once bound, rejects if it cannot (port in use). */
-  async listen(url: string, handler?: AsyncHandler, options?: { http?: boolean }): Promise<AsyncConnection> {
+  /**
+   * Listens; resolves to the listening connection once bound, rejects if it cannot (port in use).
+   * A TLS URL (https://, wss://, tls://...) needs options.tls with cert and key: every
+   * accepted connection then speaks TLS.
+   */
+  async listen(url: string, handler?: AsyncHandler, options?: { http?: boolean; tls?: TlsOptions }): Promise<AsyncConnection> {
     const http = options?.http ?? /^(https?|wss?):\/\//i.test(url);
-    const conn = await this.#open(true, url, http ? 1 : 0);
+    const tls = tlsFor(`listen ${url}`, url, options?.tls, false);
+    const conn = await this.#open(true, url, http ? 1 : 0, tls);
     if (handler) conn.handler = handler;
     return conn;
   }
 
-  /** Connects; resolves once connected, rejects on DNS or connect error, timeout or abort. */
-  connect(url: string, handler?: AsyncHandler, options: { http?: boolean; timeout?: number; signal?: AbortSignal } = {}): Promise<AsyncConnection> {
+  /**
+   * Connects; resolves once connected (with TLS: once the handshake is done), rejects on
+   * DNS, connect or TLS error, timeout or abort. A TLS URL (https://, tls://...) needs
+   * options.tls with ca, or skipVerification: true; name defaults to the URL's host.
+   */
+  connect(url: string, handler?: AsyncHandler, options: { http?: boolean; timeout?: number; signal?: AbortSignal; tls?: TlsOptions } = {}): Promise<AsyncConnection> {
     const http = options.http ?? /^https?:\/\//i.test(url);
     return this.#connectKind(url, http ? 1 : 0, handler, options);
   }
 
-  /** A WebSocket client; resolves once the handshake is done. */
-  wsConnect(url: string, handler?: AsyncHandler, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<AsyncConnection> {
+  /** A WebSocket client; resolves once the handshake is done. wss:// takes options.tls as connect does. */
+  wsConnect(url: string, handler?: AsyncHandler, options: { timeout?: number; signal?: AbortSignal; tls?: TlsOptions } = {}): Promise<AsyncConnection> {
     return this.#connectKind(url, 2, handler, options);
   }
 
-  #connectKind(url: string, kind: number, handler: AsyncHandler | undefined, options: { timeout?: number; signal?: AbortSignal }): Promise<AsyncConnection> {
+  #connectKind(url: string, kind: number, handler: AsyncHandler | undefined, options: { timeout?: number; signal?: AbortSignal; tls?: TlsOptions }): Promise<AsyncConnection> {
+    let tls: TlsOptions | undefined;
+    try {
+      tls = tlsFor(`connect ${url}`, url, options.tls, true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // mongoose's reasons ("socket error") do not say what failed: name the URL.
-    const opened = this.#open(false, url, kind).catch((error: unknown) => {
+    const opened = this.#open(false, url, kind, tls).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       throw new Error(message.startsWith(`connect ${url}`) ? message : `connect ${url}: ${message}`);
     });
@@ -597,8 +622,8 @@ export class AsyncManager {
     });
   }
 
-  /** Serves HTTP with an async handler per request; a throw or rejection answers 500. */
-  serve(url: string, handler: ServeHandler): Promise<AsyncConnection> {
+  /** Serves HTTP with an async handler per request; a throw or rejection answers 500. https:// takes options.tls as listen does. */
+  serve(url: string, handler: ServeHandler, options?: { tls?: TlsOptions }): Promise<AsyncConnection> {
     return this.listen(url, (conn, ev, data) => {
       if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
       const req = new Request(data);
@@ -611,7 +636,7 @@ export class AsyncManager {
       pending.then(() => {
         if (conn._serving === pending) conn._serving = undefined;
       });
-    }, { http: true });
+    }, { http: true, tls: options?.tls });
   }
 
   // Runs one serve() handler; a promise only when the handler returned one. Never rejects.
@@ -669,7 +694,7 @@ export class AsyncManager {
         c.close();
       }
       else if (ev === MG_EV_CLOSE) response.reject(new Error(`fetch ${url}: the connection closed before a response`));
-    }, { http: true, timeout: options.timeout, signal: options.signal });
+    }, { http: true, timeout: options.timeout, signal: options.signal, tls: options.tls });
     await conn.send(concat([utf8(head), body]));
     const result = withDeadline(response.promise, options.timeout ?? 30000, options.signal, `fetch ${url}`);
     result.catch(() => conn.close());
@@ -777,6 +802,28 @@ export class AsyncManager {
     if (ev === MG_EV_HTTP_MSG && conn._sends === sends && !conn.isClosed && this.running)
       conn.reply(500, "Internal Server Error\n").catch(ignore);
   }
+}
+
+/**
+ * The TLS options a listen or connect goes with (undefined for a plain URL), checked
+ * here so that a mistake throws at the call: on the poll task it would only fail the
+ * handshake. A client must say how to trust its server, as mongoose has no CA store.
+ */
+function tlsFor(what: string, url: string, tls: TlsOptions | undefined, client: boolean): TlsOptions | undefined {
+  if (!urlIsSsl(url)) {
+    if (tls !== undefined) throw new TypeError(`${what}: tls options need a TLS URL (https://, wss://, mqtts://, tls://, ssl://, tcps://)`);
+    return undefined;
+  }
+  if (!client) {
+    if (!tls?.cert) throw new TypeError(`${what}: a TLS server needs tls: { cert, key }`);
+    checkTlsOptions(what, tls, false);
+    return tls;
+  }
+  if (!tls || (!tls.ca && !tls.skipVerification))
+    throw new TypeError(`${what}: a TLS client needs tls.ca (the CA its server's certificate must lead to), or tls.skipVerification: true not to verify its certificate (the name is still checked)`);
+  const options = tls.name ? tls : { ...tls, name: urlHost(url).replace(/^\[(.*)\]$/, "$1") };
+  checkTlsOptions(what, options, true);
+  return options;
 }
 
 // Settles like promise, or rejects after ms / on abort (resolves instead when timeoutResolves).

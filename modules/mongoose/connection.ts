@@ -6,6 +6,7 @@
 import * as native from "mongoose/native";
 import * as nativeNet from "mongoose/native-net";
 import * as nativeTls from "mongoose/native-tls";
+import { checkTlsOptions, type TlsOptions } from "mongoose/tls";
 import { WEBSOCKET_OP_TEXT } from "mongoose/constants";
 import { headerLines, type Headers } from "mongoose/headers";
 import type { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
@@ -14,6 +15,7 @@ import * as nativeMqtt from "mongoose/native-mqtt";
 import * as nativeSntp from "mongoose/native-sntp";
 
 export type Bytes = string | Uint8Array | ArrayBuffer;
+export type { TlsOptions } from "mongoose/tls";
 
 /** What a handler receives as its third argument, by event (see README). */
 export type EventData = HttpMessage | WsMessage | MqttMessage | Uint8Array | string | number | undefined;
@@ -35,37 +37,6 @@ export interface ServeOptions {
   mimeTypes?: Record<string, string>;
   /** A file served (with status 404) when nothing matches. */
   page404?: string;
-}
-
-/**
- * TLS for one connection, with mongoose's built-in TLS 1.3: certificates and keys
- * on the P-256 curve (ECDSA), PEM text or DER bytes.
- */
-export interface TlsOptions {
-  /** CA certificate the peer's chain must lead to; without it the chain is not checked. */
-  ca?: string | Uint8Array;
-  /** This side's certificate (a server's, or a client's for mutual TLS). */
-  cert?: string | Uint8Array;
-  /** The certificate's key: PEM "EC PRIVATE KEY" (SEC1) or its DER; PKCS#8 is not supported. */
-  key?: string | Uint8Array;
-  /** The server's DNS name: sent as SNI, and the certificate must carry it (SAN or CN). */
-  name?: string;
-  /** Accepts any certificate chain and signature (the name is still checked). */
-  skipVerification?: boolean;
-}
-
-const PEM_LABEL = /-----BEGIN ([A-Z0-9 ]+)-----/;
-
-// mongoose reports a wrong PEM only in its log, and the handshake fails later:
-// say what is wrong now.
-function checkPem(what: string, value: string | Uint8Array | undefined, label: string): void {
-  if (typeof value !== "string") return;
-  const found = PEM_LABEL.exec(value)?.[1];
-  if (found === undefined || found === label) return;
-  if (what === "key" && found === "PRIVATE KEY")
-    throw new TypeError("tlsInit: the key is PKCS#8 (BEGIN PRIVATE KEY), which mongoose's built-in TLS cannot read; " +
-      "convert it with `openssl ec -in key.pem -out key-ec.pem` (BEGIN EC PRIVATE KEY)");
-  throw new TypeError(`tlsInit: ${what} must be PEM "${label}", got "${found}"`);
 }
 
 const enum Flag {
@@ -261,15 +232,7 @@ export class Connection {
    * connect()) for a client. TLS_HS follows the handshake; failures arrive as ERROR.
    */
   tlsInit(options: TlsOptions): void {
-    checkPem("ca", options.ca, "CERTIFICATE");
-    checkPem("cert", options.cert, "CERTIFICATE");
-    checkPem("key", options.key, "EC PRIVATE KEY");
-    if ((options.cert === undefined) !== (options.key === undefined))
-      throw new TypeError("tlsInit: cert and key go together");
-    // The built-in TLS matches the server's certificate against name even with
-    // skipVerification, so without one every handshake fails.
-    if (this.isClient && !options.name)
-      throw new TypeError("tlsInit: a client needs name (the server's DNS name in its certificate), even with skipVerification");
+    checkTlsOptions("tlsInit", options, this.isClient);
     nativeTls.connTlsInit(this, options.ca, options.cert, options.key, options.name, options.skipVerification ?? false);
   }
   /**

@@ -10,8 +10,11 @@ declare module "mongoose/native-async" {
   export function stop(am: Host): void;
   export function finish(am: Host, abandon: boolean): void;
   export function activity(am: Host): string;
-  /** kind: 0 raw, 1 HTTP, 2 WebSocket (connect only). */
+  type TlsPart = string | Uint8Array | undefined;
+  /** kind: 0 raw, 1 HTTP, 2 WebSocket (connect only). With the TLS options (all five), the connection speaks TLS. */
   export function open(am: Host, listen: boolean, url: string, kind: number, request: number): void;
+  export function open(am: Host, listen: boolean, url: string, kind: number, request: number,
+    ca: TlsPart, cert: TlsPart, key: TlsPart, name: string | undefined, skipVerification: boolean): void;
   export function send(am: Host, conn: number, data: Bytes, request: number, wsOp: number): void;
   export function reply(am: Host, conn: number, status: number, headerLines: string, body: Bytes, request: number): void;
   export function close(am: Host, conn: number, drain: boolean, request: number): void;

@@ -5,7 +5,7 @@ export function start(am) @ "xm_am_start";
 export function stop(am) @ "xm_am_stop";
 export function finish(am, abandon) @ "xm_am_finish";
 export function activity(am) @ "xm_am_activity";
-export function open(am, listen, url, kind, request) @ "xm_am_open";
+export function open(am, listen, url, kind, request, ca, cert, key, name, skipVerification) @ "xm_am_open";
 export function send(am, conn, data, request, wsOp) @ "xm_am_send";
 export function reply(am, conn, status, headerLines, body, request) @ "xm_am_reply";
 export function close(am, conn, drain, request) @ "xm_am_close";

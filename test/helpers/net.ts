@@ -94,3 +94,54 @@ export function acceptQueue(port: number): number {
   }
   throw new Error(`no listening socket on port ${port}`);
 }
+
+export interface Exchange {
+  /** Everything received, as latin1. */
+  data: string;
+  /** How it ended: the server closed it ("end"), reset it ("error: ECONNRESET"), or we gave up ("timeout"). */
+  ended: string;
+}
+
+/** Opens a socket to 127.0.0.1:port, runs talk(socket), collects what comes back until the server ends it or timeoutMs passes. */
+export function exchange(port: number, talk: (s: net.Socket) => void | Promise<void>, timeoutMs = 1500): Promise<Exchange> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    let data = "";
+    let ended = "";
+    const finish = (how: string) => {
+      if (!ended) ended = how;
+    };
+    const timer = setTimeout(() => {
+      finish("timeout");
+      s.destroy();
+    }, timeoutMs);
+    s.on("data", (d) => (data += d.toString("latin1")));
+    s.on("end", () => finish("end"));
+    s.on("error", (e: NodeJS.ErrnoException) => finish(`error: ${e.code}`));
+    s.on("close", () => {
+      clearTimeout(timer);
+      resolve({ data, ended });
+    });
+    s.on("connect", async () => {
+      try {
+        await talk(s);
+      } catch {
+        // the server may close while we write; what came back tells the story
+      }
+    });
+  });
+}
+
+/** Sanitizer reports (ASan, UBSan, TSan) in a firmware's stderr. */
+export function sanitizerReports(stderr: string): string[] {
+  return stderr.split(/^=+$/m)
+    .filter((b) => /WARNING: ThreadSanitizer|ERROR: \w+Sanitizer|runtime error/.test(b));
+}
+
+/** POSTs a size-byte body (Content-Length set) to 127.0.0.1:port over a raw socket, in 10 kB writes; what comes back. */
+export function postBody(port: number, path: string, size: number, timeoutMs = 5000): Promise<Exchange> {
+  return exchange(port, (s) => {
+    s.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+    for (let sent = 0; sent < size; sent += 10_000) s.write(Buffer.alloc(Math.min(10_000, size - sent), 0x41));
+  }, timeoutMs);
+}

@@ -15,8 +15,10 @@ typedef struct {
 	uint64_t queued, written;     // bytes handed to mg_send, bytes written to the socket
 	pending_send_t* sends;
 	pending_send_t** sends_tail;
-	uint32_t connect_request;     // connect() promise, settled by CONNECT (WS_OPEN for ws) or ERROR
+	uint32_t connect_request;     // connect() promise, settled by CONNECT (TLS_HS with TLS, WS_OPEN for ws) or ERROR
 	bool ws;
+	struct mg_tls_opts* tls;      // listen/connect TLS options (xm_mg_tls_options), freed on CLOSE
+	xm_mg_http_guard_t guard;     // HTTP server connections: xm_mg_http_guard.c's state
 } conn_state_t;
 
 static conn_state_t* state_of(struct mg_connection* c)
@@ -58,13 +60,21 @@ static void addresses(struct mg_connection* c, xm_am_event_t* e)
 }
 
 // mongoose does not link an accepted connection to its listener: find the
-// listener by local port, so that the connection inherits its handler.
-static unsigned long listener_of(xm_am_t* am, struct mg_connection* c)
+// listener by local address (accept_conn copies it), so that the connection
+// inherits its handler and TLS options.
+static struct mg_connection* listener(xm_am_t* am, struct mg_connection* c)
 {
 	for (struct mg_connection* l = am->mgr.conns; l; l = l->next)
-		if (l->is_listening && l->is_udp == c->is_udp && l->loc.port == c->loc.port)
-			return l->id;
-	return 0;
+		if (l->is_listening && l->is_udp == c->is_udp && l->loc.port == c->loc.port &&
+			l->loc.is_ip6 == c->loc.is_ip6 && memcmp(l->loc.ip, c->loc.ip, sizeof(l->loc.ip)) == 0)
+			return l;
+	return NULL;
+}
+
+static unsigned long listener_of(xm_am_t* am, struct mg_connection* c)
+{
+	struct mg_connection* l = listener(am, c);
+	return l ? l->id : 0;
 }
 
 static void settle_sends(xm_am_t* am, conn_state_t* s, unsigned long conn, const char* error)
@@ -80,8 +90,13 @@ static void settle_sends(xm_am_t* am, conn_state_t* s, unsigned long conn, const
 }
 
 // mongoose says only "socket error" when a connect fails: the socket knows why.
+// A TLS failure it names, but not as one.
 static const char* connect_error(struct mg_connection* c, const char* what, char* buf, size_t size)
 {
+	if (c->is_tls_hs) {
+		snprintf(buf, size, "TLS handshake failed: %s", what);
+		return buf;
+	}
 #if MG_ENABLE_SOCKET
 	int err = 0;
 	socklen_t len = sizeof(err);
@@ -93,6 +108,26 @@ static const char* connect_error(struct mg_connection* c, const char* what, char
 	(void)c, (void)buf, (void)size;
 #endif
 	return what;
+}
+
+// TLS for a connection whose listen or connect had TLS options, in the event
+// where mongoose wants it: before any data flows.
+static void tls_start(xm_am_t* am, struct mg_connection* c, int ev, conn_state_t* s)
+{
+	if (ev == MG_EV_ACCEPT) {
+		// Inside accept_conn, so the listener and its options are alive; mg_tls_init
+		// copies what it keeps, so they need not outlive the accepted connection.
+		struct mg_connection* l = listener(am, c);
+		conn_state_t* ls = l ? state_of(l) : NULL;
+		if (ls && ls->tls)
+			mg_tls_init(c, ls->tls);
+	}
+	else if (ev == MG_EV_CONNECT && s->tls) {
+		struct mg_tls_opts* opts = s->tls;
+		s->tls = NULL;  // a client connects once: no use keeping them
+		mg_tls_init(c, opts);
+		free(opts);
+	}
 }
 
 static void on_event(struct mg_connection* c, int ev, void* ev_data)
@@ -116,6 +151,8 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		s->written += (uint64_t)*(long*)ev_data;
 		settle_sends(am, s, c->id, NULL);
 	}
+	if (s && xm_mg_http_guard(c, ev, ev_data, &s->guard))
+		return;  // a refused request (xm_mg_http_guard.c): JavaScript never sees it
 	// A protocol connection (HTTP, WebSocket, MQTT, SNTP) is parsed on this task:
 	// its READ and WRITE events carry nothing JavaScript could use, and the HTTP_MSG
 	// that follows HTTP_HDRS carries the request. Not crossing them saves two thirds
@@ -133,7 +170,14 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		addresses(c, e);
 		if (c->is_accepted)
 			e->number = (double)listener_of(am, c);
-		if (ev == MG_EV_CONNECT && s->connect_request && !s->ws) {
+		tls_start(am, c, ev, s);
+		if (ev == MG_EV_CONNECT && s->connect_request && !s->ws && !c->is_tls_hs) {
+			result(am, s->connect_request, c->id, 0, NULL);
+			s->connect_request = 0;
+		}
+		break;
+	case MG_EV_TLS_HS:  // a TLS client's connect() settles once it can talk
+		if (s->connect_request && !s->ws) {
 			result(am, s->connect_request, c->id, 0, NULL);
 			s->connect_request = 0;
 		}
@@ -203,6 +247,7 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 			settle_sends(am, s, c->id, "the connection closed before the data was sent");
 			if (s->connect_request)
 				result(am, s->connect_request, c->id, -1, "the connection closed before it connected");
+			free(s->tls);
 			free(s);
 			*(conn_state_t**)c->data = NULL;
 		}
@@ -242,6 +287,10 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 			err && err != EINPROGRESS ? strerror(err) : "invalid URL or no resources");
 		result(am, cmd->request, 0, -1, why);
 		return;
+	}
+	if (state_of(c) && cmd->extra) {  // TLS options: see tls_start
+		state_of(c)->tls = cmd->extra;
+		cmd->extra = NULL;
 	}
 	if (listen) {
 		xm_am_event_t* e = event(am, c->id, XM_AM_EV_RESULT);

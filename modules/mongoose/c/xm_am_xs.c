@@ -149,7 +149,8 @@ static uint32_t request_arg(xsMachine* the, int i)
 	return xsToInteger(xsArgc) > i ? (uint32_t)xsToInteger(xsArg(i)) : 0;
 }
 
-// open(am, listen, url, http, request)
+// open(am, listen, url, http, request[, ca, cert, key, name, skipVerification]):
+// with the TLS options, the connection (a listener: each it accepts) speaks TLS.
 void xm_am_open(xsMachine* the)
 {
 	xm_am_t* am = running(the);
@@ -157,9 +158,13 @@ void xm_am_open(xsMachine* the)
 	cmd.op = xsTest(xsArg(1)) ? XM_AM_LISTEN : XM_AM_CONNECT;
 	cmd.flag = (uint8_t)xsToInteger(xsArg(3));  // 0 raw, 1 HTTP, 2 WebSocket client
 	cmd.request = request_arg(the, 4);
+	if (xsToInteger(xsArgc) > 5)
+		cmd.extra = xm_mg_tls_options(the, 5);
 	cmd.data = strdup(xsToString(xsArg(2)));
-	if (!cmd.data)
+	if (!cmd.data) {
+		free(cmd.extra);
 		xsUnknownError("no memory for the URL");
+	}
 	post(the, am, &cmd);
 }
 

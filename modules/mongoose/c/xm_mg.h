@@ -25,6 +25,12 @@ typedef struct xm_mg {
 	bool in_gc;               // freed by the garbage collector: no JavaScript
 } xm_mg_t;
 
+// Per server connection, kept by its manager for xm_mg_http_guard.c.
+typedef struct {
+	size_t discard;           // bytes of a refused request body still to drop
+	bool refused;             // a request was refused: nothing more is delivered
+} xm_mg_http_guard_t;
+
 // One per mongoose connection we created or accepted; the host data of the JS
 // Connection. Freed only by that object's destructor, so a kept Connection
 // stays safe after mongoose has freed the connection (c is NULL then).
@@ -34,7 +40,7 @@ typedef struct xm_mg_conn {
 	xsSlot object;            // remembered while the connection is open
 	unsigned long id;
 	bool opening;             // created by us, mongoose has not called back yet
-	size_t discard;           // bytes of a refused request body still to drop (xm_mg_http_guard.c)
+	xm_mg_http_guard_t guard; // xm_mg_http_guard.c's state
 } xm_mg_conn_t;
 
 // The host data of a JS Timer, freed only by that object's destructor.
@@ -91,9 +97,12 @@ void xm_mg_conn_abandon(xsMachine* the, xm_mg_conn_t* xc);
 
 // Refusals of requests the server must not half-handle (xm_mg_http_guard.c):
 // before delivering an event (true: it was consumed) and after, given the
-// send and receive buffer lengths from before.
-bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data);
-void xm_mg_http_guard_after(struct mg_connection* c, int ev, void* ev_data, size_t sent, size_t received);
+// send and receive buffer lengths from before (true: refused now). g is the
+// connection's own state (NULL: none yet, nothing is refused for lack of it).
+// xm_mg_http_guard is both, for a handler that runs after the event (true: consumed).
+bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data, xm_mg_http_guard_t* g);
+bool xm_mg_http_guard_after(struct mg_connection* c, int ev, void* ev_data, size_t sent, size_t received, xm_mg_http_guard_t* g);
+bool xm_mg_http_guard(struct mg_connection* c, int ev, void* ev_data, xm_mg_http_guard_t* g);
 
 // Puts the binding's frame checks (xm_mg_ws.c) in front of mongoose's WebSocket
 // handler: call right after mg_ws_upgrade or mg_ws_connect.
@@ -101,6 +110,10 @@ void xm_mg_ws_guard(struct mg_connection* c);
 
 // Decrypts the TLS records mongoose left buffered (xm_mg_tls.c): call on POLL.
 void xm_mg_tls_pump(struct mg_connection* c);
+// TLS options from JavaScript arguments xsArg(first) to xsArg(first + 4): ca, cert,
+// key, name (each a string, bytes or undefined) and skipVerification, copied into
+// one malloc'd block that free() releases whole (xm_mg_tls.c). Throws on bad types.
+struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first);
 
 // Puts the binding's check in front of mongoose's resolver connections, when they
 // exist (xm_mg_net.c): call before each mg_mgr_poll. See the file for why.

@@ -202,6 +202,13 @@ static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c
 		reply_500(c);
 }
 
+// An accepted connection has its listener's fn_data until deliver() adopts it.
+static xm_mg_http_guard_t* guard_of(struct mg_connection* c)
+{
+	xm_mg_conn_t* xc = c->fn_data;
+	return xc && xc->c == c ? &xc->guard : NULL;
+}
+
 void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 {
 	xm_mg_conn_t* xc = c->fn_data;
@@ -214,11 +221,12 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 	}
 	if (ev == MG_EV_POLL)
 		xm_mg_tls_pump(c);  // before mongoose reads the socket, which may be at its end
-	if (xm_mg_http_guard_before(c, ev, ev_data))
+	xm_mg_http_guard_t* guard = guard_of(c);  // before deliver(): CLOSE may let xc go
+	if (xm_mg_http_guard_before(c, ev, ev_data, guard))
 		return;
 	size_t sent = c->send.len, received = c->recv.len;
 	deliver(xc->m->the, xc, c, ev, ev_data);
-	xm_mg_http_guard_after(c, ev, ev_data, sent, received);
+	xm_mg_http_guard_after(c, ev, ev_data, sent, received, guard);
 }
 
 void xm_mg_conn_id(xsMachine* the)

@@ -29,15 +29,14 @@ static bool conflicting_length(struct mg_http_message* hm)
 	return false;
 }
 
-bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data)
+bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data, xm_mg_http_guard_t* g)
 {
-	xm_mg_conn_t* xc = c->fn_data;
-	if (ev == MG_EV_READ && xc && xc->c == c && xc->discard) {
-		// The rest of a refused body: drop it, close once it is all in.
-		size_t n = c->recv.len < xc->discard ? c->recv.len : xc->discard;
-		xc->discard -= n;
+	if (ev == MG_EV_READ && g && g->refused) {
+		// The rest of a refused body, or more after it: drop it, close once the body is in.
+		size_t n = c->recv.len < g->discard ? c->recv.len : g->discard;
+		g->discard -= n;
 		c->recv.len = 0;
-		if (!xc->discard)
+		if (!g->discard)
 			c->is_draining = 1;
 		return true;
 	}
@@ -47,27 +46,38 @@ bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data)
 		refuse(c, 400, "conflicting Content-Length headers\n");
 		c->recv.len = 0;  // mongoose stops parsing this connection: it changed under it
 		c->is_draining = 1;
+		if (g)
+			g->refused = true;
 		return true;
 	}
 	return false;
 }
 
-void xm_mg_http_guard_after(struct mg_connection* c, int ev, void* ev_data, size_t sent, size_t received)
+bool xm_mg_http_guard_after(struct mg_connection* c, int ev, void* ev_data, size_t sent, size_t received, xm_mg_http_guard_t* g)
 {
-	if (ev != MG_EV_HTTP_HDRS || !c->is_accepted || c->is_closing || c->is_draining)
-		return;
+	if (!g || ev != MG_EV_HTTP_HDRS || !c->is_accepted || c->is_closing || c->is_draining)
+		return false;
 	// The handler took the connection over (read or answered it): its business.
 	if (c->recv.len != received || c->send.len != sent)
-		return;
+		return false;
 	struct mg_http_message* hm = ev_data;
 	size_t head = hm->head.len, length = hm->body.len;  // mongoose parsed Content-Length into it
 	if (!mg_http_get_header(hm, "Content-Length") || length <= MG_MAX_RECV_SIZE - head)
-		return;
-	xm_mg_conn_t* xc = c->fn_data;
+		return false;
 	refuse(c, 413, "the request body is too large\n");
 	size_t buffered = c->recv.len - (size_t)(hm->head.buf - (char*)c->recv.buf) - head;
-	xc->discard = length > buffered ? length - buffered : 0;
+	g->discard = length > buffered ? length - buffered : 0;
+	g->refused = true;
 	c->recv.len = 0;  // mongoose detaches its HTTP parser: the READs that follow are ours
-	if (!xc->discard)
+	if (!g->discard)
 		c->is_draining = 1;
+	return true;
+}
+
+// A handler that cannot act within the event (the AsyncManager's runs later, on
+// the XS task) neither reads nor answers in between: both checks at once.
+bool xm_mg_http_guard(struct mg_connection* c, int ev, void* ev_data, xm_mg_http_guard_t* g)
+{
+	return xm_mg_http_guard_before(c, ev, ev_data, g) ||
+		xm_mg_http_guard_after(c, ev, ev_data, c->send.len, c->recv.len, g);
 }

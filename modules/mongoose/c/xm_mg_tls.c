@@ -6,29 +6,26 @@
 
 enum { TLS_CA, TLS_CERT, TLS_KEY, TLS_NAME, TLS_PARTS };
 
-// tlsInit(conn, ca, cert, key, name, skipVerification): each part a string,
-// byte array or undefined.
-void xm_mg_conn_tls_init(xsMachine* the)
+// Copies: mongoose may report a bad part through an ERROR event, and JavaScript
+// running then could move the strings; the AsyncManager keeps its copy on the
+// poll task. One block, options first: freeing it frees every part. Each part ends
+// with NUL, as mongoose copies the name with strncpy, which reads past its length
+// otherwise.
+struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first)
 {
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	if (c->tls)
-		xsUnknownError("connection %lu already has TLS: tlsFree() it first", c->id);
 	const void* data[TLS_PARTS] = { NULL };
-	size_t size[TLS_PARTS] = { 0 }, total = 0;
+	size_t size[TLS_PARTS] = { 0 }, total = sizeof(struct mg_tls_opts) + TLS_PARTS;
 	for (int i = 0; i < TLS_PARTS; i++) {
-		if (xsTypeOf(xsArg(1 + i)) == xsUndefinedType)
+		if (xsTypeOf(xsArg(first + i)) == xsUndefinedType)
 			continue;
-		xm_mg_bytes(the, &xsArg(1 + i), &data[i], &size[i]);  // allocates nothing: the pointers stay valid
+		xm_mg_bytes(the, &xsArg(first + i), &data[i], &size[i]);  // allocates nothing: the pointers stay valid
 		total += size[i];
 	}
-	// Copies: mongoose may report a bad part through an ERROR event, and JavaScript
-	// running then could move the strings. Each ends with NUL, as mongoose copies
-	// the name with strncpy, which reads past its length otherwise.
-	char* block = malloc(total + TLS_PARTS);
-	if (!block)
-		xsUnknownError("no memory for the TLS options of connection %lu", c->id);
+	struct mg_tls_opts* opts = malloc(total);
+	if (!opts)
+		xsUnknownError("no memory for the TLS options");
 	struct mg_str part[TLS_PARTS];
-	char* at = block;
+	char* at = (char*)(opts + 1);
 	for (int i = 0; i < TLS_PARTS; i++) {
 		if (size[i])
 			memcpy(at, data[i], size[i]);
@@ -36,12 +33,23 @@ void xm_mg_conn_tls_init(xsMachine* the)
 		part[i] = size[i] ? mg_str_n(at, size[i]) : mg_str_n(NULL, 0);  // empty is absent
 		at += size[i] + 1;
 	}
-	struct mg_tls_opts opts = {
+	*opts = (struct mg_tls_opts) {
 		.ca = part[TLS_CA], .cert = part[TLS_CERT], .key = part[TLS_KEY], .name = part[TLS_NAME],
-		.skip_verification = xsTest(xsArg(5)) ? 1 : 0,
+		.skip_verification = xsTest(xsArg(first + TLS_PARTS)) ? 1 : 0,
 	};
-	mg_tls_init(c, &opts);
-	free(block);
+	return opts;
+}
+
+// tlsInit(conn, ca, cert, key, name, skipVerification): each part a string,
+// byte array or undefined.
+void xm_mg_conn_tls_init(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	if (c->tls)
+		xsUnknownError("connection %lu already has TLS: tlsFree() it first", c->id);
+	struct mg_tls_opts* opts = xm_mg_tls_options(the, 1);
+	mg_tls_init(c, opts);
+	free(opts);
 }
 
 // tlsFree(conn): mongoose only frees the state; the connection must stop using it too.
