@@ -237,6 +237,33 @@ describe("AsyncManager server", () => {
     sockets.forEach(({ socket }) => socket.destroy());
   });
 
+  it("a request with 'Connection: close' is answered, then the server closes; without it the connection stays open", async () => {
+    // One raw socket per request; "closed" is whether the server ended it within 1.5 s.
+    const ask = (port: number, header: string) => new Promise<{ text: string; closed: boolean }>((resolve, reject) => {
+      const socket = net.connect(port, "127.0.0.1", () => socket.write(`GET /bye HTTP/1.1\r\nHost: x\r\n${header}\r\n`));
+      let text = "";
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve({ text, closed: false });
+      }, 1500);
+      socket.on("data", (d) => (text += d));
+      socket.on("end", () => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ text, closed: true });
+      });
+      socket.on("error", reject);
+    });
+    for (const [port, body] of [[servePort, "served /bye"], [rawPort, "raw /bye"]] as const) {
+      const close = await ask(port, "Connection: close\r\n");
+      expect(close.text).toMatch(new RegExp(`^HTTP/1.1 200 OK\r\n[^]*\r\n\r\n${body}$`));
+      expect(close.closed).toBe(true);
+      const keep = await ask(port, "");
+      expect(keep.text).toMatch(new RegExp(`${body}$`));
+      expect(keep.closed).toBe(false);
+    }
+  });
+
   it("200 concurrent keep-alive clients each get their own answers", async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
     const perClient = 5;

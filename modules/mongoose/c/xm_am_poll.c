@@ -17,6 +17,7 @@ typedef struct {
 	pending_send_t** sends_tail;
 	uint32_t connect_request;     // connect() promise, settled by CONNECT (TLS_HS with TLS, WS_OPEN for ws) or ERROR
 	bool ws;
+	bool close_after_reply;       // the request being answered said "Connection: close"
 	struct mg_tls_opts* tls;      // listen/connect TLS options (xm_mg_tls_options), freed on CLOSE
 	xm_mg_http_guard_t guard;     // HTTP server connections: xm_mg_http_guard.c's state
 } conn_state_t;
@@ -213,6 +214,11 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 			result(am, s->connect_request, c->id, 0, NULL);
 			s->connect_request = 0;
 		}
+		if (ev == MG_EV_HTTP_MSG && c->is_accepted) {
+			// mongoose honours it only for a reply made inside its own handler.
+			struct mg_str* cc = mg_http_get_header(ev_data, "Connection");
+			s->close_after_reply = cc && mg_strcasecmp(*cc, mg_str("close")) == 0;
+		}
 		e->kind = XM_MG_MSG_HTTP;
 		e->payload = xm_am_copy_http(ev_data, &e->size);
 		break;
@@ -341,8 +347,11 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 		s->queued += c->send.len - before;
 		// A whole HTTP response (reply): mongoose parses the next request of a
 		// kept-alive connection only once is_resp is clear, as mg_http_reply leaves it.
-		if (cmd->op == XM_AM_SEND && cmd->flag)
+		if (cmd->op == XM_AM_SEND && cmd->flag) {
 			c->is_resp = 0;
+			if (s->close_after_reply)
+				c->is_draining = 1;
+		}
 		if (cmd->request) {
 			pending_send_t* p = malloc(sizeof(pending_send_t));
 			if (!p) {
