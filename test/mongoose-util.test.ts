@@ -426,7 +426,8 @@ describe("mongoose utilities in the firmware", () => {
       "main.ts": firmware(port),
     }));
     fw = startFirmware(exe);
-    await fw.waitFor(/^ready$/, 30000);
+    // Hashing megabytes in JavaScript: about 40 s in the sanitizer build on a busy machine.
+    await fw.waitFor(/^ready$/, 110000);
     for (const line of fw.stdout().split("\n")) {
       if (!line.startsWith("{")) continue;
       const parsed = JSON.parse(line) as Line;
