@@ -9,21 +9,10 @@ import http from "http";
 import net from "net";
 import WebSocket, { WebSocketServer } from "ws";
 import { buildApp, makeApp } from "./helpers/sim";
-import { freePort, startFirmware, type Running } from "./helpers/net";
+import { freePort, startFirmware, type Running, sanitizerReports } from "./helpers/net";
 
 // XSMG_TEST_VARIANT=sanitize (ASan+UBSan) or tsan runs these firmwares under a sanitizer.
 const VARIANT = process.env.XSMG_TEST_VARIANT;
-
-/**
- * Sanitizer reports in a firmware's stderr, less one known race outside the
- * AsyncManager: the sim's signal watcher thread (SIGTERM -> xm_stop -> xm_post)
- * reads the XS task's queue with no ordering against xm_run creating it.
- */
-function sanitizerReports(stderr: string): string[] {
-  return stderr.split(/^=+$/m)
-    .filter((b) => /WARNING: ThreadSanitizer|ERROR: \w+Sanitizer|runtime error/.test(b))
-    .filter((b) => !(/WARNING: ThreadSanitizer: data race/.test(b) && /\bxm_stop\b/.test(b)));
-}
 
 interface Ports {
   http: number;   // the test's Node http server

@@ -8,21 +8,10 @@ import fs from "fs";
 import http from "http";
 import net from "net";
 import { buildApp, makeApp } from "./helpers/sim";
-import { freePort, startFirmware, type Running, acceptQueue } from "./helpers/net";
+import { freePort, startFirmware, type Running, acceptQueue, sanitizerReports } from "./helpers/net";
 
 // XSMG_TEST_VARIANT=sanitize (ASan+UBSan) or tsan runs these firmwares under a sanitizer.
 const VARIANT = process.env.XSMG_TEST_VARIANT;
-
-/**
- * Sanitizer reports in a firmware's stderr, less one known race outside the
- * AsyncManager: the sim's signal watcher thread (SIGTERM -> xm_stop -> xm_post)
- * reads the XS task's queue with no ordering against xm_run creating it.
- */
-function sanitizerReports(stderr: string): string[] {
-  return stderr.split(/^=+$/m)
-    .filter((b) => /WARNING: ThreadSanitizer|ERROR: \w+Sanitizer|runtime error/.test(b))
-    .filter((b) => !(/WARNING: ThreadSanitizer: data race/.test(b) && /\bxm_stop\b/.test(b)));
-}
 
 // serve port: am.serve; raw port: am.listen with a (conn, ev, data) handler.
 function firmware(servePort: number, rawPort: number, usedPort: number): string {

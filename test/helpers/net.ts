@@ -94,3 +94,14 @@ export function acceptQueue(port: number): number {
   }
   throw new Error(`no listening socket on port ${port}`);
 }
+
+/**
+ * Sanitizer reports in a firmware's stderr, less one known race outside the
+ * AsyncManager: the sim's signal watcher thread (SIGTERM -> xm_stop -> xm_post)
+ * reads the XS task's queue with no ordering against xm_run creating it.
+ */
+export function sanitizerReports(stderr: string): string[] {
+  return stderr.split(/^=+$/m)
+    .filter((b) => /WARNING: ThreadSanitizer|ERROR: \w+Sanitizer|runtime error/.test(b))
+    .filter((b) => !(/WARNING: ThreadSanitizer: data race/.test(b) && /\bxm_stop\b/.test(b)));
+}
