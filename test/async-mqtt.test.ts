@@ -40,6 +40,13 @@ async function report(name: string, fn: () => Promise<unknown>): Promise<void> {
 }
 `;
 
+/** The one "<name> {ok, ms, value | error}" line a firmware's report() printed. */
+function reportOf(fw: Running, name: string): { ok: boolean; ms: number; value?: unknown; error?: string } {
+  const found = all<{ ok: boolean; ms: number; value?: unknown; error?: string }>(fw, name);
+  if (found.length !== 1) throw new Error(`${found.length} "${name}" lines in:\n${fw.stdout()}\n${fw.stderr()}`);
+  return found[0];
+}
+
 /** A line the firmware printed: which client, and what it said. */
 type Row = { c?: string; topic?: string; id: number; [field: string]: unknown };
 
@@ -279,9 +286,12 @@ describe("AsyncManager MQTT against mosquitto and the mqtt npm client", () => {
 
   afterAll(async () => {
     if (process.env.XSMG_DUMP) console.log(fw?.stdout(), fw?.stderr());
-    await stopClean(fw);
-    silent?.close();
-    await broker?.stop();
+    try {
+      await stopClean(fw);
+    } finally {
+      silent?.close();
+      await broker?.stop();
+    }
   });
 
   async function peer(version: 4 | 5 = 4): Promise<Peer> {
@@ -294,12 +304,6 @@ describe("AsyncManager MQTT against mosquitto and the mqtt npm client", () => {
   async function ready(c: string): Promise<void> {
     const { id } = await line<Row>(fw, "ctl", (v) => v.c === c);
     await line(fw, "cmd", (v) => v.c === c && v.cmd === 9 && v.id === id);
-  }
-
-  function report(name: string): { ok: boolean; ms: number; value?: unknown; error?: string } {
-    const found = all<{ ok: boolean; ms: number; value?: unknown; error?: string }>(fw, name);
-    if (found.length !== 1) throw new Error(`${found.length} "${name}" lines in:\n${fw.stdout()}\n${fw.stderr()}`);
-    return found[0];
   }
 
   it.each(["mqttConnect", "mqttListen", "sntpConnect", "sntpTime"])("%s throws 'AsyncManager is not started' before start() and after close()", (name) => {
@@ -322,7 +326,7 @@ describe("AsyncManager MQTT against mosquitto and the mqtt npm client", () => {
       expect(connected.isClient).toBe(true);
       await broker.waitLog(new RegExp(`as ${c} \\(p${v}, c1, k0\\)`));
     }
-    const alice = report("alice");
+    const alice = reportOf(fw, "alice");
     expect(alice).toMatchObject({ ok: true, value: { seen: [`17:0`], client: true, port: broker.securePort } });
     await broker.waitLog(/as fw-alice \(p2, c0, k0, u'alice'\)/);
   });
@@ -382,15 +386,16 @@ describe("AsyncManager MQTT against mosquitto and the mqtt npm client", () => {
     expect(got.packet.properties?.contentType).toBe("application/json");
     expect([...(got.packet.properties?.correlationData as Buffer)]).toEqual([1, 2]);
 
-    await node.command("fw-five", { op: "sub", topic: "p/in", qos: 1 });
-    const { id } = await line<Row>(fw, "subid", (s) => s.c === "fw-five" && s.topic === "p/in");
+    await node.command("fw-five", { op: "sub", topic: "p/in/#", qos: 1 });
+    const { id } = await line<Row>(fw, "subid", (s) => s.c === "fw-five" && s.topic === "p/in/#");
     await line(fw, "cmd", (c) => c.c === "fw-five" && c.cmd === 9 && c.id === id);
-    // One byte: mongoose alone reads the property length as the payload (see xm_mg_mqtt.c).
-    await node.client.publishAsync("p/in", "1", { qos: 1, properties: { contentType: "text/plain", userProperties: { k: "v" } } });
+    await node.client.publishAsync("p/in", "with properties", { qos: 1, properties: { contentType: "text/plain", userProperties: { k: "v" } } });
     const msg = await line<Row>(fw, "msg", (m) => m.c === "fw-five" && m.topic === "p/in");
-    expect(msg.text).toBe("1");
-    expect(msg.hex).toBe("31");
+    expect(msg.text).toBe("with properties");
     expect(msg.props).toEqual([{ id: 0x03, value: "text/plain" }, { id: 0x26, key: "k", value: "v" }]);
+    // One byte and no properties: mongoose alone reads "\0" + "1" (see xm_mg_mqtt.c's repair).
+    await node.client.publishAsync("p/in/one", "1", { qos: 1 });
+    expect(await line<Row>(fw, "msg", (m) => m.c === "fw-five" && m.topic === "p/in/one")).toMatchObject({ text: "1", hex: "31", props: [] });
   });
 
   it("mqttUnsub: the UNSUBACK carries the resolved id, and delivery stops", async () => {
@@ -443,31 +448,31 @@ describe("AsyncManager MQTT against mosquitto and the mqtt npm client", () => {
       "header": "RangeError: MQTT command 0 is reserved",
       "sntp": expect.stringMatching(/^Error: connection \d+ is not UDP: sntpRequest needs a connection from sntpConnect$/),
     });
-    expect(report("bad-version")).toMatchObject({ ok: false, error: expect.stringMatching(/MQTT version must be 4 \(3\.1\.1\) or 5, not 6$/) });
+    expect(reportOf(fw, "bad-version")).toMatchObject({ ok: false, error: expect.stringMatching(/MQTT version must be 4 \(3\.1\.1\) or 5, not 6$/) });
   });
 
   it("a refused CONNACK rejects naming the URL and the code; the connection is closed", () => {
-    expect(report("refused")).toMatchObject({
+    expect(reportOf(fw, "refused")).toMatchObject({
       ok: false, error: `mqttConnect ${ports.secure}: the broker refused the connection: CONNACK return code 5 (not authorized)`,
     });
-    expect(report("refused5")).toMatchObject({
+    expect(reportOf(fw, "refused5")).toMatchObject({
       ok: false, error: expect.stringMatching(new RegExp(`^mqttConnect ${ports.secure}: the broker refused the connection: ` +
         "CONNACK reason code 13[45] \\((bad user name or password|not authorized)\\)$")),
     });
   });
 
   it("a port nobody listens on rejects naming the URL and the reason", () => {
-    expect(report("unreachable")).toMatchObject({
+    expect(reportOf(fw, "unreachable")).toMatchObject({
       ok: false, error: `mqttConnect mqtt://127.0.0.1:${ports.closed}: Connection refused (socket error)`,
     });
   });
 
   it("a broker that never answers CONNECT: timeout and abort reject, and the connections are closed", async () => {
-    const timeout = report("timeout");
+    const timeout = reportOf(fw, "timeout");
     expect(timeout).toMatchObject({ ok: false, error: `mqttConnect mqtt://127.0.0.1:${ports.silent}: timed out after 300 ms` });
     expect(timeout.ms).toBeGreaterThanOrEqual(295);
     expect(timeout.ms).toBeLessThan(1500);
-    const abort = report("abort");
+    const abort = reportOf(fw, "abort");
     expect(abort).toMatchObject({ ok: false, error: "stopped by the firmware" });
     expect(abort.ms).toBeLessThan(1000);
     // Both connections were closed by the firmware right after giving up.
@@ -476,11 +481,11 @@ describe("AsyncManager MQTT against mosquitto and the mqtt npm client", () => {
   });
 
   it("every action on a closed connection rejects 'connection N is closed'; on a listener, a clear refusal", () => {
-    const r = report("closed-conn") as { ok: boolean; value: { id: number; closed: boolean; errors: string[] } };
+    const r = reportOf(fw, "closed-conn") as { ok: boolean; value: { id: number; closed: boolean; errors: string[] } };
     expect(r.ok).toBe(true);
     expect(r.value.closed).toBe(true);
     expect(r.value.errors).toEqual(Array(8).fill(`connection ${r.value.id} is closed`));
-    expect(report("not-mqtt").value).toMatch(/^connection \d+ is listening: MQTT packets go over a TCP client or accepted connection$/);
+    expect(reportOf(fw, "not-mqtt").value).toMatch(/^connection \d+ is listening: MQTT packets go over a TCP client or accepted connection$/);
   });
 
   it("mqttListen serves a real mqtt client: CONNECT/CONNACK, PUBLISH (acknowledged), SUBSCRIBE/SUBACK and a publish back", async () => {
@@ -589,20 +594,17 @@ describe("AsyncManager SNTP against chronyd", () => {
 
   afterAll(async () => {
     if (process.env.XSMG_DUMP) console.log(fw?.stdout(), fw?.stderr());
-    await stopClean(fw);
-    relay?.close();
-    silent?.close();
-    await chrony?.stop();
+    try {
+      await stopClean(fw);
+    } finally {
+      relay?.close();
+      silent?.close();
+      await chrony?.stop();
+    }
   });
 
-  function report(name: string): { ok: boolean; ms: number; value?: unknown; error?: string } {
-    const found = all<{ ok: boolean; ms: number; value?: unknown; error?: string }>(fw, name);
-    if (found.length !== 1) throw new Error(`${found.length} "${name}" lines in:\n${fw.stdout()}\n${fw.stderr()}`);
-    return found[0];
-  }
-
   it("sntpConnect resolves to a UDP connection; SNTP_TIME brings epoch ms as a number; then mongoose closes it", () => {
-    const r = report("connect") as { ok: boolean; value: { udp: boolean; id: number; events: string[]; after: string } };
+    const r = reportOf(fw, "connect") as { ok: boolean; value: { udp: boolean; id: number; events: string[]; after: string } };
     expect(r.ok).toBe(true);
     expect(r.value.udp).toBe(true);
     expect(r.value.events).toHaveLength(1);
@@ -615,7 +617,7 @@ describe("AsyncManager SNTP against chronyd", () => {
   });
 
   it("sntpTime resolves to epoch milliseconds close to Date.now()", () => {
-    const r = report("time") as { ok: boolean; value: { time: number; type: string; now: number; date: number } };
+    const r = reportOf(fw, "time") as { ok: boolean; value: { time: number; type: string; now: number; date: number } };
     expect(r.ok).toBe(true);
     expect(r.value.type).toBe("number");
     expect(Math.abs(r.value.time - r.value.now)).toBeLessThan(1000);
@@ -624,7 +626,7 @@ describe("AsyncManager SNTP against chronyd", () => {
   });
 
   it("sntpRequest asks again: through a link that drops the first request, the second gets the time", () => {
-    const r = report("again") as { ok: boolean; value: { time: number; asked: number; began: number } };
+    const r = reportOf(fw, "again") as { ok: boolean; value: { time: number; asked: number; began: number } };
     expect(r.ok).toBe(true);
     expect(r.value.asked).toBeGreaterThanOrEqual(1);
     expect(Math.abs(r.value.time - r.value.began)).toBeLessThan(5000);
@@ -637,10 +639,10 @@ describe("AsyncManager SNTP against chronyd", () => {
   });
 
   it("sntpTime rejects on its timeout, and when no reply comes before mongoose gives up (3 s)", () => {
-    const silentReport = report("silent");
+    const silentReport = reportOf(fw, "silent");
     expect(silentReport).toMatchObject({ ok: false, error: `sntpTime udp://127.0.0.1:${silent.address().port}: timed out after 300 ms` });
     expect(silentReport.ms).toBeLessThan(1500);
-    const noReply = report("no-reply");
+    const noReply = reportOf(fw, "no-reply");
     expect(noReply).toMatchObject({ ok: false, error: `sntpTime udp://127.0.0.1:${silent.address().port}: no valid reply (mongoose waits 3 s)` });
     expect(noReply.ms).toBeGreaterThanOrEqual(2900);
     expect(noReply.ms).toBeLessThan(6000);

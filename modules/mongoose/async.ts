@@ -93,7 +93,7 @@ interface Outcome {
 
 /** A connection being opened: its events carry the request until it settles. */
 interface Opening {
-  /** Gets the connection's events from its first on (mqttConnect, sntpConnect, mqttListen). */
+  /** Gets the connection's events from its first on (mqttConnect, sntpConnect). */
   handler?: AsyncHandler;
   conn?: AsyncConnection;
 }
@@ -724,7 +724,7 @@ export class AsyncManager {
    * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
    */
   async mqttListen(url: string, handler?: AsyncHandler): Promise<AsyncConnection> {
-    const conn = await this.#open((am, request) => native.open(am, true, url, MQTT_KIND, request), { handler });
+    const conn = await this.#open((am, request) => native.open(am, true, url, MQTT_KIND, request));
     if (handler) conn.handler = handler;
     return conn;
   }

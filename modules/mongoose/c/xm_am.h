@@ -40,7 +40,7 @@ typedef struct {
 	unsigned long conn;     // target connection id
 	void* data;             // malloc'd bytes: URL, payload, header lines
 	size_t size;
-	void* extra;            // WS_UPGRADE: a copy of the request it answers, owned like data
+	void* extra;            // WS_UPGRADE: a copy of the request it answers, owned like data; MQTT: packed mg_mqtt_opts
 } xm_am_cmd_t;
 
 // Events the poll task makes itself, beside mongoose's MG_EV_*.
