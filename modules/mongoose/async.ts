@@ -9,13 +9,19 @@ import {
   MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_HTTP_MSG, MG_EV_OPEN, MG_EV_READ, MG_EV_WS_MSG,
   WEBSOCKET_OP_CLOSE, WEBSOCKET_OP_TEXT, eventName,
 } from "mongoose/constants";
+import { MG_EV_ERROR, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MG_EV_SNTP_TIME } from "mongoose/constants";
 import { headerLines, type Headers } from "mongoose/headers";
 import { HttpMessage, WsMessage } from "mongoose/messages";
+import { MqttMessage, MQTT_CMD_DISCONNECT, MQTT_CMD_PINGREQ, MQTT_CMD_PINGRESP } from "mongoose/messages";
 import type { Address, Bytes, EventData } from "mongoose/connection";
 import { checkTlsOptions, type TlsOptions } from "mongoose/tls";
 import { urlHost, urlIsSsl } from "mongoose/util";
+import { plainProperties, type MqttPubOptions } from "mongoose/connection";
+import type { MqttConnectOptions } from "mongoose/manager";
 
 const RESULT = -1;
+const MQTT_KIND = 3;  // XM_AM_KIND_* (c/xm_am.h)
+const SNTP_KIND = 4;
 const START_REQUEST = 1;
 const CLOSE_REQUEST = 2;
 const SHUTDOWN_RETRY_MS = 5000;
@@ -83,6 +89,30 @@ function deferred<T>(): Deferred<T> {
 interface Outcome {
   conn: number;
   addrs: string | undefined;
+  /** What the command resolves to (an MQTT packet id), 0 when nothing. */
+  number: number;
+}
+
+/** A connection being opened: its events carry the request until it settles. */
+interface Opening {
+  /** Gets the connection's events from its first on (mqttConnect, sntpConnect). */
+  handler?: AsyncHandler;
+  conn?: AsyncConnection;
+}
+
+/** What AsyncManager.mqttConnect takes: the Manager's options, and when to give up. */
+export interface AsyncMqttConnectOptions extends Omit<MqttConnectOptions, "handler"> {
+  /** Gets every event of the connection, MQTT_OPEN included. */
+  handler?: AsyncHandler;
+  /** Milliseconds until the broker's CONNACK (default 30000). */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+/** MQTT messages waiting for mqttMessages(), and iterators waiting for messages. */
+interface MqttInbox {
+  items: MqttMessage[];
+  waiting: Array<(message: IteratorResult<MqttMessage>) => void>;
 }
 
 /** How a command's RESULT settles what waits for it. */
@@ -92,6 +122,10 @@ interface Settle {
 }
 
 function ignore(): void {}
+
+function packetId(outcome: Outcome): number {
+  return outcome.number;
+}
 
 function parseAddress(text: string | undefined): Address | undefined {
   if (!text) return undefined;
@@ -115,6 +149,7 @@ interface ConnectionExtra {
   inbox?: Uint8Array[];
   messages?: WsMessage[];
   waiting?: Array<(message: IteratorResult<WsMessage>) => void>;
+  mqtt?: MqttInbox;
 }
 
 /**
@@ -251,6 +286,70 @@ export class AsyncConnection {
     return this.#am._command((request) => native.close(this.#am._native, this.#id, true, request));
   }
 
+  // MQTT, as Connection's methods. Each resolves once its packet is written to the
+  // socket (as send() does), to the packet id where Connection returns one.
+  /**
+   * Publishes; resolves to the packet id (0 for QoS 0). The broker's PUBACK (QoS 1)
+   * or PUBREC (QoS 2) arrives as MQTT_CMD with that id; mongoose does not resend.
+   */
+  mqttPub(topic: string, message: Bytes, options: MqttPubOptions = {}): Promise<number> {
+    const properties = plainProperties(options.properties);
+    return this.#am._command((request) => native.mqttPub(this.#am._native, this.#id, topic, message, options.qos ?? 0,
+      options.retain ?? false, properties, request), packetId);
+  }
+  /** Subscribes to a topic filter; resolves to the packet id, which the SUBACK (MQTT_CMD) carries. */
+  mqttSub(topic: string, qos: 0 | 1 | 2 = 0): Promise<number> {
+    return this.#am._command((request) => native.mqttSub(this.#am._native, this.#id, topic, qos, request), packetId);
+  }
+  /** Unsubscribes from a topic filter; resolves to the packet id, which the UNSUBACK carries. */
+  mqttUnsub(topic: string): Promise<number> {
+    return this.#am._command((request) => native.mqttSub(this.#am._native, this.#id, topic, undefined, request), packetId);
+  }
+  /** Sends PINGREQ; the broker's PINGRESP arrives as MQTT_CMD. */
+  mqttPing(): Promise<void> {
+    return this.#am._command((request) => native.mqttControl(this.#am._native, this.#id, MQTT_CMD_PINGREQ, request));
+  }
+  /** Sends PINGRESP (a server's answer to PINGREQ, for mqttListen). */
+  mqttPong(): Promise<void> {
+    return this.#am._command((request) => native.mqttControl(this.#am._native, this.#id, MQTT_CMD_PINGRESP, request));
+  }
+  /** Sends DISCONNECT: the broker then drops the will. close() after it. */
+  mqttDisconnect(): Promise<void> {
+    return this.#am._command((request) => native.mqttControl(this.#am._native, this.#id, MQTT_CMD_DISCONNECT, request));
+  }
+  /** Sends an MQTT fixed header; send() the length bytes that follow (for mqttListen servers). */
+  mqttSendHeader(cmd: number, flags: number, length: number): Promise<void> {
+    return this.#am._command((request) => native.mqttHeader(this.#am._native, this.#id, cmd, flags, length, request));
+  }
+  /**
+   * The MQTT messages (PUBLISH) received from the first call on, as an async
+   * iterator; it ends when the connection closes. Leaving the loop stops the
+   * keeping of messages until the next call.
+   */
+  mqttMessages(): AsyncIterableIterator<MqttMessage> {
+    const inbox = ((this.#extra ??= {}).mqtt ??= { items: [], waiting: [] });
+    const iterator: AsyncIterableIterator<MqttMessage> = {
+      next: () => {
+        const message = inbox.items.shift();
+        if (message) return Promise.resolve({ value: message, done: false });
+        if (this.isClosed || this.#extra?.mqtt !== inbox) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => inbox.waiting.push(resolve));
+      },
+      return: () => {
+        if (this.#extra?.mqtt === inbox) this.#extra.mqtt = undefined;
+        takeAll(inbox.waiting).forEach((w) => w({ value: undefined, done: true }));
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  /** Asks the server of an sntpConnect connection again (mongoose sends the first request itself). */
+  sntpRequest(): Promise<void> {
+    return this.#am._command((request) => native.sntpRequest(this.#am._native, this.#id, request));
+  }
+
   /** WebSocket messages as they arrive; ends when the connection closes. */
   [Symbol.asyncIterator](): AsyncIterator<WsMessage> {
     return {
@@ -282,9 +381,16 @@ export class AsyncConnection {
       if (waiter) waiter({ value: data, done: false });
       else ((this.#extra ??= {}).messages ??= []).push(data);
     }
+    const mqtt = this.#extra?.mqtt;
+    if (ev === MG_EV_MQTT_MSG && mqtt && data instanceof MqttMessage) {
+      const waiter = mqtt.waiting.shift();
+      if (waiter) waiter({ value: data, done: false });
+      else mqtt.items.push(data);
+    }
     if (ev === MG_EV_CLOSE) {
       this.#flags |= Flag.Gone;
       takeAll(this.#extra?.waiting).forEach((w) => w({ value: undefined, done: true }));
+      takeAll(this.#extra?.mqtt?.waiting).forEach((w) => w({ value: undefined, done: true }));
       this.#extra?.closed?.resolve();
     }
   }
@@ -418,6 +524,7 @@ export class AsyncManager {
   #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
   readonly #conns = new Map<number, AsyncConnection>();
   readonly #requests = new Map<number, Settle>();
+  readonly #opening = new Map<number, Opening>();
   #nextRequest = 3;
   #closing: Promise<void> | undefined;
   #started: Promise<Outcome> | undefined;
@@ -526,6 +633,7 @@ export class AsyncManager {
     this.#state = "closed";
     for (const d of this.#requests.values()) d.reject(new Error("AsyncManager closed"));
     this.#requests.clear();
+    this.#opening.clear();
   }
 
   #check(): object {
@@ -538,12 +646,13 @@ export class AsyncManager {
     return this.#check();
   }
 
-  /** @internal queues a command whose completion settles the returned promise. */
-  _command(post: (request: number) => void): Promise<void> {
+  /** @internal queues a command whose completion settles the returned promise (with value's result). */
+  _command<T = void>(post: (request: number) => void, value?: (outcome: Outcome) => T): Promise<T> {
     this.#check();
     const request = this.#nextRequest++;
     let settle!: Settle;
-    const done = new Promise<void>((resolve, reject) => (settle = { resolve: () => resolve(), reject }));
+    const done = new Promise<T>((resolve, reject) =>
+      (settle = { resolve: (outcome) => resolve(value ? value(outcome) : undefined as T), reject }));
     this.#requests.set(request, settle);
     try {
       post(request);
@@ -558,16 +667,17 @@ export class AsyncManager {
     return done;
   }
 
-  #open(listen: boolean, url: string, kind: number, tls?: TlsOptions): Promise<AsyncConnection> {
+  #open(post: (am: object, request: number) => void, opening: Opening = {}): Promise<AsyncConnection> {
     const native_ = this.#check();
     const request = this.#nextRequest++;
     const d = deferred<Outcome>();
     this.#requests.set(request, d);
+    this.#opening.set(request, opening);
     try {
-      if (tls) native.open(native_, listen, url, kind, request, tls.ca, tls.cert, tls.key, tls.name, tls.skipVerification ?? false);
-      else native.open(native_, listen, url, kind, request);
+      post(native_, request);
     } catch (error) {
       this.#requests.delete(request);
+      this.#opening.delete(request);
       throw error;
     }
     return d.promise.then((outcome) => this.#connection(outcome.conn, outcome.addrs));
@@ -581,7 +691,7 @@ export class AsyncManager {
   async listen(url: string, handler?: AsyncHandler, options?: { http?: boolean; tls?: TlsOptions }): Promise<AsyncConnection> {
     const http = options?.http ?? /^(https?|wss?):\/\//i.test(url);
     const tls = tlsFor(`listen ${url}`, url, options?.tls, false);
-    const conn = await this.#open(true, url, http ? 1 : 0, tls);
+    const conn = await this.#open((am, request) => nativeOpen(am, true, url, http ? 1 : 0, request, tls));
     if (handler) conn.handler = handler;
     return conn;
   }
@@ -593,33 +703,91 @@ export class AsyncManager {
    */
   connect(url: string, handler?: AsyncHandler, options: { http?: boolean; timeout?: number; signal?: AbortSignal; tls?: TlsOptions } = {}): Promise<AsyncConnection> {
     const http = options.http ?? /^https?:\/\//i.test(url);
-    return this.#connectKind(url, http ? 1 : 0, handler, options);
+    return this.#connectWith("connect", url, (am, request) =>
+      nativeOpen(am, false, url, http ? 1 : 0, request, tlsFor(`connect ${url}`, url, options.tls, true)), handler, options);
   }
 
   /** A WebSocket client; resolves once the handshake is done. wss:// takes options.tls as connect does. */
   wsConnect(url: string, handler?: AsyncHandler, options: { timeout?: number; signal?: AbortSignal; tls?: TlsOptions } = {}): Promise<AsyncConnection> {
-    return this.#connectKind(url, 2, handler, options);
+    return this.#connectWith("connect", url, (am, request) =>
+      nativeOpen(am, false, url, 2, request, tlsFor(`connect ${url}`, url, options.tls, true)), handler, options);
   }
 
-  #connectKind(url: string, kind: number, handler: AsyncHandler | undefined, options: { timeout?: number; signal?: AbortSignal; tls?: TlsOptions }): Promise<AsyncConnection> {
-    let tls: TlsOptions | undefined;
+  // early: the handler gets the connection's events from the first (OPEN) on, as
+  // with Manager, instead of from the settling on.
+  #connectWith(what: string, url: string, post: (am: object, request: number) => void, handler: AsyncHandler | undefined,
+    options: { timeout?: number; signal?: AbortSignal }, early = false): Promise<AsyncConnection> {
+    const opening: Opening = { handler: early ? handler : undefined };
+    let open: Promise<AsyncConnection>;
     try {
-      tls = tlsFor(`connect ${url}`, url, options.tls, true);
+      open = this.#open(post, opening);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error);  // not started, bad options: a rejection like any other failure
     }
     // mongoose's reasons ("socket error") do not say what failed: name the URL.
-    const opened = this.#open(false, url, kind, tls).catch((error: unknown) => {
+    const opened = open.catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
-      throw new Error(message.startsWith(`connect ${url}`) ? message : `connect ${url}: ${message}`);
+      const bare = message.startsWith(`connect ${url}: `) ? message.slice(`connect ${url}: `.length) : message;
+      throw new Error(`${what} ${url}: ${bare}`);
     });
-    const result = withDeadline(opened, options.timeout ?? 30000, options.signal, `connect ${url}`);
-    // A late connection after a timeout or abort is closed, not leaked.
-    result.catch(() => opened.then((conn) => conn.close(), () => undefined));
+    const result = withDeadline(opened, options.timeout ?? 30000, options.signal, `${what} ${url}`);
+    // A late connection after a timeout or abort is closed, not leaked; so is one
+    // still waiting for its protocol's handshake (an MQTT broker that never answers).
+    result.catch(() => {
+      opening.conn?.close();
+      opened.then((conn) => conn.close(), () => undefined);
+    });
     return result.then((conn) => {
       if (handler) conn.handler = handler;
       return conn;
     });
+  }
+
+  /**
+   * An MQTT client (options as Manager.mqttConnect's); resolves once the broker
+   * accepted it (CONNACK 0), rejects when it refuses (naming the code), on a DNS or
+   * connect error, timeout or abort. The handler gets MQTT_OPEN and every other event.
+   */
+  mqttConnect(url: string, options: AsyncMqttConnectOptions = {}): Promise<AsyncConnection> {
+    const will = options.will;
+    return this.#connectWith("mqttConnect", url, (am, request) => native.mqttConnect(am, url, options.clientId,
+      options.username, options.password, options.cleanSession ?? true, options.keepalive ?? 0, options.version ?? 4,
+      will?.topic, will?.message, will?.qos ?? 0, will?.retain ?? false, request), options.handler, options, true);
+  }
+
+  /**
+   * Accepts MQTT clients; resolves to the listener once bound. As with Manager it
+   * parses, the handler answers (MQTT_CMD for each packet: mqttSendHeader + send,
+   * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
+   */
+  async mqttListen(url: string, handler?: AsyncHandler): Promise<AsyncConnection> {
+    const conn = await this.#open((am, request) => native.open(am, true, url, MQTT_KIND, request));
+    if (handler) conn.handler = handler;
+    return conn;
+  }
+
+  /**
+   * Asks an SNTP server for the time ("udp://host:123"); resolves to the connection
+   * once it can send (mongoose sends the first request). SNTP_TIME brings the epoch
+   * milliseconds to the handler; mongoose closes the connection after the first
+   * reply, or after 3 s without one.
+   */
+  sntpConnect(url: string, handler?: AsyncHandler, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<AsyncConnection> {
+    return this.#connectWith("sntpConnect", url, (am, request) => native.open(am, false, url, SNTP_KIND, request), handler, options, true);
+  }
+
+  /** The time from an SNTP server, in epoch milliseconds (for new Date(ms)). */
+  sntpTime(url: string, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<number> {
+    const time = deferred<number>();
+    time.promise.catch(ignore);  // settled by events while nobody awaits it yet
+    const opened = this.sntpConnect(url, (_conn, ev, data) => {
+      if (ev === MG_EV_SNTP_TIME && typeof data === "number") time.resolve(data);
+      else if (ev === MG_EV_ERROR) time.reject(new Error(`sntpTime ${url}: ${String(data)}`));
+      else if (ev === MG_EV_CLOSE) time.reject(new Error(`sntpTime ${url}: no valid reply (mongoose waits 3 s)`));
+    }, options);
+    const result = withDeadline(opened.then(() => time.promise), options.timeout ?? 30000, options.signal, `sntpTime ${url}`);
+    result.catch(() => opened.then((conn) => conn.close(), ignore));
+    return result;
   }
 
   /** Serves HTTP with an async handler per request; a throw or rejection answers 500. https:// takes options.tls as listen does. */
@@ -758,10 +926,11 @@ export class AsyncManager {
 
   #dispatch(id: number, ev: number, data: EventData, value: number, number: number, addrs: string | undefined, request: number): void {
     if (ev === RESULT) {
+      this.#opening.delete(request);
       const d = this.#requests.get(request);
       if (!d) return;
       this.#requests.delete(request);
-      if (value === 0) d.resolve({ conn: number || id, addrs });
+      if (value === 0) d.resolve({ conn: number || id, addrs, number });
       else d.reject(new Error(typeof data === "string" ? data : "failed"));
       return;
     }
@@ -772,6 +941,13 @@ export class AsyncManager {
       const listener = (ev === MG_EV_OPEN || ev === MG_EV_ACCEPT) && number ? this.#conns.get(number) : undefined;
       if (listener?.handler) conn.handler = listener.handler;
     }
+    const opening = request ? this.#opening.get(request) : undefined;
+    if (opening) {
+      opening.conn = conn;
+      conn.handler ??= opening.handler;
+    }
+    // As the Manager passes them: the CONNACK's return code, the epoch milliseconds.
+    if (ev === MG_EV_MQTT_OPEN || ev === MG_EV_SNTP_TIME) data = number;
     conn._event(ev, data, value, addrs);
     if (ev === MG_EV_CLOSE) this.#conns.delete(id);
     const handler = conn.handler ?? this.#handler;
@@ -802,6 +978,11 @@ export class AsyncManager {
     if (ev === MG_EV_HTTP_MSG && conn._sends === sends && !conn.isClosed && this.running)
       conn.reply(500, "Internal Server Error\n").catch(ignore);
   }
+}
+
+function nativeOpen(am: object, listen: boolean, url: string, kind: number, request: number, tls: TlsOptions | undefined): void {
+  if (tls) native.open(am, listen, url, kind, request, tls.ca, tls.cert, tls.key, tls.name, tls.skipVerification ?? false);
+  else native.open(am, listen, url, kind, request);
 }
 
 /**

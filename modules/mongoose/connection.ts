@@ -72,6 +72,11 @@ export interface MqttPubOptions {
   properties?: MqttProperty[];
 }
 
+/** @internal Plain copies of MQTT properties: the native side then reads data, never getters. */
+export function plainProperties(properties: MqttProperty[] | undefined): MqttProperty[] | undefined {
+  return properties?.map(({ id, value, key }) => (key === undefined ? { id, value } : { id, value, key }));
+}
+
 export class Connection {
   /** Its own handler; when unset the Manager's handler gets its events. */
   declare handler: Handler | undefined;
@@ -194,9 +199,7 @@ export class Connection {
    * mongoose does not resend, even when no acknowledgement comes.
    */
   mqttPub(topic: string, message: Bytes, options: MqttPubOptions = {}): number {
-    // Plain copies: the native side then reads data, never getters.
-    const properties = options.properties?.map(({ id, value, key }) => (key === undefined ? { id, value } : { id, value, key }));
-    return nativeMqtt.connMqttPub(this, topic, message, options.qos ?? 0, options.retain ?? false, properties);
+    return nativeMqtt.connMqttPub(this, topic, message, options.qos ?? 0, options.retain ?? false, plainProperties(options.properties));
   }
   /** Subscribes to a topic filter; returns the packet id, which the SUBACK (MQTT_CMD) carries. */
   mqttSub(topic: string, qos: 0 | 1 | 2 = 0): number {

@@ -40,3 +40,4 @@ export { AsyncManager, AsyncConnection, AbortController, AbortSignal, Request, R
 export type {
   AsyncHandler, AsyncErrorHandler, AsyncManagerOptions, AsyncTimer, FetchOptions, ServeHandler, ServeResponse,
 } from "mongoose/async";
+export type { AsyncMqttConnectOptions } from "mongoose/async";

@@ -21,4 +21,21 @@ declare module "mongoose/native-async" {
   export function wsUpgrade(am: Host, conn: number, msg: object, headerLines: string, request: number): void;
   export function wakeup(am: Host, conn: number, data?: Bytes): void;
   export function stall(am: Host, ms: number): void;
+  /** As MqttProperty (messages.ts): the C reader takes plain objects. */
+  interface Property {
+    id: number;
+    value: number | string | Uint8Array;
+    key?: string;
+  }
+  export function mqttConnect(am: Host, url: string, clientId: string | undefined, user: string | undefined,
+    pass: string | undefined, clean: boolean, keepalive: number, version: number, willTopic: string | undefined,
+    willMessage: Bytes | undefined, willQos: number, willRetain: boolean, request: number): void;
+  export function mqttPub(am: Host, conn: number, topic: string, message: Bytes, qos: number, retain: boolean,
+    properties: Property[] | undefined, request: number): void;
+  /** qos undefined: UNSUBSCRIBE. */
+  export function mqttSub(am: Host, conn: number, topic: string, qos: number | undefined, request: number): void;
+  /** cmd: MQTT_CMD_PINGREQ, MQTT_CMD_PINGRESP or MQTT_CMD_DISCONNECT. */
+  export function mqttControl(am: Host, conn: number, cmd: number, request: number): void;
+  export function mqttHeader(am: Host, conn: number, cmd: number, flags: number, length: number, request: number): void;
+  export function sntpRequest(am: Host, conn: number, request: number): void;
 }

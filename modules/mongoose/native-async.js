@@ -12,3 +12,10 @@ export function close(am, conn, drain, request) @ "xm_am_close";
 export function wsUpgrade(am, conn, msg, headerLines, request) @ "xm_am_ws_upgrade";
 export function wakeup(am, conn, data) @ "xm_am_wakeup";
 export function stall(am, ms) @ "xm_am_stall";
+export function mqttConnect(am, url, clientId, user, pass, clean, keepalive, version,
+  willTopic, willMessage, willQos, willRetain, request) @ "xm_am_mqtt_connect";
+export function mqttPub(am, conn, topic, message, qos, retain, properties, request) @ "xm_am_mqtt_pub";
+export function mqttSub(am, conn, topic, qos, request) @ "xm_am_mqtt_sub";
+export function mqttControl(am, conn, cmd, request) @ "xm_am_mqtt_control";
+export function mqttHeader(am, conn, cmd, flags, length, request) @ "xm_am_mqtt_header";
+export function sntpRequest(am, conn, request) @ "xm_am_sntp_request";

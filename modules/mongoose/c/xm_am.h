@@ -24,7 +24,12 @@
 enum {
 	XM_AM_LISTEN, XM_AM_CONNECT, XM_AM_SEND, XM_AM_WS_SEND, XM_AM_CLOSE, XM_AM_DRAIN,
 	XM_AM_WS_UPGRADE, XM_AM_WAKEUP, XM_AM_STALL, XM_AM_STOP,
+	XM_AM_MQTT, XM_AM_SNTP,  // flag: XM_AM_MQTT_* (xm_am_mqtt.c)
 };
+
+// LISTEN/CONNECT kinds beyond 0 raw, 1 HTTP, 2 WebSocket client. CONNECT MQTT:
+// extra is the packed mg_mqtt_opts (xm_mg_mqtt_connect_args).
+enum { XM_AM_KIND_MQTT = 3, XM_AM_KIND_SNTP = 4 };
 
 // A command: fixed size, copied through the queue; data is owned by the command
 // until the poll task has executed it.
@@ -36,7 +41,8 @@ typedef struct {
 	void* data;             // malloc'd bytes: URL, payload, header lines
 	size_t size;
 	void* extra;            // WS_UPGRADE: a copy of the request it answers, owned like data;
-	                        // LISTEN/CONNECT: TLS options (xm_mg_tls_options), taken by the connection
+	                        // LISTEN/CONNECT: TLS options (xm_mg_tls_options), taken by the
+	                        // connection; MQTT connect: packed mg_mqtt_opts
 } xm_am_cmd_t;
 
 // Events the poll task makes itself, beside mongoose's MG_EV_*.
@@ -92,6 +98,15 @@ void xm_am_event_free(xm_am_event_t* e);
 bool xm_am_command(xm_am_t* am, const xm_am_cmd_t* cmd);
 // Any task but the poll task: interrupt mg_mgr_poll (safe while the pipe is being closed).
 void xm_am_interrupt(xm_am_t* am);
+
+// MQTT and SNTP commands (xm_am_mqtt.c), on the poll task. run: false with the
+// reason in why when it cannot; else *value is what the promise resolves to (a
+// packet id) once what it queued is written. refusal: a refused CONNACK's text.
+bool xm_am_mqtt_run(struct mg_connection* c, const xm_am_cmd_t* cmd, uint32_t* value, char* why, size_t size);
+const char* xm_am_mqtt_refusal(struct mg_connection* c, int code, char* why, size_t size);
+// XS task side helpers of xm_am_xs.c for the commands of other files.
+xm_am_t* xm_am_running(xsMachine* the);  // the AsyncManager of xsArg(0); throws unless started
+void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd);  // frees data and extra when it throws
 
 // Copies of mongoose's messages, laid out like them so the same accessors read both.
 void* xm_am_copy_http(const struct mg_http_message* hm, size_t* size);

@@ -8,23 +8,28 @@
 typedef struct pending_send {
 	struct pending_send* next;
 	uint32_t request;
+	uint32_t value;               // what the promise resolves to (an MQTT packet id)
 	uint64_t end;                 // resolved once this many bytes have been written
 } pending_send_t;
 
 typedef struct {
-	uint64_t queued, written;     // bytes handed to mg_send, bytes written to the socket
+	uint64_t written;             // bytes written to the socket
 	pending_send_t* sends;
 	pending_send_t** sends_tail;
-	uint32_t connect_request;     // connect() promise, settled by CONNECT (TLS_HS with TLS, WS_OPEN for ws) or ERROR
-	bool ws;
+	uint32_t connect_request;     // connect() promise, settled by CONNECT (TLS_HS with TLS, WS_OPEN for ws, MQTT_OPEN for mqtt) or ERROR
+	bool ws, mqtt;
 	bool close_after_reply;       // the request being answered said "Connection: close"
 	struct mg_tls_opts* tls;      // listen/connect TLS options (xm_mg_tls_options), freed on CLOSE
 	xm_mg_http_guard_t guard;     // HTTP server connections: xm_mg_http_guard.c's state
 } conn_state_t;
 
+// Past the first 8 bytes of c->data, which mongoose's SNTP keeps its deadline in
+// (the last ones hold its file-serving count).
+#define STATE_AT 8
+
 static conn_state_t* state_of(struct mg_connection* c)
 {
-	return *(conn_state_t**)c->data;
+	return *(conn_state_t**)(void*)(c->data + STATE_AT);
 }
 
 static xm_am_event_t* event(xm_am_t* am, unsigned long conn, int ev)
@@ -40,19 +45,20 @@ static xm_am_event_t* event(xm_am_t* am, unsigned long conn, int ev)
 	return e;
 }
 
-static void result(xm_am_t* am, uint32_t request, unsigned long conn, int status, const char* error)
+static xm_am_event_t* result(xm_am_t* am, uint32_t request, unsigned long conn, int status, const char* error)
 {
 	if (!request)
-		return;
+		return NULL;
 	xm_am_event_t* e = event(am, conn, XM_AM_EV_RESULT);
 	if (!e)
-		return;
+		return NULL;
 	e->request = request;
 	e->value = status;
 	if (error) {
 		e->payload = strdup(error);
 		e->size = e->payload ? strlen(error) : 0;
 	}
+	return e;
 }
 
 static void addresses(struct mg_connection* c, xm_am_event_t* e)
@@ -83,11 +89,37 @@ static void settle_sends(xm_am_t* am, conn_state_t* s, unsigned long conn, const
 	while (s->sends && (error || s->sends->end <= s->written)) {
 		pending_send_t* p = s->sends;
 		s->sends = p->next;
-		result(am, p->request, conn, error ? -1 : 0, error);
+		xm_am_event_t* e = result(am, p->request, conn, error ? -1 : 0, error);
+		if (e && !error)
+			e->number = p->value;
 		free(p);
 	}
 	if (!s->sends)
 		s->sends_tail = &s->sends;
+}
+
+// After a command queued bytes on c: request settles (with value) once all that
+// the send buffer holds now is written. Counted from the buffer, not from what
+// commands queued: mongoose queues bytes of its own too (PUBACKs, pongs).
+static void track(xm_am_t* am, struct mg_connection* c, uint32_t request, uint32_t value)
+{
+	conn_state_t* s = state_of(c);
+	if (!request)
+		return;
+	pending_send_t* p = s ? malloc(sizeof(pending_send_t)) : NULL;
+	if (!p) {
+		xm_am_event_t* e = result(am, request, c->id, 0, NULL);  // sent; only the notification is early
+		if (e)
+			e->number = value;
+		return;
+	}
+	p->next = NULL;
+	p->request = request;
+	p->value = value;
+	p->end = s->written + c->send.len;
+	*s->sends_tail = p;
+	s->sends_tail = &p->next;
+	settle_sends(am, s, c->id, NULL);  // nothing buffered (UDP sends at once): now
 }
 
 // mongoose says only "socket error" when a connect fails: the socket knows why.
@@ -146,7 +178,7 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 			return;
 		}
 		s->sends_tail = &s->sends;
-		*(conn_state_t**)c->data = s;
+		*(conn_state_t**)(void*)(c->data + STATE_AT) = s;
 	}
 	if (ev == MG_EV_WRITE) {
 		s->written += (uint64_t)*(long*)ev_data;
@@ -164,6 +196,8 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 	if (!e)
 		return;
 	e->value = xm_mg_flags(c);
+	if (s)
+		e->request = s->connect_request;  // until it settles: async.ts gives the connection the open's handler
 	switch (ev) {
 	case MG_EV_OPEN:
 	case MG_EV_ACCEPT:
@@ -172,13 +206,13 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		if (c->is_accepted)
 			e->number = (double)listener_of(am, c);
 		tls_start(am, c, ev, s);
-		if (ev == MG_EV_CONNECT && s->connect_request && !s->ws && !c->is_tls_hs) {
+		if (ev == MG_EV_CONNECT && s->connect_request && !s->ws && !s->mqtt && !c->is_tls_hs) {
 			result(am, s->connect_request, c->id, 0, NULL);
 			s->connect_request = 0;
 		}
 		break;
 	case MG_EV_TLS_HS:  // a TLS client's connect() settles once it can talk
-		if (s->connect_request && !s->ws) {
+		if (s->connect_request && !s->ws && !s->mqtt) {
 			result(am, s->connect_request, c->id, 0, NULL);
 			s->connect_request = 0;
 		}
@@ -233,7 +267,13 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		e->payload = xm_am_copy_mqtt(ev_data, &e->size);
 		break;
 	case MG_EV_MQTT_OPEN:
-		e->number = *(int*)ev_data;
+		e->number = *(uint8_t*)ev_data;  // the CONNACK's return code, a byte
+		if (s->connect_request) {
+			char why[120];
+			int code = *(uint8_t*)ev_data;
+			result(am, s->connect_request, c->id, code ? -1 : 0, code ? xm_am_mqtt_refusal(c, code, why, sizeof(why)) : NULL);
+			s->connect_request = 0;
+		}
 		break;
 	case MG_EV_SNTP_TIME:
 		e->number = (double)*(int64_t*)ev_data;
@@ -255,7 +295,7 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 				result(am, s->connect_request, c->id, -1, "the connection closed before it connected");
 			free(s->tls);
 			free(s);
-			*(conn_state_t**)c->data = NULL;
+			*(conn_state_t**)(void*)(c->data + STATE_AT) = NULL;
 		}
 		break;
 	default:
@@ -271,14 +311,46 @@ static struct mg_connection* find(xm_am_t* am, unsigned long id)
 	return NULL;
 }
 
+// mongoose called back before the connection was ours to tag (OPEN; RESOLVE,
+// CONNECT, even ERROR for UDP or an address): tag those events as on_event does,
+// and settle a connect that is already done.
+static void opened(xm_am_t* am, struct mg_connection* c)
+{
+	conn_state_t* s = state_of(c);
+	for (xm_am_event_t* e = am->batch; e && s; e = e->next) {
+		if (e->conn != c->id || e->ev == XM_AM_EV_RESULT)
+			continue;
+		e->request = s->connect_request;
+		if (!s->connect_request)
+			continue;
+		if (e->ev == MG_EV_CONNECT && !s->ws && !s->mqtt) {
+			result(am, s->connect_request, c->id, 0, NULL);
+			s->connect_request = 0;
+		}
+		else if (e->ev == MG_EV_ERROR) {
+			result(am, s->connect_request, c->id, -1, e->payload ? e->payload : "error");
+			s->connect_request = 0;
+		}
+	}
+}
+
 static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 {
 	const char* url = cmd->data;
 	struct mg_connection* c;
 	bool listen = cmd->op == XM_AM_LISTEN;
-	// flag: 0 raw TCP/UDP, 1 HTTP, 2 WebSocket client
-	if (listen)
+	// flag: 0 raw TCP/UDP, 1 HTTP, 2 WebSocket client, XM_AM_KIND_*
+	if (listen && cmd->flag == XM_AM_KIND_MQTT)
+		c = mg_mqtt_listen(&am->mgr, url, on_event, am);
+	else if (listen)
 		c = cmd->flag ? mg_http_listen(&am->mgr, url, on_event, am) : mg_listen(&am->mgr, url, on_event, am);
+	else if (cmd->flag == XM_AM_KIND_MQTT) {
+		c = mg_mqtt_connect(&am->mgr, url, cmd->extra, on_event, am);  // sends CONNECT: opts are read now
+		if (c)
+			xm_mg_mqtt_guard(c);  // the binding's MQTT 5 repair, as for the sync Manager
+	}
+	else if (cmd->flag == XM_AM_KIND_SNTP)
+		c = mg_sntp_connect(&am->mgr, url, on_event, am);
 	else if (cmd->flag == 2) {
 		c = mg_ws_connect(&am->mgr, url, on_event, am, NULL);
 		if (c)
@@ -294,7 +366,7 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 		result(am, cmd->request, 0, -1, why);
 		return;
 	}
-	if (state_of(c) && cmd->extra) {  // TLS options: see tls_start
+	if (state_of(c) && cmd->extra && cmd->flag != XM_AM_KIND_MQTT) {  // TLS options: see tls_start
 		state_of(c)->tls = cmd->extra;
 		cmd->extra = NULL;
 	}
@@ -309,7 +381,9 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 	else {
 		state_of(c)->connect_request = cmd->request;
 		state_of(c)->ws = cmd->flag == 2;
+		state_of(c)->mqtt = cmd->flag == XM_AM_KIND_MQTT;
 	}
+	opened(am, c);
 }
 
 static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
@@ -333,37 +407,34 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 		result(am, cmd->request, cmd->conn, -1, why);
 		return;
 	}
-	conn_state_t* s = state_of(c);
 	switch (cmd->op) {
 	case XM_AM_SEND:
 	case XM_AM_WS_SEND: {
-		size_t before = c->send.len;
 		bool ok = cmd->op == XM_AM_SEND ? mg_send(c, cmd->data, cmd->size)
 			: mg_ws_send(c, cmd->data, cmd->size, cmd->flag) > 0;
 		if (!ok) {
 			result(am, cmd->request, c->id, -1, "no memory for the send buffer");
 			break;
 		}
-		s->queued += c->send.len - before;
 		// A whole HTTP response (reply): mongoose parses the next request of a
 		// kept-alive connection only once is_resp is clear, as mg_http_reply leaves it.
 		if (cmd->op == XM_AM_SEND && cmd->flag) {
 			c->is_resp = 0;
-			if (s->close_after_reply)
+			conn_state_t* s = state_of(c);
+			if (s && s->close_after_reply)
 				c->is_draining = 1;
 		}
-		if (cmd->request) {
-			pending_send_t* p = malloc(sizeof(pending_send_t));
-			if (!p) {
-				result(am, cmd->request, c->id, 0, NULL);  // sent; only the notification is lost
-				break;
-			}
-			p->next = NULL;
-			p->request = cmd->request;
-			p->end = s->queued;
-			*s->sends_tail = p;
-			s->sends_tail = &p->next;
-		}
+		track(am, c, cmd->request, 0);
+		break;
+	}
+	case XM_AM_MQTT:
+	case XM_AM_SNTP: {
+		char why[160];
+		uint32_t value = 0;
+		if (xm_am_mqtt_run(c, cmd, &value, why, sizeof(why)))
+			track(am, c, cmd->request, value);
+		else
+			result(am, cmd->request, c->id, -1, why);
 		break;
 	}
 	case XM_AM_CLOSE:

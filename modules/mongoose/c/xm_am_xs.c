@@ -312,3 +312,14 @@ void xm_am_deliver(xsMachine* the, void* batch)
 		e = next;
 	}
 }
+
+// For the commands defined in other files (xm_am_mqtt.c).
+xm_am_t* xm_am_running(xsMachine* the)
+{
+	return running(the);
+}
+
+void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd)
+{
+	post(the, am, cmd);
+}

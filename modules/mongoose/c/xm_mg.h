@@ -108,6 +108,22 @@ bool xm_mg_http_guard(struct mg_connection* c, int ev, void* ev_data, xm_mg_http
 // handler: call right after mg_ws_upgrade or mg_ws_connect.
 void xm_mg_ws_guard(struct mg_connection* c);
 
+// MQTT for both managers (xm_mg_mqtt.c). The *_args functions read a call's
+// arguments from xsArg(first) on, in the order of native-mqtt.js (mqttConnect's
+// after the URL), into one malloc'd block holding the options and every byte they
+// point to: it is valid on any task until free(). pub uses the two slots at scratch.
+struct mg_mqtt_opts* xm_mg_mqtt_connect_args(xsMachine* the, int first);
+struct mg_mqtt_opts* xm_mg_mqtt_pub_args(xsMachine* the, int first, xsSlot* scratch);
+struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, bool qos);  // qos false: mqttUnsub's
+// mqttSendHeader's cmd, flags, length: the header's first byte, and *length.
+uint8_t xm_mg_mqtt_header_args(xsMachine* the, int first, uint32_t* length);
+// Puts the binding's MQTT 5 PUBLISH repair in front of mongoose's MQTT handler:
+// call right after mg_mqtt_connect.
+void xm_mg_mqtt_guard(struct mg_connection* c);
+// SUBSCRIBE and UNSUBSCRIBE; the packet id their acknowledgement carries.
+uint16_t xm_mg_mqtt_sub(struct mg_connection* c, const struct mg_mqtt_opts* opts);
+uint16_t xm_mg_mqtt_unsub(struct mg_connection* c, struct mg_str topic);
+
 // Decrypts the TLS records mongoose left buffered (xm_mg_tls.c): call on POLL.
 void xm_mg_tls_pump(struct mg_connection* c);
 // TLS options from JavaScript arguments xsArg(first) to xsArg(first + 4): ca, cert,

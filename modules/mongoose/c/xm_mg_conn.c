@@ -129,7 +129,7 @@ static void event_data(xsMachine* the, xsSlot* result, int ev, void* ev_data)
 		*result = xsNumber((double)*(long*)ev_data);
 		break;
 	case MG_EV_MQTT_OPEN:
-		*result = xsInteger(*(int*)ev_data);
+		*result = xsInteger(*(uint8_t*)ev_data);  // the CONNACK's return code, a byte
 		break;
 	case MG_EV_SNTP_TIME:
 		*result = xsNumber((double)*(int64_t*)ev_data);

@@ -4,6 +4,7 @@
 // and 5 and acknowledges QoS 1/2 publishes it receives; it does not resend
 // unacknowledged packets nor send PINGREQ by itself.
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include "xm_mg.h"
 
@@ -217,8 +218,9 @@ static void check_packet(xsMachine* the, size_t size, const char* what)
 		xsRangeError("MQTT %s packet of %lu bytes is too large (at most %u)", what, (unsigned long)size, MAX_REMAINING);
 }
 
-// mongoose's MQTT protocol handler, as mg_mqtt_connect installs it.
-static mg_event_handler_t mqtt_protocol;
+// mongoose's MQTT protocol handler, as mg_mqtt_connect installs it. Atomic: the
+// Manager (XS task) and the AsyncManager (poll task) both store it, the same value.
+static _Atomic(mg_event_handler_t) mqtt_protocol;
 
 // mg_mqtt_parse reads an MQTT 5 PUBLISH's properties only when more than two
 // bytes follow the topic (and id), so a payload of 0 or 1 byte comes with the
@@ -253,7 +255,15 @@ static void mqtt5_protocol(struct mg_connection* c, int ev, void* ev_data)
 {
 	if (c->is_mqtt5 && (ev == MG_EV_MQTT_MSG || ev == MG_EV_MQTT_CMD))
 		repair_publish(ev_data);
-	mqtt_protocol(c, ev, ev_data);
+	atomic_load_explicit(&mqtt_protocol, memory_order_relaxed)(c, ev, ev_data);
+}
+
+void xm_mg_mqtt_guard(struct mg_connection* c)
+{
+	if (!c->is_mqtt5 || !c->pfn)
+		return;
+	atomic_store_explicit(&mqtt_protocol, c->pfn, memory_order_relaxed);
+	c->pfn = mqtt5_protocol;
 }
 
 static void set_id(xm_mg_conn_t* xc, struct mg_connection* c)
@@ -261,6 +271,47 @@ static void set_id(xm_mg_conn_t* xc, struct mg_connection* c)
 	xc->c = c;
 	xc->id = c->id;
 	xc->opening = false;
+}
+
+// mqttConnect's options from xsArg(first) on: clientId, user, pass, clean,
+// keepalive, version, willTopic, willMessage, willQos, willRetain.
+static void read_connect(xsMachine* the, copies_t* list, struct mg_mqtt_opts* opts, int first)
+{
+	opts->client_id = keep_optional(the, list, &xsArg(first), "clientId");
+	opts->user = keep_optional(the, list, &xsArg(first + 1), "username");
+	opts->pass = keep_optional(the, list, &xsArg(first + 2), "password");
+	opts->clean = xsTest(xsArg(first + 3));
+	opts->keepalive = (uint16_t)whole(the, &xsArg(first + 4), 0xffff, "keepalive");
+	double version = xsToNumber(xsArg(first + 5));
+	if (version != 4 && version != 5)
+		xsRangeError("MQTT version must be 4 (3.1.1) or 5, not %g", version);
+	opts->version = (uint8_t)version;
+	if (xsTypeOf(xsArg(first + 6)) != xsUndefinedType) {
+		opts->topic = keep_topic(the, list, &xsArg(first + 6));
+		opts->message = keep_bytes(the, list, &xsArg(first + 7), 0xffff, "will message");
+		opts->qos = qos_of(the, &xsArg(first + 8));
+		opts->retain = xsTest(xsArg(first + 9));
+	}
+}
+
+// mqttPub's arguments from xsArg(first) on: topic, message, qos, retain,
+// properties. Uses the two slots at scratch.
+static void read_pub(xsMachine* the, copies_t* list, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
+{
+	opts->topic = keep_topic(the, list, &xsArg(first));
+	opts->message = keep_bytes(the, list, &xsArg(first + 1), MAX_REMAINING, "message");
+	opts->qos = qos_of(the, &xsArg(first + 2));
+	opts->retain = xsTest(xsArg(first + 3));
+	opts->props = keep_props(the, list, &xsArg(first + 4), &opts->num_props, &scratch[0], &scratch[1]);
+	check_packet(the, 2 + opts->topic.len + 2 + opts->message.len + props_size(opts->props, opts->num_props), "PUBLISH");
+}
+
+// mqttSub's (topic, qos) or mqttUnsub's (topic) arguments from xsArg(first) on.
+static void read_sub(xsMachine* the, copies_t* list, struct mg_mqtt_opts* opts, int first, bool qos)
+{
+	opts->topic = keep_topic(the, list, &xsArg(first));
+	if (qos)
+		opts->qos = qos_of(the, &xsArg(first + 1));
 }
 
 // mqttConnect(manager, url, clientId, user, pass, clean, keepalive, version,
@@ -275,21 +326,7 @@ void xm_mg_manager_mqtt_connect(xsMachine* the)
 	memset(&opts, 0, sizeof(opts));
 	xsTry {
 		url = keep_string(the, &list, &xsArg(1), "URL");
-		opts.client_id = keep_optional(the, &list, &xsArg(2), "clientId");
-		opts.user = keep_optional(the, &list, &xsArg(3), "username");
-		opts.pass = keep_optional(the, &list, &xsArg(4), "password");
-		opts.clean = xsTest(xsArg(5));
-		opts.keepalive = (uint16_t)whole(the, &xsArg(6), 0xffff, "keepalive");
-		double version = xsToNumber(xsArg(7));
-		if (version != 4 && version != 5)
-			xsRangeError("MQTT version must be 4 (3.1.1) or 5, not %g", version);
-		opts.version = (uint8_t)version;
-		if (xsTypeOf(xsArg(8)) != xsUndefinedType) {
-			opts.topic = keep_topic(the, &list, &xsArg(8));
-			opts.message = keep_bytes(the, &list, &xsArg(9), 0xffff, "will message");
-			opts.qos = qos_of(the, &xsArg(10));
-			opts.retain = xsTest(xsArg(11));
-		}
+		read_connect(the, &list, &opts, 2);
 		xc = xm_mg_conn_new(the, m, &xsResult);
 	}
 	xsCatch {
@@ -310,10 +347,7 @@ void xm_mg_manager_mqtt_connect(xsMachine* the)
 	}
 	release(&list);
 	set_id(xc, c);
-	if (c->is_mqtt5 && c->pfn) {
-		mqtt_protocol = c->pfn;
-		c->pfn = mqtt5_protocol;
-	}
+	xm_mg_mqtt_guard(c);
 }
 
 // mqttPub(conn, topic, message, qos, retain, properties): the packet id (0 for QoS 0)
@@ -325,20 +359,40 @@ void xm_mg_conn_mqtt_pub(xsMachine* the)
 	memset(&opts, 0, sizeof(opts));
 	xsVars(2);
 	xsTry {
-		opts.topic = keep_topic(the, &list, &xsArg(1));
-		opts.message = keep_bytes(the, &list, &xsArg(2), MAX_REMAINING, "message");
-		opts.qos = qos_of(the, &xsArg(3));
-		opts.retain = xsTest(xsArg(4));
-		opts.props = keep_props(the, &list, &xsArg(5), &opts.num_props, &xsVar(0), &xsVar(1));
+		read_pub(the, &list, &opts, 1, &xsVar(0));
 		if (opts.num_props && !c->is_mqtt5)
 			xsTypeError("MQTT properties need MQTT 5 (mqttConnect with version: 5) on connection %lu", c->id);
-		check_packet(the, 2 + opts.topic.len + 2 + opts.message.len + props_size(opts.props, opts.num_props), "PUBLISH");
 	}
 	xsCatch {
 		release(&list);
 		xsThrow(xsException);
 	}
 	uint16_t id = mg_mqtt_pub(c, &opts);
+	release(&list);
+	xsResult = xsInteger(id);
+}
+
+uint16_t xm_mg_mqtt_sub(struct mg_connection* c, const struct mg_mqtt_opts* opts)
+{
+	mg_mqtt_sub(c, opts);
+	return c->mgr->mqtt_id;  // mg_mqtt_sub took the next id
+}
+
+// mqttSub(conn, topic, qos): the packet id, which the SUBACK carries
+void xm_mg_conn_mqtt_sub(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	copies_t list = NULL;
+	struct mg_mqtt_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	xsTry {
+		read_sub(the, &list, &opts, 1, true);
+	}
+	xsCatch {
+		release(&list);
+		xsThrow(xsException);
+	}
+	uint16_t id = xm_mg_mqtt_sub(c, &opts);
 	release(&list);
 	xsResult = xsInteger(id);
 }
@@ -351,40 +405,9 @@ static uint16_t next_id(struct mg_connection* c)
 	return c->mgr->mqtt_id;
 }
 
-// mqttSub(conn, topic, qos): the packet id, which the SUBACK carries
-void xm_mg_conn_mqtt_sub(xsMachine* the)
+// mongoose has no UNSUBSCRIBE: it is a header, the id, (MQTT 5: no properties) and the filter.
+uint16_t xm_mg_mqtt_unsub(struct mg_connection* c, struct mg_str topic)
 {
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	copies_t list = NULL;
-	struct mg_mqtt_opts opts;
-	memset(&opts, 0, sizeof(opts));
-	xsTry {
-		opts.topic = keep_topic(the, &list, &xsArg(1));
-		opts.qos = qos_of(the, &xsArg(2));
-	}
-	xsCatch {
-		release(&list);
-		xsThrow(xsException);
-	}
-	mg_mqtt_sub(c, &opts);
-	release(&list);
-	xsResult = xsInteger(c->mgr->mqtt_id);  // mg_mqtt_sub took the next id
-}
-
-// mqttUnsub(conn, topic): the packet id, which the UNSUBACK carries. mongoose
-// has no UNSUBSCRIBE: it is a header, the id, (MQTT 5: no properties) and the filter.
-void xm_mg_conn_mqtt_unsub(xsMachine* the)
-{
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	copies_t list = NULL;
-	struct mg_str topic;
-	xsTry {
-		topic = keep_topic(the, &list, &xsArg(1));
-	}
-	xsCatch {
-		release(&list);
-		xsThrow(xsException);
-	}
 	uint16_t id = next_id(c);
 	uint8_t head[5] = { (uint8_t)(id >> 8), (uint8_t)id, 0, 0, 0 };
 	size_t props = c->is_mqtt5 ? 1 : 0;
@@ -393,8 +416,109 @@ void xm_mg_conn_mqtt_unsub(xsMachine* the)
 	mg_mqtt_send_header(c, MQTT_CMD_UNSUBSCRIBE, 2, (uint32_t)(4 + props + topic.len));
 	mg_send(c, head, 4 + props);
 	mg_send(c, topic.buf, topic.len);
+	return id;
+}
+
+// mqttUnsub(conn, topic): the packet id, which the UNSUBACK carries.
+void xm_mg_conn_mqtt_unsub(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	copies_t list = NULL;
+	struct mg_mqtt_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	xsTry {
+		read_sub(the, &list, &opts, 1, false);
+	}
+	xsCatch {
+		release(&list);
+		xsThrow(xsException);
+	}
+	uint16_t id = xm_mg_mqtt_unsub(c, opts.topic);
 	release(&list);
 	xsResult = xsInteger(id);
+}
+
+// One block for opts and every byte it points to: the AsyncManager's commands
+// carry it to the poll task, and free() releases it whole.
+typedef struct {
+	struct mg_mqtt_opts opts;
+	_Alignas(max_align_t) char bytes[];  // the property array first, then the strings
+} packed_t;
+
+static char* put(char* at, struct mg_str* s)
+{
+	if (s->len)
+		memcpy(at, s->buf, s->len);
+	at[s->len] = 0;
+	s->buf = at;
+	return at + s->len + 1;
+}
+
+static struct mg_mqtt_opts* pack(const struct mg_mqtt_opts* from)
+{
+	size_t props = from->num_props * sizeof(struct mg_mqtt_prop);
+	size_t size = sizeof(packed_t) + props + from->client_id.len + from->user.len + from->pass.len +
+		from->topic.len + from->message.len + 5;
+	for (size_t i = 0; i < from->num_props; i++)
+		size += from->props[i].key.len + from->props[i].val.len + 2;
+	packed_t* p = malloc(size);
+	if (!p)
+		return NULL;
+	p->opts = *from;
+	char* at = p->bytes;
+	if (props) {
+		memcpy(at, from->props, props);
+		p->opts.props = (struct mg_mqtt_prop*)(void*)at;
+		at += props;
+	}
+	struct mg_str* strings[] = { &p->opts.client_id, &p->opts.user, &p->opts.pass, &p->opts.topic, &p->opts.message };
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		at = put(at, strings[i]);
+	for (size_t i = 0; i < p->opts.num_props; i++) {
+		at = put(at, &p->opts.props[i].key);
+		at = put(at, &p->opts.props[i].val);
+	}
+	return &p->opts;
+}
+
+// Reads with one of the readers above (0 connect, 1 pub, 2 sub, 3 unsub) and packs.
+static struct mg_mqtt_opts* read_packed(xsMachine* the, int which, int first, xsSlot* scratch)
+{
+	copies_t list = NULL;
+	struct mg_mqtt_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	xsTry {
+		if (which == 0)
+			read_connect(the, &list, &opts, first);
+		else if (which == 1)
+			read_pub(the, &list, &opts, first, scratch);
+		else
+			read_sub(the, &list, &opts, first, which == 2);
+	}
+	xsCatch {
+		release(&list);
+		xsThrow(xsException);
+	}
+	struct mg_mqtt_opts* packed = pack(&opts);
+	release(&list);
+	if (!packed)
+		xsUnknownError("no memory for MQTT arguments");
+	return packed;
+}
+
+struct mg_mqtt_opts* xm_mg_mqtt_connect_args(xsMachine* the, int first)
+{
+	return read_packed(the, 0, first, NULL);
+}
+
+struct mg_mqtt_opts* xm_mg_mqtt_pub_args(xsMachine* the, int first, xsSlot* scratch)
+{
+	return read_packed(the, 1, first, scratch);
+}
+
+struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, bool qos)
+{
+	return read_packed(the, qos ? 2 : 3, first, NULL);
 }
 
 void xm_mg_conn_mqtt_ping(xsMachine* the)
@@ -414,16 +538,23 @@ void xm_mg_conn_mqtt_disconnect(xsMachine* the)
 	mg_mqtt_disconnect(xm_mg_live(the, &xsArg(0)), &opts);
 }
 
+uint8_t xm_mg_mqtt_header_args(xsMachine* the, int first, uint32_t* length)
+{
+	unsigned cmd = whole(the, &xsArg(first), 15, "command");
+	unsigned flags = whole(the, &xsArg(first + 1), 15, "header flags");
+	*length = whole(the, &xsArg(first + 2), MAX_REMAINING, "remaining length");
+	if (!cmd)
+		xsRangeError("MQTT command 0 is reserved");
+	return (uint8_t)(cmd << 4 | flags);
+}
+
 // mqttSendHeader(conn, cmd, flags, length): a fixed header; the caller sends the rest
 void xm_mg_conn_mqtt_send_header(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	unsigned cmd = whole(the, &xsArg(1), 15, "command");
-	unsigned flags = whole(the, &xsArg(2), 15, "header flags");
-	unsigned length = whole(the, &xsArg(3), MAX_REMAINING, "remaining length");
-	if (!cmd)
-		xsRangeError("MQTT command 0 is reserved");
-	mg_mqtt_send_header(c, (uint8_t)cmd, (uint8_t)flags, length);
+	uint32_t length;
+	uint8_t first = xm_mg_mqtt_header_args(the, 1, &length);
+	mg_mqtt_send_header(c, first >> 4, first & 15, length);
 }
 
 static struct mg_mqtt_message* message(xsMachine* the)

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+// The AsyncManager's MQTT and SNTP commands. On the XS task the arguments are
+// read and copied by the sync binding's readers (xm_mg_mqtt.c) into one block that
+// travels with the command; on the poll task the same mongoose calls as the sync
+// Manager's run with it.
+#include "xm_am.h"
+
+enum {
+	XM_AM_MQTT_PUB, XM_AM_MQTT_SUB, XM_AM_MQTT_UNSUB, XM_AM_MQTT_PING, XM_AM_MQTT_PONG,
+	XM_AM_MQTT_DISCONNECT, XM_AM_MQTT_HEADER,
+};
+
+// A command for connection xsArg(1) whose promise is request xsArg(at).
+static xm_am_cmd_t command(xsMachine* the, uint8_t op, uint8_t flag, int at)
+{
+	xm_am_cmd_t cmd = { 0 };
+	cmd.op = op;
+	cmd.flag = flag;
+	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
+	cmd.request = (uint32_t)xsToInteger(xsArg(at));
+	return cmd;
+}
+
+// mqttConnect(am, url, clientId, user, pass, clean, keepalive, version,
+//             willTopic, willMessage, willQos, willRetain, request)
+void xm_am_mqtt_connect(xsMachine* the)
+{
+	xm_am_t* am = xm_am_running(the);
+	xm_am_cmd_t cmd = { 0 };
+	cmd.op = XM_AM_CONNECT;
+	cmd.flag = XM_AM_KIND_MQTT;
+	cmd.request = (uint32_t)xsToInteger(xsArg(12));
+	cmd.extra = xm_mg_mqtt_connect_args(the, 2);
+	cmd.data = strdup(xsToString(xsArg(1)));
+	if (!cmd.data) {
+		free(cmd.extra);
+		xsUnknownError("no memory for the URL");
+	}
+	xm_am_post(the, am, &cmd);
+}
+
+// mqttPub(am, conn, topic, message, qos, retain, properties, request)
+void xm_am_mqtt_pub(xsMachine* the)
+{
+	xm_am_t* am = xm_am_running(the);
+	xsVars(2);
+	xm_am_cmd_t cmd = command(the, XM_AM_MQTT, XM_AM_MQTT_PUB, 7);
+	cmd.extra = xm_mg_mqtt_pub_args(the, 2, &xsVar(0));
+	xm_am_post(the, am, &cmd);
+}
+
+// mqttSub(am, conn, topic, qos, request), or mqttUnsub(am, conn, topic, undefined, request)
+void xm_am_mqtt_sub(xsMachine* the)
+{
+	xm_am_t* am = xm_am_running(the);
+	bool sub = xsTypeOf(xsArg(3)) != xsUndefinedType;
+	xm_am_cmd_t cmd = command(the, XM_AM_MQTT, sub ? XM_AM_MQTT_SUB : XM_AM_MQTT_UNSUB, 4);
+	cmd.extra = xm_mg_mqtt_sub_args(the, 2, sub);
+	xm_am_post(the, am, &cmd);
+}
+
+static int control_flag(int what)
+{
+	switch (what) {
+	case MQTT_CMD_PINGREQ: return XM_AM_MQTT_PING;
+	case MQTT_CMD_PINGRESP: return XM_AM_MQTT_PONG;
+	case MQTT_CMD_DISCONNECT: return XM_AM_MQTT_DISCONNECT;
+	default: return -1;
+	}
+}
+
+// mqttControl(am, conn, cmd, request): PINGREQ, PINGRESP or DISCONNECT, as mongoose makes them
+void xm_am_mqtt_control(xsMachine* the)
+{
+	xm_am_t* am = xm_am_running(the);
+	int what = xsToInteger(xsArg(2));
+	int flag = control_flag(what);
+	if (flag < 0)
+		xsRangeError("MQTT command %d is not PINGREQ, PINGRESP or DISCONNECT", what);
+	xm_am_cmd_t cmd = command(the, XM_AM_MQTT, (uint8_t)flag, 3);
+	xm_am_post(the, am, &cmd);
+}
+
+// mqttHeader(am, conn, cmd, flags, length, request): the fixed header's first
+// byte is the command's data, the remaining length its size
+void xm_am_mqtt_header(xsMachine* the)
+{
+	xm_am_t* am = xm_am_running(the);
+	uint32_t length;
+	uint8_t first = xm_mg_mqtt_header_args(the, 2, &length);
+	xm_am_cmd_t cmd = command(the, XM_AM_MQTT, XM_AM_MQTT_HEADER, 5);
+	cmd.size = length;
+	cmd.data = malloc(1);
+	if (!cmd.data)
+		xsUnknownError("no memory for the MQTT header");
+	*(uint8_t*)cmd.data = first;
+	xm_am_post(the, am, &cmd);
+}
+
+// sntpRequest(am, conn, request)
+void xm_am_sntp_request(xsMachine* the)
+{
+	xm_am_t* am = xm_am_running(the);
+	xm_am_cmd_t cmd = command(the, XM_AM_SNTP, 0, 2);
+	xm_am_post(the, am, &cmd);
+}
+
+// Poll task from here on.
+
+static bool sntp_request(struct mg_connection* c, char* why, size_t size)
+{
+	if (!c->is_udp) {
+		snprintf(why, size, "connection %lu is not UDP: sntpRequest needs a connection from sntpConnect", c->id);
+		return false;
+	}
+	mg_sntp_request(c);
+	return true;
+}
+
+bool xm_am_mqtt_run(struct mg_connection* c, const xm_am_cmd_t* cmd, uint32_t* value, char* why, size_t size)
+{
+	if (cmd->op == XM_AM_SNTP)
+		return sntp_request(c, why, size);
+	if (c->is_listening || c->is_udp) {
+		snprintf(why, size, "connection %lu is %s: MQTT packets go over a TCP client or accepted connection",
+			c->id, c->is_listening ? "listening" : "UDP");
+		return false;
+	}
+	const struct mg_mqtt_opts* opts = cmd->extra;
+	struct mg_mqtt_opts none;
+	memset(&none, 0, sizeof(none));
+	size_t before = c->send.len;
+	switch (cmd->flag) {
+	case XM_AM_MQTT_PUB:
+		if (opts->num_props && !c->is_mqtt5) {
+			snprintf(why, size, "MQTT properties need MQTT 5 (mqttConnect with version: 5) on connection %lu", c->id);
+			return false;
+		}
+		*value = mg_mqtt_pub(c, opts);
+		break;
+	case XM_AM_MQTT_SUB:
+		*value = xm_mg_mqtt_sub(c, opts);
+		break;
+	case XM_AM_MQTT_UNSUB:
+		*value = xm_mg_mqtt_unsub(c, opts->topic);
+		break;
+	case XM_AM_MQTT_PING:
+		mg_mqtt_ping(c);
+		break;
+	case XM_AM_MQTT_PONG:
+		mg_mqtt_pong(c);
+		break;
+	case XM_AM_MQTT_DISCONNECT:
+		mg_mqtt_disconnect(c, &none);
+		break;
+	case XM_AM_MQTT_HEADER: {
+		uint8_t first = *(const uint8_t*)cmd->data;
+		mg_mqtt_send_header(c, first >> 4, first & 15, (uint32_t)cmd->size);
+		break;
+	}
+	default:
+		snprintf(why, size, "unknown MQTT command %d", cmd->flag);
+		return false;
+	}
+	// Every packet is two bytes at least: none queued means mg_send found no memory.
+	if (c->send.len == before) {
+		snprintf(why, size, "no memory for the send buffer of connection %lu", c->id);
+		return false;
+	}
+	return true;
+}
+
+static const char* refusal_reason(int code, bool mqtt5)
+{
+	static const char* const v311[] = {
+		NULL, "unacceptable protocol version", "client identifier rejected", "server unavailable",
+		"bad user name or password", "not authorized",
+	};
+	if (!mqtt5)
+		return code > 0 && code < 6 ? v311[code] : "unknown code";
+	switch (code) {
+	case 0x80: return "unspecified error";
+	case 0x81: return "malformed packet";
+	case 0x82: return "protocol error";
+	case 0x83: return "implementation specific error";
+	case 0x84: return "unsupported protocol version";
+	case 0x85: return "client identifier not valid";
+	case 0x86: return "bad user name or password";
+	case 0x87: return "not authorized";
+	case 0x88: return "server unavailable";
+	case 0x89: return "server busy";
+	case 0x8a: return "banned";
+	case 0x8c: return "bad authentication method";
+	case 0x90: return "topic name invalid";
+	case 0x95: return "packet too large";
+	case 0x97: return "quota exceeded";
+	case 0x99: return "payload format invalid";
+	case 0x9a: return "retain not supported";
+	case 0x9b: return "QoS not supported";
+	case 0x9c: return "use another server";
+	case 0x9d: return "server moved";
+	case 0x9f: return "connection rate exceeded";
+	default: return "unknown code";
+	}
+}
+
+const char* xm_am_mqtt_refusal(struct mg_connection* c, int code, char* why, size_t size)
+{
+	snprintf(why, size, "the broker refused the connection: CONNACK %s %d (%s)",
+		c->is_mqtt5 ? "reason code" : "return code", code, refusal_reason(code, c->is_mqtt5));
+	return why;
+}
