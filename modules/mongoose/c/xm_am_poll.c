@@ -366,7 +366,11 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 		result(am, cmd->request, 0, -1, why);
 		return;
 	}
-	if (state_of(c) && cmd->extra && cmd->flag != XM_AM_KIND_MQTT) {  // TLS options: see tls_start
+	if (!state_of(c)) {  // on_event could not allocate it at OPEN and closes c
+		result(am, cmd->request, c->id, -1, "no memory for the connection's state");
+		return;
+	}
+	if (cmd->extra && cmd->flag != XM_AM_KIND_MQTT) {  // TLS options: see tls_start
 		state_of(c)->tls = cmd->extra;
 		cmd->extra = NULL;
 	}
