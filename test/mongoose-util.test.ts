@@ -19,7 +19,7 @@ const TEXTS: Record<string, string> = {
   controls: "tab\there\r\nnew line\u0001\u007f",
   nul: "a\u0000b\u0000",
   lone: "x\ud800y\udfffz",
-  large: "Grüße, 世界! 😀 ".repeat(6000),  // about 100 KB of UTF-8, built in the firmware (too long a literal for xsc)
+  large: "Grüße, 世界! 😀 ".repeat(1500),  // about 25 KB of UTF-8, built in the firmware (too long a literal for xsc)
 };
 const SMALL_TEXTS = Object.fromEntries(Object.entries(TEXTS).filter(([k]) => k !== "large"));
 // Built at run time in the firmware: the engine may keep a pair made by
@@ -150,7 +150,7 @@ function attempt(k: string, f: () => unknown): void {
 }
 
 const texts: Record<string, string> = ${JSON.stringify(SMALL_TEXTS)};
-texts.large = "Grüße, 世界! 😀 ".repeat(6000);
+texts.large = "Grüße, 世界! 😀 ".repeat(1500);
 texts.joined = "pair: \\ud83d" + String.fromCharCode(0xde00) + "!";
 const bytes: Record<string, Uint8Array> = {
   none: new Uint8Array(0),
