@@ -107,6 +107,8 @@ const char* xm_am_mqtt_refusal(struct mg_connection* c, int code, char* why, siz
 // XS task side helpers of xm_am_xs.c for the commands of other files.
 xm_am_t* xm_am_running(xsMachine* the);  // the AsyncManager of xsArg(0); throws unless started
 void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd);  // frees data and extra when it throws
+// A LISTEN or CONNECT: copies the URL into cmd->data, then posts (frees extra when it throws).
+void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url);
 
 // Copies of mongoose's messages, laid out like them so the same accessors read both.
 void* xm_am_copy_http(const struct mg_http_message* hm, size_t* size);

@@ -31,12 +31,7 @@ void xm_am_mqtt_connect(xsMachine* the)
 	cmd.flag = XM_AM_KIND_MQTT;
 	cmd.request = (uint32_t)xsToInteger(xsArg(12));
 	cmd.extra = xm_mg_mqtt_connect_args(the, 2);
-	cmd.data = strdup(xsToString(xsArg(1)));
-	if (!cmd.data) {
-		free(cmd.extra);
-		xsUnknownError("no memory for the URL");
-	}
-	xm_am_post(the, am, &cmd);
+	xm_am_post_open(the, am, &cmd, &xsArg(1));
 }
 
 // mqttPub(am, conn, topic, message, qos, retain, properties, request)

@@ -46,7 +46,7 @@ static xm_am_t* am_of(xsMachine* the)
 	return xsGetHostDataValidate(xsArg(0), xm_am_destroy);
 }
 
-static xm_am_t* running(xsMachine* the)
+xm_am_t* xm_am_running(xsMachine* the)
 {
 	xm_am_t* am = am_of(the);
 	if (!am->started || am->closed || atomic_load(&am->stop))
@@ -134,7 +134,7 @@ static void* copy_bytes(xsMachine* the, xsSlot* slot, size_t* size)
 	return copy;
 }
 
-static void post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd)
+void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd)
 {
 	if (xm_am_command(am, cmd))
 		return;
@@ -153,25 +153,30 @@ static uint32_t request_arg(xsMachine* the, int i)
 // with the TLS options, the connection (a listener: each it accepts) speaks TLS.
 void xm_am_open(xsMachine* the)
 {
-	xm_am_t* am = running(the);
+	xm_am_t* am = xm_am_running(the);
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = xsTest(xsArg(1)) ? XM_AM_LISTEN : XM_AM_CONNECT;
 	cmd.flag = (uint8_t)xsToInteger(xsArg(3));  // 0 raw, 1 HTTP, 2 WebSocket client
 	cmd.request = request_arg(the, 4);
 	if (xsToInteger(xsArgc) > 5)
 		cmd.extra = xm_mg_tls_options(the, 5);
-	cmd.data = strdup(xsToString(xsArg(2)));
-	if (!cmd.data) {
-		free(cmd.extra);
+	xm_am_post_open(the, am, &cmd, &xsArg(2));
+}
+
+void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url)
+{
+	cmd->data = strdup(xsToString(*url));
+	if (!cmd->data) {
+		free(cmd->extra);
 		xsUnknownError("no memory for the URL");
 	}
-	post(the, am, &cmd);
+	xm_am_post(the, am, cmd);
 }
 
 // send(am, conn, data, request, wsOp): wsOp < 0 sends raw bytes
 void xm_am_send(xsMachine* the)
 {
-	xm_am_t* am = running(the);
+	xm_am_t* am = xm_am_running(the);
 	xm_am_cmd_t cmd = { 0 };
 	int op = xsToInteger(xsArg(4));
 	cmd.op = op < 0 ? XM_AM_SEND : XM_AM_WS_SEND;
@@ -179,13 +184,13 @@ void xm_am_send(xsMachine* the)
 	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
 	cmd.request = request_arg(the, 3);
 	cmd.data = copy_bytes(the, &xsArg(2), &cmd.size);
-	post(the, am, &cmd);
+	xm_am_post(the, am, &cmd);
 }
 
 // reply(am, conn, status, headerLines, body, request): one buffer, head and body
 void xm_am_reply(xsMachine* the)
 {
-	xm_am_t* am = running(the);
+	xm_am_t* am = xm_am_running(the);
 	int status = xsToInteger(xsArg(2));
 	if (status < 100 || status > 999)
 		xsRangeError("HTTP status %d is not between 100 and 999", status);
@@ -209,24 +214,24 @@ void xm_am_reply(xsMachine* the)
 	cmd.request = request_arg(the, 5);
 	cmd.data = data;
 	cmd.size = (size_t)head + size;
-	post(the, am, &cmd);
+	xm_am_post(the, am, &cmd);
 }
 
 // close(am, conn, drain, request)
 void xm_am_close(xsMachine* the)
 {
-	xm_am_t* am = running(the);
+	xm_am_t* am = xm_am_running(the);
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = xsTest(xsArg(2)) ? XM_AM_DRAIN : XM_AM_CLOSE;
 	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
 	cmd.request = request_arg(the, 3);
-	post(the, am, &cmd);
+	xm_am_post(the, am, &cmd);
 }
 
 // wsUpgrade(am, conn, msg, headerLines, request)
 void xm_am_ws_upgrade(xsMachine* the)
 {
-	xm_am_t* am = running(the);
+	xm_am_t* am = xm_am_running(the);
 	struct mg_http_message* hm = xm_mg_message(the, &xsArg(2), XM_MG_MSG_HTTP);
 	if (!hm)
 		xsUnknownError("the request has expired");
@@ -243,29 +248,29 @@ void xm_am_ws_upgrade(xsMachine* the)
 		xsUnknownError("no memory for the upgrade");
 	}
 	cmd.size = strlen(cmd.data);
-	post(the, am, &cmd);
+	xm_am_post(the, am, &cmd);
 }
 
 // wakeup(am, conn, data)
 void xm_am_wakeup(xsMachine* the)
 {
-	xm_am_t* am = running(the);
+	xm_am_t* am = xm_am_running(the);
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = XM_AM_WAKEUP;
 	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
 	if (xsTypeOf(xsArg(2)) != xsUndefinedType)
 		cmd.data = copy_bytes(the, &xsArg(2), &cmd.size);
-	post(the, am, &cmd);
+	xm_am_post(the, am, &cmd);
 }
 
 // stall(am, ms): test hook, see XM_AM_STALL
 void xm_am_stall(xsMachine* the)
 {
-	xm_am_t* am = running(the);
+	xm_am_t* am = xm_am_running(the);
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = XM_AM_STALL;
 	cmd.size = (size_t)xsToInteger(xsArg(1));
-	post(the, am, &cmd);
+	xm_am_post(the, am, &cmd);
 }
 
 void xm_am_event_free(xm_am_event_t* e)
@@ -311,15 +316,4 @@ void xm_am_deliver(xsMachine* the, void* batch)
 		xm_am_event_free(e);
 		e = next;
 	}
-}
-
-// For the commands defined in other files (xm_am_mqtt.c).
-xm_am_t* xm_am_running(xsMachine* the)
-{
-	return running(the);
-}
-
-void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd)
-{
-	post(the, am, cmd);
 }
