@@ -6,6 +6,7 @@
 // timings are the firmware's own; clients are real Node sockets.
 import fs from "fs";
 import http from "http";
+import net from "net";
 import { buildApp, makeApp, start, type RunResult } from "./helpers/sim";
 import { freePort, acceptQueue } from "./helpers/net";
 
@@ -269,6 +270,34 @@ console.log("closed", Date.now() - t0, am.running);
     // The stall lasts 20 s: exiting at ~11 s shows nothing waited for the poll task.
     expect(result.code).toBe(0);
   });
+});
+
+describe("AsyncManager closing with a connect still pending", () => {
+  it("a connect that times out while close() waits for a stalled poll task does not take the firmware down", async () => {
+    const silent = net.createServer(() => undefined);  // accepts, never answers the WebSocket handshake
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const exe = build(`
+import { AsyncManager } from "mongoose";
+const am = new AsyncManager(undefined, { shutdownTimeout: 1500 });
+await am.start();
+am.wsConnect("ws://127.0.0.1:${port}/", undefined, { timeout: 500 }).then(
+  () => console.log("ws-connected"),
+  (error) => console.log("ws-rejected", (error as Error).message));
+await am.sleep(200);  // connected, waiting for a handshake that never comes
+am._stall(5000);
+await am.close();     // abandons at 1.5 s; the connect timed out at 0.5 s, while closing
+console.log("closed", am.running);
+`);
+      const result = await run(exe, 20000);
+      expect(result.stdout).toContain(`ws-rejected connect ws://127.0.0.1:${port}/: timed out after 500 ms\n`);
+      expect(result.stdout).toContain("closed false\n");
+      expect(result.code).toBe(0);
+    } finally {
+      silent.close();
+    }
+  }, 60000);
 });
 
 describe("AsyncManager shutdown with the event queue full", () => {

@@ -132,6 +132,9 @@ const wrong = { username: "alice", password: "wrong" };
 await report("refused", () => am.mqttConnect(P.secure, { clientId: "fw-mallory", ...wrong }));
 await report("refused5", () => am.mqttConnect(P.secure, { clientId: "fw-mallory5", version: 5, ...wrong }));
 await report("unreachable", () => am.mqttConnect("mqtt://127.0.0.1:" + P.closed));
+// Not offered yet: refused, rather than sending the credentials in plain text.
+await report("mqtts", () => am.mqttConnect("mqtts://127.0.0.1:" + P.closed, { username: "u", password: "p" }));
+await report("mqtts-listen", () => am.mqttListen("mqtts://127.0.0.1:" + P.closed));
 await report("timeout", () => am.mqttConnect("mqtt://127.0.0.1:" + P.silent, { timeout: 300 }));
 await report("abort", () => {
   const controller = new AbortController();
@@ -465,6 +468,14 @@ describe("AsyncManager MQTT against mosquitto and the mqtt npm client", () => {
     expect(reportOf(fw, "unreachable")).toMatchObject({
       ok: false, error: `mqttConnect mqtt://127.0.0.1:${ports.closed}: Connection refused (socket error)`,
     });
+  });
+
+  it("mqtts:// is refused by mqttConnect and mqttListen (no MQTT over TLS on the AsyncManager yet)", () => {
+    for (const [name, what] of [["mqtts", "mqttConnect"], ["mqtts-listen", "mqttListen"]]) {
+      expect(reportOf(fw, name)).toMatchObject({
+        ok: false, error: `${what} mqtts://127.0.0.1:${ports.closed}: MQTT over TLS is not supported by the AsyncManager yet`,
+      });
+    }
   });
 
   it("a broker that never answers CONNECT: timeout and abort reject, and the connections are closed", async () => {

@@ -45,6 +45,9 @@ await am.serve("http://127.0.0.1:${servePort}", (req, conn) => {
       body: "answer for " + id,
     }));
   }
+  // What plain JavaScript may return despite the types: null, a status out of range.
+  if (req.uri === "/null") return am.sleep(1).then(() => JSON.parse("null") as string);
+  if (req.uri === "/badstatus") return { status: 42, body: "never sent" };
   if (req.uri === "/echo") return { headers: { "Content-Type": "application/json" }, body: JSON.stringify({ method: req.method, body: req.text(), type: req.header("content-type") }) };
   return "served " + req.uri;
 });
@@ -157,6 +160,20 @@ describe("AsyncManager server", () => {
     expect(Number(answer.headers["x-slept"])).toBeGreaterThanOrEqual(49);
     expect(Date.now() - began).toBeGreaterThanOrEqual(49);
     expect((await request(servePort, "/plain")).body).toBe("served /plain");
+  });
+
+  it("serve answers 500 to a null response or a bad status, and keeps serving the connection", async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const nothing = await request(servePort, "/null", { agent });
+    expect(nothing.status).toBe(500);
+    expect(nothing.body).toBe("the handler returned no response\n");
+    const bad = await request(servePort, "/badstatus", { agent });
+    expect(bad.status).toBe(500);
+    expect(bad.body).toBe("the handler returned an invalid status\n");
+    await fw.waitFor(/^errorHandler \d+ 11 serve: HTTP status 42 is not an integer between 100 and 999$/, 2000);
+    const after = await request(servePort, "/after", { agent });
+    expect(after).toMatchObject({ status: 200, body: "served /after", reused: true });
+    agent.destroy();
   });
 
   it("serve passes method, headers and body, and answers JSON with its headers", async () => {

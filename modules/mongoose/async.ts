@@ -269,7 +269,9 @@ export class AsyncConnection {
   }
   /** Closes (after a WebSocket close frame with code and reason, on a WebSocket); resolves when closed. */
   async close(code?: number, reason = ""): Promise<void> {
-    if (this.isClosed) return;
+    // Once the manager is closing, its shutdown closes every connection: nothing to do,
+    // and no rejection for the callers that close without awaiting (timeouts, aborts).
+    if (this.isClosed || !this.#am.running) return;
     if (this.isWebsocket && code !== undefined) {
       const text = utf8(reason);
       const frame = new Uint8Array(2 + text.length);
@@ -749,6 +751,7 @@ export class AsyncManager {
    * connect error, timeout or abort. The handler gets MQTT_OPEN and every other event.
    */
   mqttConnect(url: string, options: AsyncMqttConnectOptions = {}): Promise<AsyncConnection> {
+    if (urlIsSsl(url)) return Promise.reject(noMqttTls("mqttConnect", url));
     const will = options.will;
     return this.#connectWith("mqttConnect", url, (am, request) => native.mqttConnect(am, url, options.clientId,
       options.username, options.password, options.cleanSession ?? true, options.keepalive ?? 0, options.version ?? 4,
@@ -761,6 +764,7 @@ export class AsyncManager {
    * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
    */
   async mqttListen(url: string, handler?: AsyncHandler): Promise<AsyncConnection> {
+    if (urlIsSsl(url)) throw noMqttTls("mqttListen", url);
     const conn = await this.#open((am, request) => native.open(am, true, url, MQTT_KIND, request));
     if (handler) conn.handler = handler;
     return conn;
@@ -797,13 +801,14 @@ export class AsyncManager {
       const req = new Request(data);
       const answer = () => this.#answer(conn, req, handler);
       // Pipelined requests wait for the previous answer, so that responses go out in order.
-      const pending = conn._serving ? conn._serving.then(answer) : answer();
+      const pending = conn._serving ? conn._serving.then(answer, answer) : answer();
       if (!pending) return;
       conn._serving = pending;
       // Once nothing is pending, an idle kept-alive connection holds no promise.
-      pending.then(() => {
+      const done = () => {
         if (conn._serving === pending) conn._serving = undefined;
-      });
+      };
+      pending.then(done, done);
     }, { http: true, tls: options?.tls });
   }
 
@@ -829,14 +834,22 @@ export class AsyncManager {
   // Sends a serve() handler's response, unless it answered through conn itself
   // (wsUpgrade, reply). The reply is not awaited: the command queue keeps responses
   // in order, and no completion event has to cross back.
-  #respond(conn: AsyncConnection, sends: number, response: ServeResponse | string | void): void {
+  #respond(conn: AsyncConnection, sends: number, response: ServeResponse | string | void | null): void {
     if (conn._sends !== sends || conn.isClosed || !this.running) return;
-    if (response === undefined) response = { status: 500, body: "the handler returned no response\n" };
+    if (response === undefined || response === null) response = { status: 500, body: "the handler returned no response\n" };
     else if (typeof response === "string") response = { body: response };
+    const status = response.status ?? 200;
+    if (!Number.isInteger(status) || status < 100 || status > 999) {
+      this.#report(new RangeError(`serve: HTTP status ${status} is not an integer between 100 and 999`), conn, MG_EV_HTTP_MSG);
+      response = { status: 500, body: "the handler returned an invalid status\n" };
+    }
     try {
       conn._reply(response.status ?? 200, response.body ?? "", response.headers, false);
     } catch (failure) {
-      this.#report(failure, conn, MG_EV_HTTP_MSG);  // the command queue is full: this client gets no answer
+      // The command queue is full: this client gets no answer. Closing it (if even
+      // that can be queued) beats leaving it waiting.
+      this.#report(failure, conn, MG_EV_HTTP_MSG);
+      conn.close().catch(ignore);
     }
   }
 
@@ -978,6 +991,10 @@ export class AsyncManager {
     if (ev === MG_EV_HTTP_MSG && conn._sends === sends && !conn.isClosed && this.running)
       conn.reply(500, "Internal Server Error\n").catch(ignore);
   }
+}
+
+function noMqttTls(what: string, url: string): TypeError {
+  return new TypeError(`${what} ${url}: MQTT over TLS is not supported by the AsyncManager yet`);
 }
 
 function nativeOpen(am: object, listen: boolean, url: string, kind: number, request: number, tls: TlsOptions | undefined): void {

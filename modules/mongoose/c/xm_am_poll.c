@@ -180,6 +180,11 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		s->sends_tail = &s->sends;
 		*(conn_state_t**)(void*)(c->data + STATE_AT) = s;
 	}
+	if (ev == MG_EV_OPEN && s && am->opening_tls) {
+		// Now, inside mg_connect/mg_listen: a CONNECT may follow before it returns.
+		s->tls = am->opening_tls;
+		am->opening_tls = NULL;
+	}
 	if (ev == MG_EV_WRITE) {
 		s->written += (uint64_t)*(long*)ev_data;
 		settle_sends(am, s, c->id, NULL);
@@ -339,6 +344,10 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 	const char* url = cmd->data;
 	struct mg_connection* c;
 	bool listen = cmd->op == XM_AM_LISTEN;
+	if (cmd->flag != XM_AM_KIND_MQTT) {  // TLS options, for the connection's OPEN to take
+		am->opening_tls = cmd->extra;
+		cmd->extra = NULL;
+	}
 	// flag: 0 raw TCP/UDP, 1 HTTP, 2 WebSocket client, XM_AM_KIND_*
 	if (listen && cmd->flag == XM_AM_KIND_MQTT)
 		c = mg_mqtt_listen(&am->mgr, url, on_event, am);
@@ -358,6 +367,8 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 	}
 	else
 		c = cmd->flag ? mg_http_connect(&am->mgr, url, on_event, am) : mg_connect(&am->mgr, url, on_event, am);
+	free(am->opening_tls);  // still here: no connection opened to take it
+	am->opening_tls = NULL;
 	if (!c) {
 		char why[600];
 		int err = errno;
@@ -369,10 +380,6 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 	if (!state_of(c)) {  // on_event could not allocate it at OPEN and closes c
 		result(am, cmd->request, c->id, -1, "no memory for the connection's state");
 		return;
-	}
-	if (cmd->extra && cmd->flag != XM_AM_KIND_MQTT) {  // TLS options: see tls_start
-		state_of(c)->tls = cmd->extra;
-		cmd->extra = NULL;
 	}
 	if (listen) {
 		xm_am_event_t* e = event(am, c->id, XM_AM_EV_RESULT);

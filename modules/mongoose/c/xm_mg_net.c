@@ -2,6 +2,7 @@
 // Name resolution settings of a Manager. mongoose resolves names other than
 // "localhost" and IP addresses with DNS over UDP, to 8.8.8.8 by default: a
 // device gets its server from DHCP, a test runs its own.
+#include <stdatomic.h>
 #include "xm_mg.h"
 
 // dns(manager, url, timeoutMs): url "udp://host:port" or undefined, timeoutMs > 0 or undefined
@@ -36,7 +37,9 @@ void xm_mg_manager_dns(xsMachine* the)
 // of queries a second) and its connection never fails. The guard hides the
 // question of such an AAAA response, so that mongoose reports the lookup failed.
 
-static mg_event_handler_t dns_protocol;  // mongoose's resolver (dns_cb, a protocol handler), saved when wrapped
+// mongoose's resolver (dns_cb, a protocol handler), saved when wrapped. Atomic: the
+// Manager (XS task) and the AsyncManager (poll task) both store it, the same value.
+static _Atomic(mg_event_handler_t) dns_protocol;
 
 enum { DNS_HEADER = 12, DNS_TYPE_AAAA = 28 };
 
@@ -83,16 +86,17 @@ static void dns_guard(struct mg_connection* c, int ev, void* ev_data)
 {
 	if (ev == MG_EV_READ && aaaa_without_answer(c->recv.buf, c->recv.len))
 		memset(c->recv.buf + 4, 0, 4);  // no question, no answer: "DNS lookup failed"
-	dns_protocol(c, ev, ev_data);
+	atomic_load_explicit(&dns_protocol, memory_order_relaxed)(c, ev, ev_data);
 }
 
 static void guard_dns(struct mg_connection* c)
 {
 	if (!c || !c->pfn || c->pfn == dns_guard)
 		return;
-	if (dns_protocol && dns_protocol != c->pfn)
+	mg_event_handler_t saved = atomic_load_explicit(&dns_protocol, memory_order_relaxed);
+	if (saved && saved != c->pfn)
 		return;  // not mongoose's resolver: leave it alone
-	dns_protocol = c->pfn;
+	atomic_store_explicit(&dns_protocol, c->pfn, memory_order_relaxed);
 	c->pfn = dns_guard;
 }
 

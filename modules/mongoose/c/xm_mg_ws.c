@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // WebSocket: upgrade, send, and WsMessage for data and control frames (ping,
 // pong and close are delivered as WS_CTL with their payload, unlike the seed).
+#include <stdatomic.h>
 #include "xm_mg.h"
 
 // upgrade(conn, msg, headerLines)
@@ -79,7 +80,9 @@ void xm_mg_conn_ws_close(xsMachine* the)
 // it then waits for forever). The binding puts this handler in front of
 // mongoose's and refuses, as RFC 6455 asks, what mongoose would act on wrongly.
 
-static mg_event_handler_t ws_protocol;  // mongoose's own handler, saved when wrapped
+// mongoose's own handler, saved when wrapped. Atomic: the Manager (XS task) and the
+// AsyncManager (poll task) both store it, the same value.
+static _Atomic(mg_event_handler_t) ws_protocol;
 
 enum { WS_CLOSE_PROTOCOL = 1002, WS_CLOSE_TOO_BIG = 1009 };
 
@@ -173,15 +176,16 @@ static void ws_guard(struct mg_connection* c, int ev, void* ev_data)
 			}
 		}
 	}
-	ws_protocol(c, ev, ev_data);
+	atomic_load_explicit(&ws_protocol, memory_order_relaxed)(c, ev, ev_data);
 }
 
 void xm_mg_ws_guard(struct mg_connection* c)
 {
 	if (!c || !c->pfn || c->pfn == ws_guard)
 		return;
-	if (ws_protocol && ws_protocol != c->pfn)
+	mg_event_handler_t saved = atomic_load_explicit(&ws_protocol, memory_order_relaxed);
+	if (saved && saved != c->pfn)
 		return;  // not mongoose's WebSocket handler (mg_ws_cb, the same for every connection)
-	ws_protocol = c->pfn;
+	atomic_store_explicit(&ws_protocol, c->pfn, memory_order_relaxed);
 	c->pfn = ws_guard;
 }
