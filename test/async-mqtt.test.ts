@@ -8,7 +8,7 @@ import dgram from "dgram";
 import net from "net";
 import { buildApp, makeApp } from "./helpers/sim";
 import { freePort, startFirmware, sanitizerReports, type Running } from "./helpers/net";
-import { FIRMWARE_HELPERS, Peer, all, driveMqttServer, line, startBroker, type Broker } from "./helpers/mqtt";
+import { FIRMWARE_HELPERS, Peer, all, driveMqttServer, expectPublishedBothQos, line, startBroker, type Broker } from "./helpers/mqtt";
 import { startChrony, startLossyRelay, type Chrony, type LossyRelay } from "./helpers/chrony";
 
 // XSMG_TEST_VARIANT=sanitize (ASan+UBSan) or tsan runs these firmwares under a sanitizer.
@@ -336,17 +336,7 @@ describe("AsyncManager MQTT against mosquitto and the mqtt npm client", () => {
 
   it("firmware publishes with QoS 0 and 1; a Node subscriber gets them; the PUBACK carries the resolved id", async () => {
     await ready("fw-main");
-    const node = await peer();
-    await node.client.subscribeAsync("t/out/#", { qos: 1 });
-    await node.command("fw-main", { op: "pub", topic: "t/out/zero", message: "qos zero", qos: 0 });
-    await node.command("fw-main", { op: "pub", topic: "t/out/one", hex: "00ff10", qos: 1 });
-
-    const zero = await node.message("t/out/zero");
-    expect(zero.payload.toString()).toBe("qos zero");
-    expect(zero.packet.qos).toBe(0);
-    const one = await node.message("t/out/one");
-    expect([...one.payload]).toEqual([0, 0xff, 0x10]);
-    expect(one.packet.qos).toBe(1);
+    await expectPublishedBothQos(await peer(), "fw-main");
 
     expect(await line(fw, "pubid", (p) => p.topic === "t/out/zero")).toEqual({ c: "fw-main", topic: "t/out/zero", id: 0 });
     const { id } = await line<Row>(fw, "pubid", (p) => p.topic === "t/out/one");

@@ -6,7 +6,7 @@
 // the test publishes JSON commands to it and reads what the firmware prints.
 import { buildApp, makeApp } from "./helpers/sim";
 import { freePort, startFirmware, type Running } from "./helpers/net";
-import { FIRMWARE_HELPERS, Peer, all, driveMqttServer, line, startBroker, type Broker } from "./helpers/mqtt";
+import { FIRMWARE_HELPERS, Peer, all, driveMqttServer, expectPublishedBothQos, line, startBroker, type Broker } from "./helpers/mqtt";
 
 // ---------------------------------------------------------------------------
 // The firmware MQTT client
@@ -224,18 +224,7 @@ describe("mongoose MQTT client against mosquitto", () => {
     const id = "fw-pub";
     const fw = await firmware({ clientId: id });
     await fw.waitFor(/^ready /);
-    const node = await peer();
-    await node.client.subscribeAsync("t/out/#", { qos: 1 });
-
-    await node.command(id, { op: "pub", topic: "t/out/zero", message: "qos zero", qos: 0 });
-    await node.command(id, { op: "pub", topic: "t/out/one", hex: "00ff10", qos: 1 });
-
-    const zero = await node.message("t/out/zero");
-    expect(zero.payload.toString()).toBe("qos zero");
-    expect(zero.packet.qos).toBe(0);
-    const one = await node.message("t/out/one");
-    expect([...one.payload]).toEqual([0, 0xff, 0x10]);
-    expect(one.packet.qos).toBe(1);
+    await expectPublishedBothQos(await peer(), id);
 
     expect(await line(fw, "pubid", (p) => p.topic === "t/out/zero")).toEqual({ topic: "t/out/zero", id: 0 });
     const { id: pubId } = await line<{ id: number; topic: string }>(fw, "pubid", (p) => p.topic === "t/out/one");

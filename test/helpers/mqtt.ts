@@ -186,6 +186,23 @@ export class Peer {
 }
 
 /**
+ * Has the firmware client clientId (driven through ctl/<clientId>) publish "qos
+ * zero" to t/out/zero at QoS 0 and bytes 00 ff 10 to t/out/one at QoS 1, and checks
+ * what node's subscription receives.
+ */
+export async function expectPublishedBothQos(node: Peer, clientId: string): Promise<void> {
+  await node.client.subscribeAsync("t/out/#", { qos: 1 });
+  await node.command(clientId, { op: "pub", topic: "t/out/zero", message: "qos zero", qos: 0 });
+  await node.command(clientId, { op: "pub", topic: "t/out/one", hex: "00ff10", qos: 1 });
+  const zero = await node.message("t/out/zero");
+  expect(zero.payload.toString()).toBe("qos zero");
+  expect(zero.packet.qos).toBe(0);
+  const one = await node.message("t/out/one");
+  expect([...one.payload]).toEqual([0, 0xff, 0x10]);
+  expect(one.packet.qos).toBe(1);
+}
+
+/**
  * Plays a real `mqtt` client against a firmware mqttListen server that prints
  * "<prefix>cmd {cmd, id, qos, packet}" per packet, "<prefix>msg" per PUBLISH,
  * "<prefix>subscribe {topics}" and "<prefix>close", answers CONNECT and SUBSCRIBE
