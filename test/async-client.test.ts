@@ -9,7 +9,7 @@ import http from "http";
 import net from "net";
 import WebSocket, { WebSocketServer } from "ws";
 import { buildApp, makeApp } from "./helpers/sim";
-import { freePort, sanitizerReports, startFirmware, type Running } from "./helpers/net";
+import { freePort, sanitizerReports, startFirmware, type Running, listenFresh } from "./helpers/net";
 
 
 interface Ports {
@@ -180,6 +180,7 @@ describe("AsyncManager client and connections", () => {
   let ports: Ports;
   let server: http.Server;
   let wss: WebSocketServer;
+  let wsServer: http.Server;
   const neverClosed: number[] = [];
   const wsSeen: string[] = [];
 
@@ -207,11 +208,11 @@ describe("AsyncManager client and connections", () => {
         }
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await listenFresh(server);
     ports.http = (server.address() as net.AddressInfo).port;
-    wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-    await new Promise((resolve) => wss.once("listening", resolve));
-    ports.ws = (wss.address() as net.AddressInfo).port;
+    wsServer = http.createServer();
+    wss = new WebSocketServer({ server: wsServer });
+    ports.ws = await listenFresh(wsServer);
     wss.on("connection", (ws, req) => {
       wsSeen.push("path " + req.url);
       ws.on("message", (data) => {
@@ -236,6 +237,7 @@ describe("AsyncManager client and connections", () => {
     const code = await fw?.stop();
     server?.close();
     wss?.close();
+    wsServer?.close();
     // SIGTERM stops the XS task with the poll task running: a clean 143, no report.
     expect(sanitizerReports(fw.stderr())).toEqual([]);
     expect(code).toBe(143);

@@ -8,7 +8,7 @@ import fs from "fs";
 import http from "http";
 import net from "net";
 import { buildApp, makeApp, start, type RunResult } from "./helpers/sim";
-import { freePort, acceptQueue } from "./helpers/net";
+import { freePort, acceptQueue, listenFresh } from "./helpers/net";
 
 
 function build(source: string): string {
@@ -275,7 +275,7 @@ console.log("closed", Date.now() - t0, am.running);
 describe("AsyncManager closing with a connect still pending", () => {
   it("a connect that times out while close() waits for a stalled poll task does not take the firmware down", async () => {
     const silent = net.createServer(() => undefined);  // accepts, never answers the WebSocket handshake
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
+    await listenFresh(silent);
     const port = (silent.address() as net.AddressInfo).port;
     try {
       const exe = build(`

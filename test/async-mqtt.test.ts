@@ -7,7 +7,7 @@
 import dgram from "dgram";
 import net from "net";
 import { buildApp, makeApp } from "./helpers/sim";
-import { freePort, startFirmware, sanitizerReports, type Running } from "./helpers/net";
+import { freePort, startFirmware, sanitizerReports, type Running, listenFresh } from "./helpers/net";
 import { FIRMWARE_HELPERS, Peer, all, driveMqttServer, expectPublishedBothQos, line, startBroker, type Broker } from "./helpers/mqtt";
 import { startChrony, startLossyRelay, type Chrony, type LossyRelay } from "./helpers/chrony";
 
@@ -272,7 +272,7 @@ describe("AsyncManager MQTT against mosquitto and the mqtt npm client", () => {
       socket.on("data", () => undefined);  // takes the CONNECT, never answers
       socket.on("close", () => silentClosed.push(Date.now() - began));
     });
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    await listenFresh(silent);
     ports = {
       url: `mqtt://127.0.0.1:${broker.port}`, secure: `mqtt://127.0.0.1:${broker.securePort}`,
       closed: await freePort(), silent: (silent.address() as net.AddressInfo).port, listen: await freePort(),

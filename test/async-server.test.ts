@@ -8,7 +8,7 @@ import fs from "fs";
 import http from "http";
 import net from "net";
 import { buildApp, makeApp } from "./helpers/sim";
-import { freePort, sanitizerReports, startFirmware, type Running, acceptQueue } from "./helpers/net";
+import { freePort, sanitizerReports, startFirmware, type Running, acceptQueue, listenFresh } from "./helpers/net";
 
 
 // serve port: am.serve; raw port: am.listen with a (conn, ev, data) handler.
@@ -122,10 +122,9 @@ describe("AsyncManager server", () => {
   let blocker: net.Server;
 
   beforeAll(async () => {
-    [servePort, rawPort] = [await freePort(), await freePort()];
     blocker = net.createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
-    usedPort = (blocker.address() as net.AddressInfo).port;
+    usedPort = await listenFresh(blocker);
+    [servePort, rawPort] = [await freePort(), await freePort()];
     const exe = buildApp(makeApp({
       "manifest.json": JSON.stringify({ modules: { "*": ["./main"] } }),
       "main.ts": firmware(servePort, rawPort, usedPort),

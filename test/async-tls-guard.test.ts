@@ -16,7 +16,7 @@ import path from "path";
 import tls from "tls";
 import { WebSocketServer } from "ws";
 import { buildApp, makeApp } from "./helpers/sim";
-import { exchange, freePort, postBody, sanitizerReports, startFirmware, type Running } from "./helpers/net";
+import { exchange, freePort, postBody, sanitizerReports, startFirmware, type Running, listenFresh } from "./helpers/net";
 import { httpsRequest, makeCert, type KeyPair } from "./helpers/tls";
 
 // XSMG_TEST_VARIANT=sanitize (ASan+UBSan) or tsan runs the firmware under a sanitizer.
@@ -168,7 +168,7 @@ describe("AsyncManager over TLS, and its HTTP request guard", () => {
       req.on("data", (d: Buffer) => (length += d.length));
       req.on("end", () => res.end(`node says hi to ${req.method} ${req.url} ${length}`));
     });
-    await new Promise<void>((resolve) => nodeServer.listen(0, "127.0.0.1", resolve));
+    await listenFresh(nodeServer);
     wss = new WebSocketServer({ server: nodeServer, path: "/feed" });
     wss.on("connection", (ws) => {
       ws.on("message", (data) => {

@@ -8,7 +8,7 @@ import http from "http";
 import net from "net";
 import path from "path";
 import { buildApp, makeApp, writeFiles } from "./helpers/sim";
-import { startFirmware, type Running } from "./helpers/net";
+import { freePort, listenFresh, startFirmware, type Running } from "./helpers/net";
 
 // Serves every feature under test; prints "ready <port>" once listening.
 const FIRMWARE = String.raw`
@@ -561,7 +561,7 @@ describe("HTTP client", () => {
       res.writeHead(203, { "X-Remote": "node", "Content-Type": "text/plain" });
       res.end("from node");
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    await listenFresh(server);
     try {
       const remote = (server.address() as net.AddressInfo).port;
       const r = await get(`/client?port=${remote}`);
@@ -574,12 +574,7 @@ describe("HTTP client", () => {
   });
 
   test("connecting to a closed port reports an ERROR event", async () => {
-    const closed = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, "127.0.0.1", () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
+    const closed = await freePort();  // nobody listens there
     const r = await get(`/client?port=${closed}`);
     expect(r.status).toBe(502);
     expect(text(r)).toMatch(/^client error: .+/);
@@ -633,7 +628,7 @@ describe("HTTP server: errors and misuse", () => {
 
   test("listen on a port in use throws an Error naming the URL and 'in use'", async () => {
     const busy = net.createServer();
-    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    await listenFresh(busy);
     try {
       const p = (busy.address() as net.AddressInfo).port;
       const r = text(await get(`/listen?port=${p}`));

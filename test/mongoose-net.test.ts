@@ -10,7 +10,7 @@ import net from "net";
 import os from "os";
 import path from "path";
 import { buildApp, lines, makeApp, runFirmware, TEST_VARIANT, type Files } from "./helpers/sim";
-import { freePort, startFirmware, type Running } from "./helpers/net";
+import { freePort, startFirmware, type Running, listenFresh } from "./helpers/net";
 import { httpsRequest, makeCert } from "./helpers/tls";
 
 // Servers a test starts are closed after it, also when it fails early (a failed build).
@@ -276,7 +276,7 @@ describe("sockets and wakeup", () => {
       });
       socket.on("error", () => {});
     });
-    await new Promise<void>((resolve) => nodeServer.listen(0, "127.0.0.1", resolve));
+    await listenFresh(nodeServer);
     ports = {
       control: await freePort(), tcp: await freePort(), udp: await freePort(), guarded: await freePort(),
       node: (nodeServer.address() as net.AddressInfo).port,
@@ -454,7 +454,7 @@ describe("name resolution with a DNS server", () => {
       got.push(d.toString());
       socket.end(`welcome ${d}`);
     }));
-    await new Promise<void>((resolve) => node.listen(0, "127.0.0.1", resolve));
+    await listenFresh(node);
     cleanups.push(() => dns.close(), () => new Promise((resolve) => node.close(resolve)));
     const nodePort = (node.address() as net.AddressInfo).port;
     const exe = build({
@@ -670,7 +670,7 @@ describe("TLS with mongoose's built-in TLS", () => {
   test("an https server in the firmware answers Node; firmware clients verify a Node https server against the CA", async () => {
     expect(key).toContain("BEGIN EC PRIVATE KEY");
     const node = https.createServer({ cert, key }, (req, res) => res.end(`node says hi to ${req.url}`));
-    await new Promise<void>((resolve) => node.listen(0, "127.0.0.1", resolve));
+    await listenFresh(node);
     cleanups.push(() => new Promise((resolve) => node.close(resolve)));
     const nodePort = (node.address() as net.AddressInfo).port;
     const port = await freePort();

@@ -6,15 +6,47 @@ import fs from "fs";
 import net from "net";
 
 /** A TCP port free on 127.0.0.1 right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
+// Ports handed out by this process: the kernel may give a just-freed port again,
+// and two servers of one test must not be handed the same one.
+const handedOut = new Set<number>();
+
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.on("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        const port = (server.address() as net.AddressInfo).port;
+        server.close(() => resolve(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+/**
+ * Binds server to a port of 127.0.0.1 that freePort() has not handed out (a
+ * firmware may be about to bind that one); returns the port.
+ */
+export async function listenFresh(server: net.Server): Promise<number> {
+  for (;;) {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as net.AddressInfo).port;
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }
 
 export interface Running {
