@@ -378,25 +378,6 @@ uint16_t xm_mg_mqtt_sub(struct mg_connection* c, const struct mg_mqtt_opts* opts
 	return c->mgr->mqtt_id;  // mg_mqtt_sub took the next id
 }
 
-// mqttSub(conn, topic, qos): the packet id, which the SUBACK carries
-void xm_mg_conn_mqtt_sub(xsMachine* the)
-{
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	copies_t list = NULL;
-	struct mg_mqtt_opts opts;
-	memset(&opts, 0, sizeof(opts));
-	xsTry {
-		read_sub(the, &list, &opts, 1, true);
-	}
-	xsCatch {
-		release(&list);
-		xsThrow(xsException);
-	}
-	uint16_t id = xm_mg_mqtt_sub(c, &opts);
-	release(&list);
-	xsResult = xsInteger(id);
-}
-
 // The packet id mongoose gives the next SUBSCRIBE or UNSUBSCRIBE, shared by the Manager.
 static uint16_t next_id(struct mg_connection* c)
 {
@@ -419,23 +400,34 @@ uint16_t xm_mg_mqtt_unsub(struct mg_connection* c, struct mg_str topic)
 	return id;
 }
 
-// mqttUnsub(conn, topic): the packet id, which the UNSUBACK carries.
-void xm_mg_conn_mqtt_unsub(xsMachine* the)
+// mqttSub(conn, topic, qos) and mqttUnsub(conn, topic): the packet id, which the
+// SUBACK or UNSUBACK carries.
+static void conn_subscription(xsMachine* the, bool sub)
 {
 	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
 	copies_t list = NULL;
 	struct mg_mqtt_opts opts;
 	memset(&opts, 0, sizeof(opts));
 	xsTry {
-		read_sub(the, &list, &opts, 1, false);
+		read_sub(the, &list, &opts, 1, sub);
 	}
 	xsCatch {
 		release(&list);
 		xsThrow(xsException);
 	}
-	uint16_t id = xm_mg_mqtt_unsub(c, opts.topic);
+	uint16_t id = sub ? xm_mg_mqtt_sub(c, &opts) : xm_mg_mqtt_unsub(c, opts.topic);
 	release(&list);
 	xsResult = xsInteger(id);
+}
+
+void xm_mg_conn_mqtt_sub(xsMachine* the)
+{
+	conn_subscription(the, true);
+}
+
+void xm_mg_conn_mqtt_unsub(xsMachine* the)
+{
+	conn_subscription(the, false);
 }
 
 // One block for opts and every byte it points to: the AsyncManager's commands
