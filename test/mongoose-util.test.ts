@@ -8,6 +8,7 @@ import crypto from "crypto";
 import zlib from "zlib";
 import { buildApp, makeApp } from "./helpers/sim";
 import { freePort, startFirmware, type Running } from "./helpers/net";
+import { NOISE_SOURCE, noise } from "./helpers/noise";
 
 // --- Inputs, the same on both sides ---
 
@@ -26,20 +27,6 @@ const SMALL_TEXTS = Object.fromEntries(Object.entries(TEXTS).filter(([k]) => k !
 // concatenation as two halves, which must still hash as one character.
 const JOINED = "pair: 😀!";
 
-// Deterministic "random" bytes (xorshift32); the firmware runs the same code.
-const NOISE = `function noise(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}`;
-// eslint-disable-next-line no-new-func
-const noise = new Function(`${NOISE.replace(/: number|: Uint8Array/g, "")}; return noise;`)() as (n: number, s: number) => Uint8Array;
 
 const BYTES: Record<string, Buffer> = {
   none: Buffer.alloc(0),
@@ -129,7 +116,7 @@ import {
   base64Encode, base64Decode, crc32, randomBytes, millis, logSet, logGet,
 } from "mongoose";
 
-${NOISE}
+${NOISE_SOURCE}
 
 // JSON lines in ASCII (\\u escapes), so that no character is cut between two reads of stdout.
 function line(value: object): void {

@@ -7,6 +7,7 @@ import net from "net";
 import WebSocket, { WebSocketServer } from "ws";
 import { buildApp, makeApp } from "./helpers/sim";
 import { freePort, startFirmware, type Running } from "./helpers/net";
+import { noise } from "./helpers/noise";
 
 // The firmware: an echo server on /ws (plain HTTP elsewhere) and, when given a
 // server port, a client that talks to it. Everything it sees is printed.
@@ -136,18 +137,6 @@ async function upgraded(port: number): Promise<net.Socket> {
   return socket;
 }
 
-// Deterministic "random" bytes (xorshift32), so a failure can be replayed.
-function noise(length: number, seed: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 // A masked client frame, as a client must send it.
 function frame(op: number, payload: Buffer, fin = true): Buffer {
