@@ -22,6 +22,12 @@ bool port_queue_post(port_queue_t* queue, const void* item, uint32_t timeout_ms)
 // Waits up to timeout_ms for an item; false on timeout.
 bool port_queue_receive(port_queue_t* queue, void* item, uint32_t timeout_ms);
 size_t port_queue_count(port_queue_t* queue);
+// Busy-waits up to us microseconds for an item, for a task that has just handed
+// another task work and expects the answer within microseconds: true once the
+// queue holds one. Where waking a sleeping task is dear (Linux, worse in a VM)
+// this saves a sleep and a wakeup per exchange; a host where it is cheap
+// (FreeRTOS task notifications) just says whether the queue holds an item.
+bool port_queue_spin(port_queue_t* queue, uint32_t us);
 
 // A task (FreeRTOS task, POSIX thread). stack_bytes is a request the host may round.
 typedef struct port_task port_task_t;

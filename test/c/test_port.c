@@ -225,6 +225,56 @@ static void queue_blocked_receive_released_by_post(void)
 	port_queue_delete(q);
 }
 
+typedef struct {
+	port_queue_t* q;
+	atomic_int started;
+	bool found;
+	uint64_t took_ms;
+} spinner_t;
+
+static void spinner(void* arg)
+{
+	spinner_t* s = arg;
+	atomic_store(&s->started, 1);
+	uint64_t t0 = port_millis();
+	s->found = port_queue_spin(s->q, 5 * 1000 * 1000);
+	s->took_ms = port_millis() - t0;
+}
+
+static void queue_spin_waits_for_an_item_within_its_budget(void)
+{
+	port_queue_t* q = port_queue_create(sizeof(int), 2);
+	CHECK(q != NULL);
+	if (!q)
+		return;
+	uint64_t t0 = port_millis();
+	CHECK(!port_queue_spin(q, 30 * 1000));  // empty throughout: false once the budget is spent
+	uint64_t spun = port_millis() - t0;
+	CHECK(spun >= 29);  // millisecond clock: the 30 ms may straddle fewer ticks
+	CHECK(spun < 2000);
+	CHECK(!port_queue_spin(q, 0));
+	int v = 5;
+	CHECK(port_queue_post(q, &v, 0));
+	CHECK(port_queue_spin(q, 0));  // an item already there: true without waiting
+	CHECK_EQ(port_queue_count(q), 1);  // spinning takes nothing
+	CHECK(port_queue_receive(q, &v, 0));
+	// A post from another task ends the spin long before its 5 s budget.
+	spinner_t s = { q, 0, false, 0 };
+	port_task_t* t = port_task_create("spinner", spinner, &s, 0, 1);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	while (!atomic_load(&s.started))
+		sleep_ms(1);
+	sleep_ms(20);
+	CHECK(port_queue_post(q, &v, 0));
+	port_task_join(t);
+	CHECK(s.found);
+	CHECK(s.took_ms >= 15);
+	CHECK(s.took_ms < 2000);
+	port_queue_delete(q);
+}
+
 enum { PRODUCERS = 4, PER_PRODUCER = 20000, STRESS_CAPACITY = 16 };
 
 typedef struct {
@@ -496,6 +546,7 @@ const test_case_t port_tests[] = {
 	{ "queue: receive on an empty queue times out", queue_receive_times_out, false },
 	{ "queue: a blocked post is released by a receive", queue_blocked_post_released_by_receive, false },
 	{ "queue: a blocked receive is released by a post", queue_blocked_receive_released_by_post, false },
+	{ "queue: spin returns once an item is there, or false when its budget is spent", queue_spin_waits_for_an_item_within_its_budget, false },
 	{ "queue: 4 producers x 20000 items, capacity 16, one consumer", queue_multi_producer_stress, false },
 	{ "task: entry runs with its arg, join waits for it", task_runs_entry_and_join_waits, false },
 	{ "task: stack sizes and names", task_stack_sizes_and_names, false },

@@ -5,7 +5,8 @@
 //   commands  XS task -> poll task: am->commands (port_queue), then a wakeup
 //             datagram that only interrupts mg_mgr_poll; one datagram is in flight
 //             at most (am->wake_pending), so a burst never overflows lwIP's small
-//             socket queue, and delivery never depends on it. A wakeup(conn, data)
+//             socket queue, and delivery never depends on it; none is sent while
+//             the poll task spins for an answer (await_answer). A wakeup(conn, data)
 //             command becomes an MG_EV_WAKEUP event right there, in command order.
 //   events    poll task -> XS task: batches of events, posted with xm_post() onto
 //             the XS task's own queue; when it is full the poll task waits

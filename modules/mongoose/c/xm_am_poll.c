@@ -4,6 +4,8 @@
 #include <errno.h>
 #include "xm_am.h"
 
+enum { ANSWER_SPIN_US = 30 };  // a handler that answers at once does so well within this
+
 // Per connection, poll task only (c->data): send-completion bookkeeping.
 typedef struct pending_send {
 	struct pending_send* next;
@@ -489,11 +491,16 @@ static void run_commands(xm_am_t* am)
 // Hands this iteration's events to the XS task, waiting while its queue is full
 // (back-pressure). Only a stop request ends the wait: then the events, of
 // connections about to close anyway, are dropped, so shutdown cannot deadlock.
-static void flush(xm_am_t* am)
+// true when the batch held more than command results: something JavaScript may
+// answer (a request, a message).
+static bool flush(xm_am_t* am)
 {
 	xm_am_event_t* batch = am->batch;
 	if (!batch)
-		return;
+		return false;
+	bool answerable = false;
+	for (xm_am_event_t* e = batch; e && !answerable; e = e->next)
+		answerable = e->ev != XM_AM_EV_RESULT;
 	am->batch = NULL;
 	am->batch_tail = &am->batch;
 	int was = atomic_exchange(&am->activity, XM_AM_DOING_POSTING);
@@ -508,6 +515,21 @@ static void flush(xm_am_t* am)
 		}
 	}
 	atomic_store(&am->activity, was);
+	return answerable;
+}
+
+// JavaScript often answers an event within microseconds: waiting for that
+// command here, briefly, beats sleeping in mg_mgr_poll until its datagram wakes
+// us. Meanwhile wake_pending stands, so commands send no datagram; once it is
+// cleared the queue is drained again, for a command that came in between.
+static void await_answer(xm_am_t* am)
+{
+	bool was = atomic_exchange(&am->wake_pending, true);
+	port_queue_spin(am->commands, ANSWER_SPIN_US);
+	if (!was)
+		atomic_store(&am->wake_pending, false);
+	run_commands(am);
+	flush(am);
 }
 
 void xm_am_poll_main(void* arg)
@@ -532,7 +554,8 @@ void xm_am_poll_main(void* arg)
 		mg_mgr_poll(&am->mgr, am->poll_ms);
 		atomic_store(&am->wake_pending, false);  // before draining: a later command wakes us again
 		run_commands(am);
-		flush(am);
+		if (flush(am) && !atomic_load(&am->stop))
+			await_answer(am);
 	}
 	run_commands(am);  // settle what was queued before stop
 	// mg_mgr_free closes the wakeup pipe: no other task may be sending on it then.
