@@ -125,18 +125,22 @@ bool port_queue_receive(port_queue_t* q, void* item, uint32_t timeout_ms)
 	return ok;
 }
 
+static uint64_t micros(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
 // Waking a thread asleep on a condition variable costs a futex call and, when its
 // CPU has gone idle (in a VM, a halted vCPU), an interrupt: tens of microseconds,
 // more than the work of a request. Yielding between looks lets whatever else is
 // runnable have the CPU meanwhile.
 bool port_queue_spin(port_queue_t* q, uint32_t us)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	int64_t end = (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000 + us;
+	uint64_t end = micros() + us;
 	while (!atomic_load_explicit(&q->count, memory_order_relaxed)) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000 >= end)
+		if (micros() >= end)
 			return false;
 		sched_yield();
 	}
@@ -231,9 +235,7 @@ char* port_stack_limit(void)
 
 uint64_t port_millis(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+	return micros() / 1000u;
 }
 
 void port_console_write(int stream, const char* text, size_t length)
