@@ -152,7 +152,8 @@ int xm_run(const xm_options_t* options)
 		xm_msg_t msg;
 		// What the last turn started (a reply, a send) often brings the next
 		// message within microseconds: a short spin saves a sleep and a wakeup.
-		if (wait)
+		// Only while another task may post (refs): otherwise nothing can come.
+		if (wait && refs)
 			port_queue_spin(q, SPIN_US);
 		if (port_queue_receive(q, &msg, wait))
 			xm_dispatch(the, msg.fn, msg.arg);
