@@ -88,7 +88,7 @@ function fetchMongoose() {
   const what = `mongoose (cymongoose==${pin.version} sdist from PyPI)`;
   const sdist = path.join(cacheDir, `cymongoose-${pin.version}.tar.gz`);
   if (!fs.existsSync(sdist))
-    run(python(), ["-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+    run(python(), ["-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", "cymongoose",
       `cymongoose==${pin.version}`, "-d", cacheDir], what);
   const actual = createHash("sha256").update(fs.readFileSync(sdist)).digest("hex");
   if (actual !== pin.sha256) {
