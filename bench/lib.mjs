@@ -6,6 +6,8 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { libraries } from "../firmware/build.mjs";
+import { ensure } from "../firmware/requirements.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const CLI = path.join(ROOT, "firmware", "cli.mjs");
@@ -32,10 +34,11 @@ export function freePort() {
   });
 }
 
-// Fails early, before minutes of building, when wrk is missing.
+// Fails early, before minutes of building, when wrk is missing (installs it where it can).
 export function needWrk(name) {
-  if (spawnSync("wrk", ["--version"]).error) {
-    console.error(`${name}: wrk is not installed (Debian: apt-get install wrk)`);
+  const problem = ensure(["bench"]);
+  if (problem) {
+    console.error(`${name}: ${problem}`);
     process.exit(2);
   }
 }
@@ -43,7 +46,7 @@ export function needWrk(name) {
 // The flags CMake compiles mongoose.c with for release firmware (build/cache), so
 // that the C baselines run the very same code.
 export function releaseFlags() {
-  const dir = path.join(ROOT, "build", "cache", "linux-sim-release");
+  const dir = libraries("linux-sim", "release");
   const ninja = path.join(dir, "build.ninja");
   if (fs.existsSync(ninja)) {
     const text = fs.readFileSync(ninja, "utf8");

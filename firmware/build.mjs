@@ -8,8 +8,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { DepsError, fetchDeps } from "./deps.mjs";
 import { ROOT, readManifest } from "./manifest.mjs";
 
 export const VARIANTS = ["debug", "release", "sanitize", "tsan"];
@@ -82,8 +84,21 @@ function generator() {
   return hasNinja() ? ["-G", "Ninja"] : [];
 }
 
+// The library cache lives in the toolchain's folder, or in the user's cache when
+// that folder is read-only (a global npm install used by another user).
+function cacheRoot() {
+  try {
+    fs.mkdirSync(path.join(ROOT, "build"), { recursive: true });
+    fs.accessSync(path.join(ROOT, "build"), fs.constants.W_OK);
+    return path.join(ROOT, "build", "cache");
+  } catch {
+    const version = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
+    return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "xsmg", version);
+  }
+}
+
 export function libraries(host, variant) {
-  const dir = path.join(ROOT, "build", "cache", `${host}-${variant}`);
+  const dir = path.join(cacheRoot(), `${host}-${variant}`);
   return withLock(dir, () => {
     if (!fs.existsSync(path.join(dir, "CMakeCache.txt")))
       sh("cmake", ["-S", path.join(ROOT, "hosts", host), "-B", dir, ...generator(), `-DXSMG_VARIANT=${variant}`],
@@ -271,8 +286,14 @@ export function build({ manifest, host = "linux-sim", out, variant = "debug", lo
     log(`  ${name.padEnd(11)} ${((now - stepStart) / 1000).toFixed(2).padStart(6)} s  ${detail}`);
     stepStart = now;
   };
+  let fetched;
+  try {
+    fetched = fetchDeps();
+  } catch (e) {
+    throw e instanceof DepsError ? new BuildError(e.message) : e;
+  }
   const libs = libraries(host, variant);
-  step("libraries", path.relative(ROOT, libs));
+  step("libraries", libs + (fetched.length ? ` (fetched ${fetched.join(" and ")} first)` : ""));
   const jsFor = typescript(app, out);
   step("typescript", `${jsFor.size} module${jsFor.size === 1 ? "" : "s"} checked`);
   const xsmgc = path.join(libs, "xsmgc");

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 // Fetches the two third-party sources we link, pinned and checked, into deps/.
-// Runs from `npm install` and before tests; a second run only checks stamps.
+// Runs from `npm install`, before tests and before every build (npm may skip a
+// dependency's install script); a second run only checks stamps.
 //   deps/xs/        XS engine sources from the npm package @agoric/xsnap
 //   deps/mongoose/  mongoose.c/.h from the PyPI sdist of cymongoose
 import { execFileSync } from "node:child_process";
@@ -15,7 +16,7 @@ const pins = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")
 const depsDir = path.join(root, "deps");
 const cacheDir = path.join(depsDir, ".download");
 
-class DepsError extends Error {}
+export class DepsError extends Error {}
 
 function run(cmd, args, what) {
   try {
@@ -106,11 +107,19 @@ function fetchMongoose() {
   return true;
 }
 
-try {
-  const fetched = [fetchXs() && "XS", fetchMongoose() && "mongoose"].filter(Boolean);
-  if (fetched.length) console.log(`deps: fetched ${fetched.join(" and ")} into ${path.relative(process.cwd(), depsDir) || "."}`);
-} catch (e) {
-  if (!(e instanceof DepsError)) throw e;
-  console.error(`deps: ${e.message}`);
-  process.exit(1);
+/** Fetches what deps/ lacks; returns the names fetched (none when the stamps match). */
+export function fetchDeps() {
+  return [fetchXs() && "XS", fetchMongoose() && "mongoose"].filter(Boolean);
+}
+
+// Run as a program (also through a symlinked path, as npm runs a dependency's scripts).
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const fetched = fetchDeps();
+    if (fetched.length) console.log(`deps: fetched ${fetched.join(" and ")} into ${path.relative(process.cwd(), depsDir) || "."}`);
+  } catch (e) {
+    if (!(e instanceof DepsError)) throw e;
+    console.error(`deps: ${e.message}`);
+    process.exit(1);
+  }
 }

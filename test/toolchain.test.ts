@@ -76,7 +76,7 @@ describe("build errors: exit code 2 and a message that names the problem", () =>
     expect(variant.stderr).toContain('unknown variant "fast"');
     const option = build(dir, "--optimize");
     expect(option.code).toBe(2);
-    expect(option.stderr).toContain('unknown or incomplete option "--optimize"');
+    expect(option.stderr).toContain('unknown option "--optimize" for xsmg build');
     expect(option.stderr).toContain("usage:");
   });
 });

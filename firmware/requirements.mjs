@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+// Makes sure the programs a task needs are on PATH before it starts: the build
+// tools, the real peers the tests talk to, the load generator of the benchmarks.
+// As root with apt-get it installs what is missing (Debian packages) and says so;
+// otherwise it stops with one line naming the missing programs and the command
+// that installs them. `npm test` and .ci/run both run it, so a missing peer never
+// shows up as a cryptic test failure.
+//   node firmware/requirements.mjs [build|test|bench ...]   (default: test)
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+// program → Debian package, by what needs it. `test` includes `build`.
+const GROUPS = {
+  build: { cmake: "cmake", gcc: "gcc", make: "make", python3: "python3" },
+  test: { curl: "curl", openssl: "openssl", mosquitto: "mosquitto", mosquitto_passwd: "mosquitto",
+    chronyd: "chrony", valgrind: "valgrind" },
+  bench: { wrk: "wrk" },
+};
+const INCLUDES = { build: [], test: ["build"], bench: ["build"] };
+
+function onPath(program) {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    try {
+      fs.accessSync(path.join(dir, program), fs.constants.X_OK);
+      return true;
+    } catch { /* not in this folder */ }
+  }
+  return false;
+}
+
+function wanted(groups) {
+  const programs = {};
+  const add = (g) => {
+    for (const inner of INCLUDES[g]) add(inner);
+    Object.assign(programs, GROUPS[g]);
+  };
+  for (const g of groups) add(g);
+  return programs;
+}
+
+/** The missing programs of groups, each with its Debian package. */
+export function missing(groups) {
+  return Object.entries(wanted(groups)).filter(([program]) => !onPath(program));
+}
+
+function installCommand(packages, root) {
+  return `${root ? "" : "sudo "}apt-get update && ${root ? "" : "sudo "}apt-get install -y --no-install-recommends ${packages.join(" ")}`;
+}
+
+/**
+ * Installs what groups lack when it can (root and apt-get); otherwise returns the
+ * one-line reason. Returns undefined when everything is there afterwards.
+ */
+export function ensure(groups, log = (line) => process.stderr.write(line + "\n")) {
+  let absent = missing(groups);
+  if (!absent.length) return undefined;
+  const packages = [...new Set(absent.map(([, pkg]) => pkg))];
+  const root = process.getuid?.() === 0;
+  if (root && onPath("apt-get")) {
+    log(`requirements: installing ${packages.join(" ")} (Debian packages) for ${absent.map(([p]) => p).join(", ")}`);
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    for (const args of [["update", "-qq"], ["install", "-y", "-qq", "--no-install-recommends", ...packages]]) {
+      const r = spawnSync("apt-get", args, { env, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+      if (r.status !== 0) return `apt-get ${args.join(" ")} failed: ${(r.stderr ?? "").trim().split("\n").pop()}`;
+    }
+    absent = missing(groups);
+    if (!absent.length) return undefined;
+  }
+  return `missing ${absent.map(([p]) => p).join(", ")}; install with: ${installCommand(packages, root)}`;
+}
+
+// Run as a program (also through a symlinked path, as npm runs a dependency's scripts).
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const groups = process.argv.slice(2);
+  if (!groups.length) groups.push("test");
+  const unknown = groups.filter((g) => !GROUPS[g]);
+  if (unknown.length) {
+    console.error(`requirements: unknown group ${unknown.join(", ")} (known: ${Object.keys(GROUPS).join(", ")})`);
+    process.exit(2);
+  }
+  const problem = ensure(groups);
+  if (problem) {
+    console.error(`requirements: ${problem}`);
+    process.exit(1);
+  }
+}
