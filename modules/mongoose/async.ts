@@ -17,7 +17,7 @@ import type { Address, Bytes, EventData } from "mongoose/connection";
 import { checkTlsOptions, type TlsOptions } from "mongoose/tls";
 import { urlHost, urlIsSsl } from "mongoose/util";
 import { plainProperties, type MqttPubOptions } from "mongoose/connection";
-import type { MqttConnectOptions } from "mongoose/manager";
+import { errorHandlerThrew, type MqttConnectOptions } from "mongoose/manager";
 
 const RESULT = -1;
 const MQTT_KIND = 3;  // XM_AM_KIND_* (c/xm_am.h)
@@ -979,7 +979,7 @@ export class AsyncManager {
     try {
       this.#errorHandler(error, conn, ev);
     } catch (again) {
-      console.error("mongoose: the AsyncManager's errorHandler threw:", again);
+      errorHandlerThrew(again, error, ev, conn.id);
     }
   }
 

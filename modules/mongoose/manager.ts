@@ -91,6 +91,18 @@ function defaultErrorHandler(error: unknown, conn: Connection, ev: number): void
   console.error(`mongoose: handler of ${eventName(ev)} on connection ${conn.id} threw:`, error);
 }
 
+/**
+ * @internal An errorHandler threw (again) while given error: neither may be lost.
+ * error becomes again's cause, as an error raised while handling another would
+ * carry it, unless again already has one (or is not an object).
+ */
+export function errorHandlerThrew(again: unknown, error: unknown, ev: number, connId: number | undefined): void {
+  if (again instanceof Error && !Object.hasOwn(again, "cause"))
+    Object.defineProperty(again, "cause", { value: error, writable: true, configurable: true });
+  console.error("mongoose: the errorHandler threw:", again,
+    `\nwhile given this error of ${eventName(ev)} on connection ${connId ?? "-"}:`, error);
+}
+
 export class Manager {
   readonly #native: object;
   #handler: Handler | undefined;
@@ -123,7 +135,7 @@ export class Manager {
       try {
         this.#errorHandler(error, conn, ev);
       } catch (again) {
-        defaultErrorHandler(again, conn, ev);
+        errorHandlerThrew(again, error, ev, conn.id);
       }
       return true;
     }
