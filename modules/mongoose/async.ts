@@ -922,7 +922,10 @@ export class AsyncManager {
     };
   }
 
-  /** An MG_EV_WAKEUP with data for a live connection; false when it is not live. */
+  /**
+   * An MG_EV_WAKEUP with data for a live connection; false when it is not live. Any
+   * size: the data travels on the command queue, not in a datagram as Manager's.
+   */
   wakeup(connectionId: number, data?: Bytes): boolean {
     const am = this.#check();
     if (!this.#conns.has(connectionId)) return false;

@@ -63,6 +63,14 @@ export interface TimerOptions {
   runNow?: boolean;
 }
 
+/**
+ * The most bytes one Manager.wakeup() carries: 16,376 in the simulator. mongoose
+ * reads a wakeup as one datagram of MG_IO_SIZE bytes, the connection id included
+ * (MG_IO_SIZE is 16,384 on Linux; mongoose's default for ESP32 and FreeRTOS
+ * builds is 512). More throws a RangeError.
+ */
+export const WAKEUP_MAX_BYTES: number = native.managerWakeupMax();
+
 class NativeManager {}
 class NativeTimer {}
 
@@ -207,7 +215,11 @@ export class Manager {
     }
   }
 
-  /** Thread-safe in C (mg_wakeup); from JavaScript, true only when a live connection has that id. */
+  /**
+   * Sends data (at most WAKEUP_MAX_BYTES, else a RangeError) to a connection as
+   * MG_EV_WAKEUP. Thread-safe in C (mg_wakeup); from JavaScript, true only when a
+   * live connection has that id.
+   */
   wakeup(connectionId: number, data?: string | Uint8Array | ArrayBuffer): boolean {
     return native.managerWakeup(this.#native, connectionId, data);
   }
