@@ -36,6 +36,11 @@ async function serve(source: string): Promise<{ fw: Running; port: number }> {
   return { fw, port };
 }
 
+/** Waits until check() holds, for up to ms: a firmware's output comes on pipes of its own, after its answers. */
+async function eventually(check: () => boolean, ms = 3000): Promise<void> {
+  for (const end = Date.now() + ms; !check() && Date.now() < end;) await sleep(20);
+}
+
 /** Resolves with the exit code, or undefined when the firmware is still running after ms. */
 async function exitWithin(fw: Running, ms: number): Promise<number | undefined> {
   let timer: NodeJS.Timeout | undefined;
@@ -103,7 +108,7 @@ let second: Error | undefined;`;
     expect((await get(port, "/boom")).status).toBe(500);
     expect(await get(port, "/cause")).toEqual({ status: 200, body: "true" });
     expect(await get(port, "/after")).toEqual({ status: 200, body: "served /after" });
-    await sleep(50);  // stderr is a pipe of its own: let the report arrive
+    await eventually(() => fw.stderr().includes("the errorHandler failed on purpose"));
     expect(fw.stderr()).toContain(`the ${kind} handler failed on purpose`);
     expect(fw.stderr()).toContain("the errorHandler failed on purpose");
   }
@@ -283,8 +288,9 @@ test("5. a request line that is not HTTP, a NUL in the URI and two Content-Lengt
       expect({ what, ended: r.ended }).not.toEqual({ what, ended: "timeout" });
       expect(await get(port, "/healthy")).toEqual({ status: 200, body: "served" });
     }
-    const seen = fw.stdout().split("\n").filter((l) => l.startsWith("handler saw "));
-    expect(seen).toEqual(bad.map(() => 'handler saw "/healthy"'));
+    const seen = () => fw.stdout().split("\n").filter((l) => l.startsWith("handler saw "));
+    await eventually(() => seen().length >= bad.length);
+    expect(seen()).toEqual(bad.map(() => 'handler saw "/healthy"'));
   }
 });
 
@@ -320,8 +326,10 @@ console.log("ready ${port}");
     running.push(...servers.map((s) => s.fw));
     for (const { fw, port } of servers) {
       for (const query of ["", "?empty"]) expect(await get(port, secret + query)).toEqual({ status: 418, body: "refused" });
+      const threw = () => fw.stdout().match(/^serveDir threw TypeError: /gm) ?? [];
+      await eventually(() => threw().length >= 2);
+      expect(threw()).toHaveLength(2);
       expect(fw.stdout()).not.toContain("serveDir did not throw");
-      expect(fw.stdout().match(/^serveDir threw TypeError: /gm)).toHaveLength(2);
     }
   } finally {
     fs.rmSync(path.dirname(secret), { recursive: true, force: true });
