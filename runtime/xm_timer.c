@@ -133,9 +133,15 @@ static void set_interval(xsMachine* the)
 
 static void clear(xsMachine* the)
 {
-	if (xsToInteger(xsArgc) < 1 || xsTypeOf(xsArg(0)) != xsIntegerType)
+	// An id is a number, whichever form XS keeps it in: a Set or Map key, or the
+	// result of arithmetic, is a double.
+	int type = xsToInteger(xsArgc) < 1 ? xsUndefinedType : xsTypeOf(xsArg(0));
+	if (type != xsIntegerType && type != xsNumberType)
 		return;  // clearing nothing or a stale id is a no-op, as on the web
-	xm_timer_t* t = find((uint32_t)xsToInteger(xsArg(0)));
+	double id = xsToNumber(xsArg(0));
+	if (!(id >= 1 && id <= INT32_MAX) || id != (double)(int32_t)id)
+		return;
+	xm_timer_t* t = find((uint32_t)id);
 	if (!t)
 		return;
 	if (t == firing) {

@@ -71,6 +71,21 @@ describe("web timers", () => {
     expect(r.ms).toBeLessThan(5000);
   });
 
+  test("clearTimeout and clearInterval take an id however XS holds the number (a Set keeps it as a double)", async () => {
+    const r = await run(`
+      const ids = new Set<TimerID>([setInterval(() => console.log("interval fired"), 10), setTimeout(() => console.log("timeout fired"), 30)]);
+      setTimeout(() => {
+        for (const id of ids) clearInterval(id);
+        console.log("cleared", ids.size);
+      }, 5);
+      clearTimeout(NaN as TimerID);   // no timer has such an id: no-ops
+      clearTimeout(1e12 as TimerID);
+    `);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.lines).toEqual(["cleared 2"]);
+  });
+
   test("promise jobs run after each callback, before the next timer, even one already due", async () => {
     const r = await run(`
       const log = (s: string) => console.log(s);

@@ -17,7 +17,7 @@ import type { Address, Bytes, EventData } from "mongoose/connection";
 import { checkTlsOptions, type TlsOptions } from "mongoose/tls";
 import { urlHost, urlIsSsl } from "mongoose/util";
 import { plainProperties, type MqttPubOptions } from "mongoose/connection";
-import type { MqttConnectOptions } from "mongoose/manager";
+import { errorHandlerThrew, type MqttConnectOptions } from "mongoose/manager";
 
 const RESULT = -1;
 const MQTT_KIND = 3;  // XM_AM_KIND_* (c/xm_am.h)
@@ -528,6 +528,8 @@ export class AsyncManager {
   readonly #requests = new Map<number, Settle>();
   readonly #opening = new Map<number, Opening>();
   #nextRequest = 3;
+  /** timerAdd's timers that may still fire: close() clears them, or they would keep the firmware alive. */
+  readonly #timers = new Set<TimerID>();
   #closing: Promise<void> | undefined;
   #started: Promise<Outcome> | undefined;
 
@@ -568,6 +570,7 @@ export class AsyncManager {
   }
   /** The mg_mgr belongs to the poll task; JavaScript reaches it through this object. */
   get manager(): AsyncManager {
+    this.#check();
     return this;
   }
   get connections(): AsyncConnection[] {
@@ -605,6 +608,8 @@ export class AsyncManager {
   async #shutdown(): Promise<void> {
     if (this.#state === "starting") await this.#started?.catch(ignore);
     this.#state = "closing";
+    for (const id of this.#timers) clearInterval(id);
+    this.#timers.clear();
     const done = deferred<Outcome>();
     this.#requests.set(CLOSE_REQUEST, done);
     const am = this.#native!;
@@ -639,7 +644,7 @@ export class AsyncManager {
   }
 
   #check(): object {
-    if (this.#state !== "running") throw new Error("AsyncManager is not started");
+    if (this.#state !== "running") throw notStarted();
     return this.#native!;
   }
 
@@ -884,37 +889,43 @@ export class AsyncManager {
 
   /** Resolves after ms; rejects when the signal aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (!this.running) return Promise.reject(notStarted());
     return withDeadline(new Promise<void>(() => undefined), ms, signal, "sleep", true);
   }
 
   /** Queues work onto the XS task (JS's own microtask queue here; native code uses xm_post). */
   schedule<T>(work: (() => T | Promise<T>) | Promise<T>): Promise<T> {
+    if (!this.running) return Promise.reject(notStarted());
     return typeof work === "function" ? Promise.resolve().then(work) : Promise.resolve(work);
   }
 
-  /** Calls callback every ms (or once) on the XS task, as the runtime's timers do. */
+  /** Calls callback every ms (or once) on the XS task, as the runtime's timers do, until cancel() or close(). */
   timerAdd(ms: number, callback: () => void, options: { repeat?: boolean; runNow?: boolean } = {}): AsyncTimer {
     this.#check();
-    let active = true;
     if (options.runNow) callback();
+    const timers = this.#timers;
     const id = options.repeat
       ? setInterval(callback, ms)
       : setTimeout(() => {
-        active = false;
+        timers.delete(id);
         callback();
       }, ms);
+    timers.add(id);
     return {
       get active() {
-        return active;
+        return timers.has(id);
       },
       cancel() {
-        active = false;
+        timers.delete(id);
         clearInterval(id);
       },
     };
   }
 
-  /** An MG_EV_WAKEUP with data for a live connection; false when it is not live. */
+  /**
+   * An MG_EV_WAKEUP with data for a live connection; false when it is not live. Any
+   * size: the data travels on the command queue, not in a datagram as Manager's.
+   */
   wakeup(connectionId: number, data?: Bytes): boolean {
     const am = this.#check();
     if (!this.#conns.has(connectionId)) return false;
@@ -979,7 +990,7 @@ export class AsyncManager {
     try {
       this.#errorHandler(error, conn, ev);
     } catch (again) {
-      console.error("mongoose: the AsyncManager's errorHandler threw:", again);
+      errorHandlerThrew(again, error, ev, conn.id);
     }
   }
 
@@ -991,6 +1002,10 @@ export class AsyncManager {
     if (ev === MG_EV_HTTP_MSG && conn._sends === sends && !conn.isClosed && this.running)
       conn.reply(500, "Internal Server Error\n").catch(ignore);
   }
+}
+
+function notStarted(): Error {
+  return new Error("AsyncManager is not started");
 }
 
 function noMqttTls(what: string, url: string): TypeError {

@@ -29,7 +29,7 @@ export interface Address {
 }
 
 export interface ServeOptions {
-  /** Folder to serve files from. */
+  /** Folder to serve files from; required and not empty (serveDir throws otherwise). */
   rootDir: string;
   /** Headers added to every response. */
   extraHeaders?: Headers;
@@ -150,8 +150,14 @@ export class Connection {
     const text = JSON.stringify(value) ?? "null";
     this.reply(status, text, { "Content-Type": "application/json", ...headers });
   }
-  /** Serves files under options.rootDir for this request (ETag, Range, index.html, listings). */
+  /**
+   * Serves files under options.rootDir for this request (ETag, Range, index.html,
+   * listings). Throws a TypeError, before sending anything, when rootDir is missing
+   * or empty: mongoose would then serve the whole file system.
+   */
   serveDir(msg: HttpMessage, options: ServeOptions): void {
+    if (typeof options?.rootDir !== "string" || options.rootDir === "")
+      throw new TypeError("serveDir: options.rootDir is required (the folder to serve); without it mongoose would serve the whole file system");
     native.connServe(this, msg, undefined, options.rootDir, headerLines(options.extraHeaders) || undefined,
       mimeTypes(options.mimeTypes), options.page404);
   }

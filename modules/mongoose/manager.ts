@@ -63,6 +63,14 @@ export interface TimerOptions {
   runNow?: boolean;
 }
 
+/**
+ * The most bytes one Manager.wakeup() carries: 16,376 in the simulator. mongoose
+ * reads a wakeup as one datagram of MG_IO_SIZE bytes, the connection id included
+ * (MG_IO_SIZE is 16,384 on Linux; mongoose's default for ESP32 and FreeRTOS
+ * builds is 512). More throws a RangeError.
+ */
+export const WAKEUP_MAX_BYTES: number = native.managerWakeupMax();
+
 class NativeManager {}
 class NativeTimer {}
 
@@ -89,6 +97,18 @@ function httpFor(url: string, options: ListenOptions | undefined): boolean {
 
 function defaultErrorHandler(error: unknown, conn: Connection, ev: number): void {
   console.error(`mongoose: handler of ${eventName(ev)} on connection ${conn.id} threw:`, error);
+}
+
+/**
+ * @internal An errorHandler threw (again) while given error: neither may be lost.
+ * error becomes again's cause, as an error raised while handling another would
+ * carry it, unless again already has one (or is not an object).
+ */
+export function errorHandlerThrew(again: unknown, error: unknown, ev: number, connId: number | undefined): void {
+  if (again instanceof Error && !Object.hasOwn(again, "cause"))
+    Object.defineProperty(again, "cause", { value: error, writable: true, configurable: true });
+  console.error("mongoose: the errorHandler threw:", again,
+    `\nwhile given this error of ${eventName(ev)} on connection ${connId ?? "-"}:`, error);
 }
 
 export class Manager {
@@ -123,7 +143,7 @@ export class Manager {
       try {
         this.#errorHandler(error, conn, ev);
       } catch (again) {
-        defaultErrorHandler(again, conn, ev);
+        errorHandlerThrew(again, error, ev, conn.id);
       }
       return true;
     }
@@ -195,7 +215,11 @@ export class Manager {
     }
   }
 
-  /** Thread-safe in C (mg_wakeup); from JavaScript, true only when a live connection has that id. */
+  /**
+   * Sends data (at most WAKEUP_MAX_BYTES, else a RangeError) to a connection as
+   * MG_EV_WAKEUP. Thread-safe in C (mg_wakeup); from JavaScript, true only when a
+   * live connection has that id.
+   */
   wakeup(connectionId: number, data?: string | Uint8Array | ArrayBuffer): boolean {
     return native.managerWakeup(this.#native, connectionId, data);
   }

@@ -22,7 +22,7 @@ export {
   MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE, MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE,
 } from "mongoose/messages";
 export type { MqttProperty } from "mongoose/messages";
-export { Manager, Timer } from "mongoose/manager";
+export { Manager, Timer, WAKEUP_MAX_BYTES } from "mongoose/manager";
 export {
   jsonGet, jsonGetNum, jsonGetBool, jsonGetLong, jsonGetStr, urlEncode, urlDecode, urlHost, urlPort, urlUser,
   urlPass, urlUri, urlIsSsl, match, httpVar, httpParseMultipart, md5, sha1, sha256, hmacSha256, hex,

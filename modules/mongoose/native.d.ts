@@ -13,6 +13,7 @@ declare module "mongoose/native" {
   export function managerConnections(manager: Host): Host[];
   export function managerWakeup(manager: Host, id: number, data?: Bytes): boolean;
   export function managerWakeupId(manager: Host): number;
+  export function managerWakeupMax(): number;
   export function managerClosed(manager: Host): boolean;
   export function managerListen(manager: Host, url: string, http: boolean): Host;
   export function managerConnect(manager: Host, url: string, http: boolean): Host;

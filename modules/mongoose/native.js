@@ -9,6 +9,7 @@ export function managerClose(manager) @ "xm_mg_manager_close";
 export function managerConnections(manager) @ "xm_mg_manager_connections";
 export function managerWakeup(manager, id, data) @ "xm_mg_manager_wakeup";
 export function managerWakeupId(manager) @ "xm_mg_manager_wakeup_id";
+export function managerWakeupMax() @ "xm_mg_manager_wakeup_max";
 export function managerClosed(manager) @ "xm_mg_manager_closed";
 export function managerListen(manager, url, http) @ "xm_mg_manager_listen";
 export function managerConnect(manager, url, http) @ "xm_mg_manager_connect";

@@ -163,4 +163,9 @@ const char* xm_mg_http_reason(int status);
 // or its nativeHandle (XS task only; mg_wakeup on it is safe from any thread).
 struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager);
 
+// The most data one mg_wakeup delivers whole: mongoose sends the connection id and
+// the data as one datagram and reads it into a buffer of MG_IO_SIZE bytes; the
+// kernel drops what does not fit without a word (and mg_wakeup still returns true).
+#define XM_MG_WAKEUP_MAX (MG_IO_SIZE - sizeof(unsigned long))
+
 #endif

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Requests a server must refuse rather than half-handle. mongoose takes the
-// first of two Content-Length headers (a smuggling vector) and, for a body it
-// cannot buffer, drops the connection with nothing said once MG_MAX_RECV_SIZE is
-// reached. Here such requests get a 400 or a 413; a refused body is then read and
-// dropped, so that the client reads the answer instead of a connection reset.
+// Requests a server must refuse rather than half-handle. mongoose (7.19) takes
+// any two words as a request line, takes the first of two Content-Length headers
+// (a smuggling vector) and, for a body it cannot buffer, drops the connection with
+// nothing said once MG_MAX_RECV_SIZE is reached. Here such requests get a 400 or
+// a 413; a refused body is then read and dropped, so that the client reads the
+// answer instead of a connection reset.
 #include "xm_mg.h"
 
 static void refuse(struct mg_connection* c, int status, const char* text)
@@ -29,6 +30,61 @@ static bool conflicting_length(struct mg_http_message* hm)
 	return false;
 }
 
+static bool is_alpha(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+static bool is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static bool is_one_of(const char* set, char ch)
+{
+	return ch && strchr(set, ch);
+}
+
+// RFC 9110 5.6.2: a method is a token.
+static bool is_token(struct mg_str s)
+{
+	for (size_t i = 0; i < s.len; i++) {
+		char ch = s.buf[i];
+		if (!is_alpha(ch) && !is_digit(ch) && !is_one_of("!#$%&'*+-.^_`|~", ch))
+			return false;
+	}
+	return s.len > 0;
+}
+
+// RFC 9112 3.2: a path, "*", or an absolute URL (scheme "://"); CONNECT's
+// host:port is left to the handler. mongoose has already split off the query.
+static bool is_target(struct mg_str method, struct mg_str uri)
+{
+	if (uri.buf[0] == '/' || (uri.len == 1 && uri.buf[0] == '*') || mg_strcmp(method, mg_str("CONNECT")) == 0)
+		return true;
+	size_t i = 0;
+	while (i < uri.len && (is_alpha(uri.buf[i]) || (i && (is_digit(uri.buf[i]) || is_one_of("+-.", uri.buf[i])))))
+		i++;
+	return i && uri.len - i >= 3 && memcmp(uri.buf + i, "://", 3) == 0;
+}
+
+// RFC 9112 3: method SP request-target SP HTTP-version. mongoose 7.19 checks the
+// version only when there is one, so any two words made a request.
+static bool is_request_line(struct mg_http_message* hm)
+{
+	return hm->proto.len && is_token(hm->method) && is_target(hm->method, hm->uri);
+}
+
+// Refuses a request whose rest mongoose must not go on parsing.
+static void refuse_and_close(struct mg_connection* c, const char* text, xm_mg_http_guard_t* g)
+{
+	refuse(c, 400, text);
+	c->recv.len = 0;  // mongoose stops parsing this connection: it changed under it
+	c->is_draining = 1;
+	if (g)
+		g->refused = true;
+}
+
 bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data, xm_mg_http_guard_t* g)
 {
 	if (ev == MG_EV_READ && g && g->refused) {
@@ -42,12 +98,12 @@ bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data, xm_
 	}
 	if (ev != MG_EV_HTTP_HDRS || !c->is_accepted)
 		return false;
+	if (!is_request_line(ev_data)) {
+		refuse_and_close(c, "not an HTTP request line\n", g);
+		return true;
+	}
 	if (conflicting_length(ev_data)) {
-		refuse(c, 400, "conflicting Content-Length headers\n");
-		c->recv.len = 0;  // mongoose stops parsing this connection: it changed under it
-		c->is_draining = 1;
-		if (g)
-			g->refused = true;
+		refuse_and_close(c, "conflicting Content-Length headers\n", g);
 		return true;
 	}
 	return false;

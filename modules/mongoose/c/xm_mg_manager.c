@@ -138,6 +138,11 @@ void xm_mg_manager_closed(xsMachine* the)
 	xsResult = xsBoolean(m->closed || m->close_pending);
 }
 
+void xm_mg_manager_wakeup_max(xsMachine* the)
+{
+	xsResult = xsNumber((double)XM_MG_WAKEUP_MAX);
+}
+
 void xm_mg_manager_wakeup_id(xsMachine* the)
 {
 	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
@@ -170,6 +175,9 @@ void xm_mg_manager_wakeup(xsMachine* the)
 	size_t size = 0;
 	if (xsToInteger(xsArgc) > 2 && xsTypeOf(xsArg(2)) != xsUndefinedType)
 		xm_mg_bytes(the, &xsArg(2), &data, &size);
+	if (size > XM_MG_WAKEUP_MAX)
+		xsRangeError("wakeup: %lu bytes is more than one wakeup carries (at most %lu, WAKEUP_MAX_BYTES)",
+			(unsigned long)size, (unsigned long)XM_MG_WAKEUP_MAX);
 	bool live = false;
 	for (struct mg_connection* c = m->mgr.conns; c && !live; c = c->next)
 		live = c->id == id && !c->is_closing && id != m->wakeup_id;
