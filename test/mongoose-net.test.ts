@@ -63,7 +63,7 @@ static void* waker_run(void* arg)
 void waker_start(xsMachine* the)
 {
 	struct mg_mgr* mgr = xm_mg_mgr_of(the, &xsArg(0));
-	if (mgr->pipe == MG_INVALID_SOCKET)
+	if (mgr->pipe.fd == MG_INVALID_SOCKET)
 		xsUnknownError("the Manager was made without enableWakeup");
 	waker_t* w = malloc(sizeof(*w));
 	if (!w)

@@ -68,14 +68,23 @@ static void addresses(struct mg_connection* c, xm_am_event_t* e)
 	mg_snprintf(e->addrs, sizeof(e->addrs), "%M|%M", mg_print_ip_port, &c->loc, mg_print_ip_port, &c->rem);
 }
 
+static bool unspecified(const struct mg_addr* a)
+{
+	static const uint8_t zero[sizeof(a->addr.ip)];
+	return memcmp(a->addr.ip, zero, sizeof(zero)) == 0;
+}
+
 // mongoose does not link an accepted connection to its listener: find the
-// listener by local address (accept_conn copies it), so that the connection
-// inherits its handler and TLS options.
+// listener by local address, so that the connection inherits its handler and
+// TLS options. accept_conn sets the address the client connected to, so a
+// listener on 0.0.0.0 or :: matches any address of its family and port (the
+// system lets no other listener share that port and family).
 static struct mg_connection* listener(xm_am_t* am, struct mg_connection* c)
 {
 	for (struct mg_connection* l = am->mgr.conns; l; l = l->next)
 		if (l->is_listening && l->is_udp == c->is_udp && l->loc.port == c->loc.port &&
-			l->loc.is_ip6 == c->loc.is_ip6 && memcmp(l->loc.ip, c->loc.ip, sizeof(l->loc.ip)) == 0)
+			l->loc.is_ip6 == c->loc.is_ip6 &&
+			(unspecified(&l->loc) || memcmp(l->loc.addr.ip, c->loc.addr.ip, sizeof(l->loc.addr.ip)) == 0))
 			return l;
 	return NULL;
 }

@@ -6,6 +6,20 @@
 
 enum { TLS_CA, TLS_CERT, TLS_KEY, TLS_NAME, TLS_PARTS };
 
+// mongoose checks certificate dates against mg_now(), mg_millis() plus
+// mg_boot_timestamp_ms, which only its SNTP client sets. While that is 0 every
+// certificate is "not yet valid" (skipVerification included), and a client with
+// a CA first asks time.google.com for the date, over the Manager's DNS server,
+// failing with "time sync failed" when it cannot. A host that knows the date
+// sets it here. Called on the XS task only (both managers read TLS options
+// there), before any TLS connection that needs the date exists.
+static void set_date(void)
+{
+	uint64_t epoch = mg_boot_timestamp_ms ? 0 : port_epoch_ms();
+	if (epoch)
+		mg_boot_timestamp_ms = epoch - mg_millis();
+}
+
 // Copies: mongoose may report a bad part through an ERROR event, and JavaScript
 // running then could move the strings; the AsyncManager keeps its copy on the
 // poll task. One block, options first: freeing it frees every part. Each part ends
@@ -21,6 +35,7 @@ struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first)
 		xm_mg_bytes(the, &xsArg(first + i), &data[i], &size[i]);  // allocates nothing: the pointers stay valid
 		total += size[i];
 	}
+	set_date();
 	struct mg_tls_opts* opts = malloc(total);
 	if (!opts)
 		xsUnknownError("no memory for the TLS options");
