@@ -177,10 +177,8 @@ static void tls_start(xm_am_t* am, struct mg_connection* c, int ev, conn_state_t
 static void on_event(struct mg_connection* c, int ev, void* ev_data)
 {
 	xm_am_t* am = c->fn_data;
-	if (ev == MG_EV_POLL) {
-		xm_mg_tls_pump(c);  // the sync binding's TLS workaround (xm_mg_tls.c)
+	if (ev == MG_EV_POLL)
 		return;  // per connection per iteration: not worth a crossing
-	}
 	conn_state_t* s = state_of(c);
 	if (!s && ev != MG_EV_CLOSE) {
 		s = calloc(1, sizeof(conn_state_t));

@@ -124,8 +124,6 @@ void xm_mg_mqtt_guard(struct mg_connection* c);
 uint16_t xm_mg_mqtt_sub(struct mg_connection* c, const struct mg_mqtt_opts* opts);
 uint16_t xm_mg_mqtt_unsub(struct mg_connection* c, struct mg_str topic);
 
-// Decrypts the TLS records mongoose left buffered (xm_mg_tls.c): call on POLL.
-void xm_mg_tls_pump(struct mg_connection* c);
 // TLS options from JavaScript arguments xsArg(first) to xsArg(first + 4): ca, cert,
 // key, name (each a string, bytes or undefined) and skipVerification, copied into
 // one malloc'd block that free() releases whole (xm_mg_tls.c). Throws on bad types.

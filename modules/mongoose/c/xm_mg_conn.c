@@ -219,8 +219,6 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		xc->id = c->id;
 		xc->opening = false;
 	}
-	if (ev == MG_EV_POLL)
-		xm_mg_tls_pump(c);  // before mongoose reads the socket, which may be at its end
 	xm_mg_http_guard_t* guard = guard_of(c);  // before deliver(): CLOSE may let xc go
 	if (xm_mg_http_guard_before(c, ev, ev_data, guard))
 		return;

@@ -80,31 +80,3 @@ void xm_mg_conn_tls_free(xsMachine* the)
 	if (talking)
 		c->is_closing = 1;
 }
-
-// mongoose's built-in TLS decrypts one record per read from the socket, and a
-// record that is not application data (a TLS 1.3 server's session tickets)
-// yields nothing. Records received together therefore wait for later reads,
-// and if the peer closes meanwhile they are dropped with the connection: a
-// server's last response, typically. Called on POLL, before the socket is read,
-// this decrypts every complete record already buffered and fires READ with it.
-void xm_mg_tls_pump(struct mg_connection* c)
-{
-	if (!c->is_tls || c->is_tls_hs || !c->tls)
-		return;
-	for (int i = 0; i < 64 && c->rtls.len > 0 && !c->is_closing; i++) {
-		if (c->recv.len >= MG_MAX_RECV_SIZE)
-			return;  // mongoose's own read reports it
-		if (c->recv.size <= c->recv.len && !mg_iobuf_resize(&c->recv, c->recv.size + MG_IO_SIZE))
-			return;
-		size_t buffered = c->rtls.len;
-		long n = mg_tls_recv(c, c->recv.buf + c->recv.len, c->recv.size - c->recv.len);
-		if (n > 0) {
-			c->recv.len += (size_t)n;
-			mg_call(c, MG_EV_READ, &n);
-		}
-		else if (n != MG_IO_WAIT && n != 0)
-			return;  // mongoose has reported the error
-		else if (c->rtls.len == buffered)
-			return;  // an incomplete record: the socket has the rest
-	}
-}
