@@ -263,23 +263,16 @@ describe("AsyncManager over TLS, and its HTTP request guard", () => {
     expect(errorOf(fw, "bad-client-ca-type")).toBe(`TypeError connect wss://localhost:${ports.node}/feed: ca must be PEM text or DER bytes, got number`);
   });
 
-  it("guard: two Content-Length headers that disagree get 400 and a close; the handler never sees the request", async () => {
-    const r = await exchange(ports.guard, (s) => void s.write("POST /conflict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 100\r\n\r\nhello"));
-    expect(r.data).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
-    expect(r.data).toMatch(/\r\nConnection: close\r\n/);
-    expect(r.data).toMatch(/\r\n\r\nconflicting Content-Length headers\n$/);
-    expect(r.ended).toBe("end");
-    // The same value twice is harmless and served.
-    const same = await exchange(ports.guard, (s) => {
-      s.write("POST /same HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello");
-      let answer = "";
-      s.on("data", (d: Buffer) => {
-        answer += d.toString("latin1");
-        if (/\r\n\r\nOK POST \/same 5$/.test(answer)) s.end();  // the answer is in: kept alive, so we close
-      });
-    });
-    expect(same.data).toMatch(/\r\n\r\nOK POST \/same 5$/);
-    expect(fw.stdout()).not.toContain("/conflict");
+  it("guard: two Content-Length headers get 400 and a close, even when they agree; the handler never sees the request", async () => {
+    // mongoose 7.23 refuses the request (a repeated Content-Length, whatever the values); the binding answers 400.
+    for (const [uri, second] of [["/conflict", 100], ["/same", 5]]) {
+      const r = await exchange(ports.guard, (s) => void s.write(`POST ${uri} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: ${second}\r\n\r\nhello`));
+      expect(r.data).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(r.data).toMatch(/\r\nConnection: close\r\n/);
+      expect(r.data).toMatch(/\r\n\r\nthe request could not be parsed\n$/);
+      expect(r.ended).toBe("end");
+    }
+    expect(fw.stdout()).not.toMatch(/\/conflict|\/same/);
     expect(fw.stdout()).not.toContain("guard-raw-read");
   });
 
@@ -323,11 +316,12 @@ describe("AsyncManager over TLS, and its HTTP request guard", () => {
     expect(body).toBe("200 OK GET /after 0");
     await fw.waitFor(/^guard-request GET \/after 0$/);
     // Events reach JavaScript in order: had the refused requests crossed, they would be here by now.
-    expect(fw.stdout()).not.toMatch(/guard-request POST \/(conflict|big)|guard-raw-read|https-request POST \/big/);
+    expect(fw.stdout()).not.toMatch(/guard-request POST \/(conflict|same|big)|guard-raw-read|https-request POST \/big/);
   });
 
-  it("mongoose logged only the TLS failures the tests provoke", () => {
-    const provoked = /mongoose\.c:\d+:mg_error +\d+ \d+ failed to verify (hostname|CA|EC certificate \(certverify\))\s*$/;
+  it("mongoose logged only the failures the tests provoke", () => {
+    // Besides the TLS ones, mongoose logs each request it could not parse, with a hex dump of its first bytes.
+    const provoked = /mongoose\.c:\d+:mg_error +\d+ \d+ failed to verify (hostname|CA|EC certificate \(certverify\))\s*$|mongoose\.c:\d+:http_\w* +HTTP parse, \d+ bytes|^0000 +50 4f 53 54 20 2f/;
     expect(fw.stderr().split("\n").filter((l) => l && !provoked.test(l))).toEqual([]);
   });
 });

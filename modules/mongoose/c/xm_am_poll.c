@@ -177,6 +177,7 @@ static void tls_start(xm_am_t* am, struct mg_connection* c, int ev, conn_state_t
 static void on_event(struct mg_connection* c, int ev, void* ev_data)
 {
 	xm_am_t* am = c->fn_data;
+	xm_mg_http_parse_guard(c);  // back in front after mongoose served a file
 	if (ev == MG_EV_POLL)
 		return;  // per connection per iteration: not worth a crossing
 	conn_state_t* s = state_of(c);
@@ -360,8 +361,12 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 	// flag: 0 raw TCP/UDP, 1 HTTP, 2 WebSocket client, XM_AM_KIND_*
 	if (listen && cmd->flag == XM_AM_KIND_MQTT)
 		c = mg_mqtt_listen(&am->mgr, url, on_event, am);
+	else if (listen && cmd->flag) {
+		c = mg_http_listen(&am->mgr, url, on_event, am);
+		xm_mg_http_parse_guard(c);  // the binding's 400 for unparsable requests, as for the sync Manager
+	}
 	else if (listen)
-		c = cmd->flag ? mg_http_listen(&am->mgr, url, on_event, am) : mg_listen(&am->mgr, url, on_event, am);
+		c = mg_listen(&am->mgr, url, on_event, am);
 	else if (cmd->flag == XM_AM_KIND_MQTT) {
 		c = mg_mqtt_connect(&am->mgr, url, cmd->extra, on_event, am);  // sends CONNECT: opts are read now
 		if (c)

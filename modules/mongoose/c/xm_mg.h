@@ -103,6 +103,11 @@ void xm_mg_conn_abandon(xsMachine* the, xm_mg_conn_t* xc);
 bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data, xm_mg_http_guard_t* g);
 bool xm_mg_http_guard_after(struct mg_connection* c, int ev, void* ev_data, size_t sent, size_t received, xm_mg_http_guard_t* g);
 bool xm_mg_http_guard(struct mg_connection* c, int ev, void* ev_data, xm_mg_http_guard_t* g);
+// Puts the 400 for requests mongoose cannot parse (xm_mg_http_guard.c) in front of
+// mongoose's HTTP handler: call on an HTTP listener right after mg_http_listen (its
+// connections inherit it) and on every event of an accepted connection (mongoose
+// puts its own handler back after serving a file).
+void xm_mg_http_parse_guard(struct mg_connection* c);
 
 // Puts the binding's frame checks (xm_mg_ws.c) in front of mongoose's WebSocket
 // handler: call right after mg_ws_upgrade or mg_ws_connect.

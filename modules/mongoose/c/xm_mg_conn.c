@@ -219,6 +219,7 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		xc->id = c->id;
 		xc->opening = false;
 	}
+	xm_mg_http_parse_guard(c);
 	xm_mg_http_guard_t* guard = guard_of(c);  // before deliver(): CLOSE may let xc go
 	if (xm_mg_http_guard_before(c, ev, ev_data, guard))
 		return;
