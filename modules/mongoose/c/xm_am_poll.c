@@ -23,6 +23,7 @@ typedef struct {
 	bool close_after_reply;       // the request being answered said "Connection: close"
 	struct mg_tls_opts* tls;      // listen/connect TLS options (xm_mg_tls_options), freed on CLOSE
 	xm_mg_http_guard_t guard;     // HTTP server connections: xm_mg_http_guard.c's state
+	xm_mg_tls_peer_t peer;        // TLS clients: xm_mg_tls.c's state
 } conn_state_t;
 
 // Past the first 8 bytes of c->data, which mongoose's SNTP keeps its deadline in
@@ -170,6 +171,7 @@ static void tls_start(xm_am_t* am, struct mg_connection* c, int ev, conn_state_t
 		struct mg_tls_opts* opts = s->tls;
 		s->tls = NULL;  // a client connects once: no use keeping them
 		mg_tls_init(c, opts);
+		xm_mg_tls_peer_init(&s->peer, c, opts->name);
 		free(opts);
 	}
 }
@@ -190,6 +192,8 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		s->sends_tail = &s->sends;
 		*(conn_state_t**)(void*)(c->data + STATE_AT) = s;
 	}
+	if (s)
+		xm_mg_tls_peer_event(&s->peer, c, ev);
 	if (ev == MG_EV_OPEN && s && am->opening_tls) {
 		// Now, inside mg_connect/mg_listen: a CONNECT may follow before it returns.
 		s->tls = am->opening_tls;

@@ -64,6 +64,7 @@ void xm_mg_conn_tls_init(xsMachine* the)
 		xsUnknownError("connection %lu already has TLS: tlsFree() it first", c->id);
 	struct mg_tls_opts* opts = xm_mg_tls_options(the, 1);
 	mg_tls_init(c, opts);
+	xm_mg_tls_peer_init(&xm_mg_conn(the, &xsArg(0))->peer, c, opts->name);
 	free(opts);
 }
 
@@ -75,8 +76,64 @@ void xm_mg_conn_tls_free(xsMachine* the)
 		return;
 	// Once connected, the peer speaks TLS: there is no going back to plain bytes.
 	bool talking = !c->is_listening && !c->is_resolving && !c->is_connecting;
+	xm_mg_tls_peer_restore(&xm_mg_conn(the, &xsArg(0))->peer, c);
 	mg_tls_free(c);
 	c->is_tls = c->is_tls_hs = 0;
 	if (talking)
 		c->is_closing = 1;
+}
+
+// mongoose 7.23 compares a server certificate's SAN IP entries with the address
+// the client is connected to (mg_tls_verify_cert_san is given &c->rem), whatever
+// name the client asked for: a certificate that lists the server's own IP
+// address passes for any name. While a client's handshake runs, c->rem holds
+// instead the name's own address when the name is an IP address, and otherwise
+// the unspecified address ::, which no certificate authority certifies. The
+// socket is connected by then: mongoose sends on it without the address.
+
+static void hide(xm_mg_tls_peer_t* p, struct mg_connection* c)
+{
+	p->real = c->rem;
+	c->rem = p->check;
+	c->rem.port = p->real.port;
+	p->pending = false;
+	p->hidden = true;
+}
+
+void xm_mg_tls_peer_init(xm_mg_tls_peer_t* p, struct mg_connection* c, struct mg_str name)
+{
+	if (!c->is_client || !c->is_tls_hs || p->hidden)
+		return;
+	memset(&p->check, 0, sizeof(p->check));
+	struct mg_addr ip;
+	memset(&ip, 0, sizeof(ip));
+	// mg_aton also reads "localhost" (and "") as an address: that is a DNS name.
+	if (name.len && mg_strcasecmp(name, mg_str("localhost")) != 0 && mg_aton(name, &ip))
+		p->check = ip;
+	else
+		p->check.is_ip6 = true;
+	if (c->is_resolving || c->is_connecting)
+		p->pending = true;  // the resolver and connect() still need the real address
+	else
+		hide(p, c);
+}
+
+void xm_mg_tls_peer_restore(xm_mg_tls_peer_t* p, struct mg_connection* c)
+{
+	if (p->hidden)
+		c->rem = p->real;
+	p->hidden = p->pending = false;
+}
+
+void xm_mg_tls_peer_event(xm_mg_tls_peer_t* p, struct mg_connection* c, int ev)
+{
+	if (p->pending && ev == MG_EV_CONNECT)
+		hide(p, c);
+	else if (ev == MG_EV_TLS_HS || ev == MG_EV_ERROR || ev == MG_EV_CLOSE)
+		xm_mg_tls_peer_restore(p, c);
+}
+
+const struct mg_addr* xm_mg_tls_peer_real(const xm_mg_tls_peer_t* p, const struct mg_connection* c)
+{
+	return p->hidden ? &p->real : &c->rem;
 }
