@@ -60,7 +60,7 @@ struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first)
 void xm_mg_conn_tls_init(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	if (c->tls)
+	if (c->tls)  // mg_tls_init would replace c->tls without freeing it (a leak of 2-3 KB)
 		xsUnknownError("connection %lu already has TLS: tlsFree() it first", c->id);
 	struct mg_tls_opts* opts = xm_mg_tls_options(the, 1);
 	mg_tls_init(c, opts);
