@@ -40,6 +40,8 @@ function writeStamp(dir, stamp) {
   fs.writeFileSync(path.join(dir, ".stamp"), stamp);
 }
 
+// Unpacked files get the time of unpacking (tar -m), not the archive's: a cached
+// library build then sees a changed pin's sources as newer and recompiles them.
 function freshDir(dir) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -61,7 +63,7 @@ function fetchXs() {
     throw new DepsError(`${what}: integrity mismatch\n  pinned   ${pin.integrity}\n  got      ${actual}`);
   freshDir(dir);
   const inner = "package/moddable/xs";
-  run("tar", ["-xzf", tarball, "-C", dir, "--strip-components=3",
+  run("tar", ["-xzmf", tarball, "-C", dir, "--strip-components=3",
     `${inner}/sources`, `${inner}/includes`, `${inner}/platforms/xsPlatform.h`, `${inner}/platforms/xsHost.h`,
     "package/LICENSE"], what);
   for (const f of ["sources/xsAll.h", "includes/xs.h", "includes/xsmc.h", "platforms/xsPlatform.h"])
@@ -98,7 +100,7 @@ function fetchMongoose() {
   }
   freshDir(dir);
   const inner = `cymongoose-${pin.version}/thirdparty/mongoose`;
-  run("tar", ["-xzf", sdist, "-C", dir, "--strip-components=3", `${inner}/mongoose.c`, `${inner}/mongoose.h`], what);
+  run("tar", ["-xzmf", sdist, "-C", dir, "--strip-components=3", `${inner}/mongoose.c`, `${inner}/mongoose.h`], what);
   const header = fs.readFileSync(path.join(dir, "mongoose.h"), "utf8");
   const version = /#define MG_VERSION "([^"]+)"/.exec(header)?.[1];
   if (version !== pin.mgVersion)

@@ -46,6 +46,11 @@ char* port_stack_limit(void);
 // Milliseconds from an arbitrary origin; never goes backwards.
 uint64_t port_millis(void);
 
+// Milliseconds since 1970 by the host's calendar clock, or 0 while the host does
+// not know the date (a device before SNTP or its RTC has set it). TLS checks
+// certificate dates against it.
+uint64_t port_epoch_ms(void);
+
 // stream 1 is standard output, 2 standard error (a device may send both to its UART).
 void port_console_write(int stream, const char* text, size_t length);
 

@@ -56,19 +56,6 @@ async function report(name: string, fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
-// mongoose 7.19 misreads an ECDSA signature whose r or s is shorter than 32
-// bytes: about one handshake in 128 fails so. Known; try again.
-async function retrying<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (attempt >= 4 || !String((error as Error).message).includes("(certverify)")) throw error;
-      console.log("retry after", (error as Error).message);
-    }
-  }
-}
-
 const secure = await am.serve("https://127.0.0.1:${p.https}", async (req, conn) => {
   console.log("https-request", req.method, req.uri, conn.isTls);
   // The connections it accepted keep their TLS: mongoose copied what they need.
@@ -98,34 +85,34 @@ await report("bad-client-plain-url", () => am.fetch("http://127.0.0.1:${p.guard}
 await report("bad-client-ca-label", () => am.connect(node, undefined, { tls: { ca: KEY } }));
 await report("bad-client-ca-type", () => am.wsConnect("wss://localhost:${p.node}/feed", undefined, { tls: { ca: 42 as unknown as string } }));
 
-await report("fetch-verified", () => retrying(async () => {
+await report("fetch-verified", async () => {
   const r = await am.fetch(node + "/hello", { tls: { ca: CERT } });
   return { status: r.status, text: await r.text() };
-}));
-await report("fetch-post", () => retrying(async () => {
+});
+await report("fetch-post", async () => {
   const body = new Uint8Array(100000).fill(97);
   const r = await am.fetch(node + "/echo", { method: "POST", body, tls: { ca: CERT } });
   return { status: r.status, text: await r.text() };
-}));
-await report("fetch-skip", () => retrying(async () => {
+});
+await report("fetch-skip", async () => {
   const r = await am.fetch(node + "/skip", { tls: { skipVerification: true } });
   return { status: r.status, text: await r.text() };
-}));
+});
 await report("fetch-wrong-name", () => am.fetch(node + "/never", { tls: { ca: CERT, name: "wrong.example" } }));
 await report("fetch-wrong-ca", () => am.fetch(node + "/never", { tls: { ca: OTHER } }));
-await report("connect-tls", () => retrying(async () => {
+await report("connect-tls", async () => {
   const conn = await am.connect(node, undefined, { tls: { ca: CERT } });
   const info = { tls: conn.isTls, client: conn.isClient };
   await conn.close();
   return info;
-}));
-await report("wss-client", () => retrying(async () => {
+});
+await report("wss-client", async () => {
   const conn = await am.wsConnect("wss://localhost:${p.node}/feed", undefined, { tls: { ca: CERT } });
   await conn.wsSend("hello over tls");
   const got: string[] = [];
   for await (const msg of conn) got.push(msg.opcode === WEBSOCKET_OP_BINARY ? "binary " + msg.data.length : msg.text);
   return { got, tls: conn.isTls, closed: conn.isClosed };
-}));
+});
 console.log("client-done");
 `;
 }
@@ -161,7 +148,7 @@ describe("AsyncManager over TLS, and its HTTP request guard", () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "xsmg-am-tls-"));
-    certs = { server: makeCert(dir, "server"), other: makeCert(dir, "other", false) };
+    certs = { server: makeCert(dir, "server", { shortSignature: true }), other: makeCert(dir, "other") };
     nodeServer = https.createServer({ cert: certs.server.cert, key: certs.server.key }, (req, res) => {
       nodeSeen.push(req.url ?? "");
       let length = 0;
@@ -254,7 +241,7 @@ describe("AsyncManager over TLS, and its HTTP request guard", () => {
 
   it("invalid TLS options throw a TypeError naming the call", () => {
     expect(errorOf(fw, "bad-server-no-tls")).toBe("TypeError listen https://127.0.0.1:0: a TLS server needs tls: { cert, key }");
-    expect(errorOf(fw, "bad-server-pkcs8")).toMatch(/^TypeError listen https:\/\/127\.0\.0\.1:0: the key is PKCS#8 \(BEGIN PRIVATE KEY\)/);
+    expect(errorOf(fw, "bad-server-pkcs8")).toMatch(/^TypeError listen https:\/\/127\.0\.0\.1:0: the key is PKCS#8 \(BEGIN PRIVATE KEY\) but not an EC P-256 key/);
     expect(errorOf(fw, "bad-server-no-key")).toBe("TypeError listen https://127.0.0.1:0: cert and key go together");
     expect(errorOf(fw, "bad-client-no-trust")).toMatch(
       new RegExp(`^TypeError connect https://localhost:${ports.node}/: a TLS client needs tls\\.ca .*or tls\\.skipVerification: true`));
@@ -263,23 +250,16 @@ describe("AsyncManager over TLS, and its HTTP request guard", () => {
     expect(errorOf(fw, "bad-client-ca-type")).toBe(`TypeError connect wss://localhost:${ports.node}/feed: ca must be PEM text or DER bytes, got number`);
   });
 
-  it("guard: two Content-Length headers that disagree get 400 and a close; the handler never sees the request", async () => {
-    const r = await exchange(ports.guard, (s) => void s.write("POST /conflict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 100\r\n\r\nhello"));
-    expect(r.data).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
-    expect(r.data).toMatch(/\r\nConnection: close\r\n/);
-    expect(r.data).toMatch(/\r\n\r\nconflicting Content-Length headers\n$/);
-    expect(r.ended).toBe("end");
-    // The same value twice is harmless and served.
-    const same = await exchange(ports.guard, (s) => {
-      s.write("POST /same HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello");
-      let answer = "";
-      s.on("data", (d: Buffer) => {
-        answer += d.toString("latin1");
-        if (/\r\n\r\nOK POST \/same 5$/.test(answer)) s.end();  // the answer is in: kept alive, so we close
-      });
-    });
-    expect(same.data).toMatch(/\r\n\r\nOK POST \/same 5$/);
-    expect(fw.stdout()).not.toContain("/conflict");
+  it("guard: two Content-Length headers get 400 and a close, even when they agree; the handler never sees the request", async () => {
+    // mongoose 7.23 refuses the request (a repeated Content-Length, whatever the values); the binding answers 400.
+    for (const [uri, second] of [["/conflict", 100], ["/same", 5]]) {
+      const r = await exchange(ports.guard, (s) => void s.write(`POST ${uri} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: ${second}\r\n\r\nhello`));
+      expect(r.data).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(r.data).toMatch(/\r\nConnection: close\r\n/);
+      expect(r.data).toMatch(/\r\n\r\nthe request could not be parsed\n$/);
+      expect(r.ended).toBe("end");
+    }
+    expect(fw.stdout()).not.toMatch(/\/conflict|\/same/);
     expect(fw.stdout()).not.toContain("guard-raw-read");
   });
 
@@ -323,11 +303,12 @@ describe("AsyncManager over TLS, and its HTTP request guard", () => {
     expect(body).toBe("200 OK GET /after 0");
     await fw.waitFor(/^guard-request GET \/after 0$/);
     // Events reach JavaScript in order: had the refused requests crossed, they would be here by now.
-    expect(fw.stdout()).not.toMatch(/guard-request POST \/(conflict|big)|guard-raw-read|https-request POST \/big/);
+    expect(fw.stdout()).not.toMatch(/guard-request POST \/(conflict|same|big)|guard-raw-read|https-request POST \/big/);
   });
 
-  it("mongoose logged only the TLS failures the tests provoke", () => {
-    const provoked = /mongoose\.c:\d+:mg_error +\d+ \d+ failed to verify (hostname|CA|EC certificate \(certverify\))\s*$/;
+  it("mongoose logged only the failures the tests provoke", () => {
+    // Besides those, mongoose logs each request it could not parse, with a hex dump of its first bytes.
+    const provoked = /mongoose\.c:\d+:mg_error +\d+ \d+ failed to verify (hostname|CA)\s*$|mongoose\.c:\d+:http_\w* +HTTP parse, \d+ bytes|^0000 +50 4f 53 54 20 2f/;
     expect(fw.stderr().split("\n").filter((l) => l && !provoked.test(l))).toEqual([]);
   });
 });

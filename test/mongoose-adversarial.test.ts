@@ -53,6 +53,14 @@ async function expectServing(): Promise<void> {
   expect(await healthy()).toEqual({ status: 200, body: expect.stringMatching(/^OK GET 12 0 \d+$/) });
 }
 
+// A request mongoose cannot parse: the binding's 400 (xm_mg_http_guard.c), then the close; the handler never saw it.
+function expectBadRequest(r: { data: string; ended: string }): void {
+  expect(r.data).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+  expect(r.data).toMatch(/\r\nConnection: close\r\n/);
+  expect(r.data).toMatch(/\r\n\r\nthe request could not be parsed\n$/);
+  expect(r.ended).toBe("end");
+}
+
 // This firmware's port, for the shared helper.
 const exchange = (talk: (s: net.Socket) => void | Promise<void>, timeoutMs?: number) => exchangeWith(port, talk, timeoutMs);
 const send = (payload: string | Buffer, timeoutMs?: number) => exchange((s) => void s.write(payload), timeoutMs);
@@ -78,19 +86,14 @@ describe("adversarial HTTP clients: the firmware keeps serving", () => {
     await expectServing();
   });
 
-  test("a request line that is not HTTP: a versionless line gets 400 (issue 11); a bad version is dropped", async () => {
-    // mongoose 7.19 takes "METHOD URI" with no version as a request; the guard refuses it.
-    const versionless = await send("NOT_HTTP garbage\r\nConnection: close\r\n\r\n");
-    expect(versionless.data).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\nnot an HTTP request line\n$/);
-    expect(versionless.ended).toBe("end");
+  test("a request line that is not HTTP/1.x gets 400 and a close: no version, a bad version, binary garbage", async () => {
+    // mongoose 7.23 refuses "METHOD URI" with no version (7.19 took it as a request).
+    expectBadRequest(await send("NOT_HTTP garbage\r\nConnection: close\r\n\r\n"));
     await expectServing();
-    // A malformed version is a parse error: no answer, the connection is closed.
-    const badVersion = await send("GET / HTTP/9.99\r\nHost: x\r\n\r\n");
-    expect(badVersion).toEqual({ data: "", ended: "end" });
+    expectBadRequest(await send("GET / HTTP/9.99\r\nHost: x\r\n\r\n"));
     await expectServing();
-    // Binary garbage (a TLS ClientHello on the plain HTTP port): dropped as well.
-    const tls = await send(Buffer.from("16030100a5010000a10303" + "00".repeat(32) + "0d0a0d0a", "hex"));
-    expect(tls).toEqual({ data: "", ended: "end" });
+    // A TLS ClientHello on the plain HTTP port.
+    expectBadRequest(await send(Buffer.from("16030100a5010000a10303" + "00".repeat(32) + "0d0a0d0a", "hex")));
     await expectServing();
   });
 
@@ -119,23 +122,17 @@ describe("adversarial HTTP clients: the firmware keeps serving", () => {
     await expectServing();
   });
 
-  test("a NUL byte in the URI: no answer, the connection is closed", async () => {
-    const r = await send(Buffer.from("GET /\0evil HTTP/1.1\r\nHost: localhost\r\n\r\n", "latin1"));
-    expect(r).toEqual({ data: "", ended: "end" });
+  test("a NUL byte in the URI gets 400 and a close", async () => {
+    expectBadRequest(await send(Buffer.from("GET /\0evil HTTP/1.1\r\nHost: localhost\r\n\r\n", "latin1")));
     await expectServing();
   });
 
-  test("two Content-Length headers that disagree get 400 and a close (no request smuggling)", async () => {
-    const r = await send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 100\r\n\r\nhello");
-    expect(r.data).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
-    expect(r.data).toMatch(/\r\nConnection: close\r\n/);
-    expect(r.data).toMatch(/\r\n\r\nconflicting Content-Length headers\n$/);
-    expect(r.data).not.toContain("OK POST");
-    expect(r.ended).toBe("end");
+  test("two Content-Length headers get 400 and a close (no request smuggling), even when they agree", async () => {
+    expectBadRequest(await send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 100\r\n\r\nhello"));
     await expectServing();
-    // The same value twice is harmless and served.
-    const same = await send("POST /same HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
-    expect(same.data).toMatch(/\r\n\r\nOK POST 5 5 4$/);
+    // mongoose 7.23 refuses a repeated Content-Length (and Transfer-Encoding,
+    // Authorization, Cookie, Connection) whatever the values.
+    expectBadRequest(await send("POST /same HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"));
     await expectServing();
   });
 

@@ -4,8 +4,9 @@
 // npm package as the other client, and the `mqtt` client talking to a firmware
 // mqttListen server. The firmware clients are driven through a control topic:
 // the test publishes JSON commands to it and reads what the firmware prints.
+import net from "net";
 import { buildApp, makeApp } from "./helpers/sim";
-import { freePort, startFirmware, type Running } from "./helpers/net";
+import { freePort, listenFresh, sanitizerReports, startFirmware, type Running } from "./helpers/net";
 import { FIRMWARE_HELPERS, Peer, all, driveMqttServer, expectPublishedBothQos, line, startBroker, type Broker } from "./helpers/mqtt";
 
 // ---------------------------------------------------------------------------
@@ -451,5 +452,47 @@ describe("mongoose mqttListen with the mqtt npm client", () => {
     } finally {
       await fw.stop();
     }
+  });
+});
+
+// PUBLISH packets (QoS 0) with MQTT 5 properties that lie about their lengths:
+// the firmware decodes the well-formed properties in front of the first bad
+// one and reads nothing past the packet (run with XSMG_TEST_VARIANT=sanitize).
+describe("MQTT 5 properties from a broker that sends malformed ones", () => {
+  function publish(topic: string, props: number[], payload: string): Buffer {
+    const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), Buffer.from(topic),
+      Buffer.from([props.length]), Buffer.from(props), Buffer.from(payload)]);
+    return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+  }
+  const str = (text: string) => [text.length >> 8, text.length & 0xff, ...Buffer.from(text)];
+  const cases: Array<[string, number[], object[]]> = [
+    ["m/user-key-past-end", [0x26, 0x00, 0x10, 0x6b], []],
+    ["m/user-value-past-end", [0x03, ...str("ok"), 0x26, ...str("k"), 0x00, 0x20, 0x76], [{ id: 0x03, value: "ok" }]],
+    ["m/string-past-end", [0x08, 0x00, 0x09, 0x61], []],
+    ["m/int-cut-short", [0x01, 0x01, 0x02, 0x00, 0x00], [{ id: 0x01, value: 1 }]],
+    ["m/varint-cut-short", [0x0b, 0x80], []],
+    ["m/unknown-id", [0x7f, 0x03, ...str("ok")], []],
+    ["m/well-formed", [0x03, ...str("text/plain"), 0x26, ...str("k"), ...str("v")],
+      [{ id: 0x03, value: "text/plain" }, { id: 0x26, key: "k", value: "v" }]],
+  ];
+
+  test("well-formed properties before a malformed one are decoded; nothing past the packet is read", async () => {
+    const server = net.createServer((socket) => {
+      socket.once("data", () => {
+        socket.write(Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]));  // CONNACK, MQTT 5, no properties
+        for (const [topic, props] of cases) socket.write(publish(topic, props, "p"));
+      });
+      socket.on("error", () => undefined);
+    });
+    const port = await listenFresh(server);
+    const fw = startFirmware(build(clientFirmware({ url: `mqtt://127.0.0.1:${port}`, clientId: "fw-bad-props", version: 5 })));
+    try {
+      for (const [topic, , props] of cases)
+        expect(await line(fw, "msg", (m) => m.topic === topic)).toMatchObject({ text: "p", props });
+    } finally {
+      await fw.stop();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(sanitizerReports(fw.stderr())).toEqual([]);
   });
 });

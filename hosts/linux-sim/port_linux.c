@@ -238,6 +238,14 @@ uint64_t port_millis(void)
 	return micros() / 1000u;
 }
 
+uint64_t port_epoch_ms(void)
+{
+	struct timespec t;
+	if (clock_gettime(CLOCK_REALTIME, &t) != 0)
+		return 0;
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
 void port_console_write(int stream, const char* text, size_t length)
 {
 	int fd = stream == 2 ? STDERR_FILENO : STDOUT_FILENO;

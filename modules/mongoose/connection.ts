@@ -238,7 +238,8 @@ export class Connection {
 
   /**
    * Sets up TLS: on ACCEPT for a server connection, on CONNECT (or right after
-   * connect()) for a client. TLS_HS follows the handshake; failures arrive as ERROR.
+   * connect()) for a client. TLS_HS follows a client's handshake (mongoose reports
+   * none for a server's); failures arrive as ERROR.
    */
   tlsInit(options: TlsOptions): void {
     checkTlsOptions("tlsInit", options, this.isClient);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 // ---- queue ---------------------------------------------------------------
@@ -468,6 +469,13 @@ static void check_stack_probe(const stack_probe_t* p, const char* where)
 	CHECK(inside);
 }
 
+static void epoch_ms_is_the_calendar_date(void)
+{
+	uint64_t ms = port_epoch_ms();
+	uint64_t now = (uint64_t)time(NULL) * 1000u;
+	CHECK(ms + 2000 >= now && ms <= now + 2000);
+}
+
 static void stack_limit_is_inside_the_stack(void)
 {
 	stack_probe_t main_probe;
@@ -541,6 +549,7 @@ const test_case_t port_tests[] = {
 	{ "task: entry runs with its arg, join waits for it", task_runs_entry_and_join_waits, false },
 	{ "task: stack sizes and names", task_stack_sizes_and_names, false },
 	{ "millis: monotonic, advances across a 20 ms sleep", millis_is_monotonic_and_advances, false },
+	{ "epoch ms: the calendar clock, within 2 s of time()", epoch_ms_is_the_calendar_date, false },
 	{ "stack limit: below sp and inside the stack (main thread and tasks)", stack_limit_is_inside_the_stack, false },
 	{ "console: writes exact bytes; a closed pipe is not fatal", console_write_reaches_the_stream, false },
 	{ NULL, NULL, false },

@@ -23,6 +23,7 @@ typedef struct {
 	bool close_after_reply;       // the request being answered said "Connection: close"
 	struct mg_tls_opts* tls;      // listen/connect TLS options (xm_mg_tls_options), freed on CLOSE
 	xm_mg_http_guard_t guard;     // HTTP server connections: xm_mg_http_guard.c's state
+	xm_mg_tls_peer_t peer;        // TLS clients: xm_mg_tls.c's state
 } conn_state_t;
 
 // Past the first 8 bytes of c->data, which mongoose's SNTP keeps its deadline in
@@ -68,14 +69,23 @@ static void addresses(struct mg_connection* c, xm_am_event_t* e)
 	mg_snprintf(e->addrs, sizeof(e->addrs), "%M|%M", mg_print_ip_port, &c->loc, mg_print_ip_port, &c->rem);
 }
 
+static bool unspecified(const struct mg_addr* a)
+{
+	static const uint8_t zero[sizeof(a->addr.ip)];
+	return memcmp(a->addr.ip, zero, sizeof(zero)) == 0;
+}
+
 // mongoose does not link an accepted connection to its listener: find the
-// listener by local address (accept_conn copies it), so that the connection
-// inherits its handler and TLS options.
+// listener by local address, so that the connection inherits its handler and
+// TLS options. accept_conn sets the address the client connected to, so a
+// listener on 0.0.0.0 or :: matches any address of its family and port (the
+// system lets no other listener share that port and family).
 static struct mg_connection* listener(xm_am_t* am, struct mg_connection* c)
 {
 	for (struct mg_connection* l = am->mgr.conns; l; l = l->next)
 		if (l->is_listening && l->is_udp == c->is_udp && l->loc.port == c->loc.port &&
-			l->loc.is_ip6 == c->loc.is_ip6 && memcmp(l->loc.ip, c->loc.ip, sizeof(l->loc.ip)) == 0)
+			l->loc.is_ip6 == c->loc.is_ip6 &&
+			(unspecified(&l->loc) || memcmp(l->loc.addr.ip, c->loc.addr.ip, sizeof(l->loc.addr.ip)) == 0))
 			return l;
 	return NULL;
 }
@@ -161,6 +171,7 @@ static void tls_start(xm_am_t* am, struct mg_connection* c, int ev, conn_state_t
 		struct mg_tls_opts* opts = s->tls;
 		s->tls = NULL;  // a client connects once: no use keeping them
 		mg_tls_init(c, opts);
+		xm_mg_tls_peer_init(&s->peer, c, opts->name);
 		free(opts);
 	}
 }
@@ -168,10 +179,9 @@ static void tls_start(xm_am_t* am, struct mg_connection* c, int ev, conn_state_t
 static void on_event(struct mg_connection* c, int ev, void* ev_data)
 {
 	xm_am_t* am = c->fn_data;
-	if (ev == MG_EV_POLL) {
-		xm_mg_tls_pump(c);  // the sync binding's TLS workaround (xm_mg_tls.c)
+	xm_mg_http_parse_guard(c);  // back in front after mongoose served a file
+	if (ev == MG_EV_POLL)
 		return;  // per connection per iteration: not worth a crossing
-	}
 	conn_state_t* s = state_of(c);
 	if (!s && ev != MG_EV_CLOSE) {
 		s = calloc(1, sizeof(conn_state_t));
@@ -182,6 +192,8 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		s->sends_tail = &s->sends;
 		*(conn_state_t**)(void*)(c->data + STATE_AT) = s;
 	}
+	if (s)
+		xm_mg_tls_peer_event(&s->peer, c, ev);
 	if (ev == MG_EV_OPEN && s && am->opening_tls) {
 		// Now, inside mg_connect/mg_listen: a CONNECT may follow before it returns.
 		s->tls = am->opening_tls;
@@ -353,8 +365,12 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 	// flag: 0 raw TCP/UDP, 1 HTTP, 2 WebSocket client, XM_AM_KIND_*
 	if (listen && cmd->flag == XM_AM_KIND_MQTT)
 		c = mg_mqtt_listen(&am->mgr, url, on_event, am);
+	else if (listen && cmd->flag) {
+		c = mg_http_listen(&am->mgr, url, on_event, am);
+		xm_mg_http_parse_guard(c);  // the binding's 400 for unparsable requests, as for the sync Manager
+	}
 	else if (listen)
-		c = cmd->flag ? mg_http_listen(&am->mgr, url, on_event, am) : mg_listen(&am->mgr, url, on_event, am);
+		c = mg_listen(&am->mgr, url, on_event, am);
 	else if (cmd->flag == XM_AM_KIND_MQTT) {
 		c = mg_mqtt_connect(&am->mgr, url, cmd->extra, on_event, am);  // sends CONNECT: opts are read now
 		if (c)

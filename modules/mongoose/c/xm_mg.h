@@ -31,6 +31,15 @@ typedef struct {
 	bool refused;             // a request was refused: nothing more is delivered
 } xm_mg_http_guard_t;
 
+// A TLS client's peer address, kept from mongoose's certificate check while the
+// handshake runs (xm_mg_tls.c); part of each connection's state.
+typedef struct {
+	struct mg_addr real;      // the connection's address, while hidden
+	struct mg_addr check;     // what mongoose compares the certificate's SAN IP entries with
+	bool pending;             // TLS started before the connection was made: hide at CONNECT
+	bool hidden;
+} xm_mg_tls_peer_t;
+
 // One per mongoose connection we created or accepted; the host data of the JS
 // Connection. Freed only by that object's destructor, so a kept Connection
 // stays safe after mongoose has freed the connection (c is NULL then).
@@ -41,6 +50,7 @@ typedef struct xm_mg_conn {
 	unsigned long id;
 	bool opening;             // created by us, mongoose has not called back yet
 	xm_mg_http_guard_t guard; // xm_mg_http_guard.c's state
+	xm_mg_tls_peer_t peer;    // xm_mg_tls.c's state
 } xm_mg_conn_t;
 
 // The host data of a JS Timer, freed only by that object's destructor.
@@ -103,6 +113,11 @@ void xm_mg_conn_abandon(xsMachine* the, xm_mg_conn_t* xc);
 bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data, xm_mg_http_guard_t* g);
 bool xm_mg_http_guard_after(struct mg_connection* c, int ev, void* ev_data, size_t sent, size_t received, xm_mg_http_guard_t* g);
 bool xm_mg_http_guard(struct mg_connection* c, int ev, void* ev_data, xm_mg_http_guard_t* g);
+// Puts the 400 for requests mongoose cannot parse (xm_mg_http_guard.c) in front of
+// mongoose's HTTP handler: call on an HTTP listener right after mg_http_listen (its
+// connections inherit it) and on every event of an accepted connection (mongoose
+// puts its own handler back after serving a file).
+void xm_mg_http_parse_guard(struct mg_connection* c);
 
 // Puts the binding's frame checks (xm_mg_ws.c) in front of mongoose's WebSocket
 // handler: call right after mg_ws_upgrade or mg_ws_connect.
@@ -124,8 +139,14 @@ void xm_mg_mqtt_guard(struct mg_connection* c);
 uint16_t xm_mg_mqtt_sub(struct mg_connection* c, const struct mg_mqtt_opts* opts);
 uint16_t xm_mg_mqtt_unsub(struct mg_connection* c, struct mg_str topic);
 
-// Decrypts the TLS records mongoose left buffered (xm_mg_tls.c): call on POLL.
-void xm_mg_tls_pump(struct mg_connection* c);
+// The peer address for a TLS client: call right after mg_tls_init with the
+// options' name (a server's connection is left alone), then before handling each
+// of the connection's events, and on tlsFree. _real gives the connection's
+// remote address, hidden or not.
+void xm_mg_tls_peer_init(xm_mg_tls_peer_t* p, struct mg_connection* c, struct mg_str name);
+void xm_mg_tls_peer_event(xm_mg_tls_peer_t* p, struct mg_connection* c, int ev);
+void xm_mg_tls_peer_restore(xm_mg_tls_peer_t* p, struct mg_connection* c);
+const struct mg_addr* xm_mg_tls_peer_real(const xm_mg_tls_peer_t* p, const struct mg_connection* c);
 // TLS options from JavaScript arguments xsArg(first) to xsArg(first + 4): ca, cert,
 // key, name (each a string, bytes or undefined) and skipVerification, copied into
 // one malloc'd block that free() releases whole (xm_mg_tls.c). Throws on bad types.

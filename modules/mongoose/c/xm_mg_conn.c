@@ -219,8 +219,9 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		xc->id = c->id;
 		xc->opening = false;
 	}
-	if (ev == MG_EV_POLL)
-		xm_mg_tls_pump(c);  // before mongoose reads the socket, which may be at its end
+	xm_mg_http_parse_guard(c);
+	if (xc->c == c)
+		xm_mg_tls_peer_event(&xc->peer, c, ev);
 	xm_mg_http_guard_t* guard = guard_of(c);  // before deliver(): CLOSE may let xc go
 	if (xm_mg_http_guard_before(c, ev, ev_data, guard))
 		return;
@@ -270,10 +271,11 @@ void xm_mg_conn_buffers(xsMachine* the)
 // addr(conn, remote): { address, port, family } or undefined
 void xm_mg_conn_addr(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->c;
+	xm_mg_conn_t* xc = xm_mg_conn(the, &xsArg(0));
+	struct mg_connection* c = xc->c;
 	if (!c)
 		return;
-	struct mg_addr* a = xsTest(xsArg(1)) ? &c->rem : &c->loc;
+	const struct mg_addr* a = xsTest(xsArg(1)) ? xm_mg_tls_peer_real(&xc->peer, c) : &c->loc;
 	char text[64];
 	mg_snprintf(text, sizeof(text), "%M", mg_print_ip, a);
 	xsVars(1);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Requests a server must refuse rather than half-handle. mongoose (7.19) takes
-// any two words as a request line, takes the first of two Content-Length headers
-// (a smuggling vector) and, for a body it cannot buffer, drops the connection with
-// nothing said once MG_MAX_RECV_SIZE is reached. Here such requests get a 400 or
-// a 413; a refused body is then read and dropped, so that the client reads the
-// answer instead of a connection reset.
+// Requests a server must refuse rather than half-handle. mongoose drops a
+// request it cannot parse, and for a body it cannot buffer drops the connection
+// once MG_MAX_RECV_SIZE is reached, both with nothing said; a request line that
+// is not METHOD TARGET (a response line, words that are no method or target) it
+// takes as a request. Here such requests get a 400 or a 413; a refused body is
+// then read and dropped, so that the client reads the answer instead of a
+// connection reset.
+#include <stdatomic.h>
 #include "xm_mg.h"
 
 static void refuse(struct mg_connection* c, int status, const char* text)
@@ -15,19 +17,47 @@ static void refuse(struct mg_connection* c, int status, const char* text)
 	c->is_resp = 0;
 }
 
-// Two Content-Length headers that disagree (RFC 9112 6.3: unrecoverable).
-static bool conflicting_length(struct mg_http_message* hm)
+// mongoose's HTTP handler (http_cb), saved when wrapped. Atomic: the Manager (XS
+// task) and the AsyncManager (poll task) both store it, the same value.
+static _Atomic(mg_event_handler_t) http_protocol;
+
+// After a refusal nothing more is parsed; what still arrives is dropped.
+static void http_refused(struct mg_connection* c, int ev, void* ev_data)
 {
-	struct mg_str* first = NULL;
-	for (int i = 0; i < MG_MAX_HTTP_HEADERS && hm->headers[i].name.len; i++) {
-		if (mg_strcasecmp(hm->headers[i].name, mg_str("Content-Length")) != 0)
-			continue;
-		if (!first)
-			first = &hm->headers[i].value;
-		else if (mg_strcmp(*first, hm->headers[i].value) != 0)
-			return true;
+	(void)ev_data;
+	if (ev == MG_EV_READ)
+		c->recv.len = 0;
+}
+
+// mongoose refuses a request line without an HTTP/x.y version, a malformed
+// header line, and a second Content-Length, Transfer-Encoding, Authorization,
+// Cookie or Connection header (mg_http_parse fails); it then drops what it
+// received, drains the connection and closes it, having answered nothing. Its
+// only trace: draining starts and the receive buffer empties within its
+// handler, while nothing was queued to send (a handler that answers a request
+// with "Connection: close" queues its answer first).
+static void parse_guard(struct mg_connection* c, int ev, void* ev_data)
+{
+	bool draining = c->is_draining;
+	size_t sent = c->send.len;
+	atomic_load_explicit(&http_protocol, memory_order_relaxed)(c, ev, ev_data);
+	if (!draining && c->is_draining && c->is_accepted && c->recv.len == 0 && c->send.len == sent) {
+		refuse(c, 400, "the request could not be parsed\n");
+		c->pfn = http_refused;
 	}
-	return false;
+}
+
+void xm_mg_http_parse_guard(struct mg_connection* c)
+{
+	if (!c || !c->pfn || c->pfn == parse_guard || !(c->is_listening || c->is_accepted))
+		return;
+	mg_event_handler_t saved = atomic_load_explicit(&http_protocol, memory_order_relaxed);
+	if (!saved && c->is_listening) {
+		saved = c->pfn;  // mg_http_listen's: the same for every connection
+		atomic_store_explicit(&http_protocol, saved, memory_order_relaxed);
+	}
+	if (c->pfn == saved)
+		c->pfn = parse_guard;
 }
 
 static bool is_alpha(char ch)
@@ -60,6 +90,8 @@ static bool is_token(struct mg_str s)
 // host:port is left to the handler. mongoose has already split off the query.
 static bool is_target(struct mg_str method, struct mg_str uri)
 {
+	if (uri.len == 0)
+		return false;
 	if (uri.buf[0] == '/' || (uri.len == 1 && uri.buf[0] == '*') || mg_strcmp(method, mg_str("CONNECT")) == 0)
 		return true;
 	size_t i = 0;
@@ -68,25 +100,19 @@ static bool is_target(struct mg_str method, struct mg_str uri)
 	return i && uri.len - i >= 3 && memcmp(uri.buf + i, "://", 3) == 0;
 }
 
-// RFC 9112 3: method SP request-target SP HTTP-version. mongoose 7.19 checks the
-// version only when there is one, so any two words made a request.
-static bool is_request_line(struct mg_http_message* hm)
-{
-	return hm->proto.len && is_token(hm->method) && is_target(hm->method, hm->uri);
-}
-
-// Refuses a request whose rest mongoose must not go on parsing.
-static void refuse_and_close(struct mg_connection* c, const char* text, xm_mg_http_guard_t* g)
-{
-	refuse(c, 400, text);
-	c->recv.len = 0;  // mongoose stops parsing this connection: it changed under it
-	c->is_draining = 1;
-	if (g)
-		g->refused = true;
-}
-
 bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data, xm_mg_http_guard_t* g)
 {
+	if (ev == MG_EV_HTTP_HDRS && c->is_accepted) {
+		struct mg_http_message* hm = ev_data;
+		if (is_token(hm->method) && is_target(hm->method, hm->uri))
+			return false;
+		refuse(c, 400, "not an HTTP request line\n");
+		c->recv.len = 0;  // mongoose stops parsing this connection: it changed under it
+		c->is_draining = 1;
+		if (g)
+			g->refused = true;
+		return true;
+	}
 	if (ev == MG_EV_READ && g && g->refused) {
 		// The rest of a refused body, or more after it: drop it, close once the body is in.
 		size_t n = c->recv.len < g->discard ? c->recv.len : g->discard;
@@ -94,16 +120,6 @@ bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data, xm_
 		c->recv.len = 0;
 		if (!g->discard)
 			c->is_draining = 1;
-		return true;
-	}
-	if (ev != MG_EV_HTTP_HDRS || !c->is_accepted)
-		return false;
-	if (!is_request_line(ev_data)) {
-		refuse_and_close(c, "not an HTTP request line\n", g);
-		return true;
-	}
-	if (conflicting_length(ev_data)) {
-		refuse_and_close(c, "conflicting Content-Length headers\n", g);
 		return true;
 	}
 	return false;

@@ -211,7 +211,9 @@ static void open_with(xsMachine* the, opener_t opener, const char* what)
 
 static struct mg_connection* listen_http(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
 {
-	return mg_http_listen(mgr, url, fn, data);
+	struct mg_connection* c = mg_http_listen(mgr, url, fn, data);
+	xm_mg_http_parse_guard(c);
+	return c;
 }
 
 static struct mg_connection* connect_http(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)

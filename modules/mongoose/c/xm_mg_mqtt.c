@@ -597,20 +597,11 @@ void xm_mg_mm_field(xsMachine* the)
 	xsResult = xsInteger(value);
 }
 
-// Whether [buf, buf + len) lies inside the size bytes at base.
-static bool inside(const char* base, size_t size, struct mg_str s)
-{
-	return !s.len || (s.buf >= base && s.buf <= base + size && s.len <= (size_t)(base + size - s.buf));
-}
-
-// One decoded property into *object, using *value; false when malformed.
-static bool decode_prop(xsMachine* the, const struct mg_mqtt_prop* prop, const char* base, size_t size,
-	xsSlot* object, xsSlot* value)
+// One decoded property into *object, using *value.
+static void decode_prop(xsMachine* the, const struct mg_mqtt_prop* prop, xsSlot* object, xsSlot* value)
 {
 	uint32_t max;
 	int kind = prop_kind(prop->id, &max);
-	if (!inside(base, size, prop->val) || !inside(base, size, prop->key))
-		return false;
 	*object = xsNewObject();
 	*value = xsInteger(prop->id);
 	xsSet(*object, xsID("id"), *value);
@@ -631,56 +622,22 @@ static bool decode_prop(xsMachine* the, const struct mg_mqtt_prop* prop, const c
 		break;
 	}
 	xsSet(*object, xsID("value"), *value);
-	return true;
 }
 
-// properties(msg): the MQTT 5 properties of a PUBLISH, [{ id, value, key? }].
-// mg_mqtt_next_prop neither checks lengths against the packet nor stops at the
-// end of the properties (it compares a relative offset with an absolute one),
-// so it walks a copy: properties first, zero padding for its reads past a
-// truncated property, and every string checked against the copy.
+// properties(msg): the MQTT 5 properties of a PUBLISH, [{ id, value, key? }], up
+// to the first malformed one (mg_mqtt_next_prop checks each against the property
+// section and the packet, and stops at an unknown id).
 void xm_mg_mm_properties(xsMachine* the)
 {
 	struct mg_mqtt_message* mm = message(the);
 	xsResult = xsNewArray(0);
-	if (!mm || !mm->props_size || mm->props_start > mm->dgram.len || mm->props_size > mm->dgram.len - mm->props_start)
+	if (!mm)
 		return;
-	size_t size = mm->props_size;
-	enum { PAD = 8 };
-	char* copy = calloc(1, size + PAD);
-	if (!copy)
-		xsUnknownError("no memory for MQTT properties");
-	memcpy(copy, mm->dgram.buf + mm->props_start, size);
-	struct mg_mqtt_message view;
-	memset(&view, 0, sizeof(view));
-	view.dgram = mg_str_n(copy, size);
-	view.props_start = 0;
-	view.props_size = size;
 	xsVars(2);
-	xsTry {
-		int n = 0;
-		for (size_t pos = 0; pos < size;) {
-			struct mg_mqtt_prop prop;
-			memset(&prop, 0, sizeof(prop));
-			uint32_t max;
-			if ((uint8_t)copy[pos] == MQTT_PROP_USER_PROPERTY) {
-				// its key's length decides where the value's length is read
-				size_t key = pos + 3 + (((size_t)(uint8_t)copy[pos + 1] << 8) | (uint8_t)copy[pos + 2]);
-				if (key + 2 > size)
-					break;
-			}
-			else if (prop_kind((uint8_t)copy[pos], &max) == PROP_UNKNOWN)
-				break;
-			size_t next = mg_mqtt_next_prop(&view, &prop, pos);
-			if (next <= pos || next > size || !decode_prop(the, &prop, copy, size, &xsVar(0), &xsVar(1)))
-				break;
-			xsSetIndex(xsResult, n++, xsVar(0));
-			pos = next;
-		}
+	struct mg_mqtt_prop prop;
+	int n = 0;
+	for (size_t pos = 0, next; (next = mg_mqtt_next_prop(mm, &prop, pos)) > pos; pos = next) {
+		decode_prop(the, &prop, &xsVar(0), &xsVar(1));
+		xsSetIndex(xsResult, n++, xsVar(0));
 	}
-	xsCatch {
-		free(copy);
-		xsThrow(xsException);
-	}
-	free(copy);
 }

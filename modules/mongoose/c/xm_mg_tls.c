@@ -6,6 +6,20 @@
 
 enum { TLS_CA, TLS_CERT, TLS_KEY, TLS_NAME, TLS_PARTS };
 
+// mongoose checks certificate dates against mg_now(), mg_millis() plus
+// mg_boot_timestamp_ms, which only its SNTP client sets. While that is 0 every
+// certificate is "not yet valid" (skipVerification included), and a client with
+// a CA first asks time.google.com for the date, over the Manager's DNS server,
+// failing with "time sync failed" when it cannot. A host that knows the date
+// sets it here. Called on the XS task only (both managers read TLS options
+// there), before any TLS connection that needs the date exists.
+static void set_date(void)
+{
+	uint64_t epoch = mg_boot_timestamp_ms ? 0 : port_epoch_ms();
+	if (epoch)
+		mg_boot_timestamp_ms = epoch - mg_millis();
+}
+
 // Copies: mongoose may report a bad part through an ERROR event, and JavaScript
 // running then could move the strings; the AsyncManager keeps its copy on the
 // poll task. One block, options first: freeing it frees every part. Each part ends
@@ -21,6 +35,7 @@ struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first)
 		xm_mg_bytes(the, &xsArg(first + i), &data[i], &size[i]);  // allocates nothing: the pointers stay valid
 		total += size[i];
 	}
+	set_date();
 	struct mg_tls_opts* opts = malloc(total);
 	if (!opts)
 		xsUnknownError("no memory for the TLS options");
@@ -45,10 +60,11 @@ struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first)
 void xm_mg_conn_tls_init(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	if (c->tls)
+	if (c->tls)  // mg_tls_init would replace c->tls without freeing it (a leak of 2-3 KB)
 		xsUnknownError("connection %lu already has TLS: tlsFree() it first", c->id);
 	struct mg_tls_opts* opts = xm_mg_tls_options(the, 1);
 	mg_tls_init(c, opts);
+	xm_mg_tls_peer_init(&xm_mg_conn(the, &xsArg(0))->peer, c, opts->name);
 	free(opts);
 }
 
@@ -60,36 +76,64 @@ void xm_mg_conn_tls_free(xsMachine* the)
 		return;
 	// Once connected, the peer speaks TLS: there is no going back to plain bytes.
 	bool talking = !c->is_listening && !c->is_resolving && !c->is_connecting;
+	xm_mg_tls_peer_restore(&xm_mg_conn(the, &xsArg(0))->peer, c);
 	mg_tls_free(c);
 	c->is_tls = c->is_tls_hs = 0;
 	if (talking)
 		c->is_closing = 1;
 }
 
-// mongoose's built-in TLS decrypts one record per read from the socket, and a
-// record that is not application data (a TLS 1.3 server's session tickets)
-// yields nothing. Records received together therefore wait for later reads,
-// and if the peer closes meanwhile they are dropped with the connection: a
-// server's last response, typically. Called on POLL, before the socket is read,
-// this decrypts every complete record already buffered and fires READ with it.
-void xm_mg_tls_pump(struct mg_connection* c)
+// mongoose 7.23 compares a server certificate's SAN IP entries with the address
+// the client is connected to (mg_tls_verify_cert_san is given &c->rem), whatever
+// name the client asked for: a certificate that lists the server's own IP
+// address passes for any name. While a client's handshake runs, c->rem holds
+// instead the name's own address when the name is an IP address, and otherwise
+// the unspecified address ::, which no certificate authority certifies. The
+// socket is connected by then: mongoose sends on it without the address.
+
+static void hide(xm_mg_tls_peer_t* p, struct mg_connection* c)
 {
-	if (!c->is_tls || c->is_tls_hs || !c->tls)
+	p->real = c->rem;
+	c->rem = p->check;
+	c->rem.port = p->real.port;
+	p->pending = false;
+	p->hidden = true;
+}
+
+void xm_mg_tls_peer_init(xm_mg_tls_peer_t* p, struct mg_connection* c, struct mg_str name)
+{
+	if (!c->is_client || !c->is_tls_hs || p->hidden)
 		return;
-	for (int i = 0; i < 64 && c->rtls.len > 0 && !c->is_closing; i++) {
-		if (c->recv.len >= MG_MAX_RECV_SIZE)
-			return;  // mongoose's own read reports it
-		if (c->recv.size <= c->recv.len && !mg_iobuf_resize(&c->recv, c->recv.size + MG_IO_SIZE))
-			return;
-		size_t buffered = c->rtls.len;
-		long n = mg_tls_recv(c, c->recv.buf + c->recv.len, c->recv.size - c->recv.len);
-		if (n > 0) {
-			c->recv.len += (size_t)n;
-			mg_call(c, MG_EV_READ, &n);
-		}
-		else if (n != MG_IO_WAIT && n != 0)
-			return;  // mongoose has reported the error
-		else if (c->rtls.len == buffered)
-			return;  // an incomplete record: the socket has the rest
-	}
+	memset(&p->check, 0, sizeof(p->check));
+	struct mg_addr ip;
+	memset(&ip, 0, sizeof(ip));
+	// mg_aton also reads "localhost" (and "") as an address: that is a DNS name.
+	if (name.len && mg_strcasecmp(name, mg_str("localhost")) != 0 && mg_aton(name, &ip))
+		p->check = ip;
+	else
+		p->check.is_ip6 = true;
+	if (c->is_resolving || c->is_connecting)
+		p->pending = true;  // the resolver and connect() still need the real address
+	else
+		hide(p, c);
+}
+
+void xm_mg_tls_peer_restore(xm_mg_tls_peer_t* p, struct mg_connection* c)
+{
+	if (p->hidden)
+		c->rem = p->real;
+	p->hidden = p->pending = false;
+}
+
+void xm_mg_tls_peer_event(xm_mg_tls_peer_t* p, struct mg_connection* c, int ev)
+{
+	if (p->pending && ev == MG_EV_CONNECT)
+		hide(p, c);
+	else if (ev == MG_EV_TLS_HS || ev == MG_EV_ERROR || ev == MG_EV_CLOSE)
+		xm_mg_tls_peer_restore(p, c);
+}
+
+const struct mg_addr* xm_mg_tls_peer_real(const xm_mg_tls_peer_t* p, const struct mg_connection* c)
+{
+	return p->hidden ? &p->real : &c->rem;
 }

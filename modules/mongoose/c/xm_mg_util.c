@@ -494,7 +494,8 @@ void xm_mg_util_sha256(xsMachine* the)
 }
 
 // hmacSha256(key, data): RFC 2104 over mongoose's SHA-256. Not mg_hmac_sha256:
-// in 7.19 it hashes a key of exactly 64 bytes, which RFC 2104 uses as it is.
+// it hashes a key of exactly 64 bytes (7.23 still tests keysz < 64), which
+// RFC 2104 uses as it is.
 void xm_mg_util_hmac_sha256(xsMachine* the)
 {
 	struct mg_str key = arg_bytes(the, 0), data = arg_bytes(the, 1);
