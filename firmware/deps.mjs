@@ -4,7 +4,7 @@
 // Runs from `npm install`, before tests and before every build (npm may skip a
 // dependency's install script); a second run only checks stamps.
 //   deps/xs/        XS engine sources from the npm package @agoric/xsnap
-//   deps/mongoose/  mongoose.c/.h from the PyPI sdist of cymongoose
+//   deps/mongoose/  mongoose.c/.h from the PyPI sdist of cymongoose (one call redirected: editMongoose)
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -82,10 +82,24 @@ function python() {
   throw new DepsError("mongoose (cymongoose sdist from PyPI): python3 with pip is not installed");
 }
 
+// The one edit made to mongoose.c: its TLS server signs CertificateVerify through
+// XM_MG_TLS_SIGN (modules/mongoose/c/mg_config.h says why). The call must be
+// found exactly once, or the pin has moved past what the edit was written for.
+const MONGOOSE_EDIT = { find: "mg_uecc_sign_deterministic(tls->ec_key,", replace: "XM_MG_TLS_SIGN(tls->ec_key," };
+
+function editMongoose(dir, what) {
+  const file = path.join(dir, "mongoose.c");
+  const text = fs.readFileSync(file, "utf8");
+  const found = text.split(MONGOOSE_EDIT.find).length - 1;
+  if (found !== 1)
+    throw new DepsError(`${what}: expected "${MONGOOSE_EDIT.find}" once in mongoose.c, found it ${found} times`);
+  fs.writeFileSync(file, text.replace(MONGOOSE_EDIT.find, MONGOOSE_EDIT.replace));
+}
+
 function fetchMongoose() {
   const pin = pins.cymongoose;
   const dir = path.join(depsDir, "mongoose");
-  const stamp = `cymongoose==${pin.version} ${pin.sha256}`;
+  const stamp = `cymongoose==${pin.version} ${pin.sha256} ${MONGOOSE_EDIT.replace}`;
   if (stampOk(dir, stamp)) return false;
   fs.mkdirSync(cacheDir, { recursive: true });
   const what = `mongoose (cymongoose==${pin.version} sdist from PyPI)`;
@@ -105,6 +119,7 @@ function fetchMongoose() {
   const version = /#define MG_VERSION "([^"]+)"/.exec(header)?.[1];
   if (version !== pin.mgVersion)
     throw new DepsError(`${what}: expected MG_VERSION ${pin.mgVersion}, found ${version ?? "none"}`);
+  editMongoose(dir, what);
   writeStamp(dir, stamp);
   return true;
 }

@@ -98,26 +98,16 @@ export function makeCert(dir: string, name: string, options: CertOptions = {}): 
   return { key, cert: options.shortSignature ? withShortSignature(cert, key) : cert };
 }
 
-// An https request (a GET without body). mongoose 7.23's TLS server
-// (mg_tls_send_cert_verify) writes r and s of its ECDSA signature as 32-byte DER
-// integers, a leading zero byte included: when r or s starts with 0x00 and then a
-// byte below 0x80 the integer is not minimal, and OpenSSL refuses the handshake
-// with "bad signature" (about one handshake in 256; 8 of 2,000 measured). Such a
-// failure is retried, and logged. Resolves to "status body".
-export async function httpsRequest(options: https.RequestOptions, body?: Buffer): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        const req = https.request({ method: body ? "POST" : "GET", agent: false, ...options }, (res) => {
-          let text = "";
-          res.on("data", (d) => (text += d));
-          res.on("end", () => resolve(`${res.statusCode} ${text}`));
-        }).on("error", reject);
-        req.end(body);
-      });
-    } catch (error) {
-      if (attempt >= 3 || !/bad signature/.test(String(error))) throw error;
-      console.log(`https ${options.path}: retrying after ${String(error)}`);
-    }
-  }
+// An https request (a GET without body), made once: a firmware TLS server's
+// handshakes do not fail (see XM_MG_TLS_SIGN in modules/mongoose/c/mg_config.h).
+// Resolves to "status body".
+export function httpsRequest(options: https.RequestOptions, body?: Buffer): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const req = https.request({ method: body ? "POST" : "GET", agent: false, ...options }, (res) => {
+      let text = "";
+      res.on("data", (d) => (text += d));
+      res.on("end", () => resolve(`${res.statusCode} ${text}`));
+    }).on("error", reject);
+    req.end(body);
+  });
 }
