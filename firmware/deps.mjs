@@ -116,19 +116,23 @@ function cargoHome() {
   return process.env.CARGO_HOME || path.join(os.homedir(), ".cargo");
 }
 
-// The .crate files cargo keeps, one folder per registry index.
+// The .crate files cargo keeps, one folder per registry index: the one with the
+// pinned sha256, else the sha256s found (none when cargo has not fetched it).
 function cachedCrate(pin) {
   const cache = path.join(cargoHome(), "registry", "cache");
   let indexes = [];
   try {
     indexes = fs.readdirSync(cache);
   } catch { /* nothing fetched yet */ }
+  const found = [];
   for (const index of indexes) {
     const file = path.join(cache, index, `${pin.crate}-${pin.version}.crate`);
-    if (fs.existsSync(file) && createHash("sha256").update(fs.readFileSync(file)).digest("hex") === pin.sha256)
-      return file;
+    if (!fs.existsSync(file)) continue;
+    const sha256 = createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+    if (sha256 === pin.sha256) return { file, found };
+    found.push(sha256);
   }
-  return undefined;
+  return { found };
 }
 
 // cargo has no command that downloads one crate: a throwaway project that depends
@@ -153,12 +157,14 @@ function fetchCrates(entries) {
   if (!todo.length) return [];
   const what = todo.map((e) => `${e.name} (crate ${e.pin.crate}@${e.pin.version} from crates.io)`).join(" and ");
   fs.mkdirSync(cacheDir, { recursive: true });
-  if (todo.some((e) => !cachedCrate(e.pin))) cargoFetch(todo.map((e) => e.pin), what);
+  if (todo.some((e) => !cachedCrate(e.pin).file)) cargoFetch(todo.map((e) => e.pin), what);
   for (const e of todo) {
-    const file = cachedCrate(e.pin);
+    const { file, found } = cachedCrate(e.pin);
     if (!file) {
-      const found = path.join(cargoHome(), "registry", "cache", "*", `${e.pin.crate}-${e.pin.version}.crate`);
-      throw new DepsError(`${e.name}: no ${found} with the pinned sha256 ${e.pin.sha256} after cargo fetch`);
+      const crate = `${e.pin.crate}-${e.pin.version}.crate`;
+      throw new DepsError(found.length
+        ? `${e.name}: sha256 mismatch for ${crate}\n  pinned ${e.pin.sha256}\n  got    ${found.join(", ")}`
+        : `${e.name}: cargo fetch left no ${crate} in ${path.join(cargoHome(), "registry", "cache")}`);
     }
     freshDir(e.dir);
     const top = [`${e.pin.crate}-${e.pin.version}`, e.inner].filter(Boolean).join("/");
