@@ -133,9 +133,14 @@ void port_task_sleep(uint32_t ms)
 }
 
 // The stack grows down from its top to pxTaskGetStackStart, its lowest address.
+// A small stack keeps three quarters of what is left usable: without this the
+// limit could lie above the caller's own frame.
 char* port_stack_limit(void)
 {
-	return (char*)pxTaskGetStackStart(NULL) + XM_HOST_STACK_SPARE;
+	char* start = (char*)pxTaskGetStackStart(NULL);
+	size_t left = (size_t)((char*)__builtin_frame_address(0) - start);
+	size_t spare = XM_HOST_STACK_SPARE;
+	return start + (spare > left / 4 ? left / 4 : spare);
 }
 
 uint64_t port_millis(void)
