@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
-// Fetches the two third-party sources we link, pinned and checked, into deps/.
+// Fetches the third-party sources we link, pinned and checked, into deps/.
 // Runs from `npm install`, before tests and before every build (npm may skip a
 // dependency's install script); a second run only checks stamps.
 //   deps/xs/        XS engine sources from the npm package @agoric/xsnap
 //   deps/mongoose/  mongoose.c/.h from the PyPI sdist of cymongoose (one call redirected: editMongoose)
+// Only for the esp32 host (fetchEsp32Deps, called by its cross-build check, not
+// by npm install), from crates.io with cargo:
+//   deps/freertos/  FreeRTOS-Kernel from the crate freertos-next
+//   deps/lwip/      lwIP from the crate lwip
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -124,6 +129,105 @@ function fetchMongoose() {
   return true;
 }
 
+function cargoHome() {
+  return process.env.CARGO_HOME || path.join(os.homedir(), ".cargo");
+}
+
+// The .crate files cargo keeps, one folder per registry index: the one with the
+// pinned sha256, else the sha256s found (none when cargo has not fetched it).
+function cachedCrate(pin) {
+  const cache = path.join(cargoHome(), "registry", "cache");
+  let indexes = [];
+  try {
+    indexes = fs.readdirSync(cache);
+  } catch { /* nothing fetched yet */ }
+  const found = [];
+  for (const index of indexes) {
+    const file = path.join(cache, index, `${pin.crate}-${pin.version}.crate`);
+    if (!fs.existsSync(file)) continue;
+    const sha256 = createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+    if (sha256 === pin.sha256) return { file, found };
+    found.push(sha256);
+  }
+  return { found };
+}
+
+// cargo has no command that downloads one crate: a throwaway project that depends
+// on the pinned versions, and `cargo fetch`, put their .crate files in cargo's cache
+// (with the crates' own Rust dependencies, which we do not use: about 10 MB, once;
+// --target leaves out those only a desktop OS would need).
+function cargoFetch(crates, what) {
+  const project = path.join(cacheDir, "cargo");
+  fs.mkdirSync(path.join(project, "src"), { recursive: true });
+  const deps = crates.map((p) => `${JSON.stringify(p.crate)} = { version = "=${p.version}", default-features = false }`);
+  fs.writeFileSync(path.join(project, "Cargo.toml"),
+    `[package]\nname = "xsmg-deps"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n[dependencies]\n${deps.join("\n")}\n`);
+  fs.writeFileSync(path.join(project, "src", "lib.rs"), "");
+  run("cargo", ["fetch", "--quiet", "--target", "riscv32imc-unknown-none-elf",
+    "--manifest-path", path.join(project, "Cargo.toml")], what);
+}
+
+// Unpacks the kept paths of a pinned crate into deps/<name>; the crate's sha256 is
+// the checksum crates.io publishes (and Cargo.lock records).
+function fetchCrates(entries) {
+  const todo = entries.filter((e) => !stampOk(e.dir, e.stamp));
+  if (!todo.length) return [];
+  const what = todo.map((e) => `${e.name} (crate ${e.pin.crate}@${e.pin.version} from crates.io)`).join(" and ");
+  fs.mkdirSync(cacheDir, { recursive: true });
+  if (todo.some((e) => !cachedCrate(e.pin).file)) cargoFetch(todo.map((e) => e.pin), what);
+  for (const e of todo) {
+    const { file, found } = cachedCrate(e.pin);
+    if (!file) {
+      const crate = `${e.pin.crate}-${e.pin.version}.crate`;
+      throw new DepsError(found.length
+        ? `${e.name}: sha256 mismatch for ${crate}\n  pinned ${e.pin.sha256}\n  got    ${found.join(", ")}`
+        : `${e.name}: cargo fetch left no ${crate} in ${path.join(cargoHome(), "registry", "cache")}`);
+    }
+    freshDir(e.dir);
+    const top = [`${e.pin.crate}-${e.pin.version}`, e.inner].filter(Boolean).join("/");
+    run("tar", ["-xzmf", file, "-C", e.dir, `--strip-components=${top.split("/").length}`,
+      ...e.keep.map((k) => `${top}/${k}`)], e.name);
+    e.check();
+    writeStamp(e.dir, e.stamp);
+  }
+  return todo.map((e) => e.name);
+}
+
+function crateEntry(name, pin, dir, inner, keep, check) {
+  return { name, pin, dir, inner, keep, check, stamp: `${pin.crate}@${pin.version} ${pin.sha256} ${keep.join(" ")}` };
+}
+
+function freertosEntry() {
+  const pin = pins.freertos;
+  const dir = path.join(depsDir, "freertos");
+  // The kernel, its RISC-V port and heaps; the POSIX port runs it on Linux.
+  const keep = ["include", "tasks.c", "queue.c", "list.c", "timers.c", "event_groups.c", "stream_buffer.c",
+    "portable/GCC/RISC-V", "portable/MemMang", "portable/ThirdParty/GCC/Posix", "LICENSE.md"];
+  return crateEntry("FreeRTOS-Kernel", pin, dir, "FreeRTOS-Kernel", keep, () => {
+    const header = fs.readFileSync(path.join(dir, "include", "task.h"), "utf8");
+    const version = /#define tskKERNEL_VERSION_NUMBER\s+"([^"]+)"/.exec(header)?.[1];
+    if (version !== pin.kernelVersion)
+      throw new DepsError(`FreeRTOS-Kernel: expected ${pin.kernelVersion}, found ${version ?? "none"}`);
+  });
+}
+
+function lwipEntry() {
+  const pin = pins.lwip;
+  const dir = path.join(depsDir, "lwip");
+  const keep = ["src", "contrib/ports/freertos", "COPYING"];
+  return crateEntry("lwIP", pin, dir, "", keep, () => {
+    const header = fs.readFileSync(path.join(dir, "src", "include", "lwip", "init.h"), "utf8");
+    const part = (name) => new RegExp(`#define LWIP_VERSION_${name}\\s+(\\d+)`).exec(header)?.[1];
+    const version = ["MAJOR", "MINOR", "REVISION"].map(part).join(".");
+    if (version !== pin.lwipVersion) throw new DepsError(`lwIP: expected ${pin.lwipVersion}, found ${version}`);
+  });
+}
+
+/** The esp32 host's sources (FreeRTOS-Kernel, lwIP), fetched only when an esp32 build or check needs them. */
+export function fetchEsp32Deps() {
+  return fetchCrates([freertosEntry(), lwipEntry()]);
+}
+
 /** Fetches what deps/ lacks; returns the names fetched (none when the stamps match). */
 export function fetchDeps() {
   return [fetchXs() && "XS", fetchMongoose() && "mongoose"].filter(Boolean);
@@ -132,7 +236,8 @@ export function fetchDeps() {
 // Run as a program (also through a symlinked path, as npm runs a dependency's scripts).
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    const fetched = fetchDeps();
+    // `node firmware/deps.mjs esp32` also fetches the esp32 host's sources.
+    const fetched = [...fetchDeps(), ...(process.argv.includes("esp32") ? fetchEsp32Deps() : [])];
     if (fetched.length) console.log(`deps: fetched ${fetched.join(" and ")} into ${path.relative(process.cwd(), depsDir) || "."}`);
   } catch (e) {
     if (!(e instanceof DepsError)) throw e;

@@ -6,22 +6,31 @@
 // otherwise it stops with one line naming the missing programs and the command
 // that installs them. `npm test` and .ci/run both run it, so a missing peer never
 // shows up as a cryptic test failure.
-//   node firmware/requirements.mjs [build|test|bench ...]   (default: test)
+//   node firmware/requirements.mjs [build|esp32|test|bench ...]   (default: test)
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-// program → Debian package, by what needs it. `test` includes `build`.
+// program → Debian package, by what needs it. `test` includes `build` and `esp32`.
+// An absolute path stands for a package that installs no program (a file is looked
+// for); a null package is not to be had from Debian here (Debian 12's cargo 1.65
+// cannot read crates.io's sparse index): the message says where it comes from.
 const GROUPS = {
   build: { cmake: "cmake", gcc: "gcc", make: "make", python3: "python3" },
+  // The rv32imc cross-build check of hosts/esp32 (ESP32-C3's ISA), and cargo for
+  // the FreeRTOS-Kernel and lwIP crates it compiles against.
+  esp32: { "riscv64-unknown-elf-gcc": "gcc-riscv64-unknown-elf",
+    "/usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs": "picolibc-riscv64-unknown-elf", cargo: null },
   test: { curl: "curl", openssl: "openssl", mosquitto: "mosquitto", mosquitto_passwd: "mosquitto",
     chronyd: "chrony", valgrind: "valgrind" },
   bench: { wrk: "wrk" },
 };
-const INCLUDES = { build: [], test: ["build"], bench: ["build"] };
+const INCLUDES = { build: [], esp32: [], test: ["build", "esp32"], bench: ["build"] };
+const ELSEWHERE = { cargo: "Rust's cargo from rustup (https://rustup.rs)" };
 
 function onPath(program) {
+  if (path.isAbsolute(program)) return fs.existsSync(program);
   for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
     if (!dir) continue;
     try {
@@ -58,9 +67,9 @@ function installCommand(packages, root) {
 export function ensure(groups, log = (line) => process.stderr.write(line + "\n")) {
   let absent = missing(groups);
   if (!absent.length) return undefined;
-  const packages = [...new Set(absent.map(([, pkg]) => pkg))];
+  let packages = [...new Set(absent.map(([, pkg]) => pkg).filter(Boolean))];
   const root = process.getuid?.() === 0;
-  if (root && onPath("apt-get")) {
+  if (packages.length && root && onPath("apt-get")) {
     log(`requirements: installing ${packages.join(" ")} (Debian packages) for ${absent.map(([p]) => p).join(", ")}`);
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     for (const args of [["update", "-qq"], ["install", "-y", "-qq", "--no-install-recommends", ...packages]]) {
@@ -70,7 +79,10 @@ export function ensure(groups, log = (line) => process.stderr.write(line + "\n")
     absent = missing(groups);
     if (!absent.length) return undefined;
   }
-  return `missing ${absent.map(([p]) => p).join(", ")}; install with: ${installCommand(packages, root)}`;
+  packages = [...new Set(absent.map(([, pkg]) => pkg).filter(Boolean))];
+  const how = packages.length ? [`install with: ${installCommand(packages, root)}`] : [];
+  for (const [program, pkg] of absent) if (!pkg) how.push(`install ${ELSEWHERE[program] ?? program}`);
+  return `missing ${absent.map(([p]) => p).join(", ")}; ${how.join("; ")}`;
 }
 
 // Run as a program (also through a symlinked path, as npm runs a dependency's scripts).

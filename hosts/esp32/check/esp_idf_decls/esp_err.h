@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: MIT
+// Check build only: ESP-IDF 5.x's esp_err.h, the part the port uses.
+#pragma once
+
+typedef int esp_err_t;
+
+#define ESP_OK 0

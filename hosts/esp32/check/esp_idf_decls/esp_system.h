@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: MIT
+// Check build only: ESP-IDF 5.x's esp_system.h, the part the port uses.
+#pragma once
+
+#include "esp_err.h"
+
+void esp_restart(void) __attribute__((__noreturn__));

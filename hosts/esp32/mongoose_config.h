@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+// mongoose's arch settings for ESP-IDF (read by mongoose.h when MG_ARCH is not
+// set, as on this target): lwIP's BSD sockets, no built-in TCP/IP stack, our
+// own clock and random source (mg_arch.c). The settings every host shares are
+// in modules/mongoose/c/mg_config.h.
+#ifndef XM_MONGOOSE_CONFIG_H
+#define XM_MONGOOSE_CONFIG_H
+
+#define MG_ARCH MG_ARCH_CUSTOM
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MG_ENABLE_LWIP 1
+#define MG_ENABLE_SOCKET 1
+#define MG_ENABLE_TCPIP 0
+#define MG_ENABLE_CUSTOM_MILLIS 1
+#define MG_ENABLE_CUSTOM_RANDOM 1
+// No file system is served yet.
+#define MG_ENABLE_POSIX_FS 0
+#define MG_ENABLE_DIRLIST 0
+#define MG_PATH_MAX 128
+
+#endif

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+// The esp32 host's tuning, in one place: each value with its reason. Stacks are
+// in bytes (ESP-IDF counts them so); priorities are FreeRTOS priorities, which
+// under ESP-IDF 5.x run from 0 (idle) to 24. Nothing here was measured on a
+// board yet: the stack sizes in particular are to be checked there with
+// uxTaskGetStackHighWaterMark.
+#ifndef XM_HOST_CONFIG_H
+#define XM_HOST_CONFIG_H
+
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
+
+// ---- the XS task (main.c) -------------------------------------------------
+
+// Moddable's XS task priority: above ESP-IDF's main task (1), below lwIP's
+// tcpip task (18) and Wi-Fi (23), so JavaScript never delays the network.
+#define XM_HOST_XS_PRIORITY 4
+// Moddable gives its XS task about 10 KiB. Ours also runs mongoose's poll when
+// an app uses the synchronous Manager (TLS handshakes included), so 16 KiB, as
+// MicroPython gives its task.
+#define XM_HOST_XS_STACK (16 * 1024)
+// Kept free below the engine's stack limit (port_stack_limit): the engine
+// checks the limit only when it calls, and what runs below its last check
+// (console formatting, a synchronous mg_mgr_poll with a TLS handshake) needs it.
+#define XM_HOST_STACK_SPARE (6 * 1024)
+// Dual-core chips (ESP32, S3): core 1, as MicroPython pins its task, away from
+// core 0 where ESP-IDF runs Wi-Fi. One core (C3): no affinity to ask for.
+#if portNUM_PROCESSORS > 1
+#define XM_HOST_XS_CORE 1
+#else
+#define XM_HOST_XS_CORE tskNO_AFFINITY
+#endif
+
+// ---- other tasks (port_task_create: the AsyncManager's poll task) -----------
+
+// Either core: the poll task mostly waits in lwIP's select.
+#define XM_HOST_TASK_CORE tskNO_AFFINITY
+// For a caller that asks for no particular size (0).
+#define XM_HOST_TASK_STACK_DEFAULT (4 * 1024)
+// Callers size stacks for the simulator (the poll task asks for 64 KiB, a fifth
+// of an ESP32-C3's RAM); on the device a request is capped here. mongoose's
+// frames with a built-in TLS handshake are the deepest that run there.
+#define XM_HOST_TASK_STACK_MAX (12 * 1024)
+// Requested priorities are clamped to this range: at idle priority (0) a busy
+// task would starve the idle task and trip the task watchdog; at or above
+// lwIP's tcpip task (18) it could starve the network it waits for.
+#define XM_HOST_PRIORITY_MIN 1
+#define XM_HOST_PRIORITY_MAX 17
+
+// ---- queues ------------------------------------------------------------------
+// The XS task's own queue holds xm_app.queue_length messages of 8 bytes (set by
+// the toolchain, 64: 512 bytes). The lengths below are lwIP's, set through a
+// board build's sdkconfig (CONFIG_LWIP_*); the check build's lwipopts.h reads them.
+
+// mongoose uses a BSD socket per connection and listener, plus two for each
+// manager's wakeup pair: ESP-IDF's default of 10 leaves about 6 connections.
+#define XM_HOST_LWIP_MAX_SOCKETS 16
+// Datagrams queued per UDP socket (ESP-IDF's default). mongoose's wakeup pair is
+// one: the AsyncManager keeps at most one wakeup datagram in flight, so 6 holds.
+#define XM_HOST_LWIP_UDP_RECVMBOX 6
+// Segments queued per TCP socket before lwIP stops acknowledging (ESP-IDF's default).
+#define XM_HOST_LWIP_TCP_RECVMBOX 6
+// Messages queued for lwIP's tcpip task from every socket call (ESP-IDF's default).
+#define XM_HOST_LWIP_TCPIP_MBOX 32
+
+// ---- fatal errors ------------------------------------------------------------
+
+// 1: port_fatal restarts the chip (a field device recovers by itself). 0: the
+// failing task stops where it is, for a debugger to look at.
+#define XM_HOST_FATAL_RESTART 1
+
+#endif
