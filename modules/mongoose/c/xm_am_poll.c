@@ -550,6 +550,7 @@ static void await_answer(xm_am_t* am)
 void xm_am_poll_main(void* arg)
 {
 	xm_am_t* am = arg;
+	xm_mg_log_line_own(&am->log_line);
 	am->batch_tail = &am->batch;
 	mg_mgr_init(&am->mgr);
 	if (!mg_wakeup_init(&am->mgr)) {
