@@ -15,7 +15,7 @@ import { BuildError, writeIfChanged } from "../../firmware/shell.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TEMPLATES = path.join(HERE, "idf");
-// The ESP-IDF release whose Kconfig names idf/kconfig-names.txt records.
+// The ESP-IDF release whose names idf/esp-idf-names.txt records.
 const IDF_TAG = "v5.5.5";
 
 // Only release: what the rv32imc cross-build check compiles (hosts/esp32/check).
