@@ -100,6 +100,25 @@ describe("xsmg build --host esp32 --target esp32c3 without ESP-IDF", () => {
     expect(fs.readFileSync(path.join(project, "CMakeLists.txt"), "utf8")).toContain("include($ENV{IDF_PATH}/tools/cmake/project.cmake)");
   });
 
+  test("each component's CMake runs with a stand-in for idf_component_register (hosts/esp32/check/idf-project)", () => {
+    const out = fs.mkdtempSync(path.join(app, "idf-check-"));
+    const r = spawnSync("cmake", ["-S", path.join(ROOT, "hosts", "esp32", "check", "idf-project"), "-B", out,
+      `-DPROJECT_DIR=${project}`, `-DIDF_COMPONENTS=${[...recorded("component").keys()].join(";")}`], { encoding: "utf8" });
+    expect({ status: r.status, stderr: r.status === 0 ? "" : r.stderr }).toEqual({ status: 0, stderr: "" });
+  }, 60_000);
+
+  test("the app's image compiles for rv32imc with ESP-IDF's warnings as errors", () => {
+    const xs = path.join(ROOT, "deps", "xs");
+    for (const f of ["modules.c", "app_config.c"]) {
+      const r = spawnSync("riscv64-unknown-elf-gcc", ["--specs=picolibc.specs", "-march=rv32imc_zicsr_zifencei", "-mabi=ilp32", "-Os",
+        "-Wall", "-Werror", "-Wextra", "-Wno-unused-parameter", "-Wno-sign-compare",
+        "-DmxRun=1", "-DINCLUDE_XSPLATFORM=1", '-DXSPLATFORM="xm_platform.h"', "-DmxBoundsCheck=1",
+        "-I", path.join(xs, "includes"), "-I", path.join(xs, "sources"), "-I", path.join(xs, "platforms"), "-I", path.join(ROOT, "runtime"),
+        "-c", "-o", "/dev/null", path.join(project, "components", "xsmg_app", f)], { encoding: "utf8" });
+      expect({ f, status: r.status, stderr: r.stderr }).toEqual({ f, status: 0, stderr: "" });
+    }
+  }, 60_000);
+
   test("every sdkconfig.defaults key is a recorded ESP-IDF option, within its range", () => {
     const options = recorded("config");
     const settings = new Map<string, string>();
