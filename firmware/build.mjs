@@ -21,7 +21,7 @@ export { BuildError };
 const require = createRequire(import.meta.url);
 
 // xsmgc runs on the build machine whatever the firmware is for: one build serves every host.
-export function tools() {
+function tools() {
   const dir = cmakeCache(path.join(ROOT, "firmware", "compiler"), path.join(cacheRoot(), "tools"), [], "the compiler (xsmgc)");
   return { xsmgc: path.join(dir, "xsmgc") };
 }
@@ -207,7 +207,7 @@ export function build({ manifest, host = "linux-sim", out, variant, target, log 
   sh(xsmgc, ["link", path.join(gen, "modules.c"), ...specs], "linking the module image");
   appConfig(app, gen);
   step("image", `${specs.length} modules`);
-  const result = recipe.firmware({ app, out, gen, libs, variant, target, log });
+  const result = recipe.firmware({ app, out, gen, libs, variant, target });
   step("firmware", result.path);
   log(`xsmg: built in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   return result;

@@ -93,9 +93,11 @@ export function cmakeCache(source, dir, args, what) {
   });
 }
 
-// Unchanged files keep their dates, so that make or ninja rebuilds nothing for them.
+// Unchanged files keep their dates, so that make or ninja rebuilds nothing for
+// them. Returns whether the file was written.
 export function writeIfChanged(file, text) {
-  if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return;
+  if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return false;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text);
+  return true;
 }

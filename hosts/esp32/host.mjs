@@ -135,7 +135,10 @@ function componentText(c) {
 
 function generate(app, gen, project, target) {
   writeIfChanged(path.join(project, "CMakeLists.txt"), fill("CMakeLists.txt", { APP: app.file, ROOT, PROJECT: "firmware" }));
-  writeIfChanged(path.join(project, "sdkconfig.defaults"), fill("sdkconfig.defaults", { TARGET: target, ...lwipSizes() }));
+  // ESP-IDF reads the defaults only when it writes sdkconfig: new defaults (an
+  // lwIP size changed in xm_host_config.h) must not be shadowed by an old sdkconfig.
+  if (writeIfChanged(path.join(project, "sdkconfig.defaults"), fill("sdkconfig.defaults", { TARGET: target, ...lwipSizes() })))
+    fs.rmSync(path.join(project, "sdkconfig"), { force: true });
   writeIfChanged(path.join(project, "partitions.csv"), fill("partitions.csv", {}));
   const all = components(app, gen);
   for (const [name, c] of Object.entries(all)) {
