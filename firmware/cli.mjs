@@ -15,7 +15,7 @@ const VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf
 // The host `xsmg run` runs, and those that write firmware to a board.
 const SIMULATOR = HOSTS.find((h) => RECIPES[h].run);
 const DEVICE_HOSTS = HOSTS.filter((h) => RECIPES[h].flash);
-const per = (what) => HOSTS.filter((h) => RECIPES[h][what].length).map((h) => `${h}: ${RECIPES[h][what].join(", ")}`).join("; ");
+const per = (what, hosts = HOSTS) => hosts.filter((h) => RECIPES[h][what].length).map((h) => `${h}: ${RECIPES[h][what].join(", ")}`).join("; ");
 
 // name → [argument placeholder or null for a flag, help]
 const BUILD_OPTIONS = {
@@ -30,8 +30,8 @@ const DEVICE_OPTIONS = {
   "--host": ["HOST", `${DEVICE_HOSTS.join(", ")} (default ${DEVICE_HOSTS[0]})`],
   "--manifest": BUILD_OPTIONS["--manifest"],
   "--out": BUILD_OPTIONS["--out"],
-  "--variant": BUILD_OPTIONS["--variant"],
-  "--target": BUILD_OPTIONS["--target"],
+  "--variant": ["NAME", `${per("variants", DEVICE_HOSTS)} (default: the first)`],
+  "--target": ["CHIP", `the chip, ${per("targets", DEVICE_HOSTS)} (default: the first)`],
   "--port": ["DEVICE", "the board's serial port (default: idf.py's guess), e.g. /dev/ttyUSB0"],
 };
 const FLASH_OPTIONS = { ...DEVICE_OPTIONS, "--quiet": BUILD_OPTIONS["--quiet"] };
