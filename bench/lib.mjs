@@ -6,7 +6,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { libraries } from "../firmware/build.mjs";
+import { libraries } from "../hosts/linux-sim/host.mjs";
 import { ensure } from "../firmware/requirements.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -46,7 +46,7 @@ export function needWrk(name) {
 // The flags CMake compiles mongoose.c with for release firmware (build/cache), so
 // that the C baselines run the very same code.
 export function releaseFlags() {
-  const dir = libraries("linux-sim", "release");
+  const dir = libraries("release");
   const ninja = path.join(dir, "build.ninja");
   if (fs.existsSync(ninja)) {
     const text = fs.readFileSync(ninja, "utf8");

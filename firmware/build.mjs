@@ -1,111 +1,29 @@
 // SPDX-License-Identifier: MIT
-// Turns an app (manifest + TypeScript) into a firmware executable for a host:
-//   libraries  engine, runtime and host port, built once per variant and cached
+// Turns an app (manifest + TypeScript) into firmware for a host. The common steps
+// are here; the host's recipe (hosts/<host>/host.mjs, see hosts.mjs) does the rest:
+//   libraries  the host's: engine, runtime and port, built once per variant and cached
 //   typescript tsc, incremental, with source maps
 //   bytecode   xsmgc compile, per module, skipped when the module is unchanged
 //   image      xsmgc link: bytecode and module table as C
-//   firmware   CMake: the image, the app's native C and the cached libraries
-import { execFileSync, spawnSync } from "node:child_process";
+//   firmware   the host's: the image, the app's native C and the libraries, linked
+//              (linux-sim) or made into a project for the vendor's build (esp32)
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { DepsError, fetchDeps } from "./deps.mjs";
+import { RECIPES } from "./hosts.mjs";
 import { ROOT, readManifest } from "./manifest.mjs";
+import { BuildError, cacheRoot, cmakeCache, sh, writeIfChanged } from "./shell.mjs";
 
-export const VARIANTS = ["debug", "release", "sanitize", "tsan"];
+export { BuildError };
 const require = createRequire(import.meta.url);
 
-export class BuildError extends Error {}
-
-// xsmgc is a one-shot tool: in the sanitize variant it is built with ASan too, and
-// what it leaves allocated at exit is not a leak worth failing a build for.
-const TOOL_ENV = { ...process.env, ASAN_OPTIONS: "detect_leaks=0" };
-
-function sh(cmd, args, what, options = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", ...options });
-  if (r.error?.code === "ENOENT") throw new BuildError(`${what}: '${cmd}' is not installed`);
-  if (r.status !== 0) {
-    const out = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
-    throw new BuildError(`${what} failed${out ? ":\n" + out : ""}`);
-  }
-  return r.stdout;
-}
-
-function hasNinja() {
-  try {
-    execFileSync("ninja", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function sleep(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-// Several builds (parallel tests, two terminals) share the library cache.
-function withLock(dir, fn) {
-  const lock = path.join(dir, ".lock");
-  fs.mkdirSync(dir, { recursive: true });
-  for (let waited = 0; ; waited += 100) {
-    try {
-      fs.mkdirSync(lock);
-      fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
-      break;
-    } catch (e) {
-      if (e.code !== "EEXIST") throw e;
-      let owner = 0;
-      try {
-        owner = Number(fs.readFileSync(path.join(lock, "pid"), "utf8"));
-      } catch { /* being created or removed */ }
-      let alive = true;
-      if (owner) {
-        try {
-          process.kill(owner, 0);
-        } catch {
-          alive = false;
-        }
-      }
-      if (!alive || waited > 600_000) fs.rmSync(lock, { recursive: true, force: true });
-      sleep(100);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-function generator() {
-  return hasNinja() ? ["-G", "Ninja"] : [];
-}
-
-// The library cache lives in the toolchain's folder, or in the user's cache when
-// that folder is read-only (a global npm install used by another user).
-function cacheRoot() {
-  try {
-    fs.mkdirSync(path.join(ROOT, "build"), { recursive: true });
-    fs.accessSync(path.join(ROOT, "build"), fs.constants.W_OK);
-    return path.join(ROOT, "build", "cache");
-  } catch {
-    const version = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
-    return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "xsmg", version);
-  }
-}
-
-export function libraries(host, variant) {
-  const dir = path.join(cacheRoot(), `${host}-${variant}`);
-  return withLock(dir, () => {
-    if (!fs.existsSync(path.join(dir, "CMakeCache.txt")))
-      sh("cmake", ["-S", path.join(ROOT, "hosts", host), "-B", dir, ...generator(), `-DXSMG_VARIANT=${variant}`],
-        "configuring the engine and runtime");
-    sh("cmake", ["--build", dir, "-j", "2"], "building the engine and runtime");
-    return dir;
-  });
+// xsmgc runs on the build machine whatever the firmware is for: one build serves every host.
+function tools() {
+  const dir = cmakeCache(path.join(ROOT, "firmware", "compiler"), path.join(cacheRoot(), "tools"), [], "the compiler (xsmgc)");
+  return { xsmgc: path.join(dir, "xsmgc") };
 }
 
 function commonDir(files) {
@@ -214,7 +132,7 @@ function bytecode(modules, jsFor, out, xsmgc) {
     const hash = fileHash(js, js + ".map", xsmgc);
     const cached = fs.existsSync(xmb) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === hash;
     if (!cached) {
-      const r = spawnSync(xsmgc, ["compile", js, xmb], { encoding: "utf8", env: TOOL_ENV });
+      const r = spawnSync(xsmgc, ["compile", js, xmb], { encoding: "utf8" });
       if (r.status !== 0) throw new BuildError(`JavaScript errors in module "${m.name}":\n${r.stderr.trim()}`);
       fs.writeFileSync(stamp, hash);
       compiled++;
@@ -244,41 +162,27 @@ const xm_app_t xm_app = {
   writeIfChanged(path.join(gen, "app_config.c"), text);
 }
 
-function writeIfChanged(file, text) {
-  if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return;
-  fs.writeFileSync(file, text);
+// Where a build goes: --out, or build/HOST/VARIANT beside the manifest. A host's
+// first variant is its default.
+export function outDir({ manifest, host = "linux-sim", out, variant = RECIPES[host]?.variants[0] }) {
+  return path.resolve(out ?? path.join(path.dirname(path.resolve(manifest)), "build", host, variant));
 }
 
-function firmware(app, out, libs, variant) {
-  const dir = path.join(out, "cmake");
-  const defines = Object.entries(app.defines).map(([k, v]) => `${k}=${typeof v === "string" ? JSON.stringify(v) : Number(v)}`);
-  const args = [
-    `-DXSMG_VARIANT=${variant}`,
-    `-DXSMG_LIBS=${libs}`,
-    `-DXSMG_GEN=${path.join(out, "gen")}`,
-    `-DXSMG_OUT=${out}`,
-    `-DXSMG_NATIVE=${app.native.join(";")}`,
-    `-DXSMG_APP_DEFINES=${defines.join(";")}`,
-  ];
-  const stamp = path.join(dir, "args.json");
-  const same = fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === JSON.stringify(args);
-  if (!same) {
-    sh("cmake", ["-S", path.join(ROOT, "firmware", "cmake", "app"), "-B", dir, ...generator(), ...args], "configuring the firmware");
-    fs.writeFileSync(stamp, JSON.stringify(args));
-  }
-  sh("cmake", ["--build", dir], "linking the firmware");
-  return path.join(out, "firmware");
-}
-
-export function build({ manifest, host = "linux-sim", out, variant = "debug", log = () => {} }) {
-  if (host === "esp32")
-    throw new BuildError("the esp32 host is not yet supported by `xsmg build` (the simulator is: --host linux-sim)");
-  if (!VARIANTS.includes(variant)) throw new BuildError(`unknown variant "${variant}" (known: ${VARIANTS.join(", ")})`);
+// Returns the host's firmware: { path, next? }.
+export function build({ manifest, host = "linux-sim", out, variant, target, log = () => {} }) {
+  const recipe = RECIPES[host];
+  variant ??= recipe?.variants[0];
+  if (recipe && !recipe.variants.includes(variant))
+    throw new BuildError(`unknown variant "${variant}" for ${host} (known: ${recipe.variants.join(", ")})`);
+  if (recipe && target !== undefined && !recipe.targets.includes(target))
+    throw new BuildError(recipe.targets.length ? `unknown target "${target}" for ${host} (known: ${recipe.targets.join(", ")})`
+      : `--target is not used by the ${host} host`);
   const started = performance.now();
   const app = readManifest(manifest, host);
-  out = path.resolve(out ?? path.join(app.dir, "build", host, variant));
-  fs.mkdirSync(path.join(out, "gen"), { recursive: true });
-  log(`xsmg: building ${path.relative(process.cwd(), app.file) || app.file} for ${host} (${variant}, creation ${app.creation.name}) into ${out}`);
+  out = outDir({ manifest, host, out, variant });
+  const gen = path.join(out, "gen");
+  fs.mkdirSync(gen, { recursive: true });
+  log(`xsmg: building ${path.relative(process.cwd(), app.file) || app.file} for ${host} (${target ? `${target}, ` : ""}${variant}, creation ${app.creation.name}) into ${out}`);
 
   let stepStart = performance.now();
   const step = (name, detail) => {
@@ -292,19 +196,19 @@ export function build({ manifest, host = "linux-sim", out, variant = "debug", lo
   } catch (e) {
     throw e instanceof DepsError ? new BuildError(e.message) : e;
   }
-  const libs = libraries(host, variant);
-  step("libraries", libs + (fetched.length ? ` (fetched ${fetched.join(" and ")} first)` : ""));
+  const { xsmgc } = tools();
+  const libs = recipe.libraries(variant);
+  step("libraries", (libs ?? xsmgc) + (fetched.length ? ` (fetched ${fetched.join(" and ")} first)` : ""));
   const jsFor = typescript(app, out);
   step("typescript", `${jsFor.size} module${jsFor.size === 1 ? "" : "s"} checked`);
-  const xsmgc = path.join(libs, "xsmgc");
   const modules = reachable(app, jsFor);
   const { specs, compiled } = bytecode(modules, jsFor, out, xsmgc);
   step("bytecode", `${compiled} compiled, ${specs.length - compiled} unchanged`);
-  sh(xsmgc, ["link", path.join(out, "gen", "modules.c"), ...specs], "linking the module image", { env: TOOL_ENV });
-  appConfig(app, path.join(out, "gen"));
+  sh(xsmgc, ["link", path.join(gen, "modules.c"), ...specs], "linking the module image");
+  appConfig(app, gen);
   step("image", `${specs.length} modules`);
-  const exe = firmware(app, out, libs, variant);
-  step("firmware", exe);
+  const result = recipe.firmware({ app, out, gen, libs, variant, target });
+  step("firmware", result.path);
   log(`xsmg: built in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-  return exe;
+  return result;
 }

@@ -1,24 +1,40 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
-// xsmg: build firmware for a host, build and run it in the simulator, or start a
-// new app. One table describes the commands: parsing and help both read it.
-import { spawn } from "node:child_process";
+// xsmg: build firmware for a host, build and run it in the simulator, flash it to
+// a device, or start a new app. One table describes the commands: parsing and help
+// both read it. What differs between hosts is in their recipes (hosts.mjs).
 import fs from "node:fs";
 import path from "node:path";
-import { BuildError, VARIANTS, build } from "./build.mjs";
+import { BuildError, build, outDir } from "./build.mjs";
+import { RECIPES } from "./hosts.mjs";
 import { HOSTS, ManifestError, ROOT } from "./manifest.mjs";
 import { NewError, newApp } from "./new.mjs";
 
 const VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
 
+// The host `xsmg run` runs, and those that write firmware to a board.
+const SIMULATOR = HOSTS.find((h) => RECIPES[h].run);
+const DEVICE_HOSTS = HOSTS.filter((h) => RECIPES[h].flash);
+const per = (what, hosts = HOSTS) => hosts.filter((h) => RECIPES[h][what].length).map((h) => `${h}: ${RECIPES[h][what].join(", ")}`).join("; ");
+
 // name → [argument placeholder or null for a flag, help]
 const BUILD_OPTIONS = {
-  "--host": ["HOST", `the target: ${HOSTS.join(", ")} (default linux-sim)`],
+  "--host": ["HOST", `the target: ${HOSTS.join(", ")} (default ${SIMULATOR})`],
   "--manifest": ["PATH", "the app's manifest.json (default: ./manifest.json)"],
   "--out": ["DIR", "where the firmware goes (default: build/HOST/VARIANT beside the manifest)"],
-  "--variant": ["NAME", `${VARIANTS.join(", ")} (default debug: stack traces with .ts lines)`],
+  "--variant": ["NAME", `${per("variants")} (default: the first; debug gives stack traces with .ts lines)`],
+  "--target": ["CHIP", `the chip, ${per("targets")} (default: the first)`],
   "--quiet": [null, "print only errors"],
 };
+const DEVICE_OPTIONS = {
+  "--host": ["HOST", `${DEVICE_HOSTS.join(", ")} (default ${DEVICE_HOSTS[0]})`],
+  "--manifest": BUILD_OPTIONS["--manifest"],
+  "--out": BUILD_OPTIONS["--out"],
+  "--variant": ["NAME", `${per("variants", DEVICE_HOSTS)} (default: the first)`],
+  "--target": ["CHIP", `the chip, ${per("targets", DEVICE_HOSTS)} (default: the first)`],
+  "--port": ["DEVICE", "the board's serial port (default: idf.py's guess), e.g. /dev/ttyUSB0"],
+};
+const FLASH_OPTIONS = { ...DEVICE_OPTIONS, "--quiet": BUILD_OPTIONS["--quiet"] };
 const RUN_OPTIONS = {
   "--manifest": BUILD_OPTIONS["--manifest"],
   "--out": BUILD_OPTIONS["--out"],
@@ -31,6 +47,8 @@ const RUN_OPTIONS = {
 const COMMANDS = {
   build: { args: "", operands: [0, 0], summary: "build the firmware of an app", options: BUILD_OPTIONS },
   run: { args: "[-- ARGS...]", operands: [0, 0], summary: "build the app and run it in the simulator (Ctrl-C stops it)", options: RUN_OPTIONS },
+  flash: { args: "", operands: [0, 0], summary: "build the app for a board and write it there (esp32: idf.py flash)", options: FLASH_OPTIONS },
+  monitor: { args: "", operands: [0, 0], summary: "show the board's console (esp32: idf.py monitor; Ctrl-] quits)", options: DEVICE_OPTIONS },
   new: { args: "DIR", operands: [1, 1], summary: "write a minimal app (manifest, main.ts, tsconfig) into a new or empty DIR", options: {} },
   help: { args: "[COMMAND]", operands: [0, 1], summary: "show the commands, or one command's options", options: {} },
 };
@@ -51,10 +69,10 @@ function commandUsage(name) {
 }
 
 function usage() {
-  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(6)} ${c.summary}`);
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
   return ["usage: xsmg COMMAND [options]", "commands:", ...rows,
-    "  xsmg --version         print the toolchain's version",
-    "  xsmg help COMMAND      that command's options"].join("\n");
+    "  xsmg --version           print the toolchain's version",
+    "  xsmg help COMMAND        that command's options"].join("\n");
 }
 
 function parse(argv) {
@@ -64,7 +82,7 @@ function parse(argv) {
   if (!COMMANDS[command])
     throw new UsageError(command === undefined ? "no command given" : `unknown command "${command}"`);
   const { options } = COMMANDS[command];
-  const opts = { command, host: "linux-sim", variant: "debug", passthrough: [], positional: [] };
+  const opts = { command, passthrough: [], positional: [] };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a === "--help" || a === "-h") return { command: "help", positional: [command] };
@@ -88,17 +106,6 @@ function parse(argv) {
   return opts;
 }
 
-function runFirmware(exe, opts) {
-  const args = [...(opts.timeout ? ["--timeout", String(opts.timeout)] : []), ...(opts.stats ? ["--stats"] : []), ...(opts.passthrough.length ? ["--", ...opts.passthrough] : [])];
-  // Forward stop signals, SIGINT too: a process manager (or kill) signals xsmg alone.
-  // After a terminal's Ctrl-C the firmware gets SIGINT twice, which it handles as once.
-  // Installed before the spawn: the firmware may print, and be signalled, at once.
-  let child;
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
-  child = spawn(exe, args, { stdio: "inherit" });
-  child.on("exit", (code, signal) => process.exit(code ?? 128 + (signal ? { SIGINT: 2, SIGTERM: 15, SIGKILL: 9, SIGHUP: 1 }[signal] ?? 0 : 0)));
-}
-
 function main(argv) {
   const opts = parse(argv);
   if (opts.command === "version") {
@@ -118,11 +125,24 @@ function main(argv) {
     return;
   }
   const manifest = path.resolve(opts.manifest ?? "manifest.json");
-  if (!fs.existsSync(manifest))
-    throw new ManifestError(`no manifest at ${manifest}: run xsmg in an app's folder, pass --manifest PATH, or start one with xsmg new DIR`);
   const log = opts.quiet ? () => {} : (line) => process.stderr.write(line + "\n");
-  const exe = build({ manifest, host: opts.host, out: opts.out, variant: opts.variant, log });
-  if (opts.command === "run") runFirmware(exe, opts);
+  const where = { manifest, out: opts.out, variant: opts.variant, target: opts.target, log };
+  const buildFor = (host) => {
+    if (!fs.existsSync(manifest))
+      throw new ManifestError(`no manifest at ${manifest}: run xsmg in an app's folder, pass --manifest PATH, or start one with xsmg new DIR`);
+    return build({ ...where, host });
+  };
+  if (opts.command === "build") {
+    const { next } = buildFor(opts.host);
+    if (next) console.log(next);
+  } else if (opts.command === "run") {
+    RECIPES[SIMULATOR].run(buildFor(SIMULATOR).path, opts);
+  } else {
+    const host = opts.host ?? DEVICE_HOSTS[0];
+    if (!RECIPES[host]?.[opts.command])
+      throw new UsageError(`xsmg ${opts.command} is for ${DEVICE_HOSTS.join(", ")}, not "${host}"`, opts.command);
+    RECIPES[host][opts.command]({ build: () => buildFor(host), out: outDir({ ...where, host }), target: opts.target, port: opts.port, quiet: opts.quiet });
+  }
 }
 
 try {

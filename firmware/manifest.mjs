@@ -6,7 +6,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-export const HOSTS = ["linux-sim", "esp32"];
+// A host is a folder of hosts/ with its recipe (host.mjs): adding one adds a folder.
+export const HOSTS = fs.readdirSync(path.join(ROOT, "hosts")).filter((h) => fs.existsSync(path.join(ROOT, "hosts", h, "host.mjs")));
 const BUILTINS = path.join(ROOT, "modules", "manifest.json");
 const PROFILES = JSON.parse(fs.readFileSync(path.join(ROOT, "firmware", "profiles.json"), "utf8"));
 

@@ -27,11 +27,16 @@ describe("the CLI is discoverable", () => {
   test("--help and help COMMAND list every command and option", () => {
     const all = xsmg(["--help"]);
     expect(all.code).toBe(0);
-    for (const command of ["build", "run", "new", "help"]) expect(all.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+    for (const command of ["build", "run", "flash", "monitor", "new", "help"]) expect(all.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
     expect(all.stdout).toContain("--version");
     const build = xsmg(["help", "build"]);
     expect(build.code).toBe(0);
-    for (const option of ["--host", "--manifest", "--out", "--variant", "--quiet"]) expect(build.stdout).toContain(option);
+    for (const option of ["--host", "--manifest", "--out", "--variant", "--target", "--quiet"]) expect(build.stdout).toContain(option);
+    for (const command of ["flash", "monitor"]) {
+      const device = xsmg(["help", command]);
+      expect(device.code).toBe(0);
+      for (const option of ["--manifest", "--out", "--target", "--port"]) expect(device.stdout).toContain(option);
+    }
     const run = xsmg(["run", "--help"]);
     expect(run.code).toBe(0);
     for (const option of ["--manifest", "--out", "--variant", "--timeout", "--stats", "--quiet"]) expect(run.stdout).toContain(option);

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// What the build steps and the host recipes (hosts/<host>/host.mjs) share: running
+// a tool, CMake's generator, the library cache and its lock.
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ROOT } from "./manifest.mjs";
+
+export class BuildError extends Error {}
+
+export function sh(cmd, args, what, options = {}) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", ...options });
+  if (r.error?.code === "ENOENT") throw new BuildError(`${what}: '${cmd}' is not installed`);
+  if (r.status !== 0) {
+    const out = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
+    throw new BuildError(`${what} failed${out ? ":\n" + out : ""}`);
+  }
+  return r.stdout;
+}
+
+function hasNinja() {
+  try {
+    execFileSync("ninja", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function generator() {
+  return hasNinja() ? ["-G", "Ninja"] : [];
+}
+
+function sleep(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+// Several builds (parallel tests, two terminals) share the library cache.
+export function withLock(dir, fn) {
+  const lock = path.join(dir, ".lock");
+  fs.mkdirSync(dir, { recursive: true });
+  for (let waited = 0; ; waited += 100) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
+      break;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      let owner = 0;
+      try {
+        owner = Number(fs.readFileSync(path.join(lock, "pid"), "utf8"));
+      } catch { /* being created or removed */ }
+      let alive = true;
+      if (owner) {
+        try {
+          process.kill(owner, 0);
+        } catch {
+          alive = false;
+        }
+      }
+      if (!alive || waited > 600_000) fs.rmSync(lock, { recursive: true, force: true });
+      sleep(100);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+// The library cache lives in the toolchain's folder, or in the user's cache when
+// that folder is read-only (a global npm install used by another user).
+export function cacheRoot() {
+  try {
+    fs.mkdirSync(path.join(ROOT, "build"), { recursive: true });
+    fs.accessSync(path.join(ROOT, "build"), fs.constants.W_OK);
+    return path.join(ROOT, "build", "cache");
+  } catch {
+    const version = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
+    return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "xsmg", version);
+  }
+}
+
+// A CMake project built into the cache: configured once, then rebuilt as its sources change.
+export function cmakeCache(source, dir, args, what) {
+  return withLock(dir, () => {
+    if (!fs.existsSync(path.join(dir, "CMakeCache.txt")))
+      sh("cmake", ["-S", source, "-B", dir, ...generator(), ...args], `configuring ${what}`);
+    sh("cmake", ["--build", dir, "-j", "2"], `building ${what}`);
+    return dir;
+  });
+}
+
+// Unchanged files keep their dates, so that make or ninja rebuilds nothing for
+// them. Returns whether the file was written.
+export function writeIfChanged(file, text) {
+  if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return false;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+  return true;
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// The simulator's recipe for firmware/build.mjs: the engine, runtime, port and
+// mongoose built with CMake once per variant into the library cache; the
+// firmware linked as a Linux executable (firmware/CMakeLists.txt); `xsmg run`
+// runs it as a child process.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { cacheRoot, cmakeCache, generator, sh } from "../../firmware/shell.mjs";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+export const variants = ["debug", "release", "sanitize", "tsan"];
+export const targets = [];
+
+export function libraries(variant) {
+  return cmakeCache(HERE, path.join(cacheRoot(), `linux-sim-${variant}`), [`-DXSMG_VARIANT=${variant}`], "the engine and runtime");
+}
+
+export function firmware({ app, out, libs, variant }) {
+  const dir = path.join(out, "cmake");
+  const source = path.join(HERE, "firmware");
+  const defines = Object.entries(app.defines).map(([k, v]) => `${k}=${typeof v === "string" ? JSON.stringify(v) : Number(v)}`);
+  const args = [
+    `-DXSMG_VARIANT=${variant}`,
+    `-DXSMG_LIBS=${libs}`,
+    `-DXSMG_GEN=${path.join(out, "gen")}`,
+    `-DXSMG_OUT=${out}`,
+    `-DXSMG_NATIVE=${app.native.join(";")}`,
+    `-DXSMG_APP_DEFINES=${defines.join(";")}`,
+  ];
+  const stamp = path.join(dir, "args.json");
+  const wanted = JSON.stringify({ source, args });
+  if (!fs.existsSync(stamp) || fs.readFileSync(stamp, "utf8") !== wanted) {
+    // A build folder configured from another source folder (the link project
+    // lived in firmware/cmake/app before) is refused by CMake: start it afresh.
+    fs.rmSync(path.join(dir, "CMakeCache.txt"), { force: true });
+    sh("cmake", ["-S", source, "-B", dir, ...generator(), ...args], "configuring the firmware");
+    fs.writeFileSync(stamp, wanted);
+  }
+  sh("cmake", ["--build", dir], "linking the firmware");
+  return { path: path.join(out, "firmware") };
+}
+
+// Exits with the firmware's code. Stop signals are forwarded, SIGINT too: a
+// process manager (or kill) signals xsmg alone. After a terminal's Ctrl-C the
+// firmware gets SIGINT twice, which it handles as once. Installed before the
+// spawn: the firmware may print, and be signalled, at once.
+export function run(exe, { timeout, stats, passthrough }) {
+  const args = [...(timeout ? ["--timeout", String(timeout)] : []), ...(stats ? ["--stats"] : []),
+    ...(passthrough.length ? ["--", ...passthrough] : [])];
+  let child;
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+  child = spawn(exe, args, { stdio: "inherit" });
+  child.on("exit", (code, signal) => process.exit(code ?? 128 + (signal ? { SIGINT: 2, SIGTERM: 15, SIGKILL: 9, SIGHUP: 1 }[signal] ?? 0 : 0)));
+}
