@@ -13,7 +13,7 @@
 #define XM_CONFIG_NAME_MAX 15      // NVS's limit for keys and namespaces
 #define XM_CONFIG_STRING_MAX 3999  // NVS's 4,000 bytes include the terminating NUL
 #define XM_CONFIG_BYTES_MAX 4000   // far below NVS's blob limit: a config store, not a file system
-#define XM_CONFIG_ERROR_SIZE 200
+#define XM_CONFIG_ERROR_SIZE 400
 
 typedef enum { XM_CONFIG_STRING, XM_CONFIG_NUMBER, XM_CONFIG_BOOLEAN, XM_CONFIG_BYTES } xm_config_type_t;
 

@@ -50,7 +50,7 @@ static bool store_path(store_t* store, char* error)
 {
 	if (xm_sim_config_file) {
 		if (strlen(xm_sim_config_file) >= sizeof(store->path) - 4) {
-			snprintf(error, XM_CONFIG_ERROR_SIZE, "store path too long: %.60s...", xm_sim_config_file);
+			snprintf(error, XM_CONFIG_ERROR_SIZE, "config store path too long: %.60s...", xm_sim_config_file);
 			return false;
 		}
 		strcpy(store->path, xm_sim_config_file);
@@ -58,7 +58,7 @@ static bool store_path(store_t* store, char* error)
 	}
 	ssize_t n = readlink("/proc/self/exe", store->path, sizeof(store->path) - 12);
 	if (n < 0) {
-		snprintf(error, XM_CONFIG_ERROR_SIZE, "cannot find the firmware's path for its store: %s", strerror(errno));
+		snprintf(error, XM_CONFIG_ERROR_SIZE, "cannot find the firmware's path for its config store: %s", strerror(errno));
 		return false;
 	}
 	strcpy(store->path + n, ".config");
@@ -198,7 +198,7 @@ static bool store_load(store_t* store, char* error)
 	if (!f) {
 		if (errno == ENOENT)
 			return true;
-		snprintf(error, XM_CONFIG_ERROR_SIZE, "cannot read the store %s: %s", store->path, strerror(errno));
+		snprintf(error, XM_CONFIG_ERROR_SIZE, "cannot read the config store %.240s: %s", store->path, strerror(errno));
 		return false;
 	}
 	char* text = malloc(FILE_MAX + 1);
@@ -208,7 +208,7 @@ static bool store_load(store_t* store, char* error)
 	const char* problem = !text ? "no memory to read it" : read_error ? "a read error"
 		: size > FILE_MAX ? "more than 4 MiB" : NULL;
 	if (problem) {
-		snprintf(error, XM_CONFIG_ERROR_SIZE, "cannot read the store %s: %s", store->path, problem);
+		snprintf(error, XM_CONFIG_ERROR_SIZE, "cannot read the config store %.240s: %s", store->path, problem);
 		free(text);
 		return false;
 	}
@@ -235,7 +235,7 @@ static bool store_load(store_t* store, char* error)
 		problem = "nothing (not even the header \"" HEADER "\")";
 	free(text);
 	if (problem) {
-		snprintf(error, XM_CONFIG_ERROR_SIZE, "the store %s is corrupt (left as it is): line %lu has %s", store->path,
+		snprintf(error, XM_CONFIG_ERROR_SIZE, "config store %.240s is corrupt, left as it is: line %lu has %s", store->path,
 			(unsigned long)line, problem);
 		store_free(store);
 		return false;
@@ -263,7 +263,7 @@ static bool store_save(store_t* store, char* error)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", store->path);
 	FILE* f = fopen(tmp, "wb");
 	if (!f) {
-		snprintf(error, XM_CONFIG_ERROR_SIZE, "cannot write %s: %s", tmp, strerror(errno));
+		snprintf(error, XM_CONFIG_ERROR_SIZE, "cannot write the config store %.240s: %s", tmp, strerror(errno));
 		return false;
 	}
 	fputs(HEADER "\n", f);
@@ -286,7 +286,7 @@ static bool store_save(store_t* store, char* error)
 		return true;
 	err = ok ? errno : err;
 	unlink(tmp);
-	snprintf(error, XM_CONFIG_ERROR_SIZE, "cannot write the store %s: %s (left as it was)", store->path, strerror(err));
+	snprintf(error, XM_CONFIG_ERROR_SIZE, "cannot write the config store %.240s: %s (it is left as it was)", store->path, strerror(err));
 	return false;
 }
 
@@ -324,7 +324,7 @@ xm_config_status_t xm_config_backend_set(const char* ns, const char* key, const 
 		}
 	}
 	if (!e || (value->data && !data)) {
-		snprintf(error, XM_CONFIG_ERROR_SIZE, "no memory to update the store %s", store.path);
+		snprintf(error, XM_CONFIG_ERROR_SIZE, "no memory to update the config store %.240s", store.path);
 		store_free(&store);
 		return XM_CONFIG_FAILED;
 	}
