@@ -4,6 +4,7 @@
 // and tools (nvs_partition_gen.py, other firmware) see ordinary NVS entries:
 // strings as NVS strings, booleans as u8, integers that fit 32 bits as i32,
 // other numbers as the IEEE-754 bits of the double in a u64, bytes as blobs.
+// A key that holds another NVS type (i8, u16, i64...) reads as not set.
 // NVS itself replaces a key's old value and type on a set, and survives a
 // power cut mid-write (the new value is then lost, the old one kept).
 #include <stdio.h>
@@ -18,26 +19,61 @@ static xm_config_status_t failed(char* error, const char* what, const char* ns, 
 	return XM_CONFIG_FAILED;
 }
 
+// Whether a get failed only because the key holds another type (NVS reports
+// that as not found or, in some versions, as a type mismatch).
+static bool other_type(esp_err_t err)
+{
+	return err == ESP_ERR_NVS_NOT_FOUND || err == ESP_ERR_NVS_TYPE_MISMATCH;
+}
+
 // A string or blob, read into a new allocation with one NUL after it.
-static esp_err_t get_data(nvs_handle_t h, const char* key, nvs_type_t type, xm_config_value_t* value)
+static esp_err_t get_data(nvs_handle_t h, const char* key, bool string, xm_config_value_t* value)
 {
 	size_t size = 0;
-	esp_err_t err = type == NVS_TYPE_STR ? nvs_get_str(h, key, NULL, &size) : nvs_get_blob(h, key, NULL, &size);
+	esp_err_t err = string ? nvs_get_str(h, key, NULL, &size) : nvs_get_blob(h, key, NULL, &size);
 	if (err != ESP_OK)
 		return err;
 	char* data = malloc(size + 1);
 	if (!data)
-		return ESP_ERR_NVS_INVALID_LENGTH;
-	err = type == NVS_TYPE_STR ? nvs_get_str(h, key, data, &size) : nvs_get_blob(h, key, data, &size);
+		return ESP_ERR_NO_MEM;
+	err = string ? nvs_get_str(h, key, data, &size) : nvs_get_blob(h, key, data, &size);
 	if (err != ESP_OK) {
 		free(data);
 		return err;
 	}
 	data[size] = 0;
-	value->type = type == NVS_TYPE_STR ? XM_CONFIG_STRING : XM_CONFIG_BYTES;
+	value->type = string ? XM_CONFIG_STRING : XM_CONFIG_BYTES;
 	value->data = data;
-	value->size = type == NVS_TYPE_STR && size ? size - 1 : size;  // nvs_get_str counts the NUL
+	value->size = string && size ? size - 1 : size;  // nvs_get_str counts the NUL
 	return ESP_OK;
+}
+
+// Tries each type the store writes, most likely first. Not nvs_find_key, which
+// would tell the type in one lookup: it arrived in ESP-IDF in late 2023, after
+// 5.0 and 5.1 were released.
+static esp_err_t get_any(nvs_handle_t h, const char* key, xm_config_value_t* value)
+{
+	esp_err_t err = get_data(h, key, true, value);
+	if (other_type(err))
+		err = get_data(h, key, false, value);
+	if (other_type(err)) {
+		int32_t i32;
+		err = nvs_get_i32(h, key, &i32);
+		value->type = XM_CONFIG_NUMBER;
+		value->number = i32;
+	}
+	if (other_type(err)) {
+		uint64_t u64;
+		err = nvs_get_u64(h, key, &u64);
+		memcpy(&value->number, &u64, sizeof(u64));
+	}
+	if (other_type(err)) {
+		uint8_t u8;
+		err = nvs_get_u8(h, key, &u8);
+		value->type = XM_CONFIG_BOOLEAN;
+		value->boolean = u8 != 0;
+	}
+	return err;
 }
 
 xm_config_status_t xm_config_backend_get(const char* ns, const char* key, xm_config_value_t* value, char* error)
@@ -48,42 +84,10 @@ xm_config_status_t xm_config_backend_get(const char* ns, const char* key, xm_con
 		return XM_CONFIG_ABSENT;  // a namespace exists once something was set in it
 	if (err != ESP_OK)
 		return failed(error, "open", ns, key, err);
-	nvs_type_t type;
-	err = nvs_find_key(h, key, &type);
 	memset(value, 0, sizeof(*value));
-	if (err == ESP_OK) {
-		uint8_t u8;
-		int32_t i32;
-		uint64_t u64;
-		switch (type) {
-		case NVS_TYPE_U8:
-			err = nvs_get_u8(h, key, &u8);
-			value->type = XM_CONFIG_BOOLEAN;
-			value->boolean = u8 != 0;
-			break;
-		case NVS_TYPE_I32:
-			err = nvs_get_i32(h, key, &i32);
-			value->type = XM_CONFIG_NUMBER;
-			value->number = i32;
-			break;
-		case NVS_TYPE_U64:
-			err = nvs_get_u64(h, key, &u64);
-			value->type = XM_CONFIG_NUMBER;
-			memcpy(&value->number, &u64, sizeof(u64));
-			break;
-		case NVS_TYPE_STR:
-		case NVS_TYPE_BLOB:
-			err = get_data(h, key, type, value);
-			break;
-		default:
-			nvs_close(h);
-			snprintf(error, XM_CONFIG_ERROR_SIZE,
-				"\"%s/%s\" is stored as NVS type 0x%02x, which the config store does not read", ns, key, (unsigned)type);
-			return XM_CONFIG_FAILED;
-		}
-	}
+	err = get_any(h, key, value);
 	nvs_close(h);
-	if (err == ESP_ERR_NVS_NOT_FOUND)
+	if (other_type(err))
 		return XM_CONFIG_ABSENT;
 	return err == ESP_OK ? XM_CONFIG_OK : failed(error, "read", ns, key, err);
 }
@@ -130,20 +134,17 @@ xm_config_status_t xm_config_backend_delete(const char* ns, const char* key, cha
 	esp_err_t err = nvs_open(ns, NVS_READONLY, &h);
 	if (err == ESP_ERR_NVS_NOT_FOUND)
 		return XM_CONFIG_ABSENT;
-	if (err != ESP_OK)
-		return failed(error, "open", ns, key, err);
-	nvs_type_t type;
-	err = nvs_find_key(h, key, &type);
-	nvs_close(h);
-	if (err == ESP_ERR_NVS_NOT_FOUND)
-		return XM_CONFIG_ABSENT;
-	if (err == ESP_OK)
+	if (err == ESP_OK) {
+		nvs_close(h);
 		err = nvs_open(ns, NVS_READWRITE, &h);
+	}
 	if (err != ESP_OK)
 		return failed(error, "open", ns, key, err);
 	err = nvs_erase_key(h, key);
 	if (err == ESP_OK)
 		err = nvs_commit(h);
 	nvs_close(h);
+	if (err == ESP_ERR_NVS_NOT_FOUND)
+		return XM_CONFIG_ABSENT;
 	return err == ESP_OK ? XM_CONFIG_OK : failed(error, "erase", ns, key, err);
 }

@@ -2,6 +2,7 @@
 // The simulator's config store: one text file, read whole for every call and
 // replaced whole by every change (written to FILE.tmp, flushed to disk, then
 // renamed over FILE), so a crash leaves either the old store or the new one.
+// Reading it for every call keeps no state between calls: the file is the truth.
 // A file that does not parse is reported with its line and never rewritten.
 //
 // Format: the line "xsmg-config 1", then one line per value,
@@ -256,7 +257,28 @@ static void write_escaped(FILE* f, const xm_config_value_t* v)
 	}
 }
 
-// Writes the whole store to path.tmp, flushes it to disk and renames it over path.
+// Makes a rename in path's folder durable: until the folder itself is flushed,
+// a power cut may bring the old store back.
+static bool sync_folder(const char* path)
+{
+	char folder[PATH_MAX];
+	const char* slash = strrchr(path, '/');
+	if (!slash)
+		strcpy(folder, ".");
+	else if (slash == path)
+		strcpy(folder, "/");
+	else
+		snprintf(folder, sizeof(folder), "%.*s", (int)(slash - path), path);
+	int fd = open(folder, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
+// Writes the whole store to path.tmp, flushes it to disk, renames it over path
+// and flushes the folder: set and delete return once the change is durable.
 static bool store_save(store_t* store, char* error)
 {
 	char tmp[PATH_MAX + 4];
@@ -279,14 +301,22 @@ static bool store_save(store_t* store, char* error)
 			write_escaped(f, &e->value);
 		fputc('\n', f);
 	}
-	bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+	// ferror too: a write that failed while the buffer was flushed mid-way
+	// leaves fflush itself with nothing to report.
+	bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
 	int err = errno;
 	ok = fclose(f) == 0 && ok;
-	if (ok && rename(tmp, store->path) == 0)
-		return true;
+	if (ok && rename(tmp, store->path) == 0) {
+		if (sync_folder(store->path))
+			return true;
+		snprintf(error, XM_CONFIG_ERROR_SIZE, "the config store %.240s was replaced but its folder could not be flushed: %s",
+			store->path, strerror(errno));
+		return false;
+	}
 	err = ok ? errno : err;
 	unlink(tmp);
-	snprintf(error, XM_CONFIG_ERROR_SIZE, "cannot write the config store %.240s: %s (it is left as it was)", store->path, strerror(err));
+	snprintf(error, XM_CONFIG_ERROR_SIZE, "cannot write the config store %.240s: %s (it is left as it was)", store->path,
+		strerror(err));
 	return false;
 }
 

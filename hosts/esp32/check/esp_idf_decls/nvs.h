@@ -9,7 +9,7 @@
 
 #define ESP_ERR_NVS_BASE 0x1100
 #define ESP_ERR_NVS_NOT_FOUND (ESP_ERR_NVS_BASE + 0x02)
-#define ESP_ERR_NVS_INVALID_LENGTH (ESP_ERR_NVS_BASE + 0x0c)
+#define ESP_ERR_NVS_TYPE_MISMATCH (ESP_ERR_NVS_BASE + 0x03)
 #define ESP_ERR_NVS_NO_FREE_PAGES (ESP_ERR_NVS_BASE + 0x0d)
 #define ESP_ERR_NVS_NEW_VERSION_FOUND (ESP_ERR_NVS_BASE + 0x10)
 
@@ -20,24 +20,9 @@ typedef enum {
 	NVS_READWRITE,
 } nvs_open_mode_t;
 
-typedef enum {
-	NVS_TYPE_U8 = 0x01,
-	NVS_TYPE_I8 = 0x11,
-	NVS_TYPE_U16 = 0x02,
-	NVS_TYPE_I16 = 0x12,
-	NVS_TYPE_U32 = 0x04,
-	NVS_TYPE_I32 = 0x14,
-	NVS_TYPE_U64 = 0x08,
-	NVS_TYPE_I64 = 0x18,
-	NVS_TYPE_STR = 0x21,
-	NVS_TYPE_BLOB = 0x42,
-	NVS_TYPE_ANY = 0xff,
-} nvs_type_t;
-
 esp_err_t nvs_open(const char* namespace_name, nvs_open_mode_t open_mode, nvs_handle_t* out_handle);
 void nvs_close(nvs_handle_t handle);
 esp_err_t nvs_commit(nvs_handle_t handle);
-esp_err_t nvs_find_key(nvs_handle_t handle, const char* key, nvs_type_t* out_type);
 esp_err_t nvs_erase_key(nvs_handle_t handle, const char* key);
 
 esp_err_t nvs_set_u8(nvs_handle_t handle, const char* key, uint8_t value);
