@@ -11,8 +11,9 @@ typedef void* esp_event_handler_instance_t;
 typedef void (*esp_event_handler_t)(void* event_handler_arg, esp_event_base_t event_base, int32_t event_id,
 	void* event_data);
 
+// Newer 5.x releases add the const; wifi.c compiles with either.
 #define ESP_EVENT_DECLARE_BASE(id) extern esp_event_base_t const id
-#define ESP_EVENT_ANY_ID -1
+#define ESP_EVENT_ANY_ID (-1)
 
 esp_err_t esp_event_loop_create_default(void);
 esp_err_t esp_event_handler_instance_register(esp_event_base_t event_base, int32_t event_id,
