@@ -5,6 +5,7 @@
 // checked, as Node does after each macrotask.
 #include "xsAll.h"
 #include "xm.h"
+#include "xm_host_config.h"
 
 extern xsMachine* xm_machine_create(void);
 
@@ -23,7 +24,6 @@ static atomic_int posting;  // other tasks inside xm_post: the queue must outliv
 static uint32_t refs;
 static int stop_code = -1;
 static atomic_int requested_code = -1;
-enum { SPIN_US = 50 };  // about one request's round trip through the poll task
 
 // A poster counts itself in before it loads the queue; teardown clears the queue
 // before it waits for the count to drop (both sequentially consistent), so no
@@ -154,7 +154,7 @@ int xm_run(const xm_options_t* options)
 		// message within microseconds: a short spin saves a sleep and a wakeup.
 		// Only while another task may post (refs): otherwise nothing can come.
 		if (wait && refs)
-			port_queue_spin(q, SPIN_US);
+			port_queue_spin(q, XM_HOST_XS_SPIN_US);
 		if (port_queue_receive(q, &msg, wait))
 			xm_dispatch(the, msg.fn, msg.arg);
 	}

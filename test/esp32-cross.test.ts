@@ -39,4 +39,18 @@ describe("hosts/esp32 cross-build for rv32imc", () => {
     const missing = [...wanted, "app_main", "mg_millis", "mg_random"].filter((f) => !defined.has(f));
     expect(missing).toEqual([]);
   });
+
+  test("the port contract suite compiles for rv32imc, and the port defines every port_ function it calls (compiled, not run)", () => {
+    const nm = (lib: string, flag: string) => {
+      const r = spawnSync("riscv64-unknown-elf-nm", [flag, path.join(ROOT, "build", "esp32-check", lib)], { encoding: "utf8" });
+      expect(r.status).toBe(0);
+      // Symbol lines only, not the "member.obj:" headers.
+      return new Set(r.stdout.split("\n").filter((l) => /^\s*[0-9a-f]*\s+[A-Za-z]\s+\w+$/.test(l)).map((l) => l.trim().split(/\s+/).pop()!));
+    };
+    expect(nm("libxm_port_contract.a", "--defined-only").has("port_contract_tests")).toBe(true);
+    const ports = [...nm("libxm_port_contract.a", "-u")].filter((s) => s.startsWith("port_"));
+    expect(ports.length).toBeGreaterThanOrEqual(9);
+    const host = nm("libxm_host.a", "--defined-only");
+    expect(ports.filter((s) => !host.has(s))).toEqual([]);
+  });
 });

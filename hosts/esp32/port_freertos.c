@@ -89,13 +89,6 @@ static void task_main(void* it)
 		vTaskSuspend(NULL);  // a FreeRTOS task must not return
 }
 
-static size_t task_stack(size_t requested)
-{
-	if (!requested)
-		return XM_HOST_TASK_STACK_DEFAULT;
-	return requested > XM_HOST_TASK_STACK_MAX ? XM_HOST_TASK_STACK_MAX : requested;
-}
-
 static UBaseType_t task_priority(int requested)
 {
 	if (requested < XM_HOST_PRIORITY_MIN)
@@ -111,7 +104,8 @@ port_task_t* port_task_create(const char* name, void (*entry)(void*), void* arg,
 	task->entry = entry;
 	task->arg = arg;
 	task->done = xSemaphoreCreateBinary();
-	if (task->done && xTaskCreatePinnedToCore(task_main, name ? name : "xm", task_stack(stack_bytes), task,
+	size_t stack = stack_bytes ? stack_bytes : XM_HOST_TASK_STACK_DEFAULT;
+	if (task->done && xTaskCreatePinnedToCore(task_main, name ? name : "xm", stack, task,
 			task_priority(priority), &task->handle, XM_HOST_TASK_CORE) == pdPASS)
 		return task;
 	if (task->done)

@@ -3,12 +3,36 @@
 // in bytes (ESP-IDF counts them so); priorities are FreeRTOS priorities, which
 // under ESP-IDF 5.x run from 0 (idle) to 24. Nothing here was measured on a
 // board yet: the stack sizes in particular are to be checked there with
-// uxTaskGetStackHighWaterMark.
+// uxTaskGetStackHighWaterMark. The first section holds what the runtime and the
+// modules read: every host states each of these under the same name
+// (hosts/linux-sim/xm_host_config.h), and nothing supplies a default.
 #ifndef XM_HOST_CONFIG_H
 #define XM_HOST_CONFIG_H
 
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
+
+// ---- read by the runtime and the modules --------------------------------------
+
+// The AsyncManager's poll task (xm_am_xs.c) runs mongoose's frames only, no
+// JavaScript; a built-in TLS handshake is the deepest of them. 12 KiB, not the
+// simulator's 64 (a fifth of an ESP32-C3's RAM), until measured on a board.
+#define XM_HOST_POLL_STACK (12 * 1024)
+// Above the XS task (4), so events are read while JavaScript runs, and below
+// lwIP's tcpip task (18), which the poll task waits for.
+#define XM_HOST_POLL_PRIORITY 5
+// No spinning (xm_am_poll.c, xm_loop.c): a blocked FreeRTOS task wakes within
+// microseconds of a post, and port_queue_spin here only looks at the queue.
+#define XM_HOST_POLL_SPIN_US 0
+#define XM_HOST_XS_SPIN_US 0
+// Kept free below the engine's stack limit (port_stack_limit): the engine
+// checks the limit only when it calls, and what runs below its last check
+// (console formatting, a synchronous mg_mgr_poll with a TLS handshake) needs it.
+#define XM_HOST_STACK_SPARE (6 * 1024)
+// An AsyncManager's command queue when the app does not choose
+// (commandQueueLength): 256 commands of 24 bytes hold a burst of sends in 6 KiB,
+// where the simulator's 1,024 would take 24 KiB.
+#define XM_HOST_AM_COMMANDS 256
 
 // ---- the XS task (main.c) -------------------------------------------------
 
@@ -19,10 +43,6 @@
 // an app uses the synchronous Manager (TLS handshakes included), so 16 KiB, as
 // MicroPython gives its task.
 #define XM_HOST_XS_STACK (16 * 1024)
-// Kept free below the engine's stack limit (port_stack_limit): the engine
-// checks the limit only when it calls, and what runs below its last check
-// (console formatting, a synchronous mg_mgr_poll with a TLS handshake) needs it.
-#define XM_HOST_STACK_SPARE (6 * 1024)
 // Dual-core chips (ESP32, S3): core 1, as MicroPython pins its task, away from
 // core 0 where ESP-IDF runs Wi-Fi. One core (C3): no affinity to ask for.
 #if portNUM_PROCESSORS > 1
@@ -31,16 +51,14 @@
 #define XM_HOST_XS_CORE tskNO_AFFINITY
 #endif
 
-// ---- other tasks (port_task_create: the AsyncManager's poll task) -----------
+// ---- other tasks (port_task_create) --------------------------------------------
 
 // Either core: the poll task mostly waits in lwIP's select.
 #define XM_HOST_TASK_CORE tskNO_AFFINITY
-// For a caller that asks for no particular size (0).
+// For a caller that asks for no particular size (0): ESP-IDF's own small tasks
+// (esp_http_server) get 4 KiB. Other requests are taken as they are: a task
+// that does not fit in memory is not created (port_task_create returns NULL).
 #define XM_HOST_TASK_STACK_DEFAULT (4 * 1024)
-// Callers size stacks for the simulator (the poll task asks for 64 KiB, a fifth
-// of an ESP32-C3's RAM); on the device a request is capped here. mongoose's
-// frames with a built-in TLS handshake are the deepest that run there.
-#define XM_HOST_TASK_STACK_MAX (12 * 1024)
 // Requested priorities are clamped to this range: at idle priority (0) a busy
 // task would starve the idle task and trip the task watchdog; at or above
 // lwIP's tcpip task (18) it could starve the network it waits for.

@@ -3,6 +3,7 @@
 // queue, CLOCK_MONOTONIC, and exit() for fatal errors.
 #define _GNU_SOURCE
 #include "port.h"
+#include "xm_host_config.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -214,13 +215,7 @@ char* port_stack_limit(void)
 	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
 		void* base;
 		size_t size;
-		// Spare room: the engine checks only at calls, and C code below it
-		// (printf, mongoose) still needs stack. Sanitizers make frames larger.
-#if defined(__SANITIZE_ADDRESS__)
-		size_t spare = 256 * 1024;
-#else
-		size_t spare = 64 * 1024;
-#endif
+		size_t spare = XM_HOST_STACK_SPARE;
 		if (pthread_attr_getstack(&attr, &base, &size) == 0) {
 			// A small task stack keeps three quarters of itself usable: without
 			// this the limit could lie at or above the stack's top.

@@ -35,7 +35,7 @@ export interface AsyncManagerOptions {
   errorHandler?: AsyncErrorHandler;
   /** How long close() waits for a stuck poll task before abandoning it. */
   shutdownTimeout?: number;
-  /** Capacity of the command queue (XS task to poll task). */
+  /** Capacity of the command queue (XS task to poll task); by default the host's (1024 on linux-sim, 256 on esp32). */
   commandQueueLength?: number;
 }
 
@@ -522,7 +522,7 @@ export class AsyncManager {
   readonly #errorHandler: AsyncErrorHandler;
   readonly #pollInterval: number;
   readonly #shutdownTimeout: number;
-  readonly #queueLength: number;
+  readonly #queueLength: number | undefined;
   #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
   readonly #conns = new Map<number, AsyncConnection>();
   readonly #requests = new Map<number, Settle>();
@@ -539,7 +539,7 @@ export class AsyncManager {
       console.error(`mongoose: handler of ${eventName(ev)} on connection ${conn?.id ?? "-"} failed:`, error));
     this.#pollInterval = options.pollInterval ?? 100;
     this.#shutdownTimeout = options.shutdownTimeout ?? 30000;
-    this.#queueLength = options.commandQueueLength ?? 1024;
+    this.#queueLength = options.commandQueueLength;  // undefined: the host's (xm_host_config.h)
   }
 
   /** Runs fn with a started AsyncManager and closes it afterwards, whatever happens. */

@@ -5,7 +5,7 @@ declare module "mongoose/native-async" {
   type Bytes = string | ArrayBuffer | ArrayBufferView;
   /** Called once per event: (connection id, event, data, flags or status, number, "local|remote" or undefined, request). */
   type Dispatch = (conn: number, ev: number, data: unknown, value: number, number: number, addrs: string | undefined, request: number) => void;
-  export function create(dispatch: Dispatch, pollMs: number, commandQueueLength: number): Host;
+  export function create(dispatch: Dispatch, pollMs: number, commandQueueLength: number | undefined): Host;
   export function start(am: Host): void;
   export function stop(am: Host): void;
   export function finish(am: Host, abandon: boolean): void;

@@ -36,7 +36,8 @@ typedef struct {
 } test_case_t;
 
 // Each test file exports a NULL-terminated table.
-extern const test_case_t port_tests[];
+extern const test_case_t port_contract_tests[];  // port_contract.c: every port
+extern const test_case_t port_linux_tests[];     // test_port_linux.c
 extern const test_case_t loop_tests[];
 
 // Milliseconds slept, for tests that need another thread to get somewhere.

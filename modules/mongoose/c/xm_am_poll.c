@@ -3,8 +3,7 @@
 // and sends mongoose's events back in one batch per poll iteration.
 #include <errno.h>
 #include "xm_am.h"
-
-enum { ANSWER_SPIN_US = 30 };  // a handler that answers at once does so well within this
+#include "xm_host_config.h"
 
 // Per connection, poll task only (c->data): send-completion bookkeeping.
 typedef struct pending_send {
@@ -541,7 +540,7 @@ static bool flush(xm_am_t* am)
 static void await_answer(xm_am_t* am)
 {
 	bool was = atomic_exchange(&am->wake_pending, true);
-	port_queue_spin(am->commands, ANSWER_SPIN_US);
+	port_queue_spin(am->commands, XM_HOST_POLL_SPIN_US);
 	if (!was)
 		atomic_store(&am->wake_pending, false);
 	run_commands(am);
@@ -551,6 +550,7 @@ static void await_answer(xm_am_t* am)
 void xm_am_poll_main(void* arg)
 {
 	xm_am_t* am = arg;
+	xm_mg_log_line_own(&am->log_line);
 	am->batch_tail = &am->batch;
 	mg_mgr_init(&am->mgr);
 	if (!mg_wakeup_init(&am->mgr)) {

@@ -2,9 +2,7 @@
 // The AsyncManager's XS task side: starting and stopping the poll task, turning
 // JavaScript calls into commands, and event batches into dispatch calls.
 #include "xm_am.h"
-
-#define XM_AM_POLL_STACK (64 * 1024)  // mongoose's own frames only: no JavaScript runs there
-#define XM_AM_POLL_PRIORITY 5         // above the XS task (4), as lwIP's tcpip task is above both
+#include "xm_host_config.h"
 
 // The machine is deleted (the firmware stops: SIGTERM, a timeout) with the poll
 // task running: a running manager is reachable from its remembered dispatch, so
@@ -54,13 +52,14 @@ xm_am_t* xm_am_running(xsMachine* the)
 	return am;
 }
 
-// create(dispatch, pollMs, commandQueueLength)
+// create(dispatch, pollMs, commandQueueLength): undefined takes the host's length.
 void xm_am_create(xsMachine* the)
 {
+	size_t length = xsTypeOf(xsArg(2)) == xsUndefinedType ? XM_HOST_AM_COMMANDS : (size_t)xsToInteger(xsArg(2));
 	xm_am_t* am = calloc(1, sizeof(xm_am_t));
 	if (!am)
 		xsUnknownError("no memory for an AsyncManager");
-	am->commands = port_queue_create(sizeof(xm_am_cmd_t), (size_t)xsToInteger(xsArg(2)));
+	am->commands = port_queue_create(sizeof(xm_am_cmd_t), length);
 	if (!am->commands) {
 		free(am);
 		xsUnknownError("no memory for the AsyncManager's command queue");
@@ -78,7 +77,7 @@ void xm_am_start(xsMachine* the)
 	xm_am_t* am = am_of(the);
 	if (am->started)
 		xsUnknownError("AsyncManager is already started");
-	am->task = port_task_create("mg-poll", xm_am_poll_main, am, XM_AM_POLL_STACK, XM_AM_POLL_PRIORITY);
+	am->task = port_task_create("mg-poll", xm_am_poll_main, am, XM_HOST_POLL_STACK, XM_HOST_POLL_PRIORITY);
 	if (!am->task)
 		xsUnknownError("cannot create the poll task");
 	am->started = true;

@@ -1,8 +1,18 @@
 // SPDX-License-Identifier: MIT
-// The XS binding of mongoose (xm_mg_*). Everything here runs on the task that
-// owns the manager: with the synchronous Manager that is the XS task, which
-// calls mg_mgr_poll itself. JavaScript exceptions never cross a mongoose frame:
-// every entry from mongoose into JavaScript catches.
+// The XS binding of mongoose (xm_mg_*). JavaScript exceptions never cross a
+// mongoose frame: every entry from mongoose into JavaScript catches.
+//
+// Which task calls what. Two tasks run this code: the XS task, and with an
+// AsyncManager its poll task (xm_am.h), which owns that manager's mg_mgr.
+//   XS task only: every function taking an xsMachine* (the JavaScript bindings,
+//     the accessors, the *_args readers, xm_mg_tls_options), the destructors,
+//     and the synchronous Manager's mongoose calls, which it polls itself.
+//   The task that owns the connection's manager (XS task for a Manager, poll
+//     task for an AsyncManager): the guards, MQTT sub/unsub, the TLS peer and
+//     DNS hooks, all of which call mongoose.
+//   Any task: the text helpers, xm_mg_http_reason, and the blocks the *_args
+//     readers return; mg_wakeup on any manager. mongoose's log comes from
+//     both tasks at once: each has a line of its own (xm_mg_log_line_own).
 #ifndef XM_MG_H
 #define XM_MG_H
 
@@ -72,6 +82,8 @@ enum {
 };
 extern xsSlot xm_mg_protos[XM_MG_PROTO_COUNT];
 
+// ---- XS task only ----------------------------------------------------------
+
 // Destructors (also used to validate host data).
 void xm_mg_manager_destroy(void* data);
 void xm_mg_conn_destroy(void* data);
@@ -105,6 +117,8 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data);
 // A new connection failed to start: drop the Connection made for it.
 void xm_mg_conn_abandon(xsMachine* the, xm_mg_conn_t* xc);
 
+// ---- the task that owns the manager -----------------------------------------
+
 // Refusals of requests the server must not half-handle (xm_mg_http_guard.c):
 // before delivering an event (true: it was consumed) and after, given the
 // send and receive buffer lengths from before (true: refused now). g is the
@@ -123,7 +137,7 @@ void xm_mg_http_parse_guard(struct mg_connection* c);
 // handler: call right after mg_ws_upgrade or mg_ws_connect.
 void xm_mg_ws_guard(struct mg_connection* c);
 
-// MQTT for both managers (xm_mg_mqtt.c). The *_args functions read a call's
+// MQTT for both managers (xm_mg_mqtt.c). The *_args functions (XS task) read a call's
 // arguments from xsArg(first) on, in the order of native-mqtt.js (mqttConnect's
 // after the URL), into one malloc'd block holding the options and every byte they
 // point to: it is valid on any task until free(). pub uses the two slots at scratch.
@@ -147,7 +161,7 @@ void xm_mg_tls_peer_init(xm_mg_tls_peer_t* p, struct mg_connection* c, struct mg
 void xm_mg_tls_peer_event(xm_mg_tls_peer_t* p, struct mg_connection* c, int ev);
 void xm_mg_tls_peer_restore(xm_mg_tls_peer_t* p, struct mg_connection* c);
 const struct mg_addr* xm_mg_tls_peer_real(const xm_mg_tls_peer_t* p, const struct mg_connection* c);
-// TLS options from JavaScript arguments xsArg(first) to xsArg(first + 4): ca, cert,
+// XS task: TLS options from JavaScript arguments xsArg(first) to xsArg(first + 4): ca, cert,
 // key, name (each a string, bytes or undefined) and skipVerification, copied into
 // one malloc'd block that free() releases whole (xm_mg_tls.c). Throws on bad types.
 struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first);
@@ -156,10 +170,12 @@ struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first);
 // exist (xm_mg_net.c): call before each mg_mgr_poll. See the file for why.
 void xm_mg_dns_guard(struct mg_mgr* mgr);
 
-// Manager lifecycle hooks for its timers.
+// The synchronous Manager's lifecycle hooks for its timers (XS task).
 void xm_mg_timers_close(xsMachine* the, xm_mg_t* m);  // before mg_mgr_free
 void xm_mg_timers_reap(xm_mg_t* m);                  // after mg_mgr_poll
 void xm_mg_timers_orphan(xm_mg_t* m);                // the Manager is being collected
+
+// ---- any task -------------------------------------------------------------
 
 // Text (xm_mg_text.c). BAD: not valid UTF-8 where strict.
 #define XM_MG_TEXT_BAD ((size_t)-1)
@@ -170,15 +186,27 @@ void xm_mg_text_fill(char* to, const char* s, size_t n, bool xs);
 size_t xm_mg_put_code_point(char* to, long c);
 size_t xm_mg_xs_to_utf8(const unsigned char* s, size_t n, unsigned char* out);
 
+// The reason phrase of an HTTP status ("" when unknown).
+const char* xm_mg_http_reason(int status);
+
+// mongoose's log: a line is written whole once it ends (or fills the buffer).
+typedef struct {
+	size_t used;
+	char text[256];
+} xm_mg_log_line_t;
+// A task other than the XS task, before it calls mongoose: the line its log
+// fills, which must outlive the task's last mongoose call. Without it, the task
+// would share the XS task's line.
+void xm_mg_log_line_own(xm_mg_log_line_t* line);
+
+// ---- XS task only ----------------------------------------------------------
+
 // Bytes of a string, ArrayBuffer, typed array or DataView argument.
 void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size);
 // A JavaScript Uint8Array holding a copy of the bytes.
 void xm_mg_new_bytes(xsMachine* the, xsSlot* result, const void* data, size_t size);
 // A JavaScript string from bytes that need not end with NUL.
 void xm_mg_new_string(xsMachine* the, xsSlot* result, struct mg_str s);
-
-// The reason phrase of an HTTP status ("" when unknown).
-const char* xm_mg_http_reason(int status);
 
 // For native extensions: the mg_mgr behind a Manager, given the TypeScript Manager
 // or its nativeHandle (XS task only; mg_wakeup on it is safe from any thread).

@@ -7,15 +7,28 @@ xsSlot xm_mg_protos[XM_MG_PROTO_COUNT];
 
 // mongoose's log goes to the firmware's stderr, a line per write: mongoose hands
 // it over one character at a time, and a write each would fill a pipe in no time.
+// Each task fills a line of its own (the XS task xs_line, a poll task the one it
+// gave xm_mg_log_line_own), so two tasks logging at once print whole lines. A
+// lock would do too, but on a device a task holding it mid-line would hold up a
+// higher-priority one (a queue used as a lock has no priority inheritance); the
+// thread-local pointer costs one word in every task (ESP-IDF reserves C11
+// thread-locals in each task's stack), the lines only the tasks that log.
+static xm_mg_log_line_t xs_line;
+static _Thread_local xm_mg_log_line_t* own_line;
+
+void xm_mg_log_line_own(xm_mg_log_line_t* line)
+{
+	own_line = line;
+}
+
 static void log_char(char c, void* param)
 {
-	static char line[256];
-	static size_t used;
 	(void)param;
-	line[used++] = c;
-	if (c == '\n' || used == sizeof(line)) {
-		port_console_write(2, line, used);
-		used = 0;
+	xm_mg_log_line_t* line = own_line ? own_line : &xs_line;
+	line->text[line->used++] = c;
+	if (c == '\n' || line->used == sizeof(line->text)) {
+		port_console_write(2, line->text, line->used);
+		line->used = 0;
 	}
 }
 

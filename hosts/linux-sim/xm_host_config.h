@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+// The Linux simulator's tuning, in one place: each value with its reason. The
+// first section holds what the runtime and the modules read: every host states
+// each of these under the same name (hosts/esp32/xm_host_config.h), and nothing
+// supplies a default for one a host leaves out. The XS task is the process's
+// main thread, so its stack (ulimit -s), priority and CPU are Linux's to choose.
+#ifndef XM_HOST_CONFIG_H
+#define XM_HOST_CONFIG_H
+
+// ---- read by the runtime and the modules --------------------------------------
+
+// The AsyncManager's poll task (xm_am_xs.c) runs mongoose's frames only, no
+// JavaScript; 64 KiB holds a built-in TLS handshake with room for the larger
+// frames of the sanitizer builds.
+#define XM_HOST_POLL_STACK (64 * 1024)
+// As on the device, above the XS task; the sim's port leaves scheduling to Linux.
+#define XM_HOST_POLL_PRIORITY 5
+// The poll task's wait for the XS task's answer to an event (xm_am_poll.c): a
+// handler that answers at once does so well within 30 µs, and waking a sleeping
+// thread costs tens of microseconds (port_queue_spin).
+#define XM_HOST_POLL_SPIN_US 30
+// The XS task's wait for the next message after a turn (xm_loop.c): about one
+// request's round trip through the poll task.
+#define XM_HOST_XS_SPIN_US 50
+// Kept free below the engine's stack limit (port_stack_limit): the engine checks
+// the limit only when it calls, and C code below its last check (printf,
+// mongoose) still needs stack. AddressSanitizer's frames are several times larger.
+#if defined(__SANITIZE_ADDRESS__)
+#define XM_HOST_STACK_SPARE (256 * 1024)
+#else
+#define XM_HOST_STACK_SPARE (64 * 1024)
+#endif
+// An AsyncManager's command queue (XS task to poll task) when the app does not
+// choose (commandQueueLength): a burst of sends past it throws, and memory is
+// plentiful here.
+#define XM_HOST_AM_COMMANDS 1024
+
+#endif
