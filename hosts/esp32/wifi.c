@@ -42,12 +42,15 @@ static void say(const char* format, ...)
 	port_console_write(1, line, len);
 }
 
-// Runs on the esp_timer task, not the event task, so that waiting never stalls
-// other events.
+// Runs on the esp_timer task (and once on the event task, at start), so that
+// waiting never stalls other events. An attempt the driver refuses outright
+// raises no disconnect event, so it is retried here, at the longest interval
+// (retry_ms belongs to the event task).
 static void retry(void* arg)
 {
 	(void)arg;
-	esp_wifi_connect();
+	if (esp_wifi_connect() != ESP_OK)
+		esp_timer_start_once(retry_timer, (uint64_t)LAST_RETRY_MS * 1000);
 }
 
 // ESP-IDF's default event task calls this for every Wi-Fi and IP event.
@@ -55,7 +58,7 @@ static void on_event(void* arg, esp_event_base_t base, int32_t id, void* data)
 {
 	(void)arg;
 	if (base == WIFI_EVENT && id == WIFI_EVENT_STA_START) {
-		esp_wifi_connect();
+		retry(NULL);
 	} else if (base == WIFI_EVENT && id == WIFI_EVENT_STA_DISCONNECTED) {
 		const wifi_event_sta_disconnected_t* event = data;
 		say("xsmg: Wi-Fi: not connected (reason %u); retrying in %lu s", (unsigned)event->reason,
