@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // ESP-IDF's entry point. app_main runs on ESP-IDF's main task: it readies NVS
-// (Wi-Fi keeps its calibration and credentials there) and starts the XS task,
-// which creates the machine itself, since the engine takes its C stack limit
-// from the task that creates it.
+// (Wi-Fi keeps its calibration there, the config store its values), brings up
+// Wi-Fi and starts the XS task once an address is up (at once when there is no
+// network to wait for). The XS task creates the machine itself, since the
+// engine takes its C stack limit from the task that creates it.
 #include "xm.h"
 #include "xm_host_config.h"
+#include "wifi.h"
 
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
@@ -23,6 +25,17 @@ static void xs_task(void* arg)
 	vTaskDelete(NULL);
 }
 
+// Called once: from app_main, or from ESP-IDF's event task on the first address.
+static void start_app(void)
+{
+	if (xTaskCreatePinnedToCore(xs_task, "xs", XM_HOST_XS_STACK, NULL, XM_HOST_XS_PRIORITY, NULL,
+			XM_HOST_XS_CORE) != pdPASS) {
+		static const char why[] = "xsmg: fatal: cannot create the XS task (not enough memory)\n";
+		port_console_write(2, why, sizeof(why) - 1);
+		port_fatal(XM_EXIT_NO_MEMORY);
+	}
+}
+
 void app_main(void)
 {
 	esp_err_t err = nvs_flash_init();
@@ -32,13 +45,9 @@ void app_main(void)
 		err = nvs_flash_init();
 	}
 	if (err != ESP_OK) {
-		static const char why[] = "xsmg: NVS unavailable; Wi-Fi will not start\n";
+		static const char why[] = "xsmg: NVS unavailable; no Wi-Fi, no config store\n";
 		port_console_write(2, why, sizeof(why) - 1);
 	}
-	if (xTaskCreatePinnedToCore(xs_task, "xs", XM_HOST_XS_STACK, NULL, XM_HOST_XS_PRIORITY, NULL,
-			XM_HOST_XS_CORE) != pdPASS) {
-		static const char why[] = "xsmg: fatal: cannot create the XS task (not enough memory)\n";
-		port_console_write(2, why, sizeof(why) - 1);
-		port_fatal(XM_EXIT_NO_MEMORY);
-	}
+	if (err != ESP_OK || !xm_wifi_start(start_app))
+		start_app();
 }

@@ -9,6 +9,9 @@
 #include <pthread.h>
 #include <signal.h>
 
+// The config store's file (modules/config/lin/), from --config FILE.
+const char* xm_sim_config_file;
+
 static sigset_t stop_signals;
 static double timeout_seconds;
 
@@ -37,7 +40,7 @@ static void* watch(void* arg)
 
 static int usage(void)
 {
-	static const char text[] = "usage: firmware [--timeout SECONDS] [--stats]\n";
+	static const char text[] = "usage: firmware [--timeout SECONDS] [--stats] [--config FILE]\n";
 	port_console_write(2, text, sizeof(text) - 1);
 	return 2;
 }
@@ -48,6 +51,8 @@ int main(int argc, char** argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			timeout_seconds = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			xm_sim_config_file = argv[++i];
 		else if (!strcmp(argv[i], "--stats"))
 			options.stats = true;
 		else if (!strcmp(argv[i], "--"))

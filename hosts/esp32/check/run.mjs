@@ -16,7 +16,7 @@ import { ensure } from "../../../firmware/requirements.mjs";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..", "..");
 const out = path.join(root, "build", "esp32-check");
-const COMPONENTS = ["xs_engine", "mongoose", "xm_runtime", "xm_mongoose", "xm_host"];
+const COMPONENTS = ["xs_engine", "mongoose", "xm_runtime", "xm_mongoose", "xm_host", "xm_config"];
 
 function fail(message) {
   console.error(`esp32 check: ${message}`);
@@ -60,6 +60,14 @@ if (!fs.existsSync(path.join(out, "CMakeCache.txt"))) {
 }
 sh("cmake", ["--build", out, "-j", "2"], "cross-compiling for rv32imc");
 const seconds = (performance.now() - started) / 1000;
+
+// Nothing is linked here, so a backend function the config natives call but no
+// file defines would go unnoticed until a board build: look for one.
+const symbols = (flags) => new Set(sh("riscv64-unknown-elf-nm", [...flags, path.join(out, "libxm_config.a")], "nm")
+  .split("\n").map((l) => l.trim().split(/\s+/).pop()).filter((s) => s?.startsWith("xm_config_")));
+const defined = symbols(["-g", "--defined-only"]);
+const missing = [...symbols(["-u"])].filter((s) => !defined.has(s));
+if (missing.length) fail(`the config store's esp32 backend does not define ${missing.join(", ")}`);
 
 const table = Object.fromEntries(COMPONENTS.map((c) => [c, sizes(path.join(out, `lib${c}.a`))]));
 if (process.argv.includes("--json")) {
