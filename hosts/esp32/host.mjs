@@ -109,17 +109,21 @@ function components(app, gen) {
       why: `The app's image from ${app.file}: its modules as XS bytecode (modules.c), its creation profile (app_config.c) and its native C.`,
       srcs: ["modules.c", "app_config.c", ...app.native],
       copy: [path.join(gen, "modules.c"), path.join(gen, "app_config.c")],
-      requires: ["xsmg_runtime", "xsmg_modules", "mongoose"],
+      // Built-in modules' C comes through their manifests as the app's native code
+      // (the config store's NVS backend among it).
+      requires: ["xsmg_runtime", "xsmg_modules", "mongoose", "nvs_flash"],
       extra: [...(defines.length ? [`target_compile_definitions(\${COMPONENT_LIB} PRIVATE ${defines.join(" ")})`] : []),
         "# The runtime reads the image and the image calls the runtime and the modules:",
         "# a cycle among static libraries, which the linker needs to see more than twice.",
         "set_property(TARGET ${COMPONENT_LIB} APPEND PROPERTY LINK_INTERFACE_MULTIPLICITY 3)"],
     },
     main: {
-      why: "app_main (hosts/esp32/main.c): NVS, then the XS task.",
-      srcs: [host("main.c")],
+      why: "app_main (hosts/esp32/main.c): NVS, Wi-Fi (wifi.c), then the XS task once an address is up.",
+      srcs: [host("main.c"), host("wifi.c")],
+      // ESP-IDF reads a component's Kconfig.projbuild from its own folder.
+      copy: [host("Kconfig.projbuild")],
       privInclude: [HERE],
-      privRequires: ["xsmg_runtime", "nvs_flash", "freertos"],
+      privRequires: ["xsmg_runtime", "nvs_flash", "freertos", "esp_wifi", "esp_netif", "esp_event", "esp_timer"],
     },
   };
 }
