@@ -41,6 +41,7 @@ const RUN_OPTIONS = {
   "--variant": BUILD_OPTIONS["--variant"],
   "--timeout": ["SECONDS", "stop the firmware after SECONDS (exit code 124)"],
   "--stats": [null, "print the XS heap's peak use when the firmware exits"],
+  "--config": ["FILE", "the simulator's config store (default: the firmware's path + .config)"],
   "--quiet": BUILD_OPTIONS["--quiet"],
 };
 

@@ -39,7 +39,7 @@ describe("the CLI is discoverable", () => {
     }
     const run = xsmg(["run", "--help"]);
     expect(run.code).toBe(0);
-    for (const option of ["--manifest", "--out", "--variant", "--timeout", "--stats", "--quiet"]) expect(run.stdout).toContain(option);
+    for (const option of ["--manifest", "--out", "--variant", "--timeout", "--stats", "--config", "--quiet"]) expect(run.stdout).toContain(option);
     expect(xsmg(["help", "new"]).stdout).toContain("usage: xsmg new DIR");
   });
 

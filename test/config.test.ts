@@ -4,7 +4,7 @@
 // with NVS's limits, and a corrupt store file is reported and left alone.
 import fs from "fs";
 import path from "path";
-import { buildApp, lines, mainApp, runFirmware } from "./helpers/sim";
+import { CLI, TEST_VARIANT, buildApp, lines, mainApp, runFirmware, start } from "./helpers/sim";
 
 // Prints each step's outcome as one JSON line: its value, or the error it threw.
 const TRY = `
@@ -207,5 +207,12 @@ attempt("get", () => Config.get("app", "a"));
     expect(o.set.error).toBe(`Error: cannot write the config store ${store}.tmp: Is a directory`);
     expect(o.get.number).toBe("1");
     expect(fs.readFileSync(store, "utf8")).toBe("xsmg-config 1\napp a n 1\n");
+  });
+  test("xsmg run --config FILE keeps the store in that file", async () => {
+    const app = mainApp(`import Config from "config";\nConfig.set("app", "greeting", "hi");\nconsole.log(Config.get("app", "greeting"));\n`);
+    const store = path.join(dir, "run-option.config");
+    const r = await start(process.execPath, [CLI, "run", "--quiet", "--variant", TEST_VARIANT, "--manifest", path.join(app, "manifest.json"), "--config", store], 120000).done;
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: "hi\n" });
+    expect(fs.readFileSync(store, "utf8")).toContain("greeting");
   });
 });

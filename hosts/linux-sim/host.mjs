@@ -47,8 +47,9 @@ export function firmware({ app, out, libs, variant }) {
 // process manager (or kill) signals xsmg alone. After a terminal's Ctrl-C the
 // firmware gets SIGINT twice, which it handles as once. Installed before the
 // spawn: the firmware may print, and be signalled, at once.
-export function run(exe, { timeout, stats, passthrough }) {
+export function run(exe, { timeout, stats, config, passthrough }) {
   const args = [...(timeout ? ["--timeout", String(timeout)] : []), ...(stats ? ["--stats"] : []),
+    ...(config ? ["--config", path.resolve(config)] : []),
     ...(passthrough.length ? ["--", ...passthrough] : [])];
   let child;
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
