@@ -8,7 +8,7 @@
 //                       makes the image in gen/ into the host's firmware under out;
 //                       returns { path, next? } (next: what the user does next)
 // and, where the host has them:
-//   run(path, { timeout, stats, passthrough })   xsmg run: runs the firmware
+//   run(path, { timeout, stats, config, passthrough })   xsmg run: runs the firmware
 //   flash({ build, out, target, port, quiet }),  xsmg flash and monitor; build()
 //   monitor({ out, target, port })               builds as xsmg build does
 import path from "node:path";
