@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 // xsmg: build firmware for a host, build and run it in the simulator, flash it to
-// a device, or start a new app. One table describes the commands: parsing and help
+// a device, measure its size, or start a new app. One table describes the commands: parsing and help
 // both read it. What differs between hosts is in their recipes (hosts.mjs).
 import fs from "node:fs";
 import path from "node:path";
@@ -15,6 +15,7 @@ const VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf
 // The host `xsmg run` runs, and those that write firmware to a board.
 const SIMULATOR = HOSTS.find((h) => RECIPES[h].run);
 const DEVICE_HOSTS = HOSTS.filter((h) => RECIPES[h].flash);
+const SIZE_HOSTS = HOSTS.filter((h) => RECIPES[h].size);
 const per = (what, hosts = HOSTS) => hosts.filter((h) => RECIPES[h][what].length).map((h) => `${h}: ${RECIPES[h][what].join(", ")}`).join("; ");
 
 // name → [argument placeholder or null for a flag, help]
@@ -45,11 +46,19 @@ const RUN_OPTIONS = {
   "--quiet": BUILD_OPTIONS["--quiet"],
 };
 
+const SIZE_OPTIONS = {
+  "--host": ["HOST", `${SIZE_HOSTS.join(", ")} (default ${SIZE_HOSTS[0]})`],
+  "--manifest": BUILD_OPTIONS["--manifest"],
+  "--budget": ["FILE", "the size limits to check (default: hosts/HOST/size-budget.json)"],
+  "--quiet": BUILD_OPTIONS["--quiet"],
+};
+
 const COMMANDS = {
   build: { args: "", operands: [0, 0], summary: "build the firmware of an app", options: BUILD_OPTIONS },
   run: { args: "[-- ARGS...]", operands: [0, 0], summary: "build the app and run it in the simulator (Ctrl-C stops it)", options: RUN_OPTIONS },
   flash: { args: "", operands: [0, 0], summary: "build the app for a board and write it there (esp32: idf.py flash)", options: FLASH_OPTIONS },
   monitor: { args: "", operands: [0, 0], summary: "show the board's console (esp32: idf.py monitor; Ctrl-] quits)", options: DEVICE_OPTIONS },
+  size: { args: "", operands: [0, 0], summary: "flash and static RAM per firmware component, checked against a budget (exit 1 when over)", options: SIZE_OPTIONS },
   new: { args: "DIR", operands: [1, 1], summary: "write a minimal app (manifest, main.ts, tsconfig) into a new or empty DIR", options: {} },
   help: { args: "[COMMAND]", operands: [0, 1], summary: "show the commands, or one command's options", options: {} },
 };
@@ -139,10 +148,16 @@ function main(argv) {
   } else if (opts.command === "run") {
     RECIPES[SIMULATOR].run(buildFor(SIMULATOR).path, opts);
   } else {
-    const host = opts.host ?? DEVICE_HOSTS[0];
+    const hosts = opts.command === "size" ? SIZE_HOSTS : DEVICE_HOSTS;
+    const host = opts.host ?? hosts[0];
     if (!RECIPES[host]?.[opts.command])
-      throw new UsageError(`xsmg ${opts.command} is for ${DEVICE_HOSTS.join(", ")}, not "${host}"`, opts.command);
-    RECIPES[host][opts.command]({ build: () => buildFor(host), out: outDir({ ...where, host }), target: opts.target, port: opts.port, quiet: opts.quiet });
+      throw new UsageError(`xsmg ${opts.command} is for ${hosts.join(", ")}, not "${host}"`, opts.command);
+    const over = RECIPES[host][opts.command]({ build: () => buildFor(host), out: outDir({ ...where, host }), target: opts.target,
+      port: opts.port, quiet: opts.quiet, budget: opts.budget, log });
+    if (over?.length) {
+      process.stderr.write(over.map((line) => `xsmg size: ${line}\n`).join(""));
+      process.exitCode = 1;
+    }
   }
 }
 

@@ -11,6 +11,8 @@
 //   run(path, { timeout, stats, config, passthrough })   xsmg run: runs the firmware
 //   flash({ build, out, target, port, quiet }),  xsmg flash and monitor; build()
 //   monitor({ out, target, port })               builds as xsmg build does
+//   size({ build, out, budget, log })            xsmg size: prints flash and RAM per
+//                                                component; returns what is over budget
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { HOSTS, ROOT } from "./manifest.mjs";

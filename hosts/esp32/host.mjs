@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { ROOT } from "../../firmware/manifest.mjs";
 import { BuildError, writeIfChanged } from "../../firmware/shell.mjs";
 
+export { size } from "./size.mjs";
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TEMPLATES = path.join(HERE, "idf");
 // The ESP-IDF release whose names idf/esp-idf-names.txt records.
