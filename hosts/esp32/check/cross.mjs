@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DepsError, fetchDeps, fetchEsp32Deps } from "../../../firmware/deps.mjs";
 import { ensure } from "../../../firmware/requirements.mjs";
-import { BuildError, generator, sh } from "../../../firmware/shell.mjs";
+import { BuildError, generator, sh, withLock } from "../../../firmware/shell.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..", "..");
@@ -32,10 +32,13 @@ export function crossBuild() {
   } catch (e) {
     throw e instanceof DepsError ? new BuildError(e.message) : e;
   }
-  if (!fs.existsSync(path.join(OUT, "CMakeCache.txt")))
-    run("cmake", ["-S", here, "-B", OUT, ...generator(), `-DCMAKE_TOOLCHAIN_FILE=${path.join(here, "rv32imc.cmake")}`],
-      "configuring the rv32imc build");
-  run("cmake", ["--build", OUT, "-j", "2"], "cross-compiling for rv32imc");
+  // The check and xsmg size may run at once (parallel tests, two terminals).
+  withLock(OUT, () => {
+    if (!fs.existsSync(path.join(OUT, "CMakeCache.txt")))
+      run("cmake", ["-S", here, "-B", OUT, ...generator(), `-DCMAKE_TOOLCHAIN_FILE=${path.join(here, "rv32imc.cmake")}`],
+        "configuring the rv32imc build");
+    run("cmake", ["--build", OUT, "-j", "2"], "cross-compiling for rv32imc");
+  });
   checkConfigBackend();
   return { seconds: (performance.now() - started) / 1000, fetched };
 }
@@ -63,7 +66,7 @@ function compileFlags() {
 }
 
 /**
- * Compiles an app's image (gen/modules.c and gen/app_config.c, from xsmg build)
+ * Compiles an app's image (modules.c and app_config.c in gen, from xsmg build)
  * for rv32imc into out, with the warnings ESP-IDF turns into errors, and the
  * release variant's engine settings (the esp32 recipe's xs component). Returns
  * the objects' paths.
