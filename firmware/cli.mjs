@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 // xsmg: build firmware for a host, build and run it in the simulator, flash it to
-// a device, measure its size, or start a new app. One table describes the commands: parsing and help
-// both read it. What differs between hosts is in their recipes (hosts.mjs).
+// a device, measure its size, or start a new app. One table describes the
+// commands: parsing and help both read it. What differs between hosts is in
+// their recipes (hosts.mjs).
 import fs from "node:fs";
 import path from "node:path";
 import { BuildError, build, outDir } from "./build.mjs";
@@ -147,17 +148,19 @@ function main(argv) {
     if (next) console.log(next);
   } else if (opts.command === "run") {
     RECIPES[SIMULATOR].run(buildFor(SIMULATOR).path, opts);
-  } else {
-    const hosts = opts.command === "size" ? SIZE_HOSTS : DEVICE_HOSTS;
-    const host = opts.host ?? hosts[0];
-    if (!RECIPES[host]?.[opts.command])
-      throw new UsageError(`xsmg ${opts.command} is for ${hosts.join(", ")}, not "${host}"`, opts.command);
-    const over = RECIPES[host][opts.command]({ build: () => buildFor(host), out: outDir({ ...where, host }), target: opts.target,
-      port: opts.port, quiet: opts.quiet, budget: opts.budget, log });
-    if (over?.length) {
+  } else if (opts.command === "size") {
+    const host = opts.host ?? SIZE_HOSTS[0];
+    if (!RECIPES[host]?.size) throw new UsageError(`xsmg size is for ${SIZE_HOSTS.join(", ")}, not "${host}"`, "size");
+    const over = RECIPES[host].size({ build: () => buildFor(host), out: outDir({ ...where, host }), budget: opts.budget, log });
+    if (over.length) {
       process.stderr.write(over.map((line) => `xsmg size: ${line}\n`).join(""));
       process.exitCode = 1;
     }
+  } else {
+    const host = opts.host ?? DEVICE_HOSTS[0];
+    if (!RECIPES[host]?.[opts.command])
+      throw new UsageError(`xsmg ${opts.command} is for ${DEVICE_HOSTS.join(", ")}, not "${host}"`, opts.command);
+    RECIPES[host][opts.command]({ build: () => buildFor(host), out: outDir({ ...where, host }), target: opts.target, port: opts.port, quiet: opts.quiet });
   }
 }
 
