@@ -11,6 +11,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DepsError, fetchDeps, fetchEsp32Deps } from "../../../firmware/deps.mjs";
+import { builtinNative } from "../../../firmware/manifest.mjs";
+import { modulesCmake } from "../../../firmware/native.mjs";
+import { writeIfChanged } from "../../../firmware/shell.mjs";
 import { ensure } from "../../../firmware/requirements.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -53,6 +56,9 @@ try {
   if (!(e instanceof DepsError)) throw e;
   fail(e.message);
 }
+// The built-in modules' C, from their manifests (CMakeLists.txt includes it).
+fs.mkdirSync(out, { recursive: true });
+writeIfChanged(path.join(out, "xsmg_modules.cmake"), modulesCmake(builtinNative("esp32"), "esp32"));
 if (!fs.existsSync(path.join(out, "CMakeCache.txt"))) {
   const ninja = spawnSync("ninja", ["--version"], { stdio: "ignore" }).status === 0;
   sh("cmake", ["-S", here, "-B", out, ...(ninja ? ["-G", "Ninja"] : []),
