@@ -267,7 +267,12 @@ export function builtinNative(host) {
 
 export function readManifest(file, host, extraVars = {}) {
   const c = collector(host, extraVars);
+  const always = new Set(c.builtins.keys());
   c.include(file);
+  // The host's libraries hold the C of what modules/manifest.json includes, whatever the app.
+  for (const b of builtinList(c))
+    if (!always.has(b.name))
+      throw new ManifestError(`${b.manifest}: the built-in module "${b.name}" has native C but ${BUILTINS} does not include its manifest, so the host's libraries lack it: include it there`);
   const creation = creationProfile(c.creationFrom ?? file, c.creation);
   if (!c.modules.has(creation.main))
     throw new ManifestError(`${file}: the main module "${creation.main}" is not among the modules (${[...c.modules.keys()].join(", ")})`);
