@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Turns an app (manifest + TypeScript) into firmware for a host. The common steps
 // are here; the host's recipe (hosts/<host>/host.mjs, see hosts.mjs) does the rest:
-//   libraries  the host's: engine, runtime and port, built once per variant and cached
+//   libraries  the host's: engine, runtime, port and the built-in modules' C (as
+//              their manifests name it), built once per variant and cached
 //   typescript tsc, incremental, with source maps
 //   bytecode   xsmgc compile, per module, skipped when the module is unchanged
 //   image      xsmgc link: bytecode and module table as C

@@ -2,7 +2,9 @@
 // Each host's recipe, hosts/<host>/host.mjs, exports:
 //   variants, targets   what --variant and --target may name (the first is the
 //                       default; targets is [] for a host with one chip)
-//   libraries(variant)  builds what every firmware of that variant shares; returns
+//   libraries(variant)  builds what every firmware of that variant shares (the
+//                       built-in modules' C among it: builtinNative(host) in
+//                       manifest.mjs, as CMake by native.mjs); returns
 //                       what firmware() gets as libs (and the build log shows)
 //   firmware({ app, out, gen, libs, variant, target })
 //                       makes the image in gen/ into the host's firmware under out;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Reads an app's manifest.json (Moddable's format, the subset we build) into the
 // list of modules, native sources, defines and the creation profile for one host.
+// Native C is kept apart by owner: a built-in module's (a manifest under modules/)
+// goes into the host's cached libraries, the app's own into each firmware.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,11 +10,15 @@ import { fileURLToPath } from "node:url";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // A host is a folder of hosts/ with its recipe (host.mjs): adding one adds a folder.
 export const HOSTS = fs.readdirSync(path.join(ROOT, "hosts")).filter((h) => fs.existsSync(path.join(ROOT, "hosts", h, "host.mjs")));
-const BUILTINS = path.join(ROOT, "modules", "manifest.json");
+const MODULES = path.join(ROOT, "modules");
+const BUILTINS = path.join(MODULES, "manifest.json");
 const PROFILES = JSON.parse(fs.readFileSync(path.join(ROOT, "firmware", "profiles.json"), "utf8"));
 
-const TOP_KEYS = ["include", "creation", "defines", "modules", "platforms", "build"];
-const PLATFORM_KEYS = ["include", "creation", "defines", "modules", "build"];
+const TOP_KEYS = ["include", "creation", "defines", "modules", "platforms", "build", "native"];
+const PLATFORM_KEYS = ["include", "creation", "defines", "modules", "build", "native"];
+// Ours, for built-in modules only: the third-party C a module wraps, compiled
+// without our warnings, and what every file using the module's C needs.
+const NATIVE_KEYS = ["thirdParty", "include", "forceInclude"];
 const CREATION_KEYS = ["chunk", "heap", "stack", "keys", "parser", "main", "static"];
 const SOURCE_EXTENSIONS = [".ts", ".js", ".c"];
 
@@ -73,6 +79,7 @@ class Collector {
     this.seen = new Set();
     this.modules = new Map();   // name → { name, source, manifest }
     this.native = new Set();
+    this.builtins = new Map();  // module folder → { name, sources, thirdParty, include, forceInclude }
     this.typings = new Set();
     this.defines = {};
     this.creation = undefined;
@@ -108,6 +115,7 @@ class Collector {
       this.include(resolvePattern(file, dir, inc, this.vars));
     }
     if (section.modules !== undefined) this.addModules(file, dir, section.modules, where);
+    if (section.native !== undefined) this.addNative(file, dir, section.native, where);
     if (section.defines !== undefined) {
       checkKeys(file, `${where}.defines`, section.defines, Object.keys(section.defines));
       Object.assign(this.defines, section.defines);
@@ -126,13 +134,43 @@ class Collector {
         const target = resolvePattern(file, dir, pattern, this.vars);
         for (const source of sourcesFor(file, target)) {
           if (source.endsWith(".c")) {
-            this.native.add(source);
+            const builtin = this.builtin(file);
+            if (builtin) {
+              builtin.sources.add(source);
+              // Moddable's way: a module's C folders are on its include path.
+              builtin.include.add(path.dirname(source));
+            } else this.native.add(source);
             continue;
           }
           const typing = stripExt(source) + ".d.ts";
           if (source.endsWith(".js") && fs.existsSync(typing)) this.typings.add(typing);
           this.addModule(file, this.moduleName(key, dir, source), source);
         }
+      }
+    }
+  }
+
+  // The built-in module a manifest under modules/ belongs to (its folder's name);
+  // undefined for the app's own manifests and for modules/manifest.json itself.
+  builtin(file) {
+    const rel = path.relative(MODULES, file);
+    if (rel.startsWith("..") || path.isAbsolute(rel) || !rel.includes(path.sep)) return undefined;
+    const name = rel.split(path.sep)[0];
+    if (!this.builtins.has(name))
+      this.builtins.set(name, { name, manifest: file, sources: new Set(), thirdParty: new Set(), include: new Set(), forceInclude: new Set() });
+    return this.builtins.get(name);
+  }
+
+  addNative(file, dir, native, where) {
+    const builtin = this.builtin(file);
+    if (!builtin) fail(file, `${where}.native is for built-in modules (manifests under ${MODULES}); an app names its C in "modules"`);
+    checkKeys(file, `${where}.native`, native, NATIVE_KEYS);
+    for (const key of NATIVE_KEYS) {
+      for (const entry of [native[key] ?? []].flat()) {
+        if (typeof entry !== "string") fail(file, `${where}.native.${key} entries must be strings`);
+        const target = resolvePattern(file, dir, entry, this.vars);
+        if (!fs.existsSync(target)) fail(file, `${where}.native.${key}: ${target} not found${target.includes(`${path.sep}deps${path.sep}`) ? " (run `npm install` or node firmware/deps.mjs)" : ""}`);
+        builtin[key].add(target);
       }
     }
   }
@@ -201,12 +239,40 @@ function creationProfile(file, creation) {
   };
 }
 
-export function readManifest(file, host, extraVars = {}) {
+function collector(host, extraVars) {
   if (!HOSTS.includes(host)) throw new ManifestError(`unknown host "${host}" (known: ${HOSTS.join(", ")})`);
-  const vars = { ...process.env, XSMG: ROOT, MODULES: path.join(ROOT, "modules"), ...extraVars };
+  const vars = { ...process.env, XSMG: ROOT, MODULES, ...extraVars };
   const c = new Collector(host, vars);
   c.include(BUILTINS);
+  return c;
+}
+
+function builtinList(c) {
+  return [...c.builtins.values()].filter((b) => b.sources.size || b.thirdParty.size).map((b) => ({
+    name: b.name,
+    manifest: b.manifest,
+    sources: [...b.sources],
+    thirdParty: [...b.thirdParty],
+    include: [...b.include],
+    forceInclude: [...b.forceInclude],
+  }));
+}
+
+// The built-in modules' native C for a host (modules/manifest.json and what it
+// includes), one entry per module folder: what a host's libraries(variant) compiles
+// once into its cache, whatever the app.
+export function builtinNative(host) {
+  return builtinList(collector(host, {}));
+}
+
+export function readManifest(file, host, extraVars = {}) {
+  const c = collector(host, extraVars);
+  const always = new Set(c.builtins.keys());
   c.include(file);
+  // The host's libraries hold the C of what modules/manifest.json includes, whatever the app.
+  for (const b of builtinList(c))
+    if (!always.has(b.name))
+      throw new ManifestError(`${b.manifest}: the built-in module "${b.name}" has native C but ${BUILTINS} does not include its manifest, so the host's libraries lack it: include it there`);
   const creation = creationProfile(c.creationFrom ?? file, c.creation);
   if (!c.modules.has(creation.main))
     throw new ManifestError(`${file}: the main module "${creation.main}" is not among the modules (${[...c.modules.keys()].join(", ")})`);
@@ -218,7 +284,8 @@ export function readManifest(file, host, extraVars = {}) {
     dir: path.dirname(path.resolve(file)),
     host,
     modules: [...c.modules.values()],
-    native: [...c.native],
+    native: [...c.native],      // the app's own C, compiled per firmware
+    builtins: builtinList(c),   // the built-in modules' C, from the host's libraries
     typings: [...c.typings],
     defines: c.defines,
     creation,

@@ -83,9 +83,12 @@ export function cacheRoot() {
   }
 }
 
-// A CMake project built into the cache: configured once, then rebuilt as its sources change.
-export function cmakeCache(source, dir, args, what) {
+// A CMake project built into the cache: configured once, then rebuilt as its
+// sources change. files: generated files the project reads from its build folder
+// (name → text), written under the lock; a changed one makes CMake configure again.
+export function cmakeCache(source, dir, args, what, files = {}) {
   return withLock(dir, () => {
+    for (const [name, text] of Object.entries(files)) writeIfChanged(path.join(dir, name), text);
     if (!fs.existsSync(path.join(dir, "CMakeCache.txt")))
       sh("cmake", ["-S", source, "-B", dir, ...generator(), ...args], `configuring ${what}`);
     sh("cmake", ["--build", dir, "-j", "2"], `building ${what}`);

@@ -11,6 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ROOT } from "../../firmware/manifest.mjs";
+import { cmakeString } from "../../firmware/native.mjs";
 import { BuildError, writeIfChanged } from "../../firmware/shell.mjs";
 
 export { size } from "./size.mjs";
@@ -64,13 +65,19 @@ function lwipSizes() {
   return sizes;
 }
 
-function cmakeString(s) {
-  return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
-}
+// This port's part of a built-in module's third-party code, by module.
+const PORTS = {
+  mongoose: {
+    why: "over lwIP's BSD sockets, configured by hosts/esp32/mongoose_config.h",
+    srcs: [path.join(HERE, "mg_arch.c")],
+    include: [HERE],
+    requires: ["lwip"],
+    privRequires: ["xsmg_runtime", "esp_hw_support"],
+  },
+};
 
 function components(app, gen) {
   const host = (f) => path.join(HERE, f);
-  const mg = path.join(ROOT, "modules", "mongoose", "c");
   const xs = path.join(ROOT, "deps", "xs");
   const defines = Object.entries(app.defines).map(([k, v]) => cmakeString(`${k}=${typeof v === "string" ? JSON.stringify(v) : Number(v)}`));
   return {
@@ -92,28 +99,33 @@ function components(app, gen) {
       requires: ["xs"],
       privRequires: ["xsmg_app", "freertos", "esp_timer", "esp_system"],
     },
-    mongoose: {
-      why: "mongoose (deps/mongoose) over lwIP's BSD sockets, configured by hosts/esp32/mongoose_config.h and modules/mongoose/c/mg_config.h.",
-      srcs: [path.join(ROOT, "deps", "mongoose", "mongoose.c"), host("mg_arch.c")],
-      include: [path.join(ROOT, "deps", "mongoose"), mg, HERE],
-      requires: ["lwip"],
-      privRequires: ["xsmg_runtime", "esp_hw_support"],
-      extra: ["# Every file that includes mongoose.h must agree on its configuration.",
-        `target_compile_options(\${COMPONENT_LIB} PUBLIC -include ${cmakeString(path.join(mg, "mg_config.h"))})`,
-        `set_source_files_properties(${cmakeString(path.join(ROOT, "deps", "mongoose", "mongoose.c"))} PROPERTIES COMPILE_OPTIONS -w)`],
-    },
+    // The third-party C a built-in module wraps (mongoose), with this port's part of it.
+    ...Object.fromEntries(app.builtins.filter((b) => b.thirdParty.length).map((b) => {
+      const port = PORTS[b.name] ?? {};
+      return [b.name, {
+        why: `${b.name}'s third-party C, as ${path.relative(ROOT, b.manifest)} names it${port.why ? `, ${port.why}` : ""}.`,
+        srcs: [...b.thirdParty, ...(port.srcs ?? [])],
+        include: [...b.include, ...(port.include ?? [])],
+        requires: port.requires,
+        privRequires: port.privRequires,
+        extra: [...b.forceInclude.flatMap((f) => [`# Every file using ${b.name} must agree on ${path.basename(f)}.`,
+          `target_compile_options(\${COMPONENT_LIB} PUBLIC -include ${cmakeString(f)})`]),
+        ...b.thirdParty.map((f) => `set_source_files_properties(${cmakeString(f)} PROPERTIES COMPILE_OPTIONS -w)`)],
+      }];
+    })),
     xsmg_modules: {
-      why: "The built-in modules' native code: the mongoose binding (modules/mongoose/c).",
-      srcs: fs.readdirSync(mg).filter((f) => f.endsWith(".c")).sort().map((f) => path.join(mg, f)),
-      requires: ["mongoose", "xsmg_runtime"],
+      why: `The built-in modules' native code, as their manifests name it for esp32: ${app.builtins.filter((b) => b.sources.length).map((b) => path.relative(ROOT, path.dirname(b.manifest))).join(", ")}.`,
+      srcs: app.builtins.flatMap((b) => b.sources),
+      include: [...new Set(app.builtins.filter((b) => !b.thirdParty.length).flatMap((b) => b.include))],
+      // nvs_flash: the config store's backend (modules/config/esp32).
+      requires: [...app.builtins.filter((b) => b.thirdParty.length).map((b) => b.name), "xsmg_runtime", "nvs_flash"],
     },
     xsmg_app: {
       why: `The app's image from ${app.file}: its modules as XS bytecode (modules.c), its creation profile (app_config.c) and its native C.`,
       srcs: ["modules.c", "app_config.c", ...app.native],
       copy: [path.join(gen, "modules.c"), path.join(gen, "app_config.c")],
-      // Built-in modules' C comes through their manifests as the app's native code
-      // (the config store's NVS backend among it).
-      requires: ["xsmg_runtime", "xsmg_modules", "mongoose", "nvs_flash"],
+      // Only the app's own C: the built-in modules' is in xsmg_modules.
+      requires: ["xsmg_runtime", "xsmg_modules", "mongoose"],
       extra: [...(defines.length ? [`target_compile_definitions(\${COMPONENT_LIB} PRIVATE ${defines.join(" ")})`] : []),
         "# The runtime reads the image and the image calls the runtime and the modules:",
         "# a cycle among static libraries, which the linker needs to see more than twice.",

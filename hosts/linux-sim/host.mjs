@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 // The simulator's recipe for firmware/build.mjs: the engine, runtime, port and
-// mongoose built with CMake once per variant into the library cache; the
+// the built-in modules' C (mongoose among it) built with CMake once per variant
+// into the library cache; the
 // firmware linked as a Linux executable (firmware/CMakeLists.txt); `xsmg run`
 // runs it as a child process.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { builtinNative } from "../../firmware/manifest.mjs";
+import { moduleLibraries, modulesCmake } from "../../firmware/native.mjs";
 import { cacheRoot, cmakeCache, generator, sh } from "../../firmware/shell.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -14,8 +17,11 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const variants = ["debug", "release", "sanitize", "tsan"];
 export const targets = [];
 
+// The built-in modules' C is compiled here, once per variant, not per firmware.
 export function libraries(variant) {
-  return cmakeCache(HERE, path.join(cacheRoot(), `linux-sim-${variant}`), [`-DXSMG_VARIANT=${variant}`], "the engine and runtime");
+  const modules = modulesCmake(builtinNative("linux-sim"), "linux-sim");
+  return cmakeCache(HERE, path.join(cacheRoot(), `linux-sim-${variant}`), [`-DXSMG_VARIANT=${variant}`],
+    "the engine, runtime and built-in modules", { "xsmg_modules.cmake": modules });
 }
 
 export function firmware({ app, out, libs, variant }) {
@@ -28,6 +34,10 @@ export function firmware({ app, out, libs, variant }) {
     `-DXSMG_GEN=${path.join(out, "gen")}`,
     `-DXSMG_OUT=${out}`,
     `-DXSMG_NATIVE=${app.native.join(";")}`,
+    // What the app's own C needs to use a built-in module's (xm_mg.h, say), and its libraries.
+    `-DXSMG_MODULE_INCLUDES=${app.builtins.flatMap((b) => b.include).join(";")}`,
+    `-DXSMG_MODULE_FORCE_INCLUDES=${app.builtins.flatMap((b) => b.forceInclude).join(";")}`,
+    `-DXSMG_MODULE_LIBS=${moduleLibraries(app.builtins).map((l) => `lib${l}.a`).join(";")}`,
     `-DXSMG_APP_DEFINES=${defines.join(";")}`,
   ];
   const stamp = path.join(dir, "args.json");

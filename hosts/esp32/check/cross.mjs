@@ -7,8 +7,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DepsError, fetchDeps, fetchEsp32Deps } from "../../../firmware/deps.mjs";
+import { builtinNative } from "../../../firmware/manifest.mjs";
+import { modulesCmake } from "../../../firmware/native.mjs";
 import { ensure } from "../../../firmware/requirements.mjs";
-import { BuildError, generator, sh, withLock } from "../../../firmware/shell.mjs";
+import { BuildError, generator, sh, withLock, writeIfChanged } from "../../../firmware/shell.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..", "..");
@@ -34,6 +36,8 @@ export function crossBuild() {
   }
   // The check and xsmg size may run at once (parallel tests, two terminals).
   withLock(OUT, () => {
+    // The built-in modules' C, from their manifests (CMakeLists.txt includes it).
+    writeIfChanged(path.join(OUT, "xsmg_modules.cmake"), modulesCmake(builtinNative("esp32"), "esp32"));
     if (!fs.existsSync(path.join(OUT, "CMakeCache.txt")))
       run("cmake", ["-S", here, "-B", OUT, ...generator(), `-DCMAKE_TOOLCHAIN_FILE=${path.join(here, "rv32imc.cmake")}`],
         "configuring the rv32imc build");
