@@ -157,7 +157,6 @@ const xm_app_t xm_app = {
 	{ ${cString(c.name)}, ${c.chunk.initial}, ${c.chunk.incremental}, ${c.heap.initial}, ${c.heap.incremental},
 	  ${c.stack}, ${c.keys.initial}, ${c.keys.incremental}, ${c.keys.name}, ${c.keys.symbol},
 	  ${c.parser.buffer}, ${c.parser.table} },
-	64,
 };
 `;
   writeIfChanged(path.join(gen, "app_config.c"), text);

@@ -35,7 +35,6 @@ typedef struct {
 typedef struct {
 	const char* main;            // module run at boot
 	xm_profile_t profile;
-	uint32_t queue_length;       // capacity of the XS task's message queue
 } xm_app_t;
 
 extern const xm_app_t xm_app;

@@ -129,7 +129,7 @@ static void print_stats(xsMachine* the)
 
 int xm_run(const xm_options_t* options)
 {
-	port_queue_t* q = port_queue_create(sizeof(xm_msg_t), xm_app.queue_length);
+	port_queue_t* q = port_queue_create(sizeof(xm_msg_t), XM_HOST_XS_QUEUE);
 	atomic_store(&queue, q);
 	xsMachine* the = xm_machine_create();
 	if (!q || !the) {

@@ -66,9 +66,13 @@
 #define XM_HOST_PRIORITY_MAX 17
 
 // ---- queues ------------------------------------------------------------------
-// The XS task's own queue holds xm_app.queue_length messages of 8 bytes (set by
-// the toolchain, 64: 512 bytes). The lengths below are lwIP's, set through a
-// board build's sdkconfig (CONFIG_LWIP_*); the check build's lwipopts.h reads them.
+// The XS task's own queue (timers' peers, the poll task's event batches, posted
+// work): 64 messages of 8 bytes, 512 bytes. A full queue makes a poster wait
+// (xm_post), never drops: 64 covers a burst of batches from one poll round.
+#define XM_HOST_XS_QUEUE 64
+
+// The lengths below are lwIP's, set through a board build's sdkconfig
+// (CONFIG_LWIP_*); the check build's lwipopts.h reads them.
 
 // mongoose uses a BSD socket per connection and listener, plus two for each
 // manager's wakeup pair: ESP-IDF's default of 10 leaves about 6 connections.

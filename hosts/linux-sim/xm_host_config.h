@@ -30,6 +30,11 @@
 #else
 #define XM_HOST_STACK_SPARE (64 * 1024)
 #endif
+// The XS task's own queue (posted work, the poll task's event batches): 64
+// messages of 8 bytes. A full queue makes a poster wait (xm_post), never drops;
+// the same length as a device, so back-pressure shows up here first.
+#define XM_HOST_XS_QUEUE 64
+
 // An AsyncManager's command queue (XS task to poll task) when the app does not
 // choose (commandQueueLength): a burst of sends past it throws, and memory is
 // plentiful here.

@@ -5,6 +5,7 @@
 // each turn does. xm_run may run once per process, so each test is isolated.
 #include "check.h"
 #include "loop_stubs.h"
+#include "xm_host_config.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -145,7 +146,7 @@ static void loop_dispatches_every_post_from_other_tasks_before_stop(void)
 static void boot_fills_the_queue(xsMachine* the)
 {
 	remember_machine(the);
-	for (intptr_t i = 0; i < (intptr_t)xm_app.queue_length; i++)
+	for (intptr_t i = 0; i < (intptr_t)XM_HOST_XS_QUEUE; i++)
 		CHECK(xm_post(record, (void*)i, 0));
 	CHECK(!xm_post(record, (void*)-1, 0));
 	uint64_t t0 = port_millis();
@@ -157,7 +158,7 @@ static void loop_post_fails_on_a_full_queue(void)
 {
 	stub_boot_hook = boot_fills_the_queue;
 	CHECK_EQ(run_loop(), XM_EXIT_OK);
-	CHECK_EQ(log_length, (int)xm_app.queue_length);
+	CHECK_EQ(log_length, (int)XM_HOST_XS_QUEUE);
 	for (int i = 0; i < log_length; i++)
 		CHECK_EQ(log_values[i], i);  // nothing of the failed posts was queued
 	check_clean_shutdown();

@@ -19,7 +19,6 @@ int stub_requeue_jobs;
 const xm_app_t xm_app = {
 	.main = "main",
 	.profile = { .name = "test" },
-	.queue_length = 16,
 };
 
 // ---- the rest of the runtime ---------------------------------------------
