@@ -53,3 +53,37 @@ export function link({ out, libs, ramKb = RAM_DEFAULT_KB }) {
 export function firmware({ out, libs }) {
   return { path: link({ out, libs }) };
 }
+
+// What `xsmg run --host qemu` takes besides --timeout (cli.mjs refuses the rest).
+export const runOptions = ["ram"];
+
+// QEMU's virt machine with one hart and no firmware of its own (-bios none: the
+// ELF's entry runs first), semihosting for the console and the exit code, and
+// no serial port or monitor on the terminal.
+export function qemuArgs(elf) {
+  return ["-M", "virt", "-smp", "1", "-m", "128M", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "none",
+    "-semihosting-config", "enable=on,target=native", "-kernel", elf];
+}
+
+/**
+ * xsmg run --host qemu: relinks for --ram when it is not the default, boots the
+ * board and exits with the firmware's code (the simulator's codes: 0 nothing
+ * left to do, 1 uncaught exception, 3 out of memory; 124 at --timeout).
+ */
+export function run(elf, { timeout, ram }) {
+  const ramKb = ram === undefined ? RAM_DEFAULT_KB : Number(ram);
+  if (ramKb !== RAM_DEFAULT_KB)
+    elf = link({ out: path.dirname(elf), libs: path.join(cacheRoot(), "qemu-release"), ramKb });
+  const child = spawn("qemu-system-riscv32", qemuArgs(elf), { stdio: ["ignore", "inherit", "inherit"] });
+  let timedOut = false;
+  const timer = timeout ? setTimeout(() => {
+    timedOut = true;
+    process.stderr.write("xsmg: run time limit reached, stopping\n");
+    child.kill("SIGTERM");
+  }, Number(timeout) * 1000) : undefined;
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+  child.on("exit", (code, signal) => {
+    clearTimeout(timer);
+    process.exit(timedOut ? 124 : code ?? 128 + ({ SIGINT: 2, SIGTERM: 15, SIGKILL: 9, SIGHUP: 1 }[signal] ?? 0));
+  });
+}
