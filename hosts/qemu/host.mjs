@@ -59,10 +59,12 @@ export const runOptions = ["ram"];
 
 // QEMU's virt machine with one hart and no firmware of its own (-bios none: the
 // ELF's entry runs first), semihosting for the console and the exit code, and
-// no serial port or monitor on the terminal.
+// no serial port or monitor on the terminal. picolibc writes stdout and stderr
+// alike to the semihosting console, one stream as on a board's UART: it goes to
+// QEMU's standard output (QEMU's own default would be its standard error).
 export function qemuArgs(elf) {
   return ["-M", "virt", "-smp", "1", "-m", "128M", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "none",
-    "-semihosting-config", "enable=on,target=native", "-kernel", elf];
+    "-chardev", "stdio,id=console", "-semihosting-config", "enable=on,target=native,chardev=console", "-kernel", elf];
 }
 
 /**
