@@ -57,4 +57,10 @@ describe("the virtual ESP32-C3 board (qemu)", () => {
     expect(r.stdout).not.toContain("never");
     expect(r.stdout).toContain("xsmg: fatal: out of memory");
   });
+
+  test("an app importing a built-in module with C (config) is refused at the link, naming what is missing", () => {
+    const r = runOnBoard(`import * as config from "config"; console.log(typeof config);`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("xsmg: the qemu board has no built-in modules' C yet (mongoose needs lwIP, config NVS): the app's image calls xm_config_get");
+  });
 });

@@ -42,12 +42,24 @@ export function link({ out, libs, ramKb = RAM_DEFAULT_KB }) {
   const objects = compileImage(path.join(out, "gen"), path.join(out, "image"));
   const archives = fs.readdirSync(libs).filter((f) => f.endsWith(".a")).map((f) => path.join(libs, f));
   const elf = path.join(out, `firmware-${ramKb}k.elf`);
+  try {
+    linkElf(elf, objects, archives, ramKb);
+  } catch (e) {
+    // The image binds the natives of the built-in modules it imports; the board builds none yet.
+    const missing = e instanceof BuildError && [...new Set([...e.message.matchAll(/undefined reference to `(xm_(?:mg|config)_\w+)'/g)].map((m) => m[1]))];
+    if (missing?.length)
+      throw new BuildError(`the qemu board has no built-in modules' C yet (mongoose needs lwIP, config NVS): the app's image calls ${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", ..." : ""}`);
+    throw e;
+  }
+  return elf;
+}
+
+function linkElf(elf, objects, archives, ramKb) {
   sh("riscv64-unknown-elf-gcc", ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs", "--crt0=hosted", "--oslib=semihost",
     "-Wl,--gc-sections", "-Wl,--wrap=port_fatal",
     `-Wl,--defsym=__flash=${FLASH},--defsym=__flash_size=${FLASH_SIZE}`,
     `-Wl,--defsym=__ram=${FLASH + FLASH_SIZE},--defsym=__ram_size=${ramKb * 1024},--defsym=__stack_size=4096`,
     "-o", elf, ...objects, "-Wl,--start-group", ...archives, "-Wl,--end-group"], `linking the firmware for ${ramKb} KiB of RAM`);
-  return elf;
 }
 
 export function firmware({ out, libs }) {
