@@ -6,10 +6,10 @@
 // (semihosting, as a board's UART): the firmware's stdout and stderr both arrive
 // on xsmg's standard output, in order.
 import path from "path";
-import { lines, mainApp, xsmg } from "./helpers/sim";
+import { Files, lines, mainApp, xsmg } from "./helpers/sim";
 
-function runOnBoard(source: string, extra: string[] = []) {
-  const dir = mainApp(source, {}, "esp32");
+function runOnBoard(source: string, extra: string[] = [], files: Files = {}) {
+  const dir = mainApp(source, files, "esp32");
   return xsmg(["run", "--host", "qemu", "--quiet", "--timeout", "60", "--manifest", path.join(dir, "manifest.json"),
     "--out", path.join(dir, "out"), ...extra]);
 }
@@ -62,5 +62,18 @@ describe("the virtual ESP32-C3 board (qemu)", () => {
     const r = runOnBoard(`import * as config from "config"; console.log(typeof config);`);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("xsmg: the qemu board has no built-in modules' C yet (mongoose needs lwIP, config NVS): the app's image calls xm_config_get");
+  });
+
+  test("the app's own C is linked, and a CPU exception in it says where and exits 5", () => {
+    const files = {
+      "manifest.json": JSON.stringify({ creation: "esp32", modules: { "*": ["./main", "./crash"] } }),
+      "crash.js": `export function crash() @ "app_crash";\n`,
+      "crash.d.ts": `export function crash(): void;\n`,
+      "crash.c": `#include "xsmc.h"\nvoid app_crash(xsMachine* the)\n{\n\t(void)the;\n\t__asm volatile(".word 0");\n}\n`,
+    };
+    const r = runOnBoard(`import { crash } from "./crash";\nconsole.log("crashing");\ncrash();\n`, [], files);
+    expect(r.code).toBe(5);
+    expect(lines(r.stdout)[0]).toBe("crashing");
+    expect(lines(r.stdout)[1]).toMatch(/^xsmg: fatal: CPU exception 2 at pc 0x8[0-9a-f]{7} \(mtval 0x00000000\)$/);
   });
 });

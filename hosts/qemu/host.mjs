@@ -8,9 +8,10 @@ import { fileURLToPath } from "node:url";
 import { DepsError, fetchDeps, fetchEsp32Deps } from "../../firmware/deps.mjs";
 import { ensure } from "../../firmware/requirements.mjs";
 import { BuildError, cacheRoot, cmakeCache, sh } from "../../firmware/shell.mjs";
-import { compileImage } from "../esp32/check/cross.mjs";
+import { compileFlags, compileImage } from "../esp32/check/cross.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "..", "..");
 const TOOLCHAIN = path.join(HERE, "..", "esp32", "check", "rv32imc.cmake");
 
 export const variants = ["release"];
@@ -37,9 +38,26 @@ export function libraries() {
     "the engine, runtime, FreeRTOS and the board for rv32imc");
 }
 
-/** Links the image in out/gen with the libraries into out/firmware-<ram>k.elf. */
-export function link({ out, libs, ramKb = RAM_DEFAULT_KB }) {
-  const objects = compileImage(path.join(out, "gen"), path.join(out, "image"));
+// The app's own C (its manifest's modules with a .c), compiled as the image is,
+// with the app's defines; the built-in modules' headers are not offered (none is
+// built for this board yet).
+function compileNative(app, out) {
+  const xs = path.join(ROOT, "deps", "xs");
+  const defines = Object.entries(app.defines).map(([k, v]) => `-D${k}=${typeof v === "string" ? JSON.stringify(v) : Number(v)}`);
+  fs.mkdirSync(out, { recursive: true });
+  return app.native.map((source, i) => {
+    const object = path.join(out, `${i}-${path.basename(source, ".c")}.o`);
+    sh("riscv64-unknown-elf-gcc", [...compileFlags(), "-Wall", "-Wextra", ...defines,
+      "-DmxRun=1", "-DINCLUDE_XSPLATFORM=1", '-DXSPLATFORM="xm_platform.h"', "-DmxBoundsCheck=1",
+      "-I", path.join(xs, "includes"), "-I", path.join(xs, "sources"), "-I", path.join(xs, "platforms"), "-I", path.join(ROOT, "runtime"),
+      "-c", "-o", object, source], `compiling ${source} for rv32imc`);
+    return object;
+  });
+}
+
+/** Links the image in out/gen, the app's C and the libraries into out/firmware-<ram>k.elf. */
+export function link({ app, out, libs, ramKb = RAM_DEFAULT_KB }) {
+  const objects = [...compileImage(path.join(out, "gen"), path.join(out, "image")), ...compileNative(app, path.join(out, "native"))];
   const archives = fs.readdirSync(libs).filter((f) => f.endsWith(".a")).map((f) => path.join(libs, f));
   const elf = path.join(out, `firmware-${ramKb}k.elf`);
   try {
@@ -62,8 +80,10 @@ function linkElf(elf, objects, archives, ramKb) {
     "-o", elf, ...objects, "-Wl,--start-group", ...archives, "-Wl,--end-group"], `linking the firmware for ${ramKb} KiB of RAM`);
 }
 
-export function firmware({ out, libs }) {
-  return { path: link({ out, libs }) };
+export function firmware({ app, out, libs }) {
+  // What xsmg run needs to relink for another RAM budget.
+  fs.writeFileSync(path.join(out, "app.json"), JSON.stringify({ native: app.native, defines: app.defines }));
+  return { path: link({ app, out, libs }) };
 }
 
 // What `xsmg run --host qemu` takes besides --timeout (cli.mjs refuses the rest).
@@ -87,7 +107,8 @@ export function qemuArgs(elf) {
 export function run(elf, { timeout, ram }) {
   const ramKb = ram === undefined ? RAM_DEFAULT_KB : Number(ram);
   if (ramKb !== RAM_DEFAULT_KB)
-    elf = link({ out: path.dirname(elf), libs: path.join(cacheRoot(), "qemu-release"), ramKb });
+    elf = link({ app: JSON.parse(fs.readFileSync(path.join(path.dirname(elf), "app.json"), "utf8")), out: path.dirname(elf),
+      libs: path.join(cacheRoot(), "qemu-release"), ramKb });
   const child = spawn("qemu-system-riscv32", qemuArgs(elf), { stdio: ["ignore", "inherit", "inherit"] });
   let timedOut = false;
   const timer = timeout ? setTimeout(() => {
