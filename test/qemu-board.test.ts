@@ -76,4 +76,12 @@ describe("the virtual ESP32-C3 board (qemu)", () => {
     expect(lines(r.stdout)[0]).toBe("crashing");
     expect(lines(r.stdout)[1]).toMatch(/^xsmg: fatal: CPU exception 2 at pc 0x8[0-9a-f]{7} \(mtval 0x00000000\)$/);
   });
+
+  test("--timeout stops a firmware that never finishes with 124", () => {
+    const r = runOnBoard(`setInterval(() => {}, 1000);\nconsole.log("forever");\n`, ["--timeout", "1"]);
+    // (the later --timeout wins over runOnBoard's 60)
+    expect(r.code).toBe(124);
+    expect(lines(r.stdout)).toEqual(["forever"]);
+    expect(r.stderr).toBe("xsmg: run time limit reached, stopping\n");
+  });
 });

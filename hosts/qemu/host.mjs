@@ -114,7 +114,9 @@ export function run(elf, { timeout, ram }) {
   const timer = timeout ? setTimeout(() => {
     timedOut = true;
     process.stderr.write("xsmg: run time limit reached, stopping\n");
-    child.kill("SIGTERM");
+    // Nothing inside the board to stop gracefully (the simulator's stop message
+    // has no counterpart yet); SIGKILL, where SIGTERM makes QEMU print a line.
+    child.kill("SIGKILL");
   }, Number(timeout) * 1000) : undefined;
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
   child.on("exit", (code, signal) => {
