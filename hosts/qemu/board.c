@@ -52,7 +52,8 @@ void esp_restart(void)
 }
 
 // An exception (a bad address, an illegal instruction) in any task: said, then
-// the end, where the kernel's default would spin forever.
+// the end, where the kernel's default would spin forever. stdio here runs in the
+// trap, under the C library's lock (the scheduler's): harmless, as nothing runs after.
 void freertos_risc_v_application_exception_handler(void)
 {
 	uint32_t cause, pc, value;
