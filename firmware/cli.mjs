@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
-// xsmg: build firmware for a host, build and run it in the simulator, flash it to
+// xsmg: build firmware for a host, build and run it in the simulator (or on the virtual board), flash it to
 // a device, measure its size, or start a new app. One table describes the
 // commands: parsing and help both read it. What differs between hosts is in
 // their recipes (hosts.mjs).
@@ -59,7 +59,7 @@ const SIZE_OPTIONS = {
 
 const COMMANDS = {
   build: { args: "", operands: [0, 0], summary: "build the firmware of an app", options: BUILD_OPTIONS },
-  run: { args: "[-- ARGS...]", operands: [0, 0], summary: "build the app and run it in the simulator (Ctrl-C stops it)", options: RUN_OPTIONS },
+  run: { args: "[-- ARGS...]", operands: [0, 0], summary: "build the app and run it in the simulator, or on the virtual board with --host qemu (Ctrl-C stops it)", options: RUN_OPTIONS },
   flash: { args: "", operands: [0, 0], summary: "build the app for a board and write it there (esp32: idf.py flash)", options: FLASH_OPTIONS },
   monitor: { args: "", operands: [0, 0], summary: "show the board's console (esp32: idf.py monitor; Ctrl-] quits)", options: DEVICE_OPTIONS },
   size: { args: "", operands: [0, 0], summary: "flash and static RAM per firmware component, checked against a budget (exit 1 when over)", options: SIZE_OPTIONS },
