@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
-// xsmg: build firmware for a host, build and run it in the simulator, flash it to
+// xsmg: build firmware for a host, build and run it in the simulator (or on the virtual board), flash it to
 // a device, measure its size, or start a new app. One table describes the
 // commands: parsing and help both read it. What differs between hosts is in
 // their recipes (hosts.mjs).
@@ -15,6 +15,7 @@ const VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf
 
 // The host `xsmg run` runs, and those that write firmware to a board.
 const SIMULATOR = HOSTS.find((h) => RECIPES[h].run);
+const RUN_HOSTS = HOSTS.filter((h) => RECIPES[h].run);
 const DEVICE_HOSTS = HOSTS.filter((h) => RECIPES[h].flash);
 const SIZE_HOSTS = HOSTS.filter((h) => RECIPES[h].size);
 const per = (what, hosts = HOSTS) => hosts.filter((h) => RECIPES[h][what].length).map((h) => `${h}: ${RECIPES[h][what].join(", ")}`).join("; ");
@@ -38,12 +39,14 @@ const DEVICE_OPTIONS = {
 };
 const FLASH_OPTIONS = { ...DEVICE_OPTIONS, "--quiet": BUILD_OPTIONS["--quiet"] };
 const RUN_OPTIONS = {
+  "--host": ["HOST", `${RUN_HOSTS.join(", ")} (default ${SIMULATOR}; qemu is the virtual board, in progress)`],
   "--manifest": BUILD_OPTIONS["--manifest"],
   "--out": BUILD_OPTIONS["--out"],
   "--variant": BUILD_OPTIONS["--variant"],
   "--timeout": ["SECONDS", "stop the firmware after SECONDS (exit code 124)"],
   "--stats": [null, "print the XS heap's peak use when the firmware exits"],
   "--config": ["FILE", "the simulator's config store (default: the firmware's path + .config)"],
+  "--ram": ["KB", "the virtual board's RAM budget in KiB (qemu only; default 2048)"],
   "--quiet": BUILD_OPTIONS["--quiet"],
 };
 
@@ -56,7 +59,7 @@ const SIZE_OPTIONS = {
 
 const COMMANDS = {
   build: { args: "", operands: [0, 0], summary: "build the firmware of an app", options: BUILD_OPTIONS },
-  run: { args: "[-- ARGS...]", operands: [0, 0], summary: "build the app and run it in the simulator (Ctrl-C stops it)", options: RUN_OPTIONS },
+  run: { args: "[-- ARGS...]", operands: [0, 0], summary: "build the app and run it in the simulator, or on the virtual board with --host qemu (Ctrl-C stops it)", options: RUN_OPTIONS },
   flash: { args: "", operands: [0, 0], summary: "build the app for a board and write it there (esp32: idf.py flash)", options: FLASH_OPTIONS },
   monitor: { args: "", operands: [0, 0], summary: "show the board's console (esp32: idf.py monitor; Ctrl-] quits)", options: DEVICE_OPTIONS },
   size: { args: "", operands: [0, 0], summary: "flash and static RAM per firmware component, checked against a budget (exit 1 when over)", options: SIZE_OPTIONS },
@@ -147,7 +150,16 @@ function main(argv) {
     const { next } = buildFor(opts.host);
     if (next) console.log(next);
   } else if (opts.command === "run") {
-    RECIPES[SIMULATOR].run(buildFor(SIMULATOR).path, opts);
+    const host = opts.host ?? SIMULATOR;
+    const recipe = RECIPES[host];
+    if (!recipe?.run) throw new UsageError(`xsmg run is for ${RUN_HOSTS.join(", ")}, not "${host}"`, "run");
+    // A host that lists its run options (runOptions) refuses the others.
+    const given = ["stats", "config", "ram", ...(opts.passthrough?.length ? ["--"] : [])].filter((k) => opts[k] !== undefined || k === "--");
+    const refused = given.filter((k) => !(recipe.runOptions ?? ["stats", "config", "--"]).includes(k));
+    if (refused.length) throw new UsageError(`xsmg run --host ${host} does not take ${refused.map((k) => k === "--" ? "-- ARGS" : `--${k}`).join(", ")}`, "run");
+    if (opts.ram !== undefined && !(Number.isInteger(Number(opts.ram)) && Number(opts.ram) >= 64))
+      throw new UsageError(`--ram takes a whole number of KiB (64 or more), got "${opts.ram}"`, "run");
+    recipe.run(buildFor(host).path, opts);
   } else if (opts.command === "size") {
     const host = opts.host ?? SIZE_HOSTS[0];
     if (!RECIPES[host]?.size) throw new UsageError(`xsmg size is for ${SIZE_HOSTS.join(", ")}, not "${host}"`, "size");

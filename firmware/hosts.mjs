@@ -10,7 +10,9 @@
 //                       makes the image in gen/ into the host's firmware under out;
 //                       returns { path, next? } (next: what the user does next)
 // and, where the host has them:
-//   run(path, { timeout, stats, config, passthrough })   xsmg run: runs the firmware
+//   run(path, { timeout, stats, config, ram, passthrough })   xsmg run: runs the firmware
+//   runOptions                                   what run takes besides --timeout
+//                                                (default: stats, config, -- ARGS)
 //   flash({ build, out, target, port, quiet }),  xsmg flash and monitor; build()
 //   monitor({ out, target, port })               builds as xsmg build does
 //   size({ build, out, budget, log })            xsmg size: prints flash and RAM per

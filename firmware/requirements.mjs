@@ -6,13 +6,13 @@
 // otherwise it stops with one line naming the missing programs and the command
 // that installs them. `npm test` and .ci/run both run it, so a missing peer never
 // shows up as a cryptic test failure.
-//   node firmware/requirements.mjs [build|esp32|test|bench ...]   (default: test)
+//   node firmware/requirements.mjs [build|esp32|qemu|test|bench ...]   (default: test)
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-// program → Debian package, by what needs it. `test` includes `build` and `esp32`.
+// program → Debian package, by what needs it. `test` includes `build`, `esp32` and `qemu`.
 // An absolute path stands for a package that installs no program (a file is looked
 // for); a null package is not to be had from Debian here (Debian 12's cargo 1.65
 // cannot read crates.io's sparse index): the message says where it comes from.
@@ -22,11 +22,13 @@ const GROUPS = {
   // the FreeRTOS-Kernel and lwIP crates it compiles against.
   esp32: { "riscv64-unknown-elf-gcc": "gcc-riscv64-unknown-elf",
     "/usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs": "picolibc-riscv64-unknown-elf", cargo: null },
+  // The virtual board (hosts/qemu): the esp32 port on FreeRTOS in QEMU's RISC-V virt machine.
+  qemu: { "qemu-system-riscv32": "qemu-system-misc" },
   test: { curl: "curl", openssl: "openssl", mosquitto: "mosquitto", mosquitto_passwd: "mosquitto",
     chronyd: "chrony", valgrind: "valgrind" },
   bench: { wrk: "wrk" },
 };
-const INCLUDES = { build: [], esp32: [], test: ["build", "esp32"], bench: ["build"] };
+const INCLUDES = { build: [], esp32: [], qemu: ["build", "esp32"], test: ["build", "esp32", "qemu"], bench: ["build"] };
 const ELSEWHERE = { cargo: "Rust's cargo from rustup (https://rustup.rs)" };
 
 function onPath(program) {

@@ -36,20 +36,6 @@ txScript* fxParseScript(txMachine* the, void* stream, txGetter getter, txUnsigne
 	return NULL;
 }
 
-#ifndef mxUseGCCAtomics
-// Without compare-and-swap (rv32imc) the engine asks the host to lock shared
-// chunks; a firmware has a single machine, so nothing else can hold them.
-void fxLockSharedChunk(void* data)
-{
-	(void)data;
-}
-
-void fxUnlockSharedChunk(void* data)
-{
-	(void)data;
-}
-#endif
-
 xsMachine* xm_machine_create(void)
 {
 	const xm_profile_t* p = &xm_app.profile;

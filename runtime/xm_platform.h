@@ -18,7 +18,9 @@
 #include <sys/time.h>
 
 // Only with compare-and-swap in hardware; ESP32-C3's rv32imc has none, and with a
-// single machine per firmware the engine's shared-chunk locks can be no-ops (xm_machine.c).
+// single machine per firmware (no mxThreads) the engine's own shared-chunk locks
+// (mxUseDefaultSharedChunks, xsAtomics.c) are no-ops: a host defining them too
+// fails to link.
 #if defined(__GCC_HAVE_SYNC_COMPARE_AND_SWAP_4)
 #define mxUseGCCAtomics 1
 #endif

@@ -145,7 +145,7 @@ describe("npm test on a machine without a peer", () => {
     // apt-get (so nothing can install it, as for a user who is not root).
     const bin = tempDir("xsmg-path-");
     const wanted = ["sh", "env", "node", "npm", "tar", "python3", "curl", "openssl", "chronyd", "valgrind", "cmake", "gcc", "make",
-      "riscv64-unknown-elf-gcc", "cargo"];
+      "riscv64-unknown-elf-gcc", "cargo", "qemu-system-riscv32"];
     for (const name of wanted) {
       const found = sh("sh", ["-c", `command -v ${name}`], ROOT, { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` }).stdout.trim();
       if (found) fs.symlinkSync(found, path.join(bin, name));

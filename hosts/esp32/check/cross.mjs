@@ -63,7 +63,7 @@ export function library(name) {
 
 // The toolchain file's compile flags and the check's -Os: the app's image is
 // compiled as the libraries are.
-function compileFlags() {
+export function compileFlags() {
   const m = /set\(CMAKE_C_FLAGS_INIT "([^"]*)"\)/.exec(fs.readFileSync(path.join(here, "rv32imc.cmake"), "utf8"));
   if (!m) throw new BuildError(`${path.join(here, "rv32imc.cmake")} no longer sets CMAKE_C_FLAGS_INIT`);
   return [...m[1].split(/\s+/), "-Os"];

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+// The virtual board (in progress): hosts/esp32's port on FreeRTOS in QEMU's
+// RISC-V virt machine, standing in for an ESP32-C3. See board.c.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DepsError, fetchDeps, fetchEsp32Deps } from "../../firmware/deps.mjs";
+import { ensure } from "../../firmware/requirements.mjs";
+import { BuildError, cacheRoot, cmakeCache, sh } from "../../firmware/shell.mjs";
+import { compileFlags, compileImage } from "../esp32/check/cross.mjs";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "..", "..");
+const TOOLCHAIN = path.join(HERE, "..", "esp32", "check", "rv32imc.cmake");
+
+export const variants = ["release"];
+export const targets = [];
+
+// The device's memory map in QEMU's RAM (virt has no flash that -kernel loads
+// into): a 4 MiB "flash" region for code and constants from 0x80000000, then the
+// RAM budget. The C library's heap is what the budget leaves after data, bss
+// (the kernel's heap among it) and the startup stack.
+const FLASH = 0x80000000;
+const FLASH_SIZE = 4 * 1024 * 1024;
+export const RAM_DEFAULT_KB = 2048;
+
+export function libraries() {
+  const problem = ensure(["qemu"]);
+  if (problem) throw new BuildError(problem);
+  try {
+    fetchDeps();
+    fetchEsp32Deps();
+  } catch (e) {
+    throw e instanceof DepsError ? new BuildError(e.message) : e;
+  }
+  return cmakeCache(HERE, path.join(cacheRoot(), "qemu-release"), [`-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN}`, "-DCMAKE_BUILD_TYPE=Release"],
+    "the engine, runtime, FreeRTOS and the board for rv32imc");
+}
+
+// The app's own C (its manifest's modules with a .c), compiled as the image is,
+// with the app's defines; the built-in modules' headers are not offered (none is
+// built for this board yet).
+function compileNative(app, out) {
+  const xs = path.join(ROOT, "deps", "xs");
+  const defines = Object.entries(app.defines).map(([k, v]) => `-D${k}=${typeof v === "string" ? JSON.stringify(v) : Number(v)}`);
+  fs.mkdirSync(out, { recursive: true });
+  return app.native.map((source, i) => {
+    const object = path.join(out, `${i}-${path.basename(source, ".c")}.o`);
+    sh("riscv64-unknown-elf-gcc", [...compileFlags(), "-Wall", "-Wextra", ...defines,
+      "-DmxRun=1", "-DINCLUDE_XSPLATFORM=1", '-DXSPLATFORM="xm_platform.h"', "-DmxBoundsCheck=1",
+      "-I", path.join(xs, "includes"), "-I", path.join(xs, "sources"), "-I", path.join(xs, "platforms"), "-I", path.join(ROOT, "runtime"),
+      "-c", "-o", object, source], `compiling ${source} for rv32imc`);
+    return object;
+  });
+}
+
+/** Links the image in out/gen, the app's C and the libraries into out/firmware-<ram>k.elf. */
+export function link({ app, out, libs, ramKb = RAM_DEFAULT_KB }) {
+  const objects = [...compileImage(path.join(out, "gen"), path.join(out, "image")), ...compileNative(app, path.join(out, "native"))];
+  const archives = fs.readdirSync(libs).filter((f) => f.endsWith(".a")).map((f) => path.join(libs, f));
+  const elf = path.join(out, `firmware-${ramKb}k.elf`);
+  try {
+    linkElf(elf, objects, archives, ramKb);
+  } catch (e) {
+    // The image binds the natives of the built-in modules it imports; the board builds none yet.
+    const missing = e instanceof BuildError && [...new Set([...e.message.matchAll(/undefined reference to `(xm_(?:mg|config)_\w+)'/g)].map((m) => m[1]))];
+    if (missing?.length)
+      throw new BuildError(`the qemu board has no built-in modules' C yet (mongoose needs lwIP, config NVS): the app's image calls ${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", ..." : ""}`);
+    throw e;
+  }
+  return elf;
+}
+
+function linkElf(elf, objects, archives, ramKb) {
+  sh("riscv64-unknown-elf-gcc", ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs", "--crt0=hosted", "--oslib=semihost",
+    // The board's C library locks (libc_locks.c) before picolibc's no-op ones.
+    "-Wl,--gc-sections", "-Wl,--wrap=port_fatal", "-Wl,--undefined=__retarget_lock_acquire_recursive",
+    `-Wl,--defsym=__flash=${FLASH},--defsym=__flash_size=${FLASH_SIZE}`,
+    `-Wl,--defsym=__ram=${FLASH + FLASH_SIZE},--defsym=__ram_size=${ramKb * 1024},--defsym=__stack_size=4096`,
+    "-o", elf, ...objects, "-Wl,--start-group", ...archives, "-Wl,--end-group"], `linking the firmware for ${ramKb} KiB of RAM`);
+}
+
+export function firmware({ app, out, libs }) {
+  // What xsmg run needs to relink for another RAM budget.
+  fs.writeFileSync(path.join(out, "app.json"), JSON.stringify({ native: app.native, defines: app.defines }));
+  return { path: link({ app, out, libs }) };
+}
+
+// What `xsmg run --host qemu` takes besides --timeout (cli.mjs refuses the rest).
+export const runOptions = ["ram"];
+
+// QEMU's virt machine with one hart and no firmware of its own (-bios none: the
+// ELF's entry runs first), semihosting for the console and the exit code, and
+// no serial port or monitor on the terminal. picolibc writes stdout and stderr
+// alike to the semihosting console, one stream as on a board's UART: it goes to
+// QEMU's standard output (QEMU's own default would be its standard error).
+export function qemuArgs(elf) {
+  return ["-M", "virt", "-smp", "1", "-m", "128M", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "none",
+    "-chardev", "stdio,id=console", "-semihosting-config", "enable=on,target=native,chardev=console", "-kernel", elf];
+}
+
+/**
+ * xsmg run --host qemu: relinks for --ram when it is not the default, boots the
+ * board and exits with the firmware's code (the simulator's codes: 0 nothing
+ * left to do, 1 uncaught exception, 3 out of memory; 124 at --timeout).
+ */
+export function run(elf, { timeout, ram }) {
+  const ramKb = ram === undefined ? RAM_DEFAULT_KB : Number(ram);
+  if (ramKb !== RAM_DEFAULT_KB)
+    elf = link({ app: JSON.parse(fs.readFileSync(path.join(path.dirname(elf), "app.json"), "utf8")), out: path.dirname(elf),
+      libs: path.join(cacheRoot(), "qemu-release"), ramKb });
+  const child = spawn("qemu-system-riscv32", qemuArgs(elf), { stdio: ["ignore", "inherit", "inherit"] });
+  let timedOut = false;
+  const timer = timeout ? setTimeout(() => {
+    timedOut = true;
+    process.stderr.write("xsmg: run time limit reached, stopping\n");
+    // Nothing inside the board to stop gracefully (the simulator's stop message
+    // has no counterpart yet); SIGKILL, where SIGTERM makes QEMU print a line.
+    child.kill("SIGKILL");
+  }, Number(timeout) * 1000) : undefined;
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+  child.on("exit", (code, signal) => {
+    clearTimeout(timer);
+    process.exit(timedOut ? 124 : code ?? 128 + ({ SIGINT: 2, SIGTERM: 15, SIGKILL: 9, SIGHUP: 1 }[signal] ?? 0));
+  });
+}

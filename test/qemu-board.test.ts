@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+// The virtual board (hosts/qemu): hosts/esp32's port on FreeRTOS in
+// qemu-system-riscv32 -M virt, with the simulator's exit codes. The engine,
+// runtime, kernel and board are compiled once into build/cache/qemu-release;
+// each app here only compiles its image and links. The board has one console
+// (semihosting, as a board's UART): the firmware's stdout and stderr both arrive
+// on xsmg's standard output, in order.
+import path from "path";
+import { Files, lines, mainApp, xsmg } from "./helpers/sim";
+
+function runOnBoard(source: string, extra: string[] = [], files: Files = {}) {
+  const dir = mainApp(source, files, "esp32");
+  return xsmg(["run", "--host", "qemu", "--quiet", "--timeout", "60", "--manifest", path.join(dir, "manifest.json"),
+    "--out", path.join(dir, "out"), ...extra]);
+}
+
+describe("the virtual ESP32-C3 board (qemu)", () => {
+  test("timers and a resolved promise print in order, and the firmware exits 0 when nothing is left", () => {
+    const r = runOnBoard(`
+      setTimeout(() => console.log("timer 30"), 30);
+      setTimeout(() => console.log("timer 5"), 5);
+      Promise.resolve(42).then((v) => console.log("promise " + v));
+      console.log("start");
+    `);
+    expect({ code: r.code, console: lines(r.stdout), stderr: r.stderr }).toEqual({
+      code: 0, console: ["start", "promise 42", "timer 5", "timer 30"], stderr: "",
+    });
+  }, 600_000);
+
+  test("an uncaught exception prints its message and exits 1 (port_fatal ends QEMU with the code)", () => {
+    const r = runOnBoard(`
+      console.log("before");
+      setTimeout(() => { throw new Error("boom from a timer"); }, 5);
+    `);
+    expect(r.code).toBe(1);
+    const console = lines(r.stdout);
+    expect(console[0]).toBe("before");
+    expect(console[1]).toBe("xsmg: uncaught exception: Error: boom from a timer");
+    expect(console[console.length - 1]).toBe("xsmg: restarting (code 1)");
+  });
+
+  test("allocating past the XS heap exits 3 with the out-of-memory reason", () => {
+    const r = runOnBoard(`
+      const kept: number[][] = [];
+      for (;;) kept.push(new Array(1000).fill(1));
+    `);
+    expect(r.code).toBe(3);
+    expect(lines(r.stdout)).toEqual([
+      "xsmg: fatal: out of memory: the XS heap is full (creation profile 'esp32': 8960 heap slots, 98304 chunk bytes, 512 stack slots)",
+      "xsmg: restarting (code 3)",
+    ]);
+  });
+
+  test("a RAM budget too small for the creation profile is out of memory too (--ram 256)", () => {
+    const r = runOnBoard(`console.log("never");`, ["--ram", "256"]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).not.toContain("never");
+    expect(r.stdout).toContain("xsmg: fatal: out of memory");
+  });
+
+  test("an app importing a built-in module with C (config) is refused at the link, naming what is missing", () => {
+    const r = runOnBoard(`import * as config from "config"; console.log(typeof config);`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("xsmg: the qemu board has no built-in modules' C yet (mongoose needs lwIP, config NVS): the app's image calls xm_config_get");
+  });
+
+  test("the app's own C is linked, and a CPU exception in it says where and exits 5", () => {
+    const files = {
+      "manifest.json": JSON.stringify({ creation: "esp32", modules: { "*": ["./main", "./crash"] } }),
+      "crash.js": `export function crash() @ "app_crash";\n`,
+      "crash.d.ts": `export function crash(): void;\n`,
+      "crash.c": `#include "xsmc.h"\nvoid app_crash(xsMachine* the)\n{\n\t(void)the;\n\t__asm volatile(".word 0");\n}\n`,
+    };
+    const r = runOnBoard(`import { crash } from "./crash";\nconsole.log("crashing");\ncrash();\n`, [], files);
+    expect(r.code).toBe(5);
+    expect(lines(r.stdout)[0]).toBe("crashing");
+    expect(lines(r.stdout)[1]).toMatch(/^xsmg: fatal: CPU exception 2 at pc 0x8[0-9a-f]{7} \(mtval 0x00000000\)$/);
+  });
+
+  test("--timeout stops a firmware that never finishes with 124", () => {
+    const r = runOnBoard(`setInterval(() => {}, 1000);\nconsole.log("forever");\n`, ["--timeout", "1"]);
+    // (the later --timeout wins over runOnBoard's 60)
+    expect(r.code).toBe(124);
+    expect(lines(r.stdout)).toEqual(["forever"]);
+    expect(r.stderr).toBe("xsmg: run time limit reached, stopping\n");
+  });
+});
