@@ -3,14 +3,19 @@
 // place of ESP-IDF's. The values that change what the port sees are ESP-IDF
 // 5.x's for an ESP32-C3 (one core, 25 priorities, stack depth type uint32_t);
 // the tick rate is the 1000 Hz a board build sets in sdkconfig (CONFIG_FREERTOS_HZ),
-// as Moddable does, so that a 1 ms timeout is one tick rather than ten.
+// as Moddable does, so that a 1 ms timeout is one tick rather than ten. The
+// virtual board (hosts/qemu/FreeRTOSConfig.h) includes this file, having set
+// first what a running kernel there needs: its clock, its CLINT, its heap, no
+// timer task.
 #ifndef FREERTOS_CONFIG_H
 #define FREERTOS_CONFIG_H
 
 #include <assert.h>
 #include <stdint.h>
 
+#ifndef configCPU_CLOCK_HZ
 #define configCPU_CLOCK_HZ (160 * 1000 * 1000)
+#endif
 #define configTICK_RATE_HZ 1000
 #define configUSE_PREEMPTION 1
 #define configUSE_TIME_SLICING 1
@@ -36,11 +41,15 @@
 
 #define configSUPPORT_STATIC_ALLOCATION 0
 #define configSUPPORT_DYNAMIC_ALLOCATION 1
+#ifndef configTOTAL_HEAP_SIZE
 #define configTOTAL_HEAP_SIZE (160 * 1024)
+#endif
 
 // vTaskGetInfo, which the check's pxTaskGetStackStart uses.
 #define configUSE_TRACE_FACILITY 1
+#ifndef configUSE_TIMERS
 #define configUSE_TIMERS 1
+#endif
 #define configTIMER_TASK_PRIORITY (configMAX_PRIORITIES - 1)
 #define configTIMER_QUEUE_LENGTH 8
 #define configTIMER_TASK_STACK_DEPTH configMINIMAL_STACK_SIZE
@@ -52,8 +61,10 @@
 #define INCLUDE_uxTaskGetStackHighWaterMark 1
 
 // The ESP32-C3 ticks from its systimer, not a RISC-V CLINT: no machine timer here.
+#ifndef configMTIME_BASE_ADDRESS
 #define configMTIME_BASE_ADDRESS 0
 #define configMTIMECMP_BASE_ADDRESS 0
+#endif
 #define configISR_STACK_SIZE_WORDS 512
 
 #endif
