@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // What the build steps and the host recipes (hosts/<host>/host.mjs) share: running
-// a tool, CMake's generator, the library cache and its lock.
-import { execFileSync, spawnSync } from "node:child_process";
+// a tool or the firmware, CMake's generator, the library cache and its lock.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -103,4 +103,29 @@ export function writeIfChanged(file, text) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text);
   return true;
+}
+
+/**
+ * xsmg run's end: runs the firmware (or what boots it) on this terminal and exits
+ * with its code, 128 + the signal's number when a signal ended it. Stop signals
+ * are forwarded, SIGINT too: a process manager (or kill) signals xsmg alone; after
+ * a terminal's Ctrl-C the child gets SIGINT twice, which the firmware handles as
+ * once. Installed before the spawn: the child may print, and be signalled, at
+ * once. With timeoutMs, the child is killed then and xsmg exits 124.
+ */
+export function runToExit(cmd, args, { timeoutMs, stdio = "inherit" } = {}) {
+  let child;
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+  child = spawn(cmd, args, { stdio });
+  let timedOut = false;
+  const timer = timeoutMs ? setTimeout(() => {
+    timedOut = true;
+    process.stderr.write("xsmg: run time limit reached, stopping\n");
+    // SIGKILL: nothing in the child to stop gracefully, and QEMU prints a line at SIGTERM.
+    child.kill("SIGKILL");
+  }, timeoutMs) : undefined;
+  child.on("exit", (code, signal) => {
+    clearTimeout(timer);
+    process.exit(timedOut ? 124 : code ?? 128 + (os.constants.signals[signal] ?? 0));
+  });
 }

@@ -115,7 +115,7 @@ describe("xsmg build --host esp32 --target esp32c3 without ESP-IDF", () => {
       `import { compileImage } from ${JSON.stringify(cross)}; compileImage(process.argv[1], process.argv[2]);`,
       path.join(project, "components", "xsmg_app"), out], { encoding: "utf8" });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
-    expect(fs.readdirSync(out).sort()).toEqual(["app_config.o", "modules.o"]);
+    expect(fs.readdirSync(out).sort()).toEqual(["0-modules.o", "1-app_config.o"]);
   }, 60_000);
 
   test("every sdkconfig.defaults key is a recorded ESP-IDF option, within its range", () => {

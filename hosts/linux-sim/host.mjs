@@ -4,13 +4,12 @@
 // into the library cache; the
 // firmware linked as a Linux executable (firmware/CMakeLists.txt); `xsmg run`
 // runs it as a child process.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { builtinNative } from "../../firmware/manifest.mjs";
 import { moduleLibraries, modulesCmake } from "../../firmware/native.mjs";
-import { cacheRoot, cmakeCache, generator, sh } from "../../firmware/shell.mjs";
+import { cacheRoot, cmakeCache, generator, runToExit, sh } from "../../firmware/shell.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -53,16 +52,10 @@ export function firmware({ app, out, libs, variant }) {
   return { path: path.join(out, "firmware") };
 }
 
-// Exits with the firmware's code. Stop signals are forwarded, SIGINT too: a
-// process manager (or kill) signals xsmg alone. After a terminal's Ctrl-C the
-// firmware gets SIGINT twice, which it handles as once. Installed before the
-// spawn: the firmware may print, and be signalled, at once.
+// The firmware enforces --timeout itself (exit 124), so that it can stop cleanly.
 export function run(exe, { timeout, stats, config, passthrough }) {
   const args = [...(timeout ? ["--timeout", String(timeout)] : []), ...(stats ? ["--stats"] : []),
     ...(config ? ["--config", path.resolve(config)] : []),
     ...(passthrough.length ? ["--", ...passthrough] : [])];
-  let child;
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
-  child = spawn(exe, args, { stdio: "inherit" });
-  child.on("exit", (code, signal) => process.exit(code ?? 128 + (signal ? { SIGINT: 2, SIGTERM: 15, SIGKILL: 9, SIGHUP: 1 }[signal] ?? 0 : 0)));
+  runToExit(exe, args);
 }

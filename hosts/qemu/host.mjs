@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: MIT
 // The virtual board (in progress): hosts/esp32's port on FreeRTOS in QEMU's
 // RISC-V virt machine, standing in for an ESP32-C3. See board.c.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DepsError, fetchDeps, fetchEsp32Deps } from "../../firmware/deps.mjs";
 import { ensure } from "../../firmware/requirements.mjs";
-import { BuildError, cacheRoot, cmakeCache, sh } from "../../firmware/shell.mjs";
-import { compileFlags, compileImage } from "../esp32/check/cross.mjs";
+import { BuildError, cacheRoot, cmakeCache, runToExit, sh } from "../../firmware/shell.mjs";
+import { compileImage, compileWithEngine } from "../esp32/check/cross.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "..", "..");
 const TOOLCHAIN = path.join(HERE, "..", "esp32", "check", "rv32imc.cmake");
 
 export const variants = ["release"];
@@ -42,17 +40,8 @@ export function libraries() {
 // with the app's defines; the built-in modules' headers are not offered (none is
 // built for this board yet).
 function compileNative(app, out) {
-  const xs = path.join(ROOT, "deps", "xs");
   const defines = Object.entries(app.defines).map(([k, v]) => `-D${k}=${typeof v === "string" ? JSON.stringify(v) : Number(v)}`);
-  fs.mkdirSync(out, { recursive: true });
-  return app.native.map((source, i) => {
-    const object = path.join(out, `${i}-${path.basename(source, ".c")}.o`);
-    sh("riscv64-unknown-elf-gcc", [...compileFlags(), "-Wall", "-Wextra", ...defines,
-      "-DmxRun=1", "-DINCLUDE_XSPLATFORM=1", '-DXSPLATFORM="xm_platform.h"', "-DmxBoundsCheck=1",
-      "-I", path.join(xs, "includes"), "-I", path.join(xs, "sources"), "-I", path.join(xs, "platforms"), "-I", path.join(ROOT, "runtime"),
-      "-c", "-o", object, source], `compiling ${source} for rv32imc`);
-    return object;
-  });
+  return compileWithEngine(app.native, out, ["-Wall", "-Wextra", ...defines]);
 }
 
 /** Links the image in out/gen, the app's C and the libraries into out/firmware-<ram>k.elf. */
@@ -110,18 +99,7 @@ export function run(elf, { timeout, ram }) {
   if (ramKb !== RAM_DEFAULT_KB)
     elf = link({ app: JSON.parse(fs.readFileSync(path.join(path.dirname(elf), "app.json"), "utf8")), out: path.dirname(elf),
       libs: path.join(cacheRoot(), "qemu-release"), ramKb });
-  const child = spawn("qemu-system-riscv32", qemuArgs(elf), { stdio: ["ignore", "inherit", "inherit"] });
-  let timedOut = false;
-  const timer = timeout ? setTimeout(() => {
-    timedOut = true;
-    process.stderr.write("xsmg: run time limit reached, stopping\n");
-    // Nothing inside the board to stop gracefully (the simulator's stop message
-    // has no counterpart yet); SIGKILL, where SIGTERM makes QEMU print a line.
-    child.kill("SIGKILL");
-  }, Number(timeout) * 1000) : undefined;
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
-  child.on("exit", (code, signal) => {
-    clearTimeout(timer);
-    process.exit(timedOut ? 124 : code ?? 128 + ({ SIGINT: 2, SIGTERM: 15, SIGKILL: 9, SIGHUP: 1 }[signal] ?? 0));
-  });
+  // Nothing inside the board stops it at --timeout yet (the simulator's firmware
+  // does it itself): xsmg kills QEMU then.
+  runToExit("qemu-system-riscv32", qemuArgs(elf), { stdio: ["ignore", "inherit", "inherit"], timeoutMs: timeout ? Number(timeout) * 1000 : undefined });
 }

@@ -70,23 +70,30 @@ export function compileFlags() {
 }
 
 /**
- * Compiles an app's image (modules.c and app_config.c in gen, from xsmg build)
- * for rv32imc into out, with the warnings ESP-IDF turns into errors, and the
- * release variant's engine settings (the esp32 recipe's xs component). Returns
- * the objects' paths.
+ * Compiles C that sees the engine (an app's image, an app's own C) for rv32imc
+ * into out, with the release variant's engine settings (the esp32 recipe's xs
+ * component) and the given warnings and defines. Returns the objects' paths.
  */
-export function compileImage(gen, out) {
+export function compileWithEngine(sources, out, flags) {
   const xs = path.join(root, "deps", "xs");
   fs.mkdirSync(out, { recursive: true });
-  return ["modules.c", "app_config.c"].map((f) => {
-    const object = path.join(out, f.replace(/\.c$/, ".o"));
-    run("riscv64-unknown-elf-gcc", [...compileFlags(),
-      "-Wall", "-Werror", "-Wextra", "-Wno-unused-parameter", "-Wno-sign-compare",
+  return sources.map((source, i) => {
+    const object = path.join(out, `${i}-${path.basename(source, ".c")}.o`);
+    run("riscv64-unknown-elf-gcc", [...compileFlags(), ...flags,
       "-DmxRun=1", "-DINCLUDE_XSPLATFORM=1", '-DXSPLATFORM="xm_platform.h"', "-DmxBoundsCheck=1",
       "-I", path.join(xs, "includes"), "-I", path.join(xs, "sources"), "-I", path.join(xs, "platforms"), "-I", path.join(root, "runtime"),
-      "-c", "-o", object, path.join(gen, f)], `compiling ${path.join(gen, f)} for rv32imc`);
+      "-c", "-o", object, source], `compiling ${source} for rv32imc`);
     return object;
   });
+}
+
+/**
+ * Compiles an app's image (modules.c and app_config.c in gen, from xsmg build)
+ * for rv32imc into out, with the warnings ESP-IDF turns into errors.
+ */
+export function compileImage(gen, out) {
+  return compileWithEngine(["modules.c", "app_config.c"].map((f) => path.join(gen, f)), out,
+    ["-Wall", "-Werror", "-Wextra", "-Wno-unused-parameter", "-Wno-sign-compare"]);
 }
 
 /**
