@@ -47,8 +47,12 @@ const RUN_OPTIONS = {
   "--stats": [null, "print the XS heap's peak use when the firmware exits"],
   "--config": ["FILE", "the simulator's config store (default: the firmware's path + .config)"],
   "--ram": ["KB", "the virtual board's RAM budget in KiB (qemu only; default 2048)"],
+  "--forward": ["HOSTPORT:BOARDPORT", "127.0.0.1:HOSTPORT reaches the virtual board's TCP BOARDPORT (qemu only; repeatable)"],
+  "--reach": ["BOARDIP:PORT=127.0.0.1:HOSTPORT", "the virtual board's TCP connections to BOARDIP:PORT (in 10.0.2.0/24) reach 127.0.0.1:HOSTPORT (qemu only; repeatable)"],
   "--quiet": BUILD_OPTIONS["--quiet"],
 };
+// Options that may be given more than once: each adds a value.
+const REPEATABLE = new Set(["--forward", "--reach"]);
 
 const SIZE_OPTIONS = {
   "--host": ["HOST", `${SIZE_HOSTS.join(", ")} (default ${SIZE_HOSTS[0]})`],
@@ -108,7 +112,7 @@ function parse(argv) {
       if (!options[a]) throw new UsageError(`unknown option "${a}" for xsmg ${command}`, command);
       const key = a.slice(2);
       if (options[a][0] === null) opts[key] = true;
-      else if (i + 1 < rest.length) opts[key] = rest[++i];
+      else if (i + 1 < rest.length) opts[key] = REPEATABLE.has(a) ? [...(opts[key] ?? []), rest[++i]] : rest[++i];
       else throw new UsageError(`option ${a} needs a value (${options[a][0]})`, command);
     } else opts.positional.push(a);
   }
@@ -154,7 +158,7 @@ function main(argv) {
     const recipe = RECIPES[host];
     if (!recipe?.run) throw new UsageError(`xsmg run is for ${RUN_HOSTS.join(", ")}, not "${host}"`, "run");
     // A host that lists its run options (runOptions) refuses the others.
-    const given = ["stats", "config", "ram", ...(opts.passthrough?.length ? ["--"] : [])].filter((k) => opts[k] !== undefined || k === "--");
+    const given = ["stats", "config", "ram", "forward", "reach", ...(opts.passthrough?.length ? ["--"] : [])].filter((k) => opts[k] !== undefined || k === "--");
     const refused = given.filter((k) => !(recipe.runOptions ?? ["stats", "config", "--"]).includes(k));
     if (refused.length) throw new UsageError(`xsmg run --host ${host} does not take ${refused.map((k) => k === "--" ? "-- ARGS" : `--${k}`).join(", ")}`, "run");
     if (opts.ram !== undefined && !(Number.isInteger(Number(opts.ram)) && Number(opts.ram) >= 64))

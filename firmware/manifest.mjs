@@ -10,6 +10,10 @@ import { fileURLToPath } from "node:url";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // A host is a folder of hosts/ with its recipe (host.mjs): adding one adds a folder.
 export const HOSTS = fs.readdirSync(path.join(ROOT, "hosts")).filter((h) => fs.existsSync(path.join(ROOT, "hosts", h, "host.mjs")));
+// A host that runs another host's C: the virtual board (hosts/qemu) is the esp32
+// host's port on an emulated chip, so a manifest's esp32 entry is its entry
+// unless the manifest has one for it by name.
+const RUNS_AS = { qemu: "esp32" };
 const MODULES = path.join(ROOT, "modules");
 const BUILTINS = path.join(MODULES, "manifest.json");
 const PROFILES = JSON.parse(fs.readFileSync(path.join(ROOT, "firmware", "profiles.json"), "utf8"));
@@ -100,7 +104,7 @@ class Collector {
     this.section(file, manifest, "the manifest");
     if (manifest.platforms !== undefined) {
       checkKeys(file, "platforms", manifest.platforms, [...HOSTS, "..."]);
-      const own = manifest.platforms[this.host] ?? manifest.platforms["..."];
+      const own = manifest.platforms[this.host] ?? manifest.platforms[RUNS_AS[this.host]] ?? manifest.platforms["..."];
       if (own !== undefined) {
         checkKeys(file, `platforms.${this.host}`, own, PLATFORM_KEYS);
         this.section(file, own, `platforms.${this.host}`);

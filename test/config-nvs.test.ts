@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The config store's NVS backend (modules/config/esp32/xm_config_nvs.c),
-// compiled for this machine with ASan and UBSan against an in-memory NVS that
-// behaves as ESP-IDF documents (test/config-nvs/nvs_backend.c). It checks the
+// compiled for this machine with ASan and UBSan against the virtual board's
+// in-RAM NVS (hosts/qemu/nvs_ram.c), which behaves as ESP-IDF documents. It checks the
 // type mapping and the calls made, not NVS itself: nothing here ran on a board.
 import { spawnSync } from "child_process";
 import fs from "fs";
@@ -43,8 +43,8 @@ describe("config store on NVS (against an in-memory NVS)", () => {
     exe = path.join(dir, "nvs_backend");
     const r = spawnSync("gcc", ["-std=gnu11", "-g", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined",
       "-fno-sanitize-recover=undefined", `-I${path.join(ROOT, "modules", "config", "c")}`,
-      `-I${path.join(ROOT, "hosts", "esp32", "check", "esp_idf_decls")}`,
-      path.join(ROOT, "test", "config-nvs", "nvs_backend.c"), path.join(ROOT, "modules", "config", "esp32", "xm_config_nvs.c"),
+      `-I${path.join(ROOT, "hosts", "esp32", "check", "esp_idf_decls")}`, `-I${path.join(ROOT, "hosts", "qemu")}`,
+      path.join(ROOT, "test", "config-nvs", "nvs_backend.c"), path.join(ROOT, "hosts", "qemu", "nvs_ram.c"), path.join(ROOT, "modules", "config", "esp32", "xm_config_nvs.c"),
       "-lm", "-o", exe], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`compile failed:\n${r.stderr}`);
   });

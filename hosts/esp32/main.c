@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 // ESP-IDF's entry point. app_main runs on ESP-IDF's main task: it readies NVS
 // (Wi-Fi keeps its calibration there, the config store its values), brings up
-// Wi-Fi and starts the XS task once an address is up (at once when there is no
-// network to wait for). The XS task creates the machine itself, since the
+// the network (net.h: Wi-Fi on a board, virtio-net on the virtual board) and
+// starts the XS task once an address is up (at once when there is no network
+// to wait for). The XS task creates the machine itself, since the
 // engine takes its C stack limit from the task that creates it.
 #include "xm.h"
 #include "xm_host_config.h"
-#include "wifi.h"
+#include "net.h"
 
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
@@ -25,7 +26,7 @@ static void xs_task(void* arg)
 	vTaskDelete(NULL);
 }
 
-// Called once: from app_main, or from ESP-IDF's event task on the first address.
+// Called once: from app_main, or from the network's task on the first address.
 static void start_app(void)
 {
 	if (xTaskCreatePinnedToCore(xs_task, "xs", XM_HOST_XS_STACK, NULL, XM_HOST_XS_PRIORITY, NULL,
@@ -48,6 +49,6 @@ void app_main(void)
 		static const char why[] = "xsmg: NVS unavailable; no Wi-Fi, no config store\n";
 		port_console_write(2, why, sizeof(why) - 1);
 	}
-	if (err != ESP_OK || !xm_wifi_start(start_app))
+	if (err != ESP_OK || !xm_net_start(start_app))
 		start_app();
 }

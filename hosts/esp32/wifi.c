@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Wi-Fi station from configuration. Credentials come from the config store's
+// The network of net.h on a board: a Wi-Fi station from configuration. Credentials come from the config store's
 // "wifi" namespace (NVS strings "ssid" and "password", as Config.set or an NVS
 // partition image writes them) when it has an SSID, else from menuconfig
 // (CONFIG_XSMG_WIFI_SSID / CONFIG_XSMG_WIFI_PASSWORD, Kconfig.projbuild): a
 // stored pair is never mixed with a built-in one. ESP-IDF's own copy of the
 // configuration is kept in RAM only, so the config store is the one source.
-#include "wifi.h"
+#include "net.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -120,7 +120,7 @@ static bool check(esp_err_t err, const char* what)
 	return err == ESP_OK;
 }
 
-bool xm_wifi_start(void (*ready)(void))
+bool xm_net_start(void (*ready)(void))
 {
 	wifi_config_t config;
 	memset(&config, 0, sizeof(config));

@@ -10,10 +10,16 @@
 #define configMTIME_BASE_ADDRESS (0x0200BFF8UL)
 #define configMTIMECMP_BASE_ADDRESS (0x02004000UL)
 
-// heap_4 holds the kernel's objects only (task stacks, queues): the XS task's
-// 16 KiB stack and the idle task's are most of it. The C library's heap (the XS
-// machine) is what the linker script leaves of the RAM budget.
-#define configTOTAL_HEAP_SIZE (48 * 1024)
+// heap_4 holds the kernel's objects only (task stacks, queues, lwIP's mailboxes
+// and semaphores): the stacks of the XS task (16 KiB), an AsyncManager's poll
+// task (12 KiB), lwIP's tcpip task (3 KiB), the receive task, the idle task and
+// ESP-IDF's main task until app_main returns are most of it. The C library's
+// heap (the XS machine, lwIP's buffers, mongoose) is what the linker script
+// leaves of the RAM budget.
+#define configTOTAL_HEAP_SIZE (80 * 1024)
+// errno is picolibc's thread-local variable: one per task (lwIP's sockets set it
+// on the task that called them), the kernel switching the TLS block.
+#define configUSE_PICOLIBC_TLS 1
 #define configUSE_TIMERS 0
 
 #include "../esp32/check/FreeRTOSConfig.h"

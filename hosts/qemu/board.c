@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The virtual board: QEMU's RISC-V virt machine standing in for an ESP32-C3.
-// What ESP-IDF would supply to hosts/esp32/port_freertos.c is here, and no more:
-// esp_timer_get_time from the CLINT's mtime, esp_restart as the end of QEMU,
-// and the entry point (main, in place of app_main: no NVS, no network yet).
+// What ESP-IDF's system would supply to hosts/esp32 (port_freertos.c, main.c,
+// mg_arch.c) is here: esp_timer_get_time from the CLINT's mtime, esp_restart
+// as the end of QEMU, esp_fill_random, and the startup that runs app_main on a
+// main task. NVS is nvs_ram.c, the network netif.c, the calendar clock rtc.c.
 // The console is the C library's stdout and stderr, which picolibc's semihost
 // library hands to QEMU (-semihosting), as its exit() hands over the exit code.
 #include "xm.h"
@@ -10,7 +11,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/time.h>
 
+#include "esp_random.h"
 #include "esp_system.h"
 #include "esp_timer.h"
 #include "freertos/FreeRTOS.h"
@@ -66,17 +69,55 @@ void freertos_risc_v_application_exception_handler(void)
 	exit(XM_EXIT_FATAL);
 }
 
-static void xs_task(void* arg)
+// main.c's XS task ends the app with xm_run; when nothing is left to run, a
+// board idles (Wi-Fi stays up) but this one powers off, as the simulator exits
+// 0: the link wraps xm_run (-Wl,--wrap=xm_run). Other codes go on to port_fatal.
+int __real_xm_run(const xm_options_t* options);
+
+int __wrap_xm_run(const xm_options_t* options)
+{
+	int code = __real_xm_run(options);
+	if (code == XM_EXIT_OK) {
+		fflush(stdout);
+		fflush(stderr);
+		exit(XM_EXIT_OK);
+	}
+	return code;
+}
+
+// Not the hardware RNG ESP-IDF reads: virt has none without a virtio-rng
+// device. A splitmix64 sequence seeded from the host's clock (the RTC) and
+// mtime differs per boot but is predictable: no key made on this board is secret.
+void esp_fill_random(void* buf, size_t len)
+{
+	static uint64_t state;
+	if (!state) {
+		struct timeval tv;
+		gettimeofday(&tv, NULL);
+		state = ((uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec) ^ ((uint64_t)esp_timer_get_time() << 32) ^ 1;
+	}
+	uint8_t* out = buf;
+	while (len) {
+		uint64_t z = (state += 0x9e3779b97f4a7c15u);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+		z ^= z >> 31;
+		for (int i = 0; i < 8 && len; i++, len--, z >>= 8)
+			*out++ = (uint8_t)z;
+	}
+}
+
+void app_main(void);
+
+// ESP-IDF's main task: priority 1, 3584 bytes of stack, deleted when app_main returns.
+#define MAIN_TASK_PRIORITY 1
+#define MAIN_TASK_STACK 3584
+
+static void main_task(void* arg)
 {
 	(void)arg;
-	xm_options_t options = { false };
-	int code = xm_run(&options);
-	if (code != XM_EXIT_OK)
-		port_fatal(code);
-	// Nothing is left to run: the board powers off, as the simulator exits 0.
-	fflush(stdout);
-	fflush(stderr);
-	exit(XM_EXIT_OK);
+	app_main();
+	vTaskDelete(NULL);
 }
 
 int main(void)
@@ -84,9 +125,9 @@ int main(void)
 	extern void freertos_risc_v_trap_handler(void);
 	// The kernel's port takes every trap (tick, exceptions) but leaves mtvec to the startup code.
 	__asm volatile("csrw mtvec, %0" ::"r"(freertos_risc_v_trap_handler));
-	if (xTaskCreatePinnedToCore(xs_task, "xs", XM_HOST_XS_STACK, NULL, XM_HOST_XS_PRIORITY, NULL,
-			XM_HOST_XS_CORE) != pdPASS) {
-		fprintf(stderr, "xsmg: fatal: cannot create the XS task (not enough memory)\n");
+	if (xTaskCreatePinnedToCore(main_task, "main", MAIN_TASK_STACK, NULL, MAIN_TASK_PRIORITY, NULL, tskNO_AFFINITY) !=
+		pdPASS) {
+		fprintf(stderr, "xsmg: fatal: cannot create the main task (not enough memory)\n");
 		return XM_EXIT_NO_MEMORY;
 	}
 	vTaskStartScheduler();

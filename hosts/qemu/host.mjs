@@ -5,6 +5,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DepsError, fetchDeps, fetchEsp32Deps } from "../../firmware/deps.mjs";
+import { builtinNative } from "../../firmware/manifest.mjs";
+import { modulesCmake } from "../../firmware/native.mjs";
 import { ensure } from "../../firmware/requirements.mjs";
 import { BuildError, cacheRoot, cmakeCache, runToExit, sh } from "../../firmware/shell.mjs";
 import { compileImage, compileWithEngine } from "../esp32/check/cross.mjs";
@@ -33,12 +35,12 @@ export function libraries() {
     throw e instanceof DepsError ? new BuildError(e.message) : e;
   }
   return cmakeCache(HERE, path.join(cacheRoot(), "qemu-release"), [`-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN}`, "-DCMAKE_BUILD_TYPE=Release"],
-    "the engine, runtime, FreeRTOS and the board for rv32imc");
+    "the engine, runtime, built-in modules, lwIP, FreeRTOS and the board for rv32imc",
+    { "xsmg_modules.cmake": modulesCmake(builtinNative("qemu"), "qemu") });
 }
 
 // The app's own C (its manifest's modules with a .c), compiled as the image is,
-// with the app's defines; the built-in modules' headers are not offered (none is
-// built for this board yet).
+// with the app's defines; the built-in modules' headers are not offered.
 function compileNative(app, out) {
   const defines = Object.entries(app.defines).map(([k, v]) => `-D${k}=${typeof v === "string" ? JSON.stringify(v) : Number(v)}`);
   return compileWithEngine(app.native, out, ["-Wall", "-Wextra", ...defines]);
@@ -49,22 +51,14 @@ export function link({ app, out, libs, ramKb = RAM_DEFAULT_KB }) {
   const objects = [...compileImage(path.join(out, "gen"), path.join(out, "image")), ...compileNative(app, path.join(out, "native"))];
   const archives = fs.readdirSync(libs).filter((f) => f.endsWith(".a")).map((f) => path.join(libs, f));
   const elf = path.join(out, `firmware-${ramKb}k.elf`);
-  try {
-    linkElf(elf, objects, archives, ramKb);
-  } catch (e) {
-    // The image binds the natives of the built-in modules it imports; the board builds none yet.
-    const missing = e instanceof BuildError && [...new Set([...e.message.matchAll(/undefined reference to `(xm_(?:mg|config)_\w+)'/g)].map((m) => m[1]))];
-    if (missing?.length)
-      throw new BuildError(`the qemu board has no built-in modules' C yet (mongoose needs lwIP, config NVS): the app's image calls ${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", ..." : ""}`);
-    throw e;
-  }
+  linkElf(elf, objects, archives, ramKb);
   return elf;
 }
 
 function linkElf(elf, objects, archives, ramKb) {
   sh("riscv64-unknown-elf-gcc", ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs", "--crt0=hosted", "--oslib=semihost",
     // The board's C library locks (libc_locks.c) before picolibc's no-op ones.
-    "-Wl,--gc-sections", "-Wl,--wrap=port_fatal", "-Wl,--undefined=__retarget_lock_acquire_recursive",
+    "-Wl,--gc-sections", "-Wl,--wrap=port_fatal", "-Wl,--wrap=xm_run", "-Wl,--undefined=__retarget_lock_acquire_recursive",
     `-Wl,--defsym=__flash=${FLASH},--defsym=__flash_size=${FLASH_SIZE}`,
     `-Wl,--defsym=__ram=${FLASH + FLASH_SIZE},--defsym=__ram_size=${ramKb * 1024},--defsym=__stack_size=4096`,
     "-o", elf, ...objects, "-Wl,--start-group", ...archives, "-Wl,--end-group"], `linking the firmware for ${ramKb} KiB of RAM`);
@@ -77,16 +71,55 @@ export function firmware({ app, out, libs }) {
 }
 
 // What `xsmg run --host qemu` takes besides --timeout (cli.mjs refuses the rest).
-export const runOptions = ["ram"];
+export const runOptions = ["ram", "forward", "reach"];
+
+// The board's side of QEMU's user network (slirp): its own address, and the
+// addresses slirp keeps for itself (the gateway, DNS), which a --reach rule
+// cannot take.
+const BOARD_NET = "10.0.2.";
+const SLIRP_OWN = ["10.0.2.0", "10.0.2.2", "10.0.2.3", "10.0.2.15", "10.0.2.255"];
+const port = (text) => /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535 ? Number(text) : undefined;
+
+// --forward HOSTPORT:BOARDPORT: 127.0.0.1:HOSTPORT on this machine reaches the board's BOARDPORT.
+export function parseForward(text) {
+  const [host, board] = text.split(":").map(port);
+  if (text.split(":").length !== 2 || !host || !board)
+    throw new BuildError(`--forward takes HOSTPORT:BOARDPORT (ports 1-65535), got "${text}"`);
+  return { host, board };
+}
+
+// --reach BOARDIP:PORT=[127.0.0.1:]HOSTPORT: a connection the board opens to
+// BOARDIP:PORT reaches a service on this machine's loopback (a broker, a test
+// server). Loopback only: restrict=on keeps the board off every other network.
+export function parseReach(text) {
+  const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)=(?:127\.0\.0\.1:)?(\d+)$/.exec(text);
+  const [address, boardPort, hostPort] = m ? [m[1], port(m[2]), port(m[3])] : [];
+  if (!m || !boardPort || !hostPort)
+    throw new BuildError(`--reach takes BOARDIP:PORT=127.0.0.1:HOSTPORT, got "${text}"`);
+  if (!address.startsWith(BOARD_NET) || Number(address.slice(BOARD_NET.length)) > 255 || SLIRP_OWN.includes(address))
+    throw new BuildError(`--reach: ${address} must be in the board's network 10.0.2.0/24, but not ${SLIRP_OWN.join(", ")} (the network's own)`);
+  return { address, port: boardPort, hostPort };
+}
+
+// QEMU parses the rule's command as a shell would (quotes) and its -netdev
+// value splits at commas (a comma in a path is written twice).
+function relayCommand(hostPort) {
+  const quote = (s) => `'${s.replace(/'/g, "'\\''")}'`;
+  return [process.execPath, path.join(HERE, "relay.mjs"), String(hostPort)].map(quote).join(" ").replace(/,/g, ",,");
+}
 
 // QEMU's virt machine with one hart and no firmware of its own (-bios none: the
 // ELF's entry runs first), semihosting for the console and the exit code, and
 // no serial port or monitor on the terminal. picolibc writes stdout and stderr
 // alike to the semihosting console, one stream as on a board's UART: it goes to
 // QEMU's standard output (QEMU's own default would be its standard error).
-export function qemuArgs(elf) {
+export function qemuArgs(elf, { forwards = [], reaches = [] } = {}) {
+  const netdev = ["user", "id=n0", "restrict=on",
+    ...forwards.map(({ host, board }) => `hostfwd=tcp:127.0.0.1:${host}-:${board}`),
+    ...reaches.map(({ address, port, hostPort }) => `guestfwd=tcp:${address}:${port}-cmd:${relayCommand(hostPort)}`)];
   return ["-M", "virt", "-smp", "1", "-m", "128M", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "none",
-    "-chardev", "stdio,id=console", "-semihosting-config", "enable=on,target=native,chardev=console", "-kernel", elf];
+    "-chardev", "stdio,id=console", "-semihosting-config", "enable=on,target=native,chardev=console",
+    "-netdev", netdev.join(","), "-device", "virtio-net-device,netdev=n0", "-kernel", elf];
 }
 
 /**
@@ -94,12 +127,16 @@ export function qemuArgs(elf) {
  * board and exits with the firmware's code (the simulator's codes: 0 nothing
  * left to do, 1 uncaught exception, 3 out of memory; 124 at --timeout).
  */
-export function run(elf, { timeout, ram }) {
+export function run(elf, { timeout, ram, forward = [], reach = [] }) {
+  const forwards = [forward].flat().map(parseForward);
+  const reaches = [reach].flat().map(parseReach);
   const ramKb = ram === undefined ? RAM_DEFAULT_KB : Number(ram);
   if (ramKb !== RAM_DEFAULT_KB)
     elf = link({ app: JSON.parse(fs.readFileSync(path.join(path.dirname(elf), "app.json"), "utf8")), out: path.dirname(elf),
       libs: path.join(cacheRoot(), "qemu-release"), ramKb });
   // Nothing inside the board stops it at --timeout yet (the simulator's firmware
   // does it itself): xsmg kills QEMU then.
-  runToExit("qemu-system-riscv32", qemuArgs(elf), { stdio: ["ignore", "inherit", "inherit"], timeoutMs: timeout ? Number(timeout) * 1000 : undefined });
+  for (const f of forwards) process.stderr.write(`xsmg: forwarding 127.0.0.1:${f.host} -> board:${f.board}\n`);
+  for (const r of reaches) process.stderr.write(`xsmg: the board reaches 127.0.0.1:${r.hostPort} at ${r.address}:${r.port}\n`);
+  runToExit("qemu-system-riscv32", qemuArgs(elf, { forwards, reaches }), { stdio: ["ignore", "inherit", "inherit"], timeoutMs: timeout ? Number(timeout) * 1000 : undefined });
 }
