@@ -163,6 +163,7 @@ function main(argv) {
     if (refused.length) throw new UsageError(`xsmg run --host ${host} does not take ${refused.map((k) => k === "--" ? "-- ARGS" : `--${k}`).join(", ")}`, "run");
     if (opts.ram !== undefined && !(Number.isInteger(Number(opts.ram)) && Number(opts.ram) >= 64))
       throw new UsageError(`--ram takes a whole number of KiB (64 or more), got "${opts.ram}"`, "run");
+    recipe.checkRunOptions?.(opts);
     recipe.run(buildFor(host).path, opts);
   } else if (opts.command === "size") {
     const host = opts.host ?? SIZE_HOSTS[0];

@@ -13,6 +13,8 @@
 //   run(path, { timeout, stats, config, ram, passthrough })   xsmg run: runs the firmware
 //   runOptions                                   what run takes besides --timeout
 //                                                (default: stats, config, -- ARGS)
+//   checkRunOptions(opts)                        throws a BuildError for a run option
+//                                                it cannot use, before the build
 //   flash({ build, out, target, port, quiet }),  xsmg flash and monitor; build()
 //   monitor({ out, target, port })               builds as xsmg build does
 //   size({ build, out, budget, log })            xsmg size: prints flash and RAM per

@@ -4,7 +4,7 @@
 // runtime, kernel and board are compiled once into build/cache/qemu-release;
 // each app here only compiles its image and links. The board has one console
 // (semihosting, as a board's UART): the firmware's stdout and stderr both arrive
-// on xsmg's standard output, in order.
+// on xsmg's standard output, in order. Its network: test/qemu-net.test.ts.
 import path from "path";
 import { Files, lines, mainApp, xsmg } from "./helpers/sim";
 
@@ -58,10 +58,21 @@ describe("the virtual ESP32-C3 board (qemu)", () => {
     expect(r.stdout).toContain("xsmg: fatal: out of memory");
   });
 
-  test("an app importing a built-in module with C (config) is refused at the link, naming what is missing", () => {
-    const r = runOnBoard(`import * as config from "config"; console.log(typeof config);`);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("xsmg: the qemu board has no built-in modules' C yet (mongoose needs lwIP, config NVS): the app's image calls xm_config_get");
+  test("the config store runs on the board's NVS (in RAM): values of each type come back, a delete removes", () => {
+    const r = runOnBoard(`
+      import Config from "config";
+      console.log(String(Config.get("app", "n")));
+      Config.set("app", "n", 2147483648);
+      Config.set("app", "s", "hé");
+      Config.set("app", "b", new Uint8Array([0, 1, 255]));
+      Config.set("app", "t", true);
+      const b = Config.get("app", "b") as Uint8Array;
+      console.log(Config.get("app", "n"), Config.get("app", "s"), Array.from(b).join(","), Config.get("app", "t"));
+      console.log(Config.delete("app", "s"), Config.delete("app", "s"), String(Config.get("app", "s")));
+    `);
+    expect({ code: r.code, console: lines(r.stdout) }).toEqual({
+      code: 0, console: ["undefined", "2147483648 hé 0,1,255 true", "true false undefined"],
+    });
   });
 
   test("the app's own C is linked, and a CPU exception in it says where and exits 5", () => {

@@ -101,6 +101,18 @@ export function parseReach(text) {
   return { address, port: boardPort, hostPort };
 }
 
+/** The network options of xsmg run, checked before the build (cli.mjs); throws a BuildError naming the bad one. */
+export function checkRunOptions({ forward = [], reach = [] }) {
+  const forwards = [forward].flat().map(parseForward);
+  const reaches = [reach].flat().map(parseReach);
+  const twice = (keys) => keys.find((k, i) => keys.indexOf(k) !== i);
+  const hostPort = twice(forwards.map((f) => f.host));
+  if (hostPort) throw new BuildError(`--forward: 127.0.0.1:${hostPort} is forwarded twice`);
+  const target = twice(reaches.map((r) => `${r.address}:${r.port}`));
+  if (target) throw new BuildError(`--reach: ${target} has two rules`);
+  return { forwards, reaches };
+}
+
 // QEMU parses the rule's command as a shell would (quotes) and its -netdev
 // value splits at commas (a comma in a path is written twice).
 function relayCommand(hostPort) {
@@ -127,16 +139,15 @@ export function qemuArgs(elf, { forwards = [], reaches = [] } = {}) {
  * board and exits with the firmware's code (the simulator's codes: 0 nothing
  * left to do, 1 uncaught exception, 3 out of memory; 124 at --timeout).
  */
-export function run(elf, { timeout, ram, forward = [], reach = [] }) {
-  const forwards = [forward].flat().map(parseForward);
-  const reaches = [reach].flat().map(parseReach);
+export function run(elf, { timeout, ram, forward, reach }) {
+  const { forwards, reaches } = checkRunOptions({ forward, reach });
   const ramKb = ram === undefined ? RAM_DEFAULT_KB : Number(ram);
   if (ramKb !== RAM_DEFAULT_KB)
     elf = link({ app: JSON.parse(fs.readFileSync(path.join(path.dirname(elf), "app.json"), "utf8")), out: path.dirname(elf),
       libs: path.join(cacheRoot(), "qemu-release"), ramKb });
-  // Nothing inside the board stops it at --timeout yet (the simulator's firmware
-  // does it itself): xsmg kills QEMU then.
   for (const f of forwards) process.stderr.write(`xsmg: forwarding 127.0.0.1:${f.host} -> board:${f.board}\n`);
   for (const r of reaches) process.stderr.write(`xsmg: the board reaches 127.0.0.1:${r.hostPort} at ${r.address}:${r.port}\n`);
+  // Nothing inside the board stops it at --timeout yet (the simulator's firmware
+  // does it itself): xsmg kills QEMU then.
   runToExit("qemu-system-riscv32", qemuArgs(elf, { forwards, reaches }), { stdio: ["ignore", "inherit", "inherit"], timeoutMs: timeout ? Number(timeout) * 1000 : undefined });
 }

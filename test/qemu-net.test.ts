@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// The virtual board's network (hosts/qemu: virtio-net, lwIP, mongoose over lwIP
+// sockets) reached from this machine through QEMU's user network: an
+// am.serve app through --forward, answered to Node's http client, and an app
+// that connects out through a --reach rule to a Node server of the test, twice
+// (QEMU starts hosts/qemu/relay.mjs once per connection).
+import { spawnSync } from "child_process";
+import http from "http";
+import path from "path";
+import { freePort, listenFresh } from "./helpers/net";
+import { CLI, lines, makeApp, start, type Running } from "./helpers/sim";
+
+// The esp32 creation profile (8,960 slots, 96 KiB of chunks, fixed) runs out
+// while an AsyncManager app loads on the 32-bit engine: these apps get room to grow.
+const CREATION = {
+  chunk: { initial: 262144, incremental: 65536 },
+  heap: { initial: 16384, incremental: 4096 },
+  stack: 1024,
+  keys: { initial: 1024, incremental: 128, name: 127, symbol: 61 },
+  parser: { buffer: 1024, table: 17 },
+};
+
+function boot(source: string, options: string[]): Running {
+  const dir = makeApp({ "manifest.json": JSON.stringify({ creation: CREATION, modules: { "*": ["./main"] } }), "main.ts": source });
+  return start(process.execPath, [CLI, "run", "--host", "qemu", "--quiet", "--timeout", "45",
+    "--manifest", path.join(dir, "manifest.json"), "--out", path.join(dir, "out"), ...options], 55_000);
+}
+
+function request(port: number, method: string, uri: string, body?: Buffer): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, method, path: uri, agent: false, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`${method} ${uri}: no answer in 10 s`)));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+describe("the virtual board's network (qemu)", () => {
+  test("am.serve on the board answers a GET and echoes a POST byte-exact through --forward, then exits 0", async () => {
+    const port = await freePort();
+    const board = boot(`
+      import { AsyncManager } from "mongoose";
+      const am = new AsyncManager();
+      await am.start();
+      await am.serve("http://0.0.0.0:80", (req) => {
+        if (req.uri === "/stop") {
+          setTimeout(() => { am.close(); }, 10);
+          return "stopping";
+        }
+        if (req.method === "POST") return { headers: { "Content-Type": "application/octet-stream" }, body: req.body };
+        return "hello from the board: " + req.method + " " + req.uri;
+      });
+      console.log("listening");
+    `, ["--forward", `${port}:80`]);
+    expect(await board.firstLine).toBe("listening");
+    expect(board.stderr).toBe(`xsmg: forwarding 127.0.0.1:${port} -> board:80\n`);
+
+    const get = await request(port, "GET", "/greeting");
+    expect({ status: get.status, body: get.body.toString() }).toEqual({ status: 200, body: "hello from the board: GET /greeting" });
+
+    // Every byte value, and more than one Ethernet frame and one TCP window each way.
+    const sent = Buffer.from(Array.from({ length: 20_000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+    const post = await request(port, "POST", "/echo", sent);
+    expect(post.status).toBe(200);
+    expect(post.body.length).toBe(sent.length);
+    expect(post.body.equals(sent)).toBe(true);
+
+    expect((await request(port, "GET", "/stop")).body.toString()).toBe("stopping");
+    const r = await board.done;
+    expect({ code: r.code, console: lines(r.stdout) }).toEqual({ code: 0, console: ["listening"] });
+  }, 60_000);
+
+  test("the board connects out through --reach to a server on this machine, twice, and its clock is the host's", async () => {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        seen.push(`${req.method} ${req.url} ${body}`);
+        res.end(`answer ${seen.length} to ${body}`);
+      });
+    });
+    const hostPort = await listenFresh(server);
+    try {
+      const before = Date.now();
+      const board = boot(`
+        import { AsyncManager } from "mongoose";
+        const am = new AsyncManager();
+        await am.start();
+        for (const n of [1, 2]) {
+          const r = await am.fetch("http://10.0.2.100:1883/hello/" + n, { method: "POST", body: "from the board " + n });
+          console.log("fetch " + n + ": " + r.status + " " + (await r.text()));
+        }
+        console.log("clock " + Date.now());
+        await am.close();
+      `, ["--reach", `10.0.2.100:1883=127.0.0.1:${hostPort}`]);
+      const r = await board.done;
+      const after = Date.now();
+      expect(r.stderr).toBe(`xsmg: the board reaches 127.0.0.1:${hostPort} at 10.0.2.100:1883\n`);
+      const console = lines(r.stdout);
+      expect({ code: r.code, fetches: console.slice(0, 2) }).toEqual({
+        code: 0,
+        fetches: ["fetch 1: 200 answer 1 to from the board 1", "fetch 2: 200 answer 2 to from the board 2"],
+      });
+      expect(seen).toEqual(["POST /hello/1 from the board 1", "POST /hello/2 from the board 2"]);
+      // The board's Date.now() (port_epoch_ms, from virt's RTC) lies within the run.
+      const clock = Number(/^clock (\d+)$/.exec(console[2])?.[1]);
+      expect(clock).toBeGreaterThanOrEqual(before);
+      expect(clock).toBeLessThanOrEqual(after);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 60_000);
+
+  test("--forward and --reach refuse what they cannot map, before anything is built", () => {
+    const r = (args: string[]) => spawnSync(process.execPath, [CLI, "run", "--host", "qemu", "--manifest", "/nonexistent/manifest.json", ...args], { encoding: "utf8" });
+    expect(r(["--forward", "80"]).stderr).toContain('--forward takes HOSTPORT:BOARDPORT (ports 1-65535), got "80"');
+    expect(r(["--reach", "10.0.2.2:80=8080"]).stderr).toContain("--reach: 10.0.2.2 must be in the board's network 10.0.2.0/24, but not");
+    expect(r(["--reach", "192.168.1.5:80=127.0.0.1:8080"]).stderr).toContain("--reach: 192.168.1.5 must be in the board's network");
+    expect(r(["--reach", "10.0.2.100:80=10.1.1.1:8080"]).stderr).toContain('--reach takes BOARDIP:PORT=127.0.0.1:HOSTPORT, got "10.0.2.100:80=10.1.1.1:8080"');
+    expect(r(["--forward", "8080:80", "--forward", "8080:81"]).stderr).toContain("--forward: 127.0.0.1:8080 is forwarded twice");
+    expect(r(["--reach", "10.0.2.100:80=1", "--forward", "8080:80", "--timeout", "1"]).status).toBe(2);
+  });
+});
