@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check build only: the lwIP options mongoose is compiled against, in place of
+// The lwIP options of the check build (what mongoose is compiled against) and
+// of the virtual board (hosts/qemu, which runs lwIP with them), in place of
 // ESP-IDF's lwipopts.h (which a board build takes from sdkconfig). The values
 // that shape what mongoose sees follow ESP-IDF 5.x: BSD sockets with select and
 // poll, IPv4 and IPv6, the loopback interface (mongoose's wakeup datagrams),
@@ -51,6 +52,11 @@
 #define DEFAULT_TCP_RECVMBOX_SIZE XM_HOST_LWIP_TCP_RECVMBOX
 #define DEFAULT_ACCEPTMBOX_SIZE 6
 #define TCPIP_MBOX_SIZE XM_HOST_LWIP_TCPIP_MBOX
+// ESP-IDF 5.x's TCP defaults (CONFIG_LWIP_TCP_MSS, _SND_BUF_DEFAULT,
+// _WND_DEFAULT): full Ethernet segments, where lwIP's own MSS is 536 bytes.
+#define TCP_MSS 1440
+#define TCP_SND_BUF (4 * TCP_MSS)
+#define TCP_WND (4 * TCP_MSS)
 #define TCPIP_THREAD_PRIO 18
 #define TCPIP_THREAD_STACKSIZE 3072
 #define DEFAULT_THREAD_STACKSIZE 3072

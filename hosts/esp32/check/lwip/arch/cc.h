@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Check build only: lwIP's compiler/platform header, in place of ESP-IDF's.
+// The check build's and the virtual board's lwIP compiler/platform header, in
+// place of ESP-IDF's.
 #ifndef XM_LWIP_ARCH_CC_H
 #define XM_LWIP_ARCH_CC_H
 
