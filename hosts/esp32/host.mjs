@@ -132,7 +132,7 @@ function components(app, gen) {
         "set_property(TARGET ${COMPONENT_LIB} APPEND PROPERTY LINK_INTERFACE_MULTIPLICITY 3)"],
     },
     main: {
-      why: "app_main (hosts/esp32/main.c): NVS, Wi-Fi (wifi.c), then the XS task once an address is up.",
+      why: "app_main (hosts/esp32/main.c): NVS, the network (net.h, here Wi-Fi: wifi.c), then the XS task once an address is up.",
       srcs: [host("main.c"), host("wifi.c")],
       // ESP-IDF reads a component's Kconfig.projbuild from its own folder.
       copy: [host("Kconfig.projbuild")],
