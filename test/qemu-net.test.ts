@@ -117,13 +117,20 @@ describe("the virtual board's network (qemu)", () => {
     }
   }, 60_000);
 
-  test("--forward and --reach refuse what they cannot map, before anything is built", () => {
+  test("--forward and --reach refuse what they cannot map, before anything is built", async () => {
     const r = (args: string[]) => spawnSync(process.execPath, [CLI, "run", "--host", "qemu", "--manifest", "/nonexistent/manifest.json", ...args], { encoding: "utf8" });
     expect(r(["--forward", "80"]).stderr).toContain('--forward takes HOSTPORT:BOARDPORT (ports 1-65535), got "80"');
     expect(r(["--reach", "10.0.2.2:80=8080"]).stderr).toContain("--reach: 10.0.2.2 must be in the board's network 10.0.2.0/24, but not");
     expect(r(["--reach", "192.168.1.5:80=127.0.0.1:8080"]).stderr).toContain("--reach: 192.168.1.5 must be in the board's network");
     expect(r(["--reach", "10.0.2.100:80=10.1.1.1:8080"]).stderr).toContain('--reach takes BOARDIP:PORT=127.0.0.1:HOSTPORT, got "10.0.2.100:80=10.1.1.1:8080"');
     expect(r(["--forward", "8080:80", "--forward", "8080:81"]).stderr).toContain("--forward: 127.0.0.1:8080 is forwarded twice");
-    expect(r(["--reach", "10.0.2.100:80=1", "--forward", "8080:80", "--timeout", "1"]).status).toBe(2);
+    const busy = http.createServer();
+    const port = await listenFresh(busy);
+    try {
+      const taken = r(["--forward", `${port}:80`]);
+      expect({ status: taken.status, stderr: taken.stderr }).toEqual({ status: 2, stderr: `xsmg: --forward: 127.0.0.1:${port} in use on this machine\n` });
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
   });
 });

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The virtual board (in progress): hosts/esp32's port on FreeRTOS in QEMU's
 // RISC-V virt machine, standing in for an ESP32-C3. See board.c.
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -110,7 +111,22 @@ export function checkRunOptions({ forward = [], reach = [] }) {
   if (hostPort) throw new BuildError(`--forward: 127.0.0.1:${hostPort} is forwarded twice`);
   const target = twice(reaches.map((r) => `${r.address}:${r.port}`));
   if (target) throw new BuildError(`--reach: ${target} has two rules`);
+  const taken = portsInUse(forwards.map((f) => f.host));
+  if (taken.length) throw new BuildError(`--forward: 127.0.0.1:${taken.join(", 127.0.0.1:")} in use on this machine`);
   return { forwards, reaches };
+}
+
+// QEMU would stop with exit code 1 on a port it cannot bind, which reads as the
+// firmware's uncaught exception: the ports are tried first (a child, since
+// binding is asynchronous in Node and this check is not).
+function portsInUse(ports) {
+  if (!ports.length) return [];
+  const probe = `const net = require("net"); const ports = ${JSON.stringify(ports)}; const taken = [];
+    let left = ports.length; for (const p of ports) { const s = net.createServer();
+    const done = () => { if (--left === 0) console.log(JSON.stringify(taken)); };
+    s.once("error", () => { taken.push(p); done(); }); s.listen(p, "127.0.0.1", () => s.close(done)); }`;
+  const r = spawnSync(process.execPath, ["-e", probe], { encoding: "utf8" });
+  return r.status === 0 ? JSON.parse(r.stdout) : [];
 }
 
 // QEMU parses the rule's command as a shell would (quotes) and its -netdev
