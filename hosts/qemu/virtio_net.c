@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "freertos/FreeRTOS.h"
+#include "freertos/semphr.h"
 #include "freertos/task.h"
 
 // QEMU's virt machine: eight transports, 4 KiB apart, on PLIC sources 1 to 8.
@@ -60,7 +61,8 @@ enum {
 #define QUEUE_SIZE 8u
 // Frames waiting for the receive task: a TCP window (4 segments) and some ARP.
 #define RX_BUFFERS QUEUE_SIZE
-// Frames the device has not yet taken: it takes them within a fraction of a tick.
+// Frames the device has not yet taken. QEMU takes them on its own thread: a
+// sender finding them all taken waits for the device's interrupt.
 #define TX_BUFFERS 4u
 // The largest net header (12 bytes) and frame, rounded up to a 16-byte multiple.
 #define BUFFER 1536u
@@ -105,6 +107,8 @@ struct virtio_net {
 	uint16_t tx_free[TX_BUFFERS];
 	unsigned tx_free_count;
 	TaskHandle_t task;
+	SemaphoreHandle_t tx_returned;
+	volatile bool tx_waiting;
 	virtio_net_receive_t receive;
 	void* context;
 };
@@ -187,11 +191,16 @@ static virtio_net_t* setup(uintptr_t base, unsigned slot)
 		return NULL;
 	size_t size = (sizeof(virtio_net_t) + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 	virtio_net_t* dev = aligned_alloc(ALIGN, size);
-	if (!dev) {
+	SemaphoreHandle_t tx_returned = xSemaphoreCreateBinary();
+	if (!dev || !tx_returned) {
+		free(dev);
+		if (tx_returned)
+			vSemaphoreDelete(tx_returned);
 		refuse(base, "not enough memory");
 		return NULL;
 	}
 	memset(dev, 0, sizeof(*dev));
+	dev->tx_returned = tx_returned;
 	dev->base = base;
 	dev->irq = SLOT_IRQ(slot);
 	dev->header = version == 1 ? 10 : 12;  // num_buffers is there from version 1 of virtio on
@@ -207,9 +216,11 @@ static virtio_net_t* setup(uintptr_t base, unsigned slot)
 		dev->tx_free[i] = (uint16_t)i;
 	}
 	dev->tx_free_count = TX_BUFFERS;
-	// Sent frames are reclaimed when the next is sent: no interrupt needed.
+	// Sent frames are reclaimed when the next is sent: no interrupt, unless a
+	// sender waits for a buffer (virtio_net_frame).
 	dev->tx.avail.flags = AVAIL_NO_INTERRUPT;
 	if (!queue_setup(dev, version, RX, &dev->rx) || !queue_setup(dev, version, TX, &dev->tx)) {
+		vSemaphoreDelete(dev->tx_returned);
 		free(dev);
 		return NULL;
 	}
@@ -264,13 +275,16 @@ static void receive_task(void* arg)
 	}
 }
 
-// In the interrupt: the acknowledgement lowers the device's line, the task does the rest.
+// In the interrupt: the acknowledgement lowers the device's line, the tasks do
+// the rest. The status does not say which queue moved: both are told.
 static bool interrupted(void* arg)
 {
 	virtio_net_t* dev = arg;
 	set(dev->base, INTERRUPT_ACK, get(dev->base, INTERRUPT_STATUS));
 	BaseType_t woken = pdFALSE;
 	vTaskNotifyGiveFromISR(dev->task, &woken);
+	if (dev->tx_waiting)
+		xSemaphoreGiveFromISR(dev->tx_returned, &woken);
 	return woken != pdFALSE;
 }
 
@@ -288,19 +302,30 @@ bool virtio_net_start(virtio_net_t* dev, virtio_net_receive_t receive, void* con
 	return true;
 }
 
+static bool reclaim(virtio_net_t* dev)
+{
+	while (dev->tx_seen != dev->tx.used.idx) {
+		fence();
+		uint32_t id = dev->tx.used.ring[dev->tx_seen % QUEUE_SIZE].id;
+		dev->tx_seen++;
+		if (id < TX_BUFFERS)
+			dev->tx_free[dev->tx_free_count++] = (uint16_t)id;
+	}
+	return dev->tx_free_count > 0;
+}
+
+// The wait has a time limit (a tick): a lost interrupt costs that much, never
+// the tcpip task.
 uint8_t* virtio_net_frame(virtio_net_t* dev)
 {
-	for (;;) {
-		while (dev->tx_seen != dev->tx.used.idx) {
-			fence();
-			uint32_t id = dev->tx.used.ring[dev->tx_seen % QUEUE_SIZE].id;
-			dev->tx_seen++;
-			if (id < TX_BUFFERS)
-				dev->tx_free[dev->tx_free_count++] = (uint16_t)id;
-		}
-		if (dev->tx_free_count)
-			break;
-		vTaskDelay(1);
+	while (!reclaim(dev)) {
+		dev->tx_waiting = true;
+		dev->tx.avail.flags = 0;
+		fence();
+		if (!reclaim(dev))
+			xSemaphoreTake(dev->tx_returned, 1);
+		dev->tx.avail.flags = AVAIL_NO_INTERRUPT;
+		dev->tx_waiting = false;
 	}
 	uint8_t* buffer = dev->tx_buffer[dev->tx_free[dev->tx_free_count - 1]];
 	memset(buffer, 0, dev->header);  // no checksum or segmentation offload asked
