@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The virtual board (in progress): hosts/esp32's port on FreeRTOS in QEMU's
-// RISC-V virt machine, standing in for an ESP32-C3. See board.c.
+// The virtual board (in progress): hosts/esp32's port, app_main and the
+// built-in modules' esp32 C on FreeRTOS and lwIP in QEMU's RISC-V virt machine,
+// standing in for an ESP32-C3, on QEMU's user network. See board.c and netif.c.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -52,17 +53,13 @@ export function link({ app, out, libs, ramKb = RAM_DEFAULT_KB }) {
   const objects = [...compileImage(path.join(out, "gen"), path.join(out, "image")), ...compileNative(app, path.join(out, "native"))];
   const archives = fs.readdirSync(libs).filter((f) => f.endsWith(".a")).map((f) => path.join(libs, f));
   const elf = path.join(out, `firmware-${ramKb}k.elf`);
-  linkElf(elf, objects, archives, ramKb);
-  return elf;
-}
-
-function linkElf(elf, objects, archives, ramKb) {
   sh("riscv64-unknown-elf-gcc", ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs", "--crt0=hosted", "--oslib=semihost",
     // The board's C library locks (libc_locks.c) before picolibc's no-op ones.
     "-Wl,--gc-sections", "-Wl,--wrap=port_fatal", "-Wl,--wrap=xm_run", "-Wl,--undefined=__retarget_lock_acquire_recursive",
     `-Wl,--defsym=__flash=${FLASH},--defsym=__flash_size=${FLASH_SIZE}`,
     `-Wl,--defsym=__ram=${FLASH + FLASH_SIZE},--defsym=__ram_size=${ramKb * 1024},--defsym=__stack_size=4096`,
     "-o", elf, ...objects, "-Wl,--start-group", ...archives, "-Wl,--end-group"], `linking the firmware for ${ramKb} KiB of RAM`);
+  return elf;
 }
 
 export function firmware({ app, out, libs }) {

@@ -203,7 +203,9 @@ static virtio_net_t* setup(uintptr_t base, unsigned slot)
 	dev->tx_returned = tx_returned;
 	dev->base = base;
 	dev->irq = SLOT_IRQ(slot);
-	dev->header = version == 1 ? 10 : 12;  // num_buffers is there from version 1 of virtio on
+	// With VIRTIO_F_VERSION_1 the header always ends with num_buffers; without
+	// it (and without mergeable buffers) it is 10 bytes.
+	dev->header = version == 1 ? 10 : 12;
 	for (unsigned i = 0; i < RX_BUFFERS; i++) {
 		dev->rx.desc[i].addr = (uintptr_t)dev->rx_buffer[i];
 		dev->rx.desc[i].len = BUFFER;
