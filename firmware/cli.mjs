@@ -82,7 +82,11 @@ function commandUsage(name) {
   const c = COMMANDS[name];
   const opts = Object.entries(c.options);
   const line = `xsmg ${name}${opts.length ? " [options]" : ""}${c.args ? " " + c.args : ""}`;
-  const rows = opts.map(([flag, [arg, help]]) => `  ${(flag + (arg ? " " + arg : "")).padEnd(20)} ${help}`);
+  // A flag too long for the column has its help on the next line.
+  const rows = opts.map(([flag, [arg, help]]) => {
+    const text = flag + (arg ? " " + arg : "");
+    return text.length < 20 ? `  ${text.padEnd(20)} ${help}` : `  ${text}\n  ${"".padEnd(20)} ${help}`;
+  });
   return [`usage: ${line}`, `  ${c.summary}`, ...(rows.length ? ["options:", ...rows] : [])].join("\n");
 }
 

@@ -39,7 +39,8 @@ describe("the CLI is discoverable", () => {
     }
     const run = xsmg(["run", "--help"]);
     expect(run.code).toBe(0);
-    for (const option of ["--manifest", "--out", "--variant", "--timeout", "--stats", "--config", "--quiet"]) expect(run.stdout).toContain(option);
+    for (const option of ["--manifest", "--out", "--variant", "--timeout", "--stats", "--config", "--ram", "--forward", "--reach", "--quiet"])
+      expect(run.stdout).toContain(option);
     expect(xsmg(["help", "new"]).stdout).toContain("usage: xsmg new DIR");
   });
 
@@ -52,6 +53,10 @@ describe("the CLI is discoverable", () => {
     expect(option.code).toBe(2);
     expect(option.stderr).toContain('unknown option "--fast" for xsmg run');
     expect(option.stderr).toContain("usage: xsmg run");
+    // The virtual board's network options are the board's: the simulator refuses them.
+    const boardOnly = xsmg(["run", "--forward", "8080:80"]);
+    expect(boardOnly.code).toBe(2);
+    expect(boardOnly.stderr).toContain("xsmg: xsmg run --host linux-sim does not take --forward");
     expect(xsmg([]).code).toBe(2);
     expect(xsmg(["help", "frobnicate"]).code).toBe(2);
   });
