@@ -7,7 +7,6 @@
 // The console is the C library's stdout and stderr, which picolibc's semihost
 // library hands to QEMU (-semihosting), as its exit() hands over the exit code.
 #include "xm.h"
-#include "xm_host_config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
