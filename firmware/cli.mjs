@@ -45,10 +45,10 @@ const RUN_OPTIONS = {
   "--variant": BUILD_OPTIONS["--variant"],
   "--timeout": ["SECONDS", "stop the firmware after SECONDS (exit code 124)"],
   "--stats": [null, "print the XS heap's peak use when the firmware exits"],
-  "--config": ["FILE", "the simulator's config store (default: the firmware's path + .config)"],
+  "--config": ["FILE", "the config store's file (default: the simulator's firmware path + .config; the virtual board's: none, kept in RAM)"],
   "--ram": ["KB", "the virtual board's RAM budget in KiB (qemu only; default 2048)"],
   "--forward": ["HOSTPORT:BOARDPORT", "127.0.0.1:HOSTPORT reaches the virtual board's TCP BOARDPORT (qemu only; repeatable)"],
-  "--reach": ["BOARDIP:PORT=127.0.0.1:HOSTPORT", "the virtual board's TCP connections to BOARDIP:PORT (in 10.0.2.0/24) reach 127.0.0.1:HOSTPORT (qemu only; repeatable)"],
+  "--reach": ["[tcp:|udp:]BOARDIP:PORT=127.0.0.1:HOSTPORT", "what the virtual board sends to BOARDIP:PORT (in 10.0.2.0/24), TCP by default or UDP, reaches 127.0.0.1:HOSTPORT (qemu only; repeatable)"],
   "--quiet": BUILD_OPTIONS["--quiet"],
 };
 // Options that may be given more than once: each adds a value.
@@ -128,7 +128,7 @@ function parse(argv) {
   return opts;
 }
 
-function main(argv) {
+async function main(argv) {
   const opts = parse(argv);
   if (opts.command === "version") {
     console.log(`xsmg ${VERSION}`);
@@ -168,7 +168,7 @@ function main(argv) {
     if (opts.ram !== undefined && !(Number.isInteger(Number(opts.ram)) && Number(opts.ram) >= 64))
       throw new UsageError(`--ram takes a whole number of KiB (64 or more), got "${opts.ram}"`, "run");
     recipe.checkRunOptions?.(opts);
-    recipe.run(buildFor(host).path, opts);
+    await recipe.run(buildFor(host).path, opts);
   } else if (opts.command === "size") {
     const host = opts.host ?? SIZE_HOSTS[0];
     if (!RECIPES[host]?.size) throw new UsageError(`xsmg size is for ${SIZE_HOSTS.join(", ")}, not "${host}"`, "size");
@@ -186,7 +186,7 @@ function main(argv) {
 }
 
 try {
-  main(process.argv.slice(2));
+  await main(process.argv.slice(2));
 } catch (e) {
   if (e instanceof UsageError) {
     process.stderr.write(`xsmg: ${e.message}\n${e.command ? commandUsage(e.command) : usage()}\n`);

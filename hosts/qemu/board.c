@@ -2,11 +2,15 @@
 // The virtual board: QEMU's RISC-V virt machine standing in for an ESP32-C3.
 // What ESP-IDF's system would supply to hosts/esp32 (port_freertos.c, main.c,
 // mg_arch.c) is here: esp_timer_get_time from the CLINT's mtime, esp_restart
-// as the end of QEMU, esp_fill_random, and the startup that runs app_main on a
-// main task. NVS is nvs_ram.c, the network netif.c, the calendar clock rtc.c.
+// as the end of QEMU, esp_fill_random, and the startup that reads the run's
+// options (board_args.c), makes the flash region read-only and runs app_main
+// on a main task. NVS is nvs_ram.c (kept in a file by nvs_file.c), the network
+// netif.c, the calendar clock rtc.c.
 // The console is the C library's stdout and stderr, which picolibc's semihost
 // library hands to QEMU (-semihosting), as its exit() hands over the exit code.
 #include "xm.h"
+#include "board_args.h"
+#include "nvs_file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,11 +75,14 @@ void freertos_risc_v_application_exception_handler(void)
 // main.c's XS task ends the app with xm_run; when nothing is left to run, a
 // board idles (Wi-Fi stays up) but this one powers off, as the simulator exits
 // 0: the link wraps xm_run (-Wl,--wrap=xm_run). Other codes go on to port_fatal.
+// The wrapper also hands xm_run the run's options, which main.c's do not carry.
 int __real_xm_run(const xm_options_t* options);
 
 int __wrap_xm_run(const xm_options_t* options)
 {
-	int code = __real_xm_run(options);
+	xm_options_t with_args = *options;
+	with_args.stats = board_args.stats;
+	int code = __real_xm_run(&with_args);
 	if (code == XM_EXIT_OK) {
 		fflush(stdout);
 		fflush(stderr);
@@ -119,11 +126,30 @@ static void main_task(void* arg)
 	vTaskDelete(NULL);
 }
 
+// Code and constants live in the "flash" region (host.mjs links them there),
+// which a device cannot write: one PMP entry lets it be read and run, not
+// written, so a store through a stray const pointer is an access fault (cause
+// 7) as on a device. Locked, because only a locked entry binds machine mode,
+// where this port of FreeRTOS runs every task. NAPOT: the region is a power of
+// two in size and aligned to it.
+static void protect_flash(void)
+{
+	extern char __flash[], __flash_size[];
+	uint32_t napot = ((uint32_t)__flash >> 2) | (((uint32_t)__flash_size >> 3) - 1);
+	uint32_t cfg = 0x80 /* L */ | 0x18 /* NAPOT */ | 0x04 /* X */ | 0x01 /* R */;
+	__asm volatile("csrw pmpaddr0, %0" ::"r"(napot));
+	__asm volatile("csrw pmpcfg0, %0" ::"r"(cfg));
+}
+
 int main(void)
 {
 	extern void freertos_risc_v_trap_handler(void);
 	// The kernel's port takes every trap (tick, exceptions) but leaves mtvec to the startup code.
 	__asm volatile("csrw mtvec, %0" ::"r"(freertos_risc_v_trap_handler));
+	protect_flash();
+	// A bad option or store file is the run's mistake, as the simulator's usage error is.
+	if (!board_args_read() || (board_args.config_file && !nvs_file_open(board_args.config_file)))
+		return 2;
 	if (xTaskCreatePinnedToCore(main_task, "main", MAIN_TASK_STACK, NULL, MAIN_TASK_PRIORITY, NULL, tskNO_AFFINITY) !=
 		pdPASS) {
 		fprintf(stderr, "xsmg: fatal: cannot create the main task (not enough memory)\n");

@@ -12,6 +12,7 @@ import { modulesCmake } from "../../firmware/native.mjs";
 import { ensure } from "../../firmware/requirements.mjs";
 import { BuildError, cacheRoot, cmakeCache, runToExit, sh } from "../../firmware/shell.mjs";
 import { compileImage, compileWithEngine } from "../esp32/check/cross.mjs";
+import { checkRules, startUdpGateway } from "./udp_gateway.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOOLCHAIN = path.join(HERE, "..", "esp32", "check", "rv32imc.cmake");
@@ -69,7 +70,7 @@ export function firmware({ app, out, libs }) {
 }
 
 // What `xsmg run --host qemu` takes besides --timeout (cli.mjs refuses the rest).
-export const runOptions = ["ram", "forward", "reach"];
+export const runOptions = ["stats", "config", "ram", "forward", "reach"];
 
 // The board's side of QEMU's user network (slirp): its own address, and the
 // addresses slirp keeps for itself (the gateway, DNS), which a --reach rule
@@ -86,31 +87,42 @@ export function parseForward(text) {
   return { host, board };
 }
 
-// --reach BOARDIP:PORT=[127.0.0.1:]HOSTPORT: a connection the board opens to
+// --reach [tcp:|udp:]BOARDIP:PORT=[127.0.0.1:]HOSTPORT: what the board sends to
 // BOARDIP:PORT reaches a service on this machine's loopback (a broker, a test
-// server). Loopback only: restrict=on keeps the board off every other network.
+// server, an NTP server). Loopback only: restrict=on keeps the board off every
+// other network. TCP (the default) goes through slirp's guestfwd, UDP through
+// the gateway of udp_gateway.mjs, which takes a few more addresses for itself.
 export function parseReach(text) {
-  const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)=(?:127\.0\.0\.1:)?(\d+)$/.exec(text);
-  const [address, boardPort, hostPort] = m ? [m[1], port(m[2]), port(m[3])] : [];
+  const m = /^(?:(tcp|udp):)?(\d+\.\d+\.\d+\.\d+):(\d+)=(?:127\.0\.0\.1:)?(\d+)$/.exec(text);
+  const [protocol, address, boardPort, hostPort] = m ? [m[1] ?? "tcp", m[2], port(m[3]), port(m[4])] : [];
   if (!m || !boardPort || !hostPort)
-    throw new BuildError(`--reach takes BOARDIP:PORT=127.0.0.1:HOSTPORT, got "${text}"`);
+    throw new BuildError(`--reach takes [tcp:|udp:]BOARDIP:PORT=127.0.0.1:HOSTPORT, got "${text}"`);
   if (!address.startsWith(BOARD_NET) || Number(address.slice(BOARD_NET.length)) > 255 || SLIRP_OWN.includes(address))
     throw new BuildError(`--reach: ${address} must be in the board's network 10.0.2.0/24, but not ${SLIRP_OWN.join(", ")} (the network's own)`);
-  return { address, port: boardPort, hostPort };
+  return { protocol, address, port: boardPort, hostPort };
 }
 
 /** The network options of xsmg run, checked before the build (cli.mjs); throws a BuildError naming the bad one. */
 export function checkRunOptions({ forward = [], reach = [] }) {
   const forwards = [forward].flat().map(parseForward);
-  const reaches = [reach].flat().map(parseReach);
+  const all = [reach].flat().map(parseReach);
+  const reaches = all.filter((r) => r.protocol === "tcp");
+  const udp = all.filter((r) => r.protocol === "udp");
   const twice = (keys) => keys.find((k, i) => keys.indexOf(k) !== i);
   const hostPort = twice(forwards.map((f) => f.host));
   if (hostPort) throw new BuildError(`--forward: 127.0.0.1:${hostPort} is forwarded twice`);
-  const target = twice(reaches.map((r) => `${r.address}:${r.port}`));
+  const target = twice(all.map((r) => `${r.protocol}:${r.address}:${r.port}`));
   if (target) throw new BuildError(`--reach: ${target} has two rules`);
+  if (udp.length) {
+    try {
+      checkRules(udp, userNetdev({ forwards, reaches }));
+    } catch (e) {
+      throw new BuildError(`--reach: ${e.message}`);
+    }
+  }
   const taken = portsInUse(forwards.map((f) => f.host));
   if (taken.length) throw new BuildError(`--forward: 127.0.0.1:${taken.join(", 127.0.0.1:")} in use on this machine`);
-  return { forwards, reaches };
+  return { forwards, reaches, udp };
 }
 
 // QEMU would stop with exit code 1 on a port it cannot bind, which reads as the
@@ -133,34 +145,57 @@ function relayCommand(hostPort) {
   return [process.execPath, path.join(HERE, "relay.mjs"), String(hostPort)].map(quote).join(" ").replace(/,/g, ",,");
 }
 
-// QEMU's virt machine with one hart and no firmware of its own (-bios none: the
-// ELF's entry runs first), semihosting for the console and the exit code, and
-// no serial port or monitor on the terminal. picolibc writes stdout and stderr
-// alike to the semihosting console, one stream as on a board's UART: it goes to
-// QEMU's standard output (QEMU's own default would be its standard error).
-export function qemuArgs(elf, { forwards = [], reaches = [] } = {}) {
-  const netdev = ["user", "id=n0", "restrict=on",
+// The options of the board's user netdev (slirp) after its id: restricted to
+// the forwards and TCP reaches given.
+function userNetdev({ forwards = [], reaches = [] }) {
+  return ["restrict=on",
     ...forwards.map(({ host, board }) => `hostfwd=tcp:127.0.0.1:${host}-:${board}`),
-    ...reaches.map(({ address, port, hostPort }) => `guestfwd=tcp:${address}:${port}-cmd:${relayCommand(hostPort)}`)];
+    ...reaches.map(({ address, port, hostPort }) => `guestfwd=tcp:${address}:${port}-cmd:${relayCommand(hostPort)}`)].join(",");
+}
+
+// What the firmware reads at boot as its semihosting command line (cmdline.c):
+// xsmg's run options, each a word. QEMU joins the arg= values with spaces and
+// splits its option at commas (doubled here), so a space, a comma or a % in a
+// path travels as %XX.
+function semihostingArgs(words) {
+  return words.map((w) => `,arg=${w.replace(/[%\s,]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}`).join("");
+}
+
+// QEMU's virt machine with one hart and no firmware of its own (-bios none: the
+// ELF's entry runs first), semihosting for the console, the exit code, the
+// command line (cmdline: the firmware's options, after "xsmg") and --config's
+// file, and no serial port or monitor on the terminal. picolibc writes stdout
+// and stderr alike to the semihosting console, one stream as on a board's UART:
+// it goes to QEMU's standard output (QEMU's own default would be its standard
+// error). network: the board's netdevs and NIC when they are not slirp's alone
+// (the UDP gateway's hub).
+export function qemuArgs(elf, { forwards = [], reaches = [], network, cmdline = [] } = {}) {
+  network ??= ["-netdev", `user,id=n0,${userNetdev({ forwards, reaches })}`, "-device", "virtio-net-device,netdev=n0"];
   return ["-M", "virt", "-smp", "1", "-m", "128M", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "none",
-    "-chardev", "stdio,id=console", "-semihosting-config", "enable=on,target=native,chardev=console",
-    "-netdev", netdev.join(","), "-device", "virtio-net-device,netdev=n0", "-kernel", elf];
+    "-chardev", "stdio,id=console", "-semihosting-config", `enable=on,target=native,chardev=console${semihostingArgs(["xsmg", ...cmdline])}`,
+    ...network, "-kernel", elf];
 }
 
 /**
- * xsmg run --host qemu: relinks for --ram when it is not the default, boots the
- * board and exits with the firmware's code (the simulator's codes: 0 nothing
- * left to do, 1 uncaught exception, 3 out of memory; 124 at --timeout).
+ * xsmg run --host qemu: relinks for --ram when it is not the default, starts
+ * the UDP gateway for --reach udp: rules, boots the board and exits with the
+ * firmware's code (the simulator's codes: 0 nothing left to do, 1 uncaught
+ * exception, 3 out of memory, 5 a CPU exception; 124 at --timeout).
  */
-export function run(elf, { timeout, ram, forward, reach }) {
-  const { forwards, reaches } = checkRunOptions({ forward, reach });
+export async function run(elf, { timeout, stats, config, ram, forward, reach }) {
+  const { forwards, reaches, udp } = checkRunOptions({ forward, reach });
   const ramKb = ram === undefined ? RAM_DEFAULT_KB : Number(ram);
   if (ramKb !== RAM_DEFAULT_KB)
     elf = link({ app: JSON.parse(fs.readFileSync(path.join(path.dirname(elf), "app.json"), "utf8")), out: path.dirname(elf),
       libs: path.join(cacheRoot(), "qemu-release"), ramKb });
   for (const f of forwards) process.stderr.write(`xsmg: forwarding 127.0.0.1:${f.host} -> board:${f.board}\n`);
-  for (const r of reaches) process.stderr.write(`xsmg: the board reaches 127.0.0.1:${r.hostPort} at ${r.address}:${r.port}\n`);
+  for (const r of [...reaches, ...udp])
+    process.stderr.write(`xsmg: the board reaches 127.0.0.1:${r.hostPort} at ${r.protocol === "udp" ? "udp:" : ""}${r.address}:${r.port}\n`);
+  // The gateway lives in this process, as long as QEMU (runToExit ends both).
+  const gateway = udp.length ? await startUdpGateway({ rules: udp, user: userNetdev({ forwards, reaches }) }) : undefined;
+  const cmdline = [...(stats ? ["--stats"] : []), ...(config ? ["--config", path.resolve(config)] : [])];
   // Nothing inside the board stops it at --timeout yet (the simulator's firmware
   // does it itself): xsmg kills QEMU then.
-  runToExit("qemu-system-riscv32", qemuArgs(elf, { forwards, reaches }), { stdio: ["ignore", "inherit", "inherit"], timeoutMs: timeout ? Number(timeout) * 1000 : undefined });
+  runToExit("qemu-system-riscv32", qemuArgs(elf, { forwards, reaches, network: gateway?.qemuArgs, cmdline }),
+    { stdio: ["ignore", "inherit", "inherit"], timeoutMs: timeout ? Number(timeout) * 1000 : undefined });
 }

@@ -4,8 +4,9 @@
 // make, as ESP-IDF documents them. A read-only open of an unknown namespace
 // fails; a set replaces a key's value and type; strings are read with their
 // NUL; a too small buffer is ESP_ERR_NVS_INVALID_LENGTH; esp_err_to_name names
-// the codes returned. Values last until the
-// board powers off. One task at a time (the XS task).
+// the codes returned. Values last until the board powers off, unless a commit
+// hook keeps them (nvs_ram_committed: the board's --config file). One task at a
+// time (the XS task).
 #include "nvs_ram.h"
 
 #include <stdint.h>
@@ -53,6 +54,7 @@ const char* esp_err_to_name(esp_err_t code)
 {
 	switch (code) {
 	case ESP_OK: return "ESP_OK";
+	case ESP_FAIL: return "ESP_FAIL";
 	case ESP_ERR_NO_MEM: return "ESP_ERR_NO_MEM";
 	case ESP_ERR_NVS_NOT_FOUND: return "ESP_ERR_NVS_NOT_FOUND";
 	case ESP_ERR_NVS_TYPE_MISMATCH: return "ESP_ERR_NVS_TYPE_MISMATCH";
@@ -103,9 +105,13 @@ void nvs_close(nvs_handle_t h)
 	opens--;
 }
 
+esp_err_t (*nvs_ram_committed)(void);
+
 esp_err_t nvs_commit(nvs_handle_t h)
 {
-	return HANDLE_SPACE(h) < space_count ? ESP_OK : ESP_ERR_NVS_INVALID_HANDLE;
+	if (HANDLE_SPACE(h) >= space_count)
+		return ESP_ERR_NVS_INVALID_HANDLE;
+	return nvs_ram_committed ? nvs_ram_committed() : ESP_OK;
 }
 
 static item_t* find(nvs_handle_t h, const char* key)
@@ -246,13 +252,28 @@ esp_err_t nvs_get_blob(nvs_handle_t h, const char* key, void* out, size_t* lengt
 	return get_bytes(h, key, BLOB, out, length);
 }
 
+static const char* const type_names[] = { "u8", "i32", "u64", "str", "blob" };
+
 const char* nvs_ram_type(const char* ns, const char* key)
 {
-	static const char* const names[] = { "u8", "i32", "u64", "str", "blob" };
 	for (size_t i = 0; i < item_count; i++)
 		if (!strcmp(items[i].ns, ns) && !strcmp(items[i].key, key))
-			return names[items[i].type];
+			return type_names[items[i].type];
 	return "none";
+}
+
+bool nvs_ram_item(size_t i, const char** ns, const char** key, const char** type, uint64_t* number,
+	const uint8_t** data, size_t* size)
+{
+	if (i >= item_count)
+		return false;
+	*ns = items[i].ns;
+	*key = items[i].key;
+	*type = type_names[items[i].type];
+	*number = items[i].number;
+	*data = items[i].data;
+	*size = items[i].size;
+	return true;
 }
 
 size_t nvs_ram_namespaces(void)

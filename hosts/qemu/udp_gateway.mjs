@@ -142,8 +142,9 @@ export async function startUdpGateway({ rules, user = "restrict=on", device = "v
 
 // The gateway's addresses as 4-byte buffers keyed by their dotted form; refuses
 // what would clash with slirp (its hosts, its DHCP pool, a guestfwd address) or
-// lie outside the only network the gateway knows.
-function checkRules(rules, user) {
+// lie outside the only network the gateway knows. Exported for xsmg run, which
+// checks its options before the build.
+export function checkRules(rules, user) {
   if (!rules.length) throw new Error("udp gateway: no rules (nothing for the board to reach)");
   if (/(^|,)(net|host|dhcpstart|dns)=/.test(user))
     throw new Error(`udp gateway: slirp options "${user}" change its network; the gateway knows only ${NETWORK}0/24`);

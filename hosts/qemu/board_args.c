@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// The firmware's run options from its semihosting command line (QEMU's
+// -semihosting-config arg=...): a program name, then the options as words
+// separated by single spaces, a space, comma or % inside a word written %XX
+// (host.mjs), since QEMU joins the words with spaces. The simulator takes the
+// same options as its process arguments (hosts/linux-sim/main.c).
+#include "board_args.h"
+
+#include <semihost.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+board_args_t board_args;
+
+// The words point into it for the whole run: --config's path is read at every commit.
+static char line[4096];
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+// Decodes %XX in place; false for a % not followed by two hex digits.
+static bool decode(char* word)
+{
+	char* out = word;
+	for (const char* in = word; *in; in++) {
+		if (*in != '%') {
+			*out++ = *in;
+			continue;
+		}
+		int high = hex_digit(in[1]), low = high < 0 ? -1 : hex_digit(in[2]);
+		if (low < 0)
+			return false;
+		*out++ = (char)(high * 16 + low);
+		in += 2;
+	}
+	*out = 0;
+	return true;
+}
+
+bool board_args_read(void)
+{
+	// QEMU refuses a command line longer than the buffer (E2BIG) rather than cut it.
+	if (sys_semihost_get_cmdline(line, sizeof(line)) != 0) {
+		fprintf(stderr, "xsmg: fatal: the board's command line is longer than %u bytes\n", (unsigned)sizeof(line));
+		return false;
+	}
+	char* rest = line;
+	strsep(&rest, " "); // the program's name
+	for (char* word; (word = strsep(&rest, " ")) != NULL;) {
+		char* path = NULL;
+		if (!strcmp(word, "--stats"))
+			board_args.stats = true;
+		else if (!strcmp(word, "--config") && (path = strsep(&rest, " ")) != NULL && decode(path) && *path)
+			board_args.config_file = path;
+		else if (*word) {
+			fprintf(stderr, "xsmg: fatal: the board does not take \"%s\"%s (it takes --stats, --config FILE)\n", word,
+				path ? " with that file name" : "");
+			return false;
+		}
+	}
+	return true;
+}
