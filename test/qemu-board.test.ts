@@ -5,8 +5,10 @@
 // each app here only compiles its image and links. The board has one console
 // (semihosting, as a board's UART): the firmware's stdout and stderr both arrive
 // on xsmg's standard output, in order. Its network: test/qemu-net.test.ts.
+import fs from "fs";
+import os from "os";
 import path from "path";
-import { Files, lines, mainApp, xsmg } from "./helpers/sim";
+import { Files, lines, mainApp, runMain, xsmg } from "./helpers/sim";
 
 function runOnBoard(source: string, extra: string[] = [], files: Files = {}) {
   const dir = mainApp(source, files, "esp32");
@@ -86,6 +88,69 @@ describe("the virtual ESP32-C3 board (qemu)", () => {
     expect(r.code).toBe(5);
     expect(lines(r.stdout)[0]).toBe("crashing");
     expect(lines(r.stdout)[1]).toMatch(/^xsmg: fatal: CPU exception 2 at pc 0x8[0-9a-f]{7} \(mtval 0x00000000\)$/);
+  });
+
+  test("a write to a constant (in the read-only flash region) is a CPU exception, exit 5, as on a device", () => {
+    const files = {
+      "manifest.json": JSON.stringify({ creation: "esp32", modules: { "*": ["./main", "./poke"] } }),
+      "poke.js": `export function poke() @ "app_poke";\n`,
+      "poke.d.ts": `export function poke(): void;\n`,
+      "poke.c": `#include "xsmc.h"\nstatic const int locked = 1;\nvoid app_poke(xsMachine* the)\n{\n\t(void)the;\n` +
+        `\t*(volatile int*)&locked = 2;\n\txsmcSetInteger(xsResult, locked);\n}\n`,
+    };
+    const r = runOnBoard(`import { poke } from "./poke";\nconsole.log("poking");\npoke();\nconsole.log("wrote");\n`, [], files);
+    expect(r.code).toBe(5);
+    // Cause 7: store access fault; mtval: the constant's address, in the 4 MiB flash region from 0x80000000.
+    expect(lines(r.stdout)).toEqual(["poking", expect.stringMatching(/^xsmg: fatal: CPU exception 7 at pc 0x80[0-3][0-9a-f]{5} \(mtval 0x80[0-3][0-9a-f]{5}\)$/)]);
+  });
+
+  test("--stats prints the XS heap's use at exit, the simulator's line", async () => {
+    const app = `console.log("done");`;
+    const sim = await runMain(app, { creation: "esp32", args: ["--stats"] });
+    // The simulator's stats line, up to its first figure (so that a change of format is followed here).
+    const simLine = lines(sim.stderr).find((l) => /\d/.test(l)) ?? "";
+    const prefix = simLine.slice(0, simLine.search(/\d/));
+    expect(prefix.length).toBeGreaterThan(5);
+    const r = runOnBoard(app, ["--stats"]);
+    expect(r.code).toBe(0);
+    const console = lines(r.stdout);
+    expect(console).toHaveLength(2);
+    expect(console[0]).toBe("done");
+    expect(console[1].startsWith(prefix)).toBe(true);
+    expect(console[1]).toMatch(/[1-9]\d* slots|slots=[1-9]/);
+    expect(lines(runOnBoard(app).stdout)).toEqual(["done"]);
+  });
+
+  test("--config FILE keeps the board's NVS across runs; a file that is not a store stops the boot with exit 2", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xsmg-board-config-"));
+    try {
+      // A space and a comma in the path: both travel on the semihosting command line.
+      const file = path.join(dir, "my store, 1.cfg");
+      const app = `
+        import Config from "config";
+        const boots = ((Config.get("app", "boots") as number | undefined) ?? 0) + 1;
+        console.log("boots " + boots + " " + String(Config.get("app", "s")) + " " + String(Config.get("app", "b")) + " " + String(Config.get("app", "f")) + " " + String(Config.get("net", "t")));
+        Config.set("app", "boots", boots);
+        Config.set("app", "s", "hé, there");
+        Config.set("app", "b", new Uint8Array([0, 1, 255]));
+        Config.set("app", "f", -1.5);
+        Config.set("net", "t", true);
+        Config.set("net", "t", false);
+      `;
+      const first = runOnBoard(app, ["--config", file]);
+      expect({ code: first.code, console: lines(first.stdout) }).toEqual({ code: 0, console: ["boots 1 undefined undefined undefined undefined"] });
+      expect(fs.readFileSync(file, "utf8").split("\n")[0]).toBe("xsmg-nvs 1");
+      const second = runOnBoard(app, ["--config", file]);
+      expect({ code: second.code, console: lines(second.stdout) }).toEqual({ code: 0, console: ["boots 2 hé, there 0,1,255 -1.5 false"] });
+      expect(lines(runOnBoard(app).stdout)).toEqual(["boots 1 undefined undefined undefined undefined"]);
+      fs.writeFileSync(file, "xsmg-nvs 1\napp boots i32 zz\n");
+      const bad = runOnBoard(app, ["--config", file]);
+      expect({ code: bad.code, console: lines(bad.stdout) }).toEqual({
+        code: 2, console: [`xsmg: fatal: config file ${file}: line 2 is not what the board writes ("xsmg-nvs 1", then <namespace> <key> <type> <hex>)`],
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("--timeout stops a firmware that never finishes with 124", () => {

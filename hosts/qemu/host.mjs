@@ -96,7 +96,7 @@ export function parseReach(text) {
   const m = /^(?:(tcp|udp):)?(\d+\.\d+\.\d+\.\d+):(\d+)=(?:127\.0\.0\.1:)?(\d+)$/.exec(text);
   const [protocol, address, boardPort, hostPort] = m ? [m[1] ?? "tcp", m[2], port(m[3]), port(m[4])] : [];
   if (!m || !boardPort || !hostPort)
-    throw new BuildError(`--reach takes [tcp:|udp:]BOARDIP:PORT=127.0.0.1:HOSTPORT, got "${text}"`);
+    throw new BuildError(`--reach takes BOARDIP:PORT=127.0.0.1:HOSTPORT, got "${text}" (udp: before BOARDIP for UDP; tcp:, the default, for TCP)`);
   if (!address.startsWith(BOARD_NET) || Number(address.slice(BOARD_NET.length)) > 255 || SLIRP_OWN.includes(address))
     throw new BuildError(`--reach: ${address} must be in the board's network 10.0.2.0/24, but not ${SLIRP_OWN.join(", ")} (the network's own)`);
   return { protocol, address, port: boardPort, hostPort };
