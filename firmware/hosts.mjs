@@ -11,6 +11,7 @@
 //                       returns { path, next? } (next: what the user does next)
 // and, where the host has them:
 //   run(path, { timeout, stats, config, ram, passthrough })   xsmg run: runs the firmware
+//                                                (may return a promise; cli.mjs awaits it)
 //   runOptions                                   what run takes besides --timeout
 //                                                (default: stats, config, -- ARGS)
 //   checkRunOptions(opts)                        throws a BuildError for a run option

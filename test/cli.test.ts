@@ -41,6 +41,8 @@ describe("the CLI is discoverable", () => {
     expect(run.code).toBe(0);
     for (const option of ["--manifest", "--out", "--variant", "--timeout", "--stats", "--config", "--ram", "--forward", "--reach", "--quiet"])
       expect(run.stdout).toContain(option);
+    // --reach's protocol prefix (UDP through the virtual board's gateway).
+    expect(run.stdout).toContain("--reach [tcp:|udp:]BOARDIP:PORT=127.0.0.1:HOSTPORT");
     expect(xsmg(["help", "new"]).stdout).toContain("usage: xsmg new DIR");
   });
 
