@@ -153,11 +153,29 @@ describe("the virtual ESP32-C3 board (qemu)", () => {
     }
   });
 
-  test("--timeout stops a firmware that never finishes with 124", () => {
-    const r = runOnBoard(`setInterval(() => {}, 1000);\nconsole.log("forever");\n`, ["--timeout", "1"]);
+  test("--timeout stops a firmware that never finishes with 124, from inside as the simulator does (--stats still printed)", () => {
+    const r = runOnBoard(`setInterval(() => {}, 1000);\nconsole.log("forever");\n`, ["--timeout", "1", "--stats"]);
     // (the later --timeout wins over runOnBoard's 60)
     expect(r.code).toBe(124);
-    expect(lines(r.stdout)).toEqual(["forever"]);
+    const console = lines(r.stdout);
+    expect(console.slice(0, 2)).toEqual(["forever", "xsmg: run time limit reached, stopping"]);
+    expect(console[2]).toMatch(/slots/);
+    expect(console).toHaveLength(3);
+    expect(r.stderr).toBe("");
+  });
+
+  test("a firmware stuck in its own C past --timeout is killed by xsmg a few seconds later, still 124", () => {
+    const files = {
+      "manifest.json": JSON.stringify({ creation: "esp32", modules: { "*": ["./main", "./spin"] } }),
+      "spin.js": `export function spin() @ "app_spin";\n`,
+      "spin.d.ts": `export function spin(): void;\n`,
+      "spin.c": `#include "xsmc.h"\nvoid app_spin(xsMachine* the)\n{\n\t(void)the;\n\tfor (volatile int i = 0;; i++)\n\t\t;\n}\n`,
+    };
+    const started = Date.now();
+    const r = runOnBoard(`import { spin } from "./spin";\nconsole.log("spinning");\nspin();\n`, ["--timeout", "1"], files);
+    expect(r.code).toBe(124);
+    expect(lines(r.stdout)).toEqual(["spinning", "xsmg: run time limit reached, stopping"]);
     expect(r.stderr).toBe("xsmg: run time limit reached, stopping\n");
+    expect(Date.now() - started).toBeGreaterThan(4000);
   });
 });

@@ -59,3 +59,20 @@ unsigned int __atomic_fetch_sub_4(volatile void* p, unsigned int value, int orde
 	interrupts_restore(saved);
 	return old;
 }
+
+// xm_stop's (the --timeout task's call, board.c).
+_Bool __atomic_compare_exchange_4(volatile void* p, void* expected, unsigned int desired, _Bool weak, int success, int failure)
+{
+	(void)weak;
+	(void)success;
+	(void)failure;
+	uint32_t saved = interrupts_off();
+	unsigned int old = *(volatile unsigned int*)p;
+	_Bool same = old == *(unsigned int*)expected;
+	if (same)
+		*(volatile unsigned int*)p = desired;
+	else
+		*(unsigned int*)expected = old;
+	interrupts_restore(saved);
+	return same;
+}

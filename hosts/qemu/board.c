@@ -83,10 +83,11 @@ int __wrap_xm_run(const xm_options_t* options)
 	xm_options_t with_args = *options;
 	with_args.stats = board_args.stats;
 	int code = __real_xm_run(&with_args);
-	if (code == XM_EXIT_OK) {
+	// --timeout ends the run, not the app's life: no restart line, as the simulator exits.
+	if (code == XM_EXIT_OK || code == XM_EXIT_TIMEOUT) {
 		fflush(stdout);
 		fflush(stderr);
-		exit(XM_EXIT_OK);
+		exit(code);
 	}
 	return code;
 }
@@ -111,6 +112,23 @@ void esp_fill_random(void* buf, size_t len)
 		for (int i = 0; i < 8 && len; i++, len--, z >>= 8)
 			*out++ = (uint8_t)z;
 	}
+}
+
+// --timeout: the simulator's watcher thread's job (hosts/linux-sim/main.c), a
+// task here, above every other so that a busy XS task cannot delay it. It asks
+// the run loop to stop, so the app ends as it would there (--stats printed);
+// xsmg kills QEMU a little later should the XS task never come back to its loop.
+#define TIME_LIMIT_PRIORITY (configMAX_PRIORITIES - 1)
+#define TIME_LIMIT_STACK 1024
+
+static void time_limit_task(void* arg)
+{
+	(void)arg;
+	vTaskDelay(pdMS_TO_TICKS((uint32_t)(board_args.timeout * 1000)));
+	static const char why[] = "xsmg: run time limit reached, stopping\n";
+	port_console_write(2, why, sizeof(why) - 1);
+	xm_stop(XM_EXIT_TIMEOUT);
+	vTaskDelete(NULL);
 }
 
 void app_main(void);
@@ -150,6 +168,12 @@ int main(void)
 	// A bad option or store file is the run's mistake, as the simulator's usage error is.
 	if (!board_args_read() || (board_args.config_file && !nvs_file_open(board_args.config_file)))
 		return 2;
+	if (board_args.timeout > 0 &&
+		xTaskCreatePinnedToCore(time_limit_task, "limit", TIME_LIMIT_STACK, NULL, TIME_LIMIT_PRIORITY, NULL, tskNO_AFFINITY) !=
+			pdPASS) {
+		fprintf(stderr, "xsmg: fatal: cannot create the time limit's task (not enough memory)\n");
+		return XM_EXIT_NO_MEMORY;
+	}
 	if (xTaskCreatePinnedToCore(main_task, "main", MAIN_TASK_STACK, NULL, MAIN_TASK_PRIORITY, NULL, tskNO_AFFINITY) !=
 		pdPASS) {
 		fprintf(stderr, "xsmg: fatal: cannot create the main task (not enough memory)\n");

@@ -51,12 +51,15 @@ bool board_args_read(void)
 	strsep(&rest, " "); // the program's name
 	for (char* word; (word = strsep(&rest, " ")) != NULL;) {
 		char* path = NULL;
+		char* end = NULL;
 		if (!strcmp(word, "--stats"))
 			board_args.stats = true;
+		else if (!strcmp(word, "--timeout") && rest && (board_args.timeout = strtod(strsep(&rest, " "), &end)) > 0 && !*end)
+			continue;
 		else if (!strcmp(word, "--config") && (path = strsep(&rest, " ")) != NULL && decode(path) && *path)
 			board_args.config_file = path;
 		else if (*word) {
-			fprintf(stderr, "xsmg: fatal: the board does not take \"%s\"%s (it takes --stats, --config FILE)\n", word,
+			fprintf(stderr, "xsmg: fatal: the board does not take \"%s\"%s (it takes --stats, --config FILE, --timeout SECONDS)\n", word,
 				path ? " with that file name" : "");
 			return false;
 		}

@@ -8,6 +8,7 @@
 typedef struct {
 	bool stats;              // --stats: the XS heap's peak use at exit
 	const char* config_file; // --config FILE: where NVS persists (nvs_file.c); NULL: in RAM only
+	double timeout;          // --timeout SECONDS: the run's limit (board.c); 0: none
 } board_args_t;
 
 extern board_args_t board_args;

@@ -176,6 +176,8 @@ export function qemuArgs(elf, { forwards = [], reaches = [], network, cmdline = 
     ...network, "-kernel", elf];
 }
 
+const BACKSTOP_S = 3;
+
 /**
  * xsmg run --host qemu: relinks for --ram when it is not the default, starts
  * the UDP gateway for --reach udp: rules, boots the board and exits with the
@@ -193,9 +195,11 @@ export async function run(elf, { timeout, stats, config, ram, forward, reach }) 
     process.stderr.write(`xsmg: the board reaches 127.0.0.1:${r.hostPort} at ${r.protocol === "udp" ? "udp:" : ""}${r.address}:${r.port}\n`);
   // The gateway lives in this process, as long as QEMU (runToExit ends both).
   const gateway = udp.length ? await startUdpGateway({ rules: udp, user: userNetdev({ forwards, reaches }) }) : undefined;
-  const cmdline = [...(stats ? ["--stats"] : []), ...(config ? ["--config", path.resolve(config)] : [])];
-  // Nothing inside the board stops it at --timeout yet (the simulator's firmware
-  // does it itself): xsmg kills QEMU then.
+  const cmdline = [...(timeout ? ["--timeout", String(timeout)] : []), ...(stats ? ["--stats"] : []),
+    ...(config ? ["--config", path.resolve(config)] : [])];
+  // The board stops itself at --timeout (exit 124), as the simulator's firmware
+  // does; xsmg kills QEMU BACKSTOP_S later should the firmware not get there (a
+  // loop in the app's C, an XS task that never returns to its loop).
   runToExit("qemu-system-riscv32", qemuArgs(elf, { forwards, reaches, network: gateway?.qemuArgs, cmdline }),
-    { stdio: ["ignore", "inherit", "inherit"], timeoutMs: timeout ? Number(timeout) * 1000 : undefined });
+    { stdio: ["ignore", "inherit", "inherit"], timeoutMs: timeout ? (Number(timeout) + BACKSTOP_S) * 1000 : undefined });
 }
