@@ -14,7 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensure } from "../../firmware/requirements.mjs";
 import { libraries, linkObjects, qemuArgs } from "../../hosts/qemu/host.mjs";
-import { CLI, cmakeFlags, freePort, makeLog, measureRounds, median, option, printProblems, printTable, wrk } from "../lib.mjs";
+import { CLI, cmakeFlags, freePort, makeLog, median, option, printProblems, printTable, wrk } from "../lib.mjs";
 import { boardSizes } from "./sizes.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -84,25 +84,30 @@ function buildC(dir) {
 }
 
 // Boots an ELF with the board's port 80 at 127.0.0.1:port; resolves with the
-// child and the milliseconds from spawn to the first console line.
-function boot(elf, port) {
+// child and the milliseconds from spawn to the first console line. The console
+// goes to a file, watched (inotify) for that line: wrk runs synchronously, and a
+// pipe nobody reads meanwhile could stall the board on its next line.
+function boot(elf, port, consoleFile) {
   return new Promise((resolve, reject) => {
+    const fd = fs.openSync(consoleFile, "w");
     const started = process.hrtime.bigint();
-    const child = spawn("qemu-system-riscv32", qemuArgs(elf, { forwards: [{ host: port, board: 80 }] }), { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    const fail = (why) => reject(new Error(`${path.basename(elf)}: ${why}: ${out}`));
-    child.stdout.on("data", (d) => {
-      const first = out === "" || !out.includes("\n");
-      out += d;
-      if (first && out.includes("\n")) {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        if (out.startsWith("listening\n")) resolve({ child, ms });
-        else fail("the first line is not \"listening\"");
-      }
+    const child = spawn("qemu-system-riscv32", qemuArgs(elf, { forwards: [{ host: port, board: 80 }] }), { stdio: ["ignore", fd, fd] });
+    fs.closeSync(fd);
+    const watcher = fs.watch(consoleFile, () => {
+      const out = fs.readFileSync(consoleFile, "utf8");
+      if (!out.includes("\n")) return;
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      watcher.close();
+      if (out.startsWith("listening\n")) resolve({ child, ms });
+      else fail(`the first line is not "listening": ${out}`);
     });
-    child.stderr.on("data", (d) => (out += d));
+    function fail(why) {
+      watcher.close();
+      child.kill("SIGTERM");
+      reject(new Error(`${path.basename(elf)}: ${why}`));
+    }
     child.on("error", reject);
-    child.on("exit", (code) => fail(`QEMU exited (${code}) before it listened`));
+    child.on("exit", (code) => fail(`QEMU exited (${code}) before it listened: ${fs.readFileSync(consoleFile, "utf8")}`));
   });
 }
 
@@ -198,8 +203,8 @@ function printMemory(subjects) {
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   for (const s of subjects)
-    console.log(`  ${s.name}: static ${k(s.sizes.staticRam)} KiB (kernel heap ${k(s.sizes.kernelHeap)}); kernel heap's lowest free over the run ` +
-      `${k(s.after.kernel_min_free)} KiB; C heap grown to ${k(s.after.libc_arena)} KiB after the load`);
+    console.log(`  ${s.name}: static ${k(s.sizes.staticRam)} KiB (kernel heap ${k(s.sizes.kernelHeap)}); after the last round's load, ` +
+      `the kernel heap's lowest free ${k(s.after.kernel_min_free)} KiB, the C heap grown to ${k(s.after.libc_arena)} KiB`);
 }
 
 function printFlash(subjects) {
@@ -226,26 +231,30 @@ try {
     s.sizes = boardSizes(s.elf);
     s.port = await freePort();
     s.boots = [];
+    s.runs = CONNECTIONS.map(() => []);
     for (let i = 0; i < BOOTS; i++) {
-      const { child, ms } = await boot(s.elf, s.port);
+      const { child, ms } = await boot(s.elf, s.port, path.join(work, "console.txt"));
       s.boots.push(ms);
       await stop(child);
     }
-    log(`${s.name}: booted ${BOOTS} times`);
   }
-  // All three run at once, taking turns under wrk (an idle board costs QEMU almost no CPU).
-  for (const s of subjects) {
-    s.child = (await boot(s.elf, s.port)).child;
-    s.mem = await memory(s.port);
-    wrk(s.port, 10, 1);  // warm-up
-    s.runs = CONNECTIONS.map(() => []);
-  }
-  try {
-    measureRounds(subjects, CONNECTIONS, ROUNDS, SECONDS, log);
-    for (const s of subjects) s.after = parseLine(await (await connect(s.port)).get("/mem"));
-  } finally {
-    for (const s of subjects) await stop(s.child);
-  }
+  // One board at a time: an idle board is not idle for QEMU (FreeRTOS's idle task
+  // spins; measured: about half a host core), so boards take turns, round by round.
+  for (let round = 1; round <= ROUNDS; round++)
+    for (const s of subjects) {
+      s.child = (await boot(s.elf, s.port, path.join(work, "console.txt"))).child;
+      try {
+        if (round === 1) s.mem = await memory(s.port);
+        wrk(s.port, 10, 1);  // warm-up
+        CONNECTIONS.forEach((c, i) => {
+          log(`round ${round}/${ROUNDS}: ${s.name}, ${c} connection(s), ${SECONDS} s`);
+          s.runs[i].push(wrk(s.port, c, SECONDS));
+        });
+        s.after = parseLine(await (await connect(s.port)).get("/mem"));
+      } finally {
+        await stop(s.child);
+      }
+    }
   for (const s of subjects) s.results = s.runs.map(median);
 
   const qemu = execFileSync("qemu-system-riscv32", ["--version"], { encoding: "utf8" }).split("\n")[0];
@@ -265,6 +274,5 @@ try {
   console.log("");
   printFlash(subjects);
 } finally {
-  for (const s of subjects) if (s.child) await stop(s.child);
   fs.rmSync(work, { recursive: true, force: true });
 }
