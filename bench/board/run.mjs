@@ -19,7 +19,7 @@ import { boardSizes } from "./sizes.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = option("--seconds", 5);
-const ROUNDS = option("--rounds", 1);
+const ROUNDS = option("--rounds", 3);
 const BOOTS = option("--boots", 5);
 const CONNECTIONS = [1, 10];
 const log = makeLog("bench/board");
