@@ -250,7 +250,9 @@ try {
           log(`round ${round}/${ROUNDS}: ${s.name}, ${c} connection(s), ${SECONDS} s`);
           s.runs[i].push(wrk(s.port, c, SECONDS));
         });
-        s.after = parseLine(await (await connect(s.port)).get("/mem"));
+        const last = await connect(s.port);
+        s.after = parseLine(await last.get("/mem"));
+        last.socket.destroy();
       } finally {
         await stop(s.child);
       }
