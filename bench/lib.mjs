@@ -46,20 +46,29 @@ export function needWrk(name) {
 // The flags CMake compiles mongoose.c with for release firmware (build/cache), so
 // that the C baselines run the very same code.
 export function releaseFlags() {
-  const dir = libraries("release");
+  return cmakeFlags(libraries("release"), "mongoose");
+}
+
+// The options CMake compiles a target's C with in the build folder dir: its
+// flags and, with includes, its -I options (build.ninja, or flags.make with Make).
+export function cmakeFlags(dir, target, { includes = false } = {}) {
   const ninja = path.join(dir, "build.ninja");
   if (fs.existsSync(ninja)) {
     const text = fs.readFileSync(ninja, "utf8");
-    const at = text.indexOf("build CMakeFiles/mongoose.dir/");
-    const m = at >= 0 && /\n\s+FLAGS = (.*)\n/.exec(text.slice(at, at + 2000));
-    if (m) return m[1].trim().split(/\s+/);
+    const at = text.indexOf(`build CMakeFiles/${target}.dir/`);
+    const edge = at >= 0 ? text.slice(at, at + 4000) : "";
+    const flags = /\n\s+FLAGS = (.*)\n/.exec(edge);
+    const dirs = /\n\s+INCLUDES = (.*)\n/.exec(edge);
+    if (flags && (!includes || dirs)) return [flags[1], includes ? dirs[1] : ""].join(" ").trim().split(/\s+/);
   }
-  const make = path.join(dir, "CMakeFiles", "mongoose.dir", "flags.make");
+  const make = path.join(dir, "CMakeFiles", `${target}.dir`, "flags.make");
   if (fs.existsSync(make)) {
-    const m = /^C_FLAGS = (.*)$/m.exec(fs.readFileSync(make, "utf8"));
-    if (m) return m[1].trim().split(/\s+/);
+    const text = fs.readFileSync(make, "utf8");
+    const flags = /^C_FLAGS = (.*)$/m.exec(text);
+    const dirs = /^C_INCLUDES = (.*)$/m.exec(text);
+    if (flags && (!includes || dirs)) return [flags[1], includes ? dirs[1] : ""].join(" ").trim().split(/\s+/);
   }
-  throw new Error(`cannot find the release flags of mongoose.c in ${dir}: build a release firmware first`);
+  throw new Error(`cannot find the flags of ${target}'s C in ${dir}: build a release firmware first`);
 }
 
 // A release firmware from one main.ts in dir (manifest fields such as creation

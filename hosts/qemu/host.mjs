@@ -53,7 +53,11 @@ function compileNative(app, out) {
 export function link({ app, out, libs, ramKb = RAM_DEFAULT_KB }) {
   const objects = [...compileImage(path.join(out, "gen"), path.join(out, "image")), ...compileNative(app, path.join(out, "native"))];
   const archives = fs.readdirSync(libs).filter((f) => f.endsWith(".a")).map((f) => path.join(libs, f));
-  const elf = path.join(out, `firmware-${ramKb}k.elf`);
+  return linkObjects(objects, archives, path.join(out, `firmware-${ramKb}k.elf`), ramKb);
+}
+
+/** Links objects and archives into elf on the board's memory map (also bench/board's C server, without XS). */
+export function linkObjects(objects, archives, elf, ramKb = RAM_DEFAULT_KB) {
   sh("riscv64-unknown-elf-gcc", ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs", "--crt0=hosted", "--oslib=semihost",
     // The board's C library locks (libc_locks.c) before picolibc's no-op ones.
     "-Wl,--gc-sections", "-Wl,--wrap=port_fatal", "-Wl,--wrap=xm_run", "-Wl,--undefined=__retarget_lock_acquire_recursive",
