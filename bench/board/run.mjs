@@ -154,8 +154,8 @@ try {
       await stop(child);
     }
   }
-  // One board at a time: an idle board is not idle for QEMU (FreeRTOS's idle task
-  // spins; measured: about half a host core), so boards take turns, round by round.
+  // One board at a time, so that boards and wrk do not compete for the cores:
+  // boards take turns, round by round.
   for (let round = 1; round <= ROUNDS; round++)
     for (const s of subjects) {
       s.child = (await boot(s.elf, s.port, path.join(work, "console.txt"))).child;

@@ -22,6 +22,10 @@
 // on the task that called them), the kernel switching the TLS block.
 #define configUSE_PICOLIBC_TLS 1
 #define configUSE_TIMERS 0
+// The idle task waits for an interrupt (board.c), as ESP-IDF's does: spinning,
+// an idle board cost half a host core (measured with bench/board), which a
+// test run with several boards at once cannot spare.
+#define configUSE_IDLE_HOOK 1
 
 #include "../esp32/check/FreeRTOSConfig.h"
 

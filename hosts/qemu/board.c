@@ -92,6 +92,13 @@ int __wrap_xm_run(const xm_options_t* options)
 	return code;
 }
 
+// The idle task's hook: wait for the next interrupt (the tick, the NIC) rather
+// than spin, which kept QEMU's vCPU busy while the board had nothing to do.
+void vApplicationIdleHook(void)
+{
+	__asm volatile("wfi");
+}
+
 // Not the hardware RNG ESP-IDF reads: virt has none without a virtio-rng
 // device. A splitmix64 sequence seeded from the host's clock (the RTC) and
 // mtime differs per boot but is predictable: no key made on this board is secret.

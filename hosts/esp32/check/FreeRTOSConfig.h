@@ -6,7 +6,7 @@
 // as Moddable does, so that a 1 ms timeout is one tick rather than ten. The
 // virtual board (hosts/qemu/FreeRTOSConfig.h) includes this file, having set
 // first what a running kernel there needs: its clock, its CLINT, its heap, no
-// timer task.
+// timer task, an idle hook.
 #ifndef FREERTOS_CONFIG_H
 #define FREERTOS_CONFIG_H
 
@@ -27,7 +27,9 @@
 #define configSTACK_DEPTH_TYPE uint32_t
 #define configTICK_TYPE_WIDTH_IN_BITS TICK_TYPE_WIDTH_32_BITS
 #define configIDLE_SHOULD_YIELD 0
+#ifndef configUSE_IDLE_HOOK
 #define configUSE_IDLE_HOOK 0
+#endif
 #define configUSE_TICK_HOOK 0
 #define configCHECK_FOR_STACK_OVERFLOW 0
 #define configUSE_MALLOC_FAILED_HOOK 0
