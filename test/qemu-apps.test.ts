@@ -136,11 +136,14 @@ function httpChecks(context: Served): void {
     }
   });
 
-  test("50 connections held open at once each get their own answer", async () => {
-    const held = await simultaneous(context.port, 50, (i) => `/id?n=c${i}`);
-    expect(held.map((h) => `${h.status} ${h.body}`)).toEqual(held.map((_, i) => `200 answer for c${i}`));
-    expect(held.filter((h) => h.closedByServer)).toEqual([]);
-    expect(new Set(held.map((h) => h.headers["x-conn"])).size).toBe(50);
+  test("50 connections held open at once, a request in flight on each: every one gets its own answer", async () => {
+    const held = await simultaneous(context.port, 50, (i) => `/id?n=open${i}`, (i) => `/id?n=c${i}`);
+    expect(held.opened.map((h) => `${h.status} ${h.body}`)).toEqual(held.opened.map((_, i) => `200 answer for open${i}`));
+    expect(held.answers.map((h) => `${h.status} ${h.body}`)).toEqual(held.answers.map((_, i) => `200 answer for c${i}`));
+    expect(held.closedByServer).toBe(0);
+    // 50 connections on the board's side, each answering on its own.
+    expect(new Set(held.answers.map((h) => h.headers["x-conn"])).size).toBe(50);
+    expect(held.answers.map((h) => h.headers["x-conn"])).toEqual(held.opened.map((h) => h.headers["x-conn"]));
   }, 30_000);
 
   test("the app's timer keeps firing while the board serves", async () => {
