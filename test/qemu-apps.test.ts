@@ -307,12 +307,28 @@ describe("out of memory on a serving board", () => {
 });
 
 describe("the demo firmware (npm start) on the board", () => {
-  test("boots at --ram 2048 and serves /api/status and /api/led through --forward; SIGINT stops it", async () => {
+  const demo = (port: number) => bootBoard(path.join(ROOT, "manifest.json"), ["--forward", `${port}:8080`, "--ram", "2048"], 45,
+    path.join(makeApp({}), "out"));
+
+  test("boots at --ram 2048 with its own creation profile and serves /api/status and /api/led through --forward", async () => {
     const port = await freePort();
-    const board = bootBoard(path.join(ROOT, "manifest.json"), ["--forward", `${port}:8080`, "--ram", "2048"], 45,
-      path.join(makeApp({}), "out"));
-    expect(await board.firstLine).toBe("xs-mongoose demo firmware: serving http://127.0.0.1:8080/api/status");
-    await expectDemoServes(`http://127.0.0.1:${port}`);
+    const board = demo(port);
+    try {
+      expect(await board.firstLine).toBe("xs-mongoose demo firmware: serving http://127.0.0.1:8080/api/status");
+      await expectDemoServes(`http://127.0.0.1:${port}`);
+    } finally {
+      process.kill(-board.child.pid!, "SIGKILL");
+      await board.done;
+    }
+  });
+
+  // The simulator's demo ends with 130 on Ctrl-C (test/demo.test.ts). On the board
+  // xsmg forwards SIGINT to QEMU, which ends with 0 ("terminating on signal 2"):
+  // a stopped board would read as a clean exit.
+  test("Ctrl-C (SIGINT to xsmg) stops it with 130, as in the simulator", async () => {
+    const port = await freePort();
+    const board = demo(port);
+    await board.firstLine;
     board.child.kill("SIGINT");
     expect((await board.done).code).toBe(130);
   });
