@@ -29,9 +29,9 @@
 #define XM_HOST_LWIP_ACCEPTMBOX 64
 // Received frames reach lwIP's tcpip task through this mailbox too, posted by the
 // receive task (priority 23) faster than the tcpip task (18) takes them: 50
-// connects at once overflowed it at 64 (9-11 frames dropped, counted with a
+// connects at once overflowed it at 64 (11 frames dropped, counted with a
 // temporary print in netif.c), and slirp resends a lost SYN only after seconds.
-// None were dropped at 256 (three bursts of 50). 4 bytes an entry.
+// None were dropped at 256 (six bursts of 50). 4 bytes an entry.
 #undef XM_HOST_LWIP_TCPIP_MBOX
 #define XM_HOST_LWIP_TCPIP_MBOX 256
 
