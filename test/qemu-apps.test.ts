@@ -81,10 +81,10 @@ async function ticks(port: number): Promise<number> {
 }
 
 /** Boots source with the board's port 80 forwarded; the checks run against it in order. */
-function served(source: string, context: Served): void {
+function served(source: string, context: Served, options: string[] = []): void {
   beforeAll(async () => {
     context.port = await freePort();
-    context.board = bootBoard(boardApp(source), ["--forward", `${context.port}:80`], 60);
+    context.board = bootBoard(boardApp(source), ["--forward", `${context.port}:80`, ...options], 60);
     expect(await context.board.firstLine).toBe("listening");
   }, 60_000);
   afterAll(async () => {
@@ -306,6 +306,28 @@ describe("out of memory on a serving board", () => {
       "xsmg: restarting (code 3)",
     ] });
   });
+});
+
+describe("the board's RAM spent on connections' buffers (Manager at --ram 768)", () => {
+  const context = {} as Served;
+  served(MANAGER_SERVER, context, ["--ram", "768"]);
+
+  // 50 bodies of 64 KiB at once need 3.2 MB of mongoose's receive buffers, with
+  // about 500 KB of C heap left: mongoose closes each connection whose buffer it
+  // cannot grow (its "OOM" error), and the board goes on serving. Not exit 3: the
+  // C side's out-of-memory is per connection.
+  test("connections that cannot be buffered are closed, the board keeps serving, then exits 0", async () => {
+    const sent = pattern(65536);
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => request(context.port, "POST", "/echo", { body: sent, timeoutMs: 20_000 })
+      .then((a) => (a.status === 200 && a.body.equals(sent) ? "echoed" : `answered ${a.status} with ${a.body.length} bytes`), () => "closed")));
+    expect(outcomes.filter((o) => o !== "echoed" && o !== "closed")).toEqual([]);
+    expect(outcomes).toContain("closed");
+    expect(lines(context.board.stdout).filter((l) => /mg_error +\d+ \d+ OOM\s*$/.test(l)).length).toBeGreaterThan(0);
+    const get = await request(context.port, "GET", "/after");
+    expect(get.body.toString()).toBe("hello from the board: GET /after ");
+    expect((await request(context.port, "GET", "/stop")).body.toString()).toBe("stopping");
+    expect((await context.board.done).code).toBe(0);
+  }, 60_000);
 });
 
 describe("the demo firmware (npm start) on the board", () => {
