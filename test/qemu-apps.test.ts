@@ -6,7 +6,8 @@
 // throwing handler answering 500, timers ticking alongside, close() and exit 0),
 // WebSocket echo, a fetch and an MQTT publish out through --reach (mosquitto and
 // a Node server here), running out of the XS heap and out of the board's RAM
-// mid-serving (exit 3 with the reason), and the demo firmware of `npm start`.
+// mid-serving (exit 3 with the reason), connections' buffers past the board's RAM
+// (closed one by one, the board serves on), and the demo firmware of `npm start`.
 import http from "http";
 import path from "path";
 import WebSocket from "ws";
@@ -89,6 +90,7 @@ function served(source: string, context: Served, options: string[] = []): void {
   }, 60_000);
   afterAll(async () => {
     // A check that failed before /stop leaves the board running: end it.
+    if (!context.board) return;
     if (context.board.child.exitCode === null) process.kill(-context.board.child.pid!, "SIGKILL");
     await context.board.done;
   });
