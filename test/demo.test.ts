@@ -2,6 +2,7 @@
 // `npm start`: the demo firmware builds, serves its API on 8080, and stops on Ctrl-C.
 import { spawn } from "child_process";
 import path from "path";
+import { expectDemoServes } from "./helpers/demo";
 import { ROOT } from "./helpers/sim";
 
 test("the demo firmware serves /api/status and /api/led and stops cleanly on SIGINT", async () => {
@@ -13,12 +14,7 @@ test("the demo firmware serves /api/status and /api/led and stops cleanly on SIG
   try {
     for (let i = 0; i < 600 && !/serving http/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
     expect(out).toMatch(/serving http:\/\/127\.0\.0\.1:8080\/api\/status/);
-    const status = await (await fetch("http://127.0.0.1:8080/api/status")).json();
-    expect(status).toMatchObject({ led: false, beats: 0 });
-    expect(await (await fetch("http://127.0.0.1:8080/api/led", { method: "POST", body: "on" })).text()).toBe("led on\n");
-    expect((await (await fetch("http://127.0.0.1:8080/api/status")).json()).led).toBe(true);
-    const missing = await fetch("http://127.0.0.1:8080/nope");
-    expect(missing.status).toBe(404);
+    await expectDemoServes("http://127.0.0.1:8080");
   } finally {
     child.kill("SIGINT");
   }

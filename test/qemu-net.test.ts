@@ -8,18 +8,10 @@ import { spawnSync } from "child_process";
 import { pathToFileURL } from "url";
 import http from "http";
 import path from "path";
+import { boardApp, bootBoard } from "./helpers/board";
+import { pattern, request } from "./helpers/http";
 import { freePort, listenFresh } from "./helpers/net";
-import { CLI, ROOT, lines, makeApp, start, type Running } from "./helpers/sim";
-
-// The esp32 creation profile (8,960 slots, 96 KiB of chunks, fixed) runs out
-// while an AsyncManager app loads on the 32-bit engine: these apps get room to grow.
-const CREATION = {
-  chunk: { initial: 262144, incremental: 65536 },
-  heap: { initial: 16384, incremental: 4096 },
-  stack: 1024,
-  keys: { initial: 1024, incremental: 128, name: 127, symbol: 61 },
-  parser: { buffer: 1024, table: 17 },
-};
+import { CLI, ROOT, lines, start, type Running } from "./helpers/sim";
 
 // Answers GET with its method and URI, echoes a POST's body, and closes its
 // manager on /stop, after which the board powers off (exit 0).
@@ -38,14 +30,8 @@ await am.serve("http://0.0.0.0:80", (req) => {
 console.log("listening");
 `;
 
-function app(source: string): string {
-  return makeApp({ "manifest.json": JSON.stringify({ creation: CREATION, modules: { "*": ["./main"] } }), "main.ts": source });
-}
-
 function boot(source: string, options: string[]): Running {
-  const dir = app(source);
-  return start(process.execPath, [CLI, "run", "--host", "qemu", "--quiet", "--timeout", "45",
-    "--manifest", path.join(dir, "manifest.json"), "--out", path.join(dir, "out"), ...options], 55_000);
+  return bootBoard(boardApp(source), options);
 }
 
 // Checks a served board: a GET, a 20 kB POST of every byte value echoed exactly
@@ -54,28 +40,14 @@ async function exercise(board: Running, port: number): Promise<void> {
   expect(await board.firstLine).toBe("listening");
   const get = await request(port, "GET", "/greeting");
   expect({ status: get.status, body: get.body.toString() }).toEqual({ status: 200, body: "hello from the board: GET /greeting" });
-  const sent = Buffer.from(Array.from({ length: 20_000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
-  const post = await request(port, "POST", "/echo", sent);
+  const sent = pattern(20_000);
+  const post = await request(port, "POST", "/echo", { body: sent });
   expect(post.status).toBe(200);
   expect(post.body.length).toBe(sent.length);
   expect(post.body.equals(sent)).toBe(true);
   expect((await request(port, "GET", "/stop")).body.toString()).toBe("stopping");
   const r = await board.done;
   expect({ code: r.code, console: lines(r.stdout) }).toEqual({ code: 0, console: ["listening"] });
-}
-
-function request(port: number, method: string, uri: string, body?: Buffer): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method, path: uri, agent: false, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error(`${method} ${uri}: no answer in 10 s`)));
-    req.on("error", reject);
-    req.end(body);
-  });
 }
 
 describe("the virtual board's network (qemu)", () => {
@@ -130,7 +102,7 @@ describe("the virtual board's network (qemu)", () => {
   }, 60_000);
 
   test("the driver runs virtio-mmio version 2 too, and takes the first of two NICs (QEMU run directly)", async () => {
-    const dir = app(SERVE);
+    const dir = path.dirname(boardApp(SERVE));
     const built = spawnSync(process.execPath, [CLI, "build", "--host", "qemu", "--quiet", "--manifest", path.join(dir, "manifest.json"),
       "--out", path.join(dir, "out")], { encoding: "utf8" });
     expect({ status: built.status, stderr: built.stderr }).toEqual({ status: 0, stderr: "" });

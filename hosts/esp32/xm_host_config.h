@@ -84,6 +84,11 @@
 #define XM_HOST_LWIP_TCP_RECVMBOX 6
 // Messages queued for lwIP's tcpip task from every socket call (ESP-IDF's default).
 #define XM_HOST_LWIP_TCPIP_MBOX 32
+// Connections lwIP has completed that wait for accept() (ESP-IDF's
+// CONFIG_LWIP_TCP_ACCEPTMBOX_SIZE default): lwIP resets those beyond it.
+#define XM_HOST_LWIP_ACCEPTMBOX 6
+// TCP connections lwIP keeps at once (ESP-IDF's CONFIG_LWIP_MAX_ACTIVE_TCP default).
+#define XM_HOST_LWIP_TCP_PCBS 16
 
 // ---- fatal errors ------------------------------------------------------------
 
