@@ -107,7 +107,8 @@ export function writeIfChanged(file, text) {
 
 /**
  * xsmg run's end: runs the firmware (or what boots it) on this terminal and exits
- * with its code, 128 + the signal's number when a signal ended it. Stop signals
+ * with its code, 128 + the signal's number when a signal ended it, or when it
+ * ended with 0 after one was passed on. Stop signals
  * are forwarded, SIGINT too: a process manager (or kill) signals xsmg alone; after
  * a terminal's Ctrl-C the child gets SIGINT twice, which the firmware handles as
  * once. Installed before the spawn: the child may print, and be signalled, at
@@ -115,7 +116,14 @@ export function writeIfChanged(file, text) {
  */
 export function runToExit(cmd, args, { timeoutMs, stdio = "inherit" } = {}) {
   let child;
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+  // QEMU ends with 0 on a stop signal ("terminating on signal 2"), which would
+  // read as a firmware with nothing left to do: the first signal passed on says.
+  let stoppedBy;
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"])
+    process.on(sig, () => {
+      stoppedBy ??= sig;
+      child.kill(sig);
+    });
   child = spawn(cmd, args, { stdio });
   let timedOut = false;
   const timer = timeoutMs ? setTimeout(() => {
@@ -126,6 +134,8 @@ export function runToExit(cmd, args, { timeoutMs, stdio = "inherit" } = {}) {
   }, timeoutMs) : undefined;
   child.on("exit", (code, signal) => {
     clearTimeout(timer);
-    process.exit(timedOut ? 124 : code ?? 128 + (os.constants.signals[signal] ?? 0));
+    if (timedOut) process.exit(124);
+    const by = signal ?? (code === 0 ? stoppedBy : undefined);
+    process.exit(by ? 128 + (os.constants.signals[by] ?? 0) : code);
   });
 }

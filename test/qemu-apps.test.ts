@@ -359,7 +359,8 @@ describe("the demo firmware (npm start) on the board", () => {
 
   // The simulator's demo ends with 130 on Ctrl-C (test/demo.test.ts). On the board
   // xsmg forwards SIGINT to QEMU, which ends with 0 ("terminating on signal 2"):
-  // a stopped board would read as a clean exit.
+  // xsmg reports the signal it passed on, so a stopped board does not read as a
+  // clean exit.
   test("Ctrl-C (SIGINT to xsmg) stops it with 130, as in the simulator", async () => {
     const port = await freePort();
     const board = demo(port);
