@@ -10,16 +10,8 @@ import http from "http";
 import path from "path";
 import { startChrony, type Chrony } from "./helpers/chrony";
 import { freePort, listenFresh } from "./helpers/net";
-import { CLI, lines, makeApp, start } from "./helpers/sim";
-
-// Room for an AsyncManager app on the 32-bit engine (as in test/qemu-net).
-const CREATION = {
-  chunk: { initial: 262144, incremental: 65536 },
-  heap: { initial: 16384, incremental: 4096 },
-  stack: 1024,
-  keys: { initial: 1024, incremental: 128, name: 127, symbol: 61 },
-  parser: { buffer: 1024, table: 17 },
-};
+import { boardApp } from "./helpers/board";
+import { CLI, lines, start } from "./helpers/sim";
 
 // SNTP first (a reply lost at the first ARP exchange is asked again, up to
 // three times), then a POST out through --reach, then a server until /stop.
@@ -73,7 +65,7 @@ describe("UDP from the virtual board (qemu) through --reach udp:", () => {
     const hostPort = await listenFresh(server);
     const forward = await freePort();
     try {
-      const dir = makeApp({ "manifest.json": JSON.stringify({ creation: CREATION, modules: { "*": ["./main"] } }), "main.ts": APP });
+      const dir = path.dirname(boardApp(APP));
       // Built first, so that the time window below is the run's, not the build's.
       const built = spawnSync(process.execPath, [CLI, "build", "--host", "qemu", "--quiet", "--manifest", path.join(dir, "manifest.json"),
         "--out", path.join(dir, "out")], { encoding: "utf8" });
