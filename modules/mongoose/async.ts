@@ -17,7 +17,7 @@ import type { Address, Bytes, EventData } from "mongoose/connection";
 import { checkTlsOptions, type TlsOptions } from "mongoose/tls";
 import { urlHost, urlIsSsl } from "mongoose/util";
 import { plainProperties, type MqttPubOptions } from "mongoose/connection";
-import { errorHandlerThrew, type MqttConnectOptions } from "mongoose/manager";
+import { bindNativeOnce, errorHandlerThrew, type MqttConnectOptions } from "mongoose/manager";
 
 const RESULT = -1;
 const MQTT_KIND = 3;  // XM_AM_KIND_* (c/xm_am.h)
@@ -534,6 +534,7 @@ export class AsyncManager {
   #started: Promise<Outcome> | undefined;
 
   constructor(handler?: AsyncHandler, options: AsyncManagerOptions = {}) {
+    bindNativeOnce();
     this.#handler = handler;
     this.#errorHandler = options.errorHandler ?? ((error, conn, ev) =>
       console.error(`mongoose: handler of ${eventName(ev)} on connection ${conn?.id ?? "-"} failed:`, error));
