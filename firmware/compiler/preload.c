@@ -11,6 +11,7 @@
 // network or other device state as it loads).
 #include "xsmgc.h"
 #include "xs.h"
+#include "xm.h"
 #include "xm_resolve.h"
 
 typedef struct {
@@ -138,31 +139,45 @@ static void runJobs(txMachine* the)
 	}
 }
 
+// Imports one module (and what it imports); 0, or 1 with the reason in failure.
+static int preloadOne(txMachine* the, const char* name)
+{
+	volatile int failed = 0;  // set after setjmp (xsTry)
+	failure[0] = 0;
+	xsBeginHost(the);
+	{
+		xsVars(1);
+		xsTry {
+			xsVar(0) = xsAwaitImport(name, XS_IMPORT_NAMESPACE);
+			runJobs(the);
+		}
+		xsCatch {
+			if (!failure[0])
+				snprintf(failure, sizeof(failure), "module \"%s\" throws while loading: %s", name, xsToString(xsException));
+			failed = 1;
+		}
+	}
+	xsEndHost(the);
+	return failed;
+}
+
 int preload_modules(txMachine* the, Image* linked, int count, char** names)
 {
 	image = linked;
+	// What the runtime defines before main must exist when preloaded modules load
+	// (a class's [Symbol.asyncDispose] method is keyed then).
+	xsBeginHost(the);
+	{
+		xsVars(2);
+		xm_symbols_install(the);
+	}
+	xsEndHost(the);
 	for (int i = 0; i < count; i++) {
 		if (!lookup(names[i])) {
 			fprintf(stderr, "xsmgc: preload names module \"%s\", which is not in the image\n", names[i]);
 			return 1;
 		}
-		volatile int failed = 0;  // set after setjmp (xsTry)
-		failure[0] = 0;
-		xsBeginHost(the);
-		{
-			xsVars(1);
-			xsTry {
-				xsVar(0) = xsAwaitImport(names[i], XS_IMPORT_NAMESPACE);
-				runJobs(the);
-			}
-			xsCatch {
-				if (!failure[0])
-					snprintf(failure, sizeof(failure), "module \"%s\" throws while loading: %s", names[i], xsToString(xsException));
-				failed = 1;
-			}
-		}
-		xsEndHost(the);
-		if (failed) {
+		if (preloadOne(the, names[i])) {
 			fprintf(stderr, "xsmgc: cannot preload \"%s\": %s; leave it out of the manifest's \"preload\" list\n", names[i], failure);
 			return 1;
 		}

@@ -167,7 +167,11 @@ static int typeIndex(const void* entry, const void* first, size_t size)
 	return 0;
 }
 
-static void printSlot(FILE* out, txSlot* slot, int item)
+// Heap slots and Array items are written marked, so that no collection in a
+// clone tries to mark them (they are const). Stack slots are not: the engine
+// copies some of them whole (flag included) into RAM and C code, where a mark
+// would read as "being collected" (xsForget would then leave a slot linked).
+static void printSlot(FILE* out, txSlot* slot, int item, txFlag mark)
 {
 	fprintf(out, "\t{ ");
 	if (item)
@@ -177,7 +181,7 @@ static void printSlot(FILE* out, txSlot* slot, int item)
 		printAddress(out, slot->next);
 	}
 	txKind kind = slot->kind;
-	fprintf(out, ", .ID = %d, .flag = 0x%x, ", slot->ID, (unsigned)(slot->flag | XS_MARK_FLAG));
+	fprintf(out, ", .ID = %d, .flag = 0x%x, ", slot->ID, (unsigned)(slot->flag | mark));
 	switch (kind) {
 	case XS_UNINITIALIZED_KIND:
 	case XS_UNDEFINED_KIND:
@@ -400,13 +404,13 @@ static void printHeap(FILE* out, int count)
 		for (txSlot* slot = blocks[b].heap + 1; slot < blocks[b].limit; slot++) {
 			if (!blocks[b].index[slot - blocks[b].heap])
 				continue;
-			printSlot(out, slot, 0);
+			printSlot(out, slot, 0, XS_MARK_FLAG);
 			if (slot->kind == XS_ARRAY_KIND && slot->value.array.address) {
 				Items* items = &arrays[array++];
 				// Where the engine reads the chunk header (its size) before the items.
 				fprintf(out, "\t{ .next = NULL, .ID = XS_NO_ID, .flag = 0, .kind = XS_INTEGER_KIND, .value.integer = %d * sizeof(txSlot) },\n", (int)items->count);
 				for (txSize i = 0; i < items->count; i++)
-					printSlot(out, &items->items[i], 1);
+					printSlot(out, &items->items[i], 1, XS_MARK_FLAG);
 			}
 		}
 	}
@@ -503,7 +507,7 @@ int prepare_write(txMachine* the, Image* linked, FILE* out)
 	for (txSlot* slot = the->stack; slot < the->stackTop; slot++) {
 		txSlot copy = *slot;
 		copy.next = NULL;  // a stack slot links nothing
-		printSlot(out, &copy, 0);
+		printSlot(out, &copy, 0, 0);
 	}
 	fprintf(out, "};\n\n");
 	printTable(out, "xm_keys", the->keyArray, the->keyIndex);
