@@ -805,10 +805,19 @@ export class AsyncManager {
     return this.listen(url, (conn, ev, data) => {
       if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
       const req = new Request(data);
-      const answer = () => this.#answer(conn, req, handler);
+      const previous = conn._serving;
+      if (!previous) {
+        // The common case: #answer's own promise clears conn._serving when it settles.
+        // Every object saved here counts: a batch of events is one turn, so the
+        // requests of a burst are all pending until it ends (200 at once must fit
+        // the esp32 creation profile).
+        const pending = this.#answer(conn, req, handler);
+        if (pending) conn._serving = pending;
+        return;
+      }
       // Pipelined requests wait for the previous answer, so that responses go out in order.
-      const pending = conn._serving ? conn._serving.then(answer, answer) : answer();
-      if (!pending) return;
+      const answer = () => this.#answer(conn, req, handler);
+      const pending = previous.then(answer, answer);
       conn._serving = pending;
       // Once nothing is pending, an idle kept-alive connection holds no promise.
       const done = () => {
@@ -832,9 +841,14 @@ export class AsyncManager {
       this.#respond(conn, sends, response as ServeResponse | string | void);
       return undefined;
     }
-    return (response as Promise<ServeResponse | string | void>).then(
-      (value) => this.#respond(conn, sends, value),
-      (error: unknown) => this.#serveFailed(conn, sends, error));
+    const pending: Promise<void> = (response as Promise<ServeResponse | string | void>).then((value) => {
+      if (conn._serving === pending) conn._serving = undefined;
+      this.#respond(conn, sends, value);
+    }, (error: unknown) => {
+      if (conn._serving === pending) conn._serving = undefined;
+      this.#serveFailed(conn, sends, error);
+    });
+    return pending;
   }
 
   // Sends a serve() handler's response, unless it answered through conn itself
