@@ -59,7 +59,7 @@ out("settings", { ...settings });
 out("stringify-preloaded", throws(() => JSON.stringify(settings)));
 out("inc", [inc(), inc(), counter]);
 table.push(4);
-out("table", table);
+out("table", [...table]);
 const m = PATTERN.exec("abbbc");
 out("regexp", m && m[1]);
 out("regexp-again", PATTERN.test("ac"));
