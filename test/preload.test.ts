@@ -153,7 +153,7 @@ describe("preloaded modules", () => {
     expect(r.stderr).toContain(`cannot preload "ticker": module "timer" calls its native function xm_timer_set while loading; leave it out of the manifest's "preload" list`);
   });
 
-  test("a module that throws while loading, or that main does not import, is a clear build error", () => {
+  test("a module that throws or keeps a Map while loading, or that main does not import, is a clear build error", () => {
     const throwing = makeApp({
       "manifest.json": JSON.stringify({ modules: { "*": ["./main", "./bad"] }, preload: ["bad"] }),
       "bad.ts": `export const x = 1;\nthrow new RangeError("not at build time");\n`,
@@ -162,6 +162,14 @@ describe("preloaded modules", () => {
     let r = xsmg(["build", "--manifest", path.join(throwing, "manifest.json"), "--out", path.join(throwing, "out"), "--quiet"], ON);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`cannot preload "bad": module "bad" throws while loading: RangeError: not at build time`);
+    const mutable = makeApp({
+      "manifest.json": JSON.stringify({ modules: { "*": ["./main", "./state"] }, preload: ["state"] }),
+      "state.ts": `export const cache = new Map<string, number>([["a", 1]]);\n`,
+      "main.ts": `import { cache } from "state";\nconsole.log(cache.size);\n`,
+    });
+    r = xsmg(["build", "--manifest", path.join(mutable, "manifest.json"), "--out", path.join(mutable, "out"), "--quiet"], ON);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot preload "state": module "state" (or a module it imports) keeps a Map made while loading`);
     const absent = makeApp({
       "manifest.json": JSON.stringify({ modules: { "*": ["./main", "./unused"] }, preload: ["unused"] }),
       "unused.ts": `export const y = 2;\n`,

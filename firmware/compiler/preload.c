@@ -161,6 +161,23 @@ static int preloadOne(txMachine* the, const char* name)
 	return failed;
 }
 
+// After a module loaded: whether it (or a module it imported first) keeps an
+// object that cannot be const data. The modules before it kept none.
+static int leftBehind(txMachine* the, const char* name)
+{
+	fxCollectGarbage(the);
+	for (txSlot* heap = the->firstHeap; heap; heap = heap->next) {
+		for (txSlot* slot = heap + 1; slot < heap->value.reference; slot++) {
+			const char* what = prepare_unsupported(slot);
+			if (what) {
+				snprintf(failure, sizeof(failure), "module \"%s\" (or a module it imports) keeps %s made while loading", name, what);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
 int preload_modules(txMachine* the, Image* linked, int count, char** names)
 {
 	image = linked;
@@ -177,7 +194,7 @@ int preload_modules(txMachine* the, Image* linked, int count, char** names)
 			fprintf(stderr, "xsmgc: preload names module \"%s\", which is not in the image\n", names[i]);
 			return 1;
 		}
-		if (preloadOne(the, names[i])) {
+		if (preloadOne(the, names[i]) || leftBehind(the, names[i])) {
 			fprintf(stderr, "xsmgc: cannot preload \"%s\": %s; leave it out of the manifest's \"preload\" list\n", names[i], failure);
 			return 1;
 		}

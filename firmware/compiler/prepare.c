@@ -53,6 +53,31 @@ static void fail(const char* what, txSlot* slot)
 			what, slot->kind, slot->ID);
 }
 
+// What a preloaded module cannot leave behind: objects whose state the engine
+// keeps outside slots, or changes in place (it would write into flash).
+const char* prepare_unsupported(txSlot* slot)
+{
+	switch (slot->kind) {
+	case XS_ARRAY_BUFFER_KIND: return "an ArrayBuffer or typed array";
+	case XS_DATA_VIEW_KIND: return "a DataView";
+	case XS_MAP_KIND: return "a Map";
+	case XS_SET_KIND: return "a Set";
+	case XS_WEAK_MAP_KIND: return "a WeakMap";
+	case XS_WEAK_SET_KIND: return "a WeakSet";
+	case XS_WEAK_REF_KIND: return "a WeakRef";
+	case XS_FINALIZATION_REGISTRY_KIND:
+	case XS_FINALIZATION_CELL_KIND: return "a FinalizationRegistry";
+	case XS_STACK_KIND: return "a suspended generator or async function";
+	case XS_CODE_KIND: return "a function compiled at run time";
+	case XS_PROMISE_KIND:
+		// The engine appends reactions to a pending promise in place.
+		return slot->value.integer == mxPendingStatus ? "a pending Promise" : NULL;
+	case XS_HOST_KIND:
+		return (slot->value.host.data || (slot->flag & XS_HOST_HOOKS_FLAG)) ? "a host object with native data" : NULL;
+	default: return NULL;
+	}
+}
+
 static int indexOf(txSlot* slot)
 {
 	for (int i = 0; i < blockCount; i++)
@@ -244,8 +269,6 @@ static void printSlot(FILE* out, txSlot* slot, int item, txFlag mark)
 	} break;
 	case XS_CODE_KIND:
 	case XS_CODE_X_KIND:
-		if (kind == XS_CODE_KIND)
-			fail("a function whose code was copied into RAM (eval?)", slot);
 		fprintf(out, ".kind = XS_CODE_X_KIND, .value.code = { ");
 		printCode(out, slot->value.code.address);
 		fprintf(out, ", ");
@@ -254,8 +277,8 @@ static void printSlot(FILE* out, txSlot* slot, int item, txFlag mark)
 		break;
 	case XS_HOST_KIND: {
 		const char* name = slot->value.host.variant.destructor ? callbackName(slot, (void*)slot->value.host.variant.destructor) : "NULL";
-		if (slot->value.host.data || (slot->flag & XS_HOST_HOOKS_FLAG) || !name)
-			fail("a host object with native data", slot);
+		if (!name)
+			fail("a host object whose destructor the linker cannot name", slot);
 		fprintf(out, ".kind = XS_HOST_KIND, .value.host = { NULL, { .destructor = (txDestructor)%s } }", name ? name : "NULL");
 	} break;
 	case XS_MODULE_KIND:
@@ -346,9 +369,12 @@ static void printSlot(FILE* out, txSlot* slot, int item, txFlag mark)
 		break;
 	default:
 		fprintf(out, ".kind = %d", kind);
-		fail("an object the engine keeps in mutable native memory (buffer, map, set, weak collection or generator)", slot);
+		fail("an object of a kind the linker cannot write", slot);
 		break;
 	}
+	const char* unsupported = prepare_unsupported(slot);
+	if (unsupported)
+		fail(unsupported, slot);  // preload.c names the module first: only the built-ins' own get here
 	fprintf(out, " },\n");
 }
 

@@ -23,12 +23,16 @@ typedef struct {
 	int count;
 } Image;
 
-// Runs each named module's body (and what it imports) in the; returns 0, or
-// prints why a module cannot be preloaded and returns 1.
+// Runs each named module's body (and what it imports) in the machine; returns 0,
+// or prints which module cannot be preloaded and why, and returns 1.
 int preload_modules(txMachine* the, Image* image, int count, char** names);
 
 // The C name of a native function a preloaded module holds, NULL if none.
 const char* preload_native_name(txSlot* slot);
+
+// What a preloaded module cannot leave behind in the heap (a phrase such as
+// "a Map"), NULL if the slot can be written as const data.
+const char* prepare_unsupported(txSlot* slot);
 
 // Writes the machine's heap, stack, keys and tables as a const txPreparation
 // named xm_preparation; returns 0, or prints what cannot be written and returns 1.
