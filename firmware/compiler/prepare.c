@@ -156,12 +156,8 @@ static void declareCallbacks(FILE* out)
 				name = callbackName(slot, (void*)slot->value.callback.address);
 			else if (slot->kind == XS_HOST_KIND && slot->value.host.variant.destructor)
 				name = callbackName(slot, (void*)slot->value.host.variant.destructor);
-			if (name && !preload_native_name(slot))
-				fprintf(out, "extern void %s(txMachine*);\n", name);
-			else if (name && slot->kind == XS_HOST_KIND)
-				fprintf(out, "extern void %s(void*);\n", name);
-			else if (name)
-				fprintf(out, "extern void %s(xsMachine*);\n", name);
+			if (name)
+				fprintf(out, slot->kind == XS_HOST_KIND ? "extern void %s(void*);\n" : "extern void %s(txMachine*);\n", name);
 		}
 	}
 }
