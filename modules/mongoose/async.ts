@@ -630,7 +630,9 @@ export class AsyncManager {
         native.finish(am, false);
         break;
       }
-      if (Date.now() - started >= this.#shutdownTimeout) {
+      // The last wait ran to the deadline: Date.now() may read a millisecond short
+      // of it when the timer fires (the timers keep their own clock).
+      if (wait === Math.max(left, 0) || Date.now() - started >= this.#shutdownTimeout) {
         console.warn(`AsyncManager: the poll task did not stop within ${this.#shutdownTimeout} ms (stuck in ${native.activity(am)}); abandoning it`);
         native.finish(am, true);
         break;
