@@ -143,6 +143,30 @@ function bytecode(modules, jsFor, out, xsmgc) {
   return { specs, compiled };
 }
 
+// The prepared machine (xsmgc link --prepare): the built-ins, and the manifests'
+// "preload" modules that the image holds, built at build time as const data.
+// A built-in module's manifest asks for it whatever the app imports; an app's
+// manifest naming a module the image lacks is an error. XSMG_PRELOAD=0 turns
+// preparation off: the machine then builds its built-ins in RAM at boot.
+export function preloadEnabled() {
+  return !["0", "off", "false", "no"].includes((process.env.XSMG_PRELOAD ?? "").toLowerCase());
+}
+
+function preloadArgs(app, modules) {
+  if (!preloadEnabled()) return { args: [], detail: "preload off (XSMG_PRELOAD)" };
+  const linked = new Set(modules.map((m) => m.name));
+  const names = [];
+  for (const p of app.preload) {
+    if (linked.has(p.name)) names.push(p.name);
+    else if (!p.builtin) throw new BuildError(`${p.manifest}: preload names module "${p.name}", which main does not import (not in the image)`);
+  }
+  const keys = app.creation.keys;
+  return {
+    args: ["--prepare", `${keys.name},${keys.symbol}`, ...names.flatMap((n) => ["--preload", n])],
+    detail: names.length ? `preloaded ${names.join(", ")}` : "built-ins prepared",
+  };
+}
+
 function cString(s) {
   return JSON.stringify(s);
 }
@@ -204,9 +228,10 @@ export function build({ manifest, host = "linux-sim", out, variant, target, log 
   const modules = reachable(app, jsFor);
   const { specs, compiled } = bytecode(modules, jsFor, out, xsmgc);
   step("bytecode", `${compiled} compiled, ${specs.length - compiled} unchanged`);
-  sh(xsmgc, ["link", path.join(gen, "modules.c"), ...specs], "linking the module image");
+  const prepare = preloadArgs(app, modules);
+  sh(xsmgc, ["link", path.join(gen, "modules.c"), ...prepare.args, ...specs], "linking the module image");
   appConfig(app, gen);
-  step("image", `${specs.length} modules`);
+  step("image", `${specs.length} modules, ${prepare.detail}`);
   const result = recipe.firmware({ app, out, gen, libs, variant, target });
   step("firmware", result.path);
   log(`xsmg: built in ${((performance.now() - started) / 1000).toFixed(2)} s`);

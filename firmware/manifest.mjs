@@ -18,8 +18,8 @@ const MODULES = path.join(ROOT, "modules");
 const BUILTINS = path.join(MODULES, "manifest.json");
 const PROFILES = JSON.parse(fs.readFileSync(path.join(ROOT, "firmware", "profiles.json"), "utf8"));
 
-const TOP_KEYS = ["include", "creation", "defines", "modules", "platforms", "build", "native"];
-const PLATFORM_KEYS = ["include", "creation", "defines", "modules", "build", "native"];
+const TOP_KEYS = ["include", "creation", "defines", "modules", "preload", "platforms", "build", "native"];
+const PLATFORM_KEYS = ["include", "creation", "defines", "modules", "preload", "build", "native"];
 // Ours, for built-in modules only: the third-party C a module wraps, compiled
 // without our warnings, and what every file using the module's C needs.
 const NATIVE_KEYS = ["thirdParty", "include", "forceInclude"];
@@ -88,6 +88,7 @@ class Collector {
     this.defines = {};
     this.creation = undefined;
     this.creationFrom = undefined;
+    this.preload = new Map();   // module name → the manifest that asks for it
   }
 
   include(file) {
@@ -123,6 +124,11 @@ class Collector {
     if (section.defines !== undefined) {
       checkKeys(file, `${where}.defines`, section.defines, Object.keys(section.defines));
       Object.assign(this.defines, section.defines);
+    }
+    if (section.preload !== undefined) {
+      if (!Array.isArray(section.preload) || section.preload.some((p) => typeof p !== "string"))
+        fail(file, `${where}.preload must be a list of module names`);
+      for (const name of section.preload) if (!this.preload.has(name)) this.preload.set(name, file);
     }
     if (section.creation !== undefined) {
       this.creation = section.creation;
@@ -293,5 +299,7 @@ export function readManifest(file, host, extraVars = {}) {
     typings: [...c.typings],
     defines: c.defines,
     creation,
+    // Modules run at build time into the prepared machine: { name, manifest, builtin }.
+    preload: [...c.preload].map(([name, manifest]) => ({ name, manifest, builtin: !path.relative(MODULES, manifest).startsWith("..") })),
   };
 }

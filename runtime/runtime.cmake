@@ -5,6 +5,8 @@ add_library(xm_runtime STATIC
   ${CMAKE_CURRENT_LIST_DIR}/xm_loop.c
   ${CMAKE_CURRENT_LIST_DIR}/xm_machine.c
   ${CMAKE_CURRENT_LIST_DIR}/xm_modules.c
+  ${CMAKE_CURRENT_LIST_DIR}/xm_resolve.c
+  ${CMAKE_CURRENT_LIST_DIR}/xm_stats.c
   ${CMAKE_CURRENT_LIST_DIR}/xm_symbols.c
   ${CMAKE_CURRENT_LIST_DIR}/xm_timer.c)
 target_include_directories(xm_runtime PUBLIC ${CMAKE_CURRENT_LIST_DIR})

@@ -44,7 +44,7 @@ extern const xm_app_t xm_app;
 typedef void (*xm_callback_t)(xsMachine* the, void* arg);
 
 typedef struct {
-	bool stats;   // print the XS heap's peak use at exit (for sizing a creation profile)
+	bool stats;   // print the XS machine's RAM at exit (xm_stats.c)
 } xm_options_t;
 
 // Boots the machine, runs main and the loop until nothing is left to do or
@@ -80,5 +80,7 @@ uint32_t xm_timers_fire(xsMachine* the);  // returns ms until the next timer, PO
 void xm_timers_free(xsMachine* the);
 void xm_modules_check(xsMachine* the);
 void xm_describe(xsMachine* the, xsSlot* value, char* buffer, size_t size);
+void xm_stats_boot(xsMachine* the);   // xm_stats.c: --stats
+void xm_stats_print(xsMachine* the);
 
 #endif

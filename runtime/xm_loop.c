@@ -118,15 +118,6 @@ static bool idle(xsMachine* the)
 	return !refs && !xm_timers_pending() && !the->promiseJobs && !port_queue_count(atomic_load(&queue));
 }
 
-static void print_stats(xsMachine* the)
-{
-	char line[200];
-	int n = snprintf(line, sizeof(line), "xsmg: XS heap peak: %d slots (%d bytes), %d chunk bytes; now %d slots, %d chunk bytes\n",
-		(int)the->peakHeapCount, (int)(the->peakHeapCount * sizeof(txSlot)), (int)the->peakChunksSize,
-		(int)the->currentHeapCount, (int)the->currentChunksSize);
-	port_console_write(2, line, (size_t)n);
-}
-
 int xm_run(const xm_options_t* options)
 {
 	port_queue_t* q = port_queue_create(sizeof(xm_msg_t), XM_HOST_XS_QUEUE);
@@ -137,6 +128,7 @@ int xm_run(const xm_options_t* options)
 		port_console_write(2, why, sizeof(why) - 1);
 		return XM_EXIT_NO_MEMORY;
 	}
+	xm_stats_boot(the);
 	if (atomic_load(&requested_code) >= 0)
 		stop_code = atomic_load(&requested_code);  // stopped before the queue existed
 	else
@@ -160,7 +152,7 @@ int xm_run(const xm_options_t* options)
 	}
 	if (options->stats) {
 		xsCollectGarbage();
-		print_stats(the);
+		xm_stats_print(the);
 	}
 	xm_timers_free(the);
 	xsDeleteMachine(the);

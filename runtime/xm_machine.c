@@ -5,6 +5,7 @@
 // refuses to grow an area, which is how a profile's limits are enforced.
 #include "xsAll.h"
 #include "xm.h"
+#include "xm_modules.h"
 
 void fxCreateMachinePlatform(txMachine* the)
 {
@@ -44,6 +45,10 @@ xsMachine* xm_machine_create(void)
 		p->stack, p->keys_initial, p->keys_incremental, p->name_modulo, p->symbol_modulo,
 		p->parser_buffer, p->parser_table, 0,
 	};
+	// With a prepared machine the built-ins and preloaded modules stay where they
+	// are (flash on a device) and the heap starts nearly empty.
+	if (xm_image.preparation)
+		return fxPrepareMachine(&creation, (txPreparation*)*xm_image.preparation, "xsmg", NULL, NULL);
 	return xsCreateMachine(&creation, "xsmg", NULL);
 }
 

@@ -19,6 +19,10 @@ typedef struct {
 	const char* const* names;    // names the engine does not know, in ID order
 	int module_count;
 	const xm_module_t* modules;
+	// The machine at boot, as xsmgc prepared it (a txPreparation): the built-ins
+	// and preloaded modules as const data. NULL when preloading is off: the
+	// machine then builds its built-ins in RAM.
+	const void* const* preparation;
 } xm_image_t;
 
 extern const xm_image_t xm_image;

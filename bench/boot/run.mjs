@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 // Boot time: from exec to the first line on stdout, for a release firmware whose
-// main prints one line (creation esp32) and, for scale, for `node -e`.
+// main prints one line (creation esp32), with its machine prepared at build time
+// (the default) and built in RAM at boot (XSMG_PRELOAD=0), and, for scale, for
+// `node -e`.
 // Usage: node bench/boot/run.mjs [--runs N]
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -47,13 +49,18 @@ const app = fs.mkdtempSync(path.join(os.tmpdir(), "xsmg-bench-boot-"));
 try {
   fs.writeFileSync(path.join(app, "manifest.json"), JSON.stringify({ creation: "esp32", modules: { "*": ["./main"] } }));
   fs.writeFileSync(path.join(app, "main.ts"), `console.log("ready");\n`);
-  process.stderr.write("bench/boot: building the firmware (release, creation esp32)...\n");
-  execFileSync(process.execPath, [CLI, "build", "--manifest", path.join(app, "manifest.json"), "--out", path.join(app, "out"), "--variant", "release", "--quiet"], { stdio: "inherit" });
-  const firmware = path.join(app, "out", "firmware");
+  process.stderr.write("bench/boot: building the firmware (release, creation esp32), preload on and off...\n");
+  const build = (preload) => {
+    const out = path.join(app, `out-${preload}`);
+    execFileSync(process.execPath, [CLI, "build", "--manifest", path.join(app, "manifest.json"), "--out", out, "--variant", "release", "--quiet"],
+      { stdio: "inherit", env: { ...process.env, XSMG_PRELOAD: preload === "on" ? "1" : "0" } });
+    return path.join(out, "firmware");
+  };
 
   const subjects = [
-    { name: "firmware (release, esp32)", cmd: firmware, args: [] },
+    { name: "firmware (release, esp32, preload on)", cmd: build("on"), args: [] },
     { name: "node -e console.log", cmd: process.execPath, args: ["-e", "console.log('ready')"] },
+    { name: "firmware (release, esp32, preload off)", cmd: build("off"), args: [] },
   ];
   for (const s of subjects) s.samples = [];
   // One warm-up each (page cache), then alternate so both see the same machine state.

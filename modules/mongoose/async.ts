@@ -17,7 +17,7 @@ import type { Address, Bytes, EventData } from "mongoose/connection";
 import { checkTlsOptions, type TlsOptions } from "mongoose/tls";
 import { urlHost, urlIsSsl } from "mongoose/util";
 import { plainProperties, type MqttPubOptions } from "mongoose/connection";
-import { errorHandlerThrew, type MqttConnectOptions } from "mongoose/manager";
+import { bindNativeOnce, errorHandlerThrew, type MqttConnectOptions } from "mongoose/manager";
 
 const RESULT = -1;
 const MQTT_KIND = 3;  // XM_AM_KIND_* (c/xm_am.h)
@@ -534,6 +534,7 @@ export class AsyncManager {
   #started: Promise<Outcome> | undefined;
 
   constructor(handler?: AsyncHandler, options: AsyncManagerOptions = {}) {
+    bindNativeOnce();
     this.#handler = handler;
     this.#errorHandler = options.errorHandler ?? ((error, conn, ev) =>
       console.error(`mongoose: handler of ${eventName(ev)} on connection ${conn?.id ?? "-"} failed:`, error));
@@ -629,7 +630,9 @@ export class AsyncManager {
         native.finish(am, false);
         break;
       }
-      if (Date.now() - started >= this.#shutdownTimeout) {
+      // The last wait ran to the deadline: Date.now() may read a millisecond short
+      // of it when the timer fires (the timers keep their own clock).
+      if (wait === Math.max(left, 0) || Date.now() - started >= this.#shutdownTimeout) {
         console.warn(`AsyncManager: the poll task did not stop within ${this.#shutdownTimeout} ms (stuck in ${native.activity(am)}); abandoning it`);
         native.finish(am, true);
         break;
@@ -804,10 +807,19 @@ export class AsyncManager {
     return this.listen(url, (conn, ev, data) => {
       if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
       const req = new Request(data);
-      const answer = () => this.#answer(conn, req, handler);
+      const previous = conn._serving;
+      if (!previous) {
+        // The common case: #answer's own promise clears conn._serving when it settles.
+        // Every object saved here counts: a batch of events is one turn, so the
+        // requests of a burst are all pending until it ends (200 at once must fit
+        // the esp32 creation profile).
+        const pending = this.#answer(conn, req, handler);
+        if (pending) conn._serving = pending;
+        return;
+      }
       // Pipelined requests wait for the previous answer, so that responses go out in order.
-      const pending = conn._serving ? conn._serving.then(answer, answer) : answer();
-      if (!pending) return;
+      const answer = () => this.#answer(conn, req, handler);
+      const pending = previous.then(answer, answer);
       conn._serving = pending;
       // Once nothing is pending, an idle kept-alive connection holds no promise.
       const done = () => {
@@ -831,9 +843,14 @@ export class AsyncManager {
       this.#respond(conn, sends, response as ServeResponse | string | void);
       return undefined;
     }
-    return (response as Promise<ServeResponse | string | void>).then(
-      (value) => this.#respond(conn, sends, value),
-      (error: unknown) => this.#serveFailed(conn, sends, error));
+    const pending: Promise<void> = (response as Promise<ServeResponse | string | void>).then((value) => {
+      if (conn._serving === pending) conn._serving = undefined;
+      this.#respond(conn, sends, value);
+    }, (error: unknown) => {
+      if (conn._serving === pending) conn._serving = undefined;
+      this.#serveFailed(conn, sends, error);
+    });
+    return pending;
   }
 
   // Sends a serve() handler's response, unless it answered through conn itself

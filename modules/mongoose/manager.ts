@@ -6,6 +6,7 @@ import * as native from "mongoose/native";
 import * as nativeMqtt from "mongoose/native-mqtt";
 import * as nativeNet from "mongoose/native-net";
 import { eventName } from "mongoose/constants";
+import { WAKEUP_MAX_BYTES } from "mongoose/limits";
 import { Connection, type Handler, type EventData } from "mongoose/connection";
 import { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
 
@@ -67,9 +68,26 @@ export interface TimerOptions {
  * The most bytes one Manager.wakeup() carries: 16,376 in the simulator. mongoose
  * reads a wakeup as one datagram of MG_IO_SIZE bytes, the connection id included
  * (MG_IO_SIZE is 16,384 on Linux; mongoose's default for ESP32 and FreeRTOS
- * builds is 512). More throws a RangeError.
+ * builds is 512). More throws a RangeError. A constant per host (mongoose/limits):
+ * a preloaded module cannot ask C at load.
  */
-export const WAKEUP_MAX_BYTES: number = native.managerWakeupMax();
+export { WAKEUP_MAX_BYTES };
+
+// The first Manager or AsyncManager connects the C binding: it gives C the
+// classes' prototypes and checks this host's constants against C. Not at load:
+// preloaded modules run at build time, where the binding's C does not exist.
+let bound = false;
+
+/** @internal for AsyncManager */
+export function bindNativeOnce(): void {
+  if (bound) return;
+  bound = true;
+  native.register(NativeManager.prototype, Connection.prototype, HttpMessage.prototype, WsMessage.prototype,
+    MqttMessage.prototype, NativeTimer.prototype);
+  const max = native.managerWakeupMax();
+  if (max !== WAKEUP_MAX_BYTES)
+    throw new Error(`mongoose/limits says WAKEUP_MAX_BYTES is ${WAKEUP_MAX_BYTES}, but the C binding carries ${max} bytes: fix this host's limits.ts`);
+}
 
 class NativeManager {}
 class NativeTimer {}
@@ -118,6 +136,7 @@ export class Manager {
   readonly #errorHandler: ErrorHandler;
 
   constructor(handler?: Handler, options: ManagerOptions = {}) {
+    bindNativeOnce();
     this.#handler = handler;
     this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
     this.#native = native.managerCreate((conn, ev, data) => this.#dispatch(conn as Connection, ev, data as EventData),
@@ -251,6 +270,3 @@ export class Manager {
     native.managerClose(this.#native);
   }
 }
-
-native.register(NativeManager.prototype, Connection.prototype, HttpMessage.prototype, WsMessage.prototype,
-  MqttMessage.prototype, NativeTimer.prototype);

@@ -5,6 +5,7 @@
 // `Data` arguments are strings (taken as their UTF-8 bytes) or binary buffers.
 import * as native from "mongoose/native-util";
 import { HttpMessage } from "mongoose/messages";
+import { bindNativeOnce } from "mongoose/manager";
 
 export type Data = string | ArrayBufferLike | ArrayBufferView;
 
@@ -215,8 +216,10 @@ export function millis(): number {
 }
 /** mongoose's own log verbosity: MG_LL_NONE ... MG_LL_VERBOSE (MG_LL_ERROR at start). It goes to stderr. */
 export function logSet(level: number): void {
+  bindNativeOnce();  // which sets MG_LL_ERROR: first, or it would undo this
   native.logSet(level);
 }
 export function logGet(): number {
+  bindNativeOnce();
   return native.logGet();
 }

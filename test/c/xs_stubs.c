@@ -57,6 +57,16 @@ void xm_timers_install(xsMachine* the)
 	(void)the;
 }
 
+void xm_stats_boot(xsMachine* the)
+{
+	(void)the;
+}
+
+void xm_stats_print(xsMachine* the)
+{
+	(void)the;
+}
+
 void xm_symbols_install(xsMachine* the)
 {
 	(void)the;

@@ -41,9 +41,9 @@ export function writeFiles(dir: string, files: Files): void {
   }
 }
 
-/** Runs the xsmg CLI synchronously. */
-export function xsmg(args: string[]): RunResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
+/** Runs the xsmg CLI synchronously (with extra environment variables, e.g. XSMG_PRELOAD). */
+export function xsmg(args: string[], env: NodeJS.ProcessEnv = {}): RunResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -55,8 +55,8 @@ export function xsmg(args: string[]): RunResult {
 export const TEST_VARIANT = process.env.XSMG_TEST_VARIANT || "debug";
 
 /** Builds an app and returns the firmware executable; throws with the build output on failure. */
-export function buildApp(dir: string, variant = TEST_VARIANT): string {
-  const r = xsmg(["build", "--manifest", path.join(dir, "manifest.json"), "--out", path.join(dir, "out"), "--variant", variant, "--quiet"]);
+export function buildApp(dir: string, variant = TEST_VARIANT, env: NodeJS.ProcessEnv = {}): string {
+  const r = xsmg(["build", "--manifest", path.join(dir, "manifest.json"), "--out", path.join(dir, "out"), "--variant", variant, "--quiet"], env);
   if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr}${r.stdout}`);
   return path.join(dir, "out", "firmware");
 }
