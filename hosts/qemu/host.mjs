@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The virtual board (in progress): hosts/esp32's port, app_main and the
+// The virtual board: hosts/esp32's port, app_main and the
 // built-in modules' esp32 C on FreeRTOS and lwIP in QEMU's RISC-V virt machine,
 // standing in for an ESP32-C3, on QEMU's user network. See board.c and netif.c.
 import { spawnSync } from "node:child_process";
