@@ -2,7 +2,6 @@
 // `--stats`: the XS machine's RAM, printed at exit for people sizing a creation
 // profile and for scripts (bench/, tests), on every host with a console.
 //
-//   xsmg: XS heap peak: ... (the long form, kept for existing readers)
 //   xs-ram: boot=<bytes> peak=<bytes> slots=<live>/<max> chunks=<used>/<max>
 //
 // boot and peak count what the machine holds in RAM: its live slots, its chunk
@@ -30,13 +29,9 @@ void xm_stats_boot(xsMachine* the)
 
 void xm_stats_print(xsMachine* the)
 {
-	char line[256];
-	int n = snprintf(line, sizeof(line), "xsmg: XS heap peak: %d slots (%d bytes), %d chunk bytes; now %d slots, %d chunk bytes\n",
-		(int)the->peakHeapCount, (int)(the->peakHeapCount * sizeof(txSlot)), (int)the->peakChunksSize,
-		(int)the->currentHeapCount, (int)the->currentChunksSize);
-	port_console_write(2, line, (size_t)n);
+	char line[160];
 	size_t peak = (size_t)the->peakHeapCount * sizeof(txSlot) + (size_t)the->peakChunksSize + table_bytes(the);
-	n = snprintf(line, sizeof(line), "xs-ram: boot=%lu peak=%lu slots=%d/%d chunks=%d/%d\n",
+	int n = snprintf(line, sizeof(line), "xs-ram: boot=%lu peak=%lu slots=%d/%d chunks=%d/%d\n",
 		(unsigned long)boot_bytes, (unsigned long)peak, (int)the->currentHeapCount, (int)the->maximumHeapCount,
 		(int)the->currentChunksSize, (int)the->maximumChunksSize);
 	port_console_write(2, line, (size_t)n);

@@ -237,12 +237,14 @@ async function openConnections(port, count) {
   })));
 }
 
-// "xsmg: XS heap peak: ... ; now N slots, M chunk bytes" and the slot size.
+// A txSlot on the simulator (a 64-bit host): four pointer-sized words.
+const SLOT_BYTES = 32;
+
+// --stats' "xs-ram: ... slots=<live>/<max> chunks=<used>/<max>": live at exit.
 function heapNow(stderr) {
-  const m = /XS heap peak: (\d+) slots \((\d+) bytes\), \d+ chunk bytes; now (\d+) slots, (\d+) chunk bytes/.exec(stderr);
+  const m = /^xs-ram: boot=\d+ peak=\d+ slots=(\d+)\/\d+ chunks=(\d+)\/\d+$/m.exec(stderr);
   if (!m) throw new Error(`no --stats line in:\n${stderr}`);
-  const slotBytes = Number(m[2]) / Number(m[1]);
-  return { slots: Number(m[3]), chunks: Number(m[4]), slotBytes };
+  return { slots: Number(m[1]), chunks: Number(m[2]), slotBytes: SLOT_BYTES };
 }
 
 async function memory(exe, port) {
