@@ -105,6 +105,16 @@ static void printAddress(FILE* out, txSlot* slot)
 	fprintf(out, "(txSlot*)&xm_heap[%d]", index);
 }
 
+// A kind whose value is two slots: ".kind = K, .value.field = { &a, &b }".
+static void printPair(FILE* out, const char* kind, const char* field, txSlot* first, txSlot* second)
+{
+	fprintf(out, ".kind = %s, .value.%s = { ", kind, field);
+	printAddress(out, first);
+	fprintf(out, ", ");
+	printAddress(out, second);
+	fprintf(out, " }");
+}
+
 // XS_PAD follows every string (see prepare_write): with AddressSanitizer, the
 // engine's word-at-a-time string length (fxUnicodeLength) reads whole aligned
 // words past the terminator, harmless on hardware, an error for ASan in a string
@@ -291,11 +301,7 @@ static void printSlot(FILE* out, txSlot* slot, int item, txFlag mark)
 		fprintf(out, ".kind = XS_PROMISE_KIND, .value.integer = %d", slot->value.integer);
 		break;
 	case XS_PROXY_KIND:
-		fprintf(out, ".kind = XS_PROXY_KIND, .value.proxy = { ");
-		printAddress(out, slot->value.proxy.handler);
-		fprintf(out, ", ");
-		printAddress(out, slot->value.proxy.target);
-		fprintf(out, " }");
+		printPair(out, "XS_PROXY_KIND", "proxy", slot->value.proxy.handler, slot->value.proxy.target);
 		break;
 	case XS_TYPED_ARRAY_KIND:
 		// The constructors' dispatch entries: const tables of the engine.
@@ -304,11 +310,7 @@ static void printSlot(FILE* out, txSlot* slot, int item, txFlag mark)
 			typeIndex(slot->value.typedArray.atomics, gxTypeAtomics, sizeof(txTypeAtomics)));
 		break;
 	case XS_ACCESSOR_KIND:
-		fprintf(out, ".kind = XS_ACCESSOR_KIND, .value.accessor = { ");
-		printAddress(out, slot->value.accessor.getter);
-		fprintf(out, ", ");
-		printAddress(out, slot->value.accessor.setter);
-		fprintf(out, " }");
+		printPair(out, "XS_ACCESSOR_KIND", "accessor", slot->value.accessor.getter, slot->value.accessor.setter);
 		break;
 	case XS_AT_KIND:
 		fprintf(out, ".kind = XS_AT_KIND, .value.at = { %u, %d }", (unsigned)slot->value.at.index, slot->value.at.id);
@@ -324,18 +326,10 @@ static void printSlot(FILE* out, txSlot* slot, int item, txFlag mark)
 		fprintf(out, ", %d }", slot->value.error.which);
 		break;
 	case XS_EXPORT_KIND:
-		fprintf(out, ".kind = XS_EXPORT_KIND, .value.export = { ");
-		printAddress(out, slot->value.export.closure);
-		fprintf(out, ", ");
-		printAddress(out, slot->value.export.module);
-		fprintf(out, " }");
+		printPair(out, "XS_EXPORT_KIND", "export", slot->value.export.closure, slot->value.export.module);
 		break;
 	case XS_HOME_KIND:
-		fprintf(out, ".kind = XS_HOME_KIND, .value.home = { ");
-		printAddress(out, slot->value.home.object);
-		fprintf(out, ", ");
-		printAddress(out, slot->value.home.module);
-		fprintf(out, " }");
+		printPair(out, "XS_HOME_KIND", "home", slot->value.home.object, slot->value.home.module);
 		break;
 	case XS_KEY_KIND:
 	case XS_KEY_X_KIND:
@@ -347,18 +341,10 @@ static void printSlot(FILE* out, txSlot* slot, int item, txFlag mark)
 		fprintf(out, ", %uu }", (unsigned)slot->value.key.sum);
 		break;
 	case XS_LIST_KIND:
-		fprintf(out, ".kind = XS_LIST_KIND, .value.list = { ");
-		printAddress(out, slot->value.list.first);
-		fprintf(out, ", ");
-		printAddress(out, slot->value.list.last);
-		fprintf(out, " }");
+		printPair(out, "XS_LIST_KIND", "list", slot->value.list.first, slot->value.list.last);
 		break;
 	case XS_PRIVATE_KIND:
-		fprintf(out, ".kind = XS_PRIVATE_KIND, .value.private = { ");
-		printAddress(out, slot->value.private.check);
-		fprintf(out, ", ");
-		printAddress(out, slot->value.private.first);
-		fprintf(out, " }");
+		printPair(out, "XS_PRIVATE_KIND", "private", slot->value.private.check, slot->value.private.first);
 		break;
 	case XS_REGEXP_KIND:
 		// No data: the engine then matches in a temporary buffer of its own.
