@@ -17,7 +17,7 @@
 // heap (the XS machine, lwIP's buffers, mongoose) is what the linker script
 // leaves of the RAM budget. Measured with an AsyncManager server and 12
 // clients: never less than 32 KiB of it free (README, the virtual board).
-#define configTOTAL_HEAP_SIZE (80 * 1024)
+#define configTOTAL_HEAP_SIZE (44 * 1024)
 // errno is picolibc's thread-local variable: one per task (lwIP's sockets set it
 // on the task that called them), the kernel switching the TLS block.
 #define configUSE_PICOLIBC_TLS 1
@@ -28,5 +28,11 @@
 #define configUSE_IDLE_HOOK 1
 
 #include "../esp32/check/FreeRTOSConfig.h"
+
+// The idle task's stack, in words: ESP-IDF's 1,536 bytes
+// (CONFIG_FREERTOS_IDLE_TASK_STACKSIZE) where the esp32 check has 3 KiB. Its
+// hook only waits for an interrupt: it never used more than 348 bytes.
+#undef configMINIMAL_STACK_SIZE
+#define configMINIMAL_STACK_SIZE 384
 
 #endif

@@ -10,6 +10,7 @@
 // library hands to QEMU (-semihosting), as its exit() hands over the exit code.
 #include "xm.h"
 #include "board_args.h"
+#include "board_stats.h"
 #include "nvs_file.h"
 
 #include <stdio.h>
@@ -83,6 +84,8 @@ int __wrap_xm_run(const xm_options_t* options)
 	xm_options_t with_args = *options;
 	with_args.stats = board_args.stats;
 	int code = __real_xm_run(&with_args);
+	if (board_args.stats)
+		board_stats_print();
 	// --timeout ends the run, not the app's life: no restart line, as the simulator exits.
 	if (code == XM_EXIT_OK || code == XM_EXIT_TIMEOUT) {
 		fflush(stdout);

@@ -13,8 +13,9 @@
 
 board_args_t board_args;
 
-// The words point into it for the whole run: --config's path is read at every commit.
-static char line[4096];
+// The longest command line taken. Malloc'd for the reading only, not 4 KiB of
+// bss for the whole run: --config's path, read at every commit, is copied.
+#define LINE_MAX_BYTES 4096
 
 static int hex_digit(char c)
 {
@@ -40,13 +41,8 @@ static bool decode(char* word)
 	return true;
 }
 
-bool board_args_read(void)
+static bool parse(char* line)
 {
-	// QEMU refuses a command line longer than the buffer (E2BIG) rather than cut it.
-	if (sys_semihost_get_cmdline(line, sizeof(line)) != 0) {
-		fprintf(stderr, "xsmg: fatal: the board's command line is longer than %u bytes\n", (unsigned)sizeof(line));
-		return false;
-	}
 	char* rest = line;
 	strsep(&rest, " "); // the program's name
 	for (char* word; (word = strsep(&rest, " ")) != NULL;) {
@@ -56,13 +52,32 @@ bool board_args_read(void)
 			board_args.stats = true;
 		else if (!strcmp(word, "--timeout") && rest && (board_args.timeout = strtod(strsep(&rest, " "), &end)) > 0 && !*end)
 			continue;
-		else if (!strcmp(word, "--config") && (path = strsep(&rest, " ")) != NULL && decode(path) && *path)
-			board_args.config_file = path;
-		else if (*word) {
+		else if (!strcmp(word, "--config") && (path = strsep(&rest, " ")) != NULL && decode(path) && *path) {
+			if (!(board_args.config_file = strdup(path))) {
+				fprintf(stderr, "xsmg: fatal: no memory for the --config path\n");
+				return false;
+			}
+		} else if (*word) {
 			fprintf(stderr, "xsmg: fatal: the board does not take \"%s\"%s (it takes --stats, --config FILE, --timeout SECONDS)\n", word,
 				path ? " with that file name" : "");
 			return false;
 		}
 	}
 	return true;
+}
+
+bool board_args_read(void)
+{
+	char* line = malloc(LINE_MAX_BYTES);
+	if (!line) {
+		fprintf(stderr, "xsmg: fatal: no memory to read the board's command line\n");
+		return false;
+	}
+	// QEMU refuses a command line longer than the buffer (E2BIG) rather than cut it.
+	bool ok = sys_semihost_get_cmdline(line, LINE_MAX_BYTES) == 0;
+	if (!ok)
+		fprintf(stderr, "xsmg: fatal: the board's command line is longer than %u bytes\n", (unsigned)LINE_MAX_BYTES);
+	ok = ok && parse(line);
+	free(line);
+	return ok;
 }

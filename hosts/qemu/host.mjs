@@ -60,7 +60,7 @@ export function link({ app, out, libs, ramKb = RAM_DEFAULT_KB }) {
 export function linkObjects(objects, archives, elf, ramKb = RAM_DEFAULT_KB) {
   sh("riscv64-unknown-elf-gcc", ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs", "--crt0=hosted", "--oslib=semihost",
     // The board's C library locks (libc_locks.c) before picolibc's no-op ones.
-    "-Wl,--gc-sections", "-Wl,--wrap=port_fatal", "-Wl,--wrap=xm_run", "-Wl,--undefined=__retarget_lock_acquire_recursive",
+    "-Wl,--gc-sections", "-Wl,--wrap=port_fatal", "-Wl,--wrap=xm_run", "-Wl,--wrap=vTaskDelete", "-Wl,--undefined=__retarget_lock_acquire_recursive",
     `-Wl,--defsym=__flash=${FLASH},--defsym=__flash_size=${FLASH_SIZE}`,
     `-Wl,--defsym=__ram=${FLASH + FLASH_SIZE},--defsym=__ram_size=${ramKb * 1024},--defsym=__stack_size=4096`,
     "-o", elf, ...objects, "-Wl,--start-group", ...archives, "-Wl,--end-group"], `linking the firmware for ${ramKb} KiB of RAM`);

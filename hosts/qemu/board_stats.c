@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// --stats on the board: after the XS machine's xs-ram line (runtime/xm_stats.c),
+// the RAM the rest of the board took, for sizing --ram, the kernel's heap and
+// the tasks' stacks:
+//
+//   board-ram: kernel-heap=<peak>/<size> c-heap=<peak>/<size> stack-unused=<task>:<bytes>,...
+//
+// kernel-heap is heap_4's high-water mark (its size less
+// xPortGetMinimumEverFreeHeapSize): task stacks, queues, semaphores, lwIP's
+// mailboxes. c-heap is how far picolibc's malloc moved the break (mallinfo's
+// arena; its free never gives memory back to the break) against what the
+// linker script left of --ram: the XS machine, lwIP's pbufs and pcbs,
+// mongoose's buffers, the NIC's buffers. stack-unused is the least stack each
+// task ever had left, for the tasks alive at exit and those deleted before
+// (the main task, an AsyncManager's poll task): the link wraps vTaskDelete.
+#include "board_stats.h"
+
+#include <malloc.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
+
+// More than the board ever runs at once or in a run: main, the time limit,
+// idle, lwIP's tcpip, a receive task per NIC, the XS task, poll tasks.
+#define TASKS_SEEN 16
+
+typedef struct {
+	char name[configMAX_TASK_NAME_LEN];
+	unsigned long unused;
+} ended_t;
+
+static ended_t ended[TASKS_SEEN];
+static unsigned ended_count;
+
+void __real_vTaskDelete(TaskHandle_t task);
+
+// Called by the task itself (NULL) or by the one that joins it, never from an interrupt.
+void __wrap_vTaskDelete(TaskHandle_t task)
+{
+	if (ended_count < TASKS_SEEN) {
+		ended_t* it = &ended[ended_count++];
+		strncpy(it->name, pcTaskGetName(task), sizeof(it->name) - 1);
+		it->unused = (unsigned long)(uxTaskGetStackHighWaterMark(task) * sizeof(StackType_t));
+	}
+	__real_vTaskDelete(task);
+}
+
+void board_stats_print(void)
+{
+	extern char __heap_start[], __heap_end[];
+	static TaskStatus_t tasks[TASKS_SEEN];
+	UBaseType_t count = uxTaskGetSystemState(tasks, TASKS_SEEN, NULL);
+	printf("board-ram: kernel-heap=%lu/%lu c-heap=%lu/%lu stack-unused=",
+		(unsigned long)(configTOTAL_HEAP_SIZE - xPortGetMinimumEverFreeHeapSize()), (unsigned long)configTOTAL_HEAP_SIZE,
+		(unsigned long)mallinfo().arena, (unsigned long)(__heap_end - __heap_start));
+	for (unsigned i = 0; i < ended_count; i++)
+		printf("%s:%lu,", ended[i].name, ended[i].unused);
+	for (UBaseType_t i = 0; i < count; i++)
+		printf("%s%s:%lu", i ? "," : "", tasks[i].pcTaskName,
+			(unsigned long)(tasks[i].usStackHighWaterMark * sizeof(StackType_t)));
+	printf("\n");
+}
