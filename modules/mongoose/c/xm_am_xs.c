@@ -305,7 +305,12 @@ static void deliver_one(xsMachine* the, xm_am_event_t* e)
 	}
 }
 
-// One batch, one turn: dispatch(connId, ev, data, flags|status, number, addrs, request) per event.
+// dispatch(connId, ev, data, flags|status, number, addrs, request) per event, in
+// order, each event its own turn as a macrotask is in Node. With the promise jobs
+// left until the batch's end, a burst's requests (one batch may hold hundreds)
+// were all live at once and filled a fixed creation profile; run after each
+// event, they let a handler that answers at once finish, and its request become
+// garbage, before the next request is made.
 void xm_am_deliver(xsMachine* the, void* batch)
 {
 	xsVars(7);
@@ -313,6 +318,7 @@ void xm_am_deliver(xsMachine* the, void* batch)
 		xm_am_event_t* next = e->next;
 		deliver_one(the, e);
 		xm_am_event_free(e);
+		xm_turn_end(the);
 		e = next;
 	}
 }
