@@ -2,12 +2,13 @@
 // Issue 13: real firmware on the virtual board (hosts/qemu), real clients on this
 // machine, as the simulator's suites do it. One boot per group, several checks
 // against it: HTTP served by am.serve and by the synchronous Manager (GET, POST
-// echoed byte-exact at 0, 1 and 64 KiB, keep-alive, 50 connections at once, a
+// echoed byte-exact at 0, 1 and 64 KiB, keep-alive, 12 connections at once, a
 // throwing handler answering 500, timers ticking alongside, close() and exit 0),
 // WebSocket echo, a fetch and an MQTT publish out through --reach (mosquitto and
 // a Node server here), running out of the XS heap and out of the board's RAM
 // mid-serving (exit 3 with the reason), connections' buffers past the board's RAM
-// (closed one by one, the board serves on), and the demo firmware of `npm start`.
+// (closed one by one, the board serves on), 200 requests to an esp32-profile
+// app, and the demo firmware of `npm start`.
 import http from "http";
 import path from "path";
 import WebSocket from "ws";
@@ -71,6 +72,11 @@ console.log("listening");
 mgr.run(10);
 console.log("run returned");
 `;
+
+// lwIP's TCP connection count on the board (XM_HOST_LWIP_TCP_PCBS).
+const BOARD_TCP_CONNECTIONS = 12;
+// The RAM the 200-request burst runs at (below).
+const BURST_RAM = 288;
 
 interface Served {
   port: number;
@@ -138,13 +144,15 @@ function httpChecks(context: Served): void {
     }
   });
 
-  test("50 connections held open at once, a request in flight on each: every one gets its own answer", async () => {
-    const held = await simultaneous(context.port, 50, (i) => `/id?n=open${i}`, (i) => `/id?n=c${i}`);
+  // As many as the board's lwIP keeps (hosts/qemu/xm_host_config.h): a client
+  // beyond them would wait for one of these to close.
+  test(`${BOARD_TCP_CONNECTIONS} connections held open at once, a request in flight on each: every one gets its own answer`, async () => {
+    const held = await simultaneous(context.port, BOARD_TCP_CONNECTIONS, (i) => `/id?n=open${i}`, (i) => `/id?n=c${i}`);
     expect(held.opened.map((h) => `${h.status} ${h.body}`)).toEqual(held.opened.map((_, i) => `200 answer for open${i}`));
     expect(held.answers.map((h) => `${h.status} ${h.body}`)).toEqual(held.answers.map((_, i) => `200 answer for c${i}`));
     expect(held.closedByServer).toBe(0);
-    // 50 connections on the board's side, each answering on its own.
-    expect(new Set(held.answers.map((h) => h.headers["x-conn"])).size).toBe(50);
+    // One board connection per client connection, each answering on its own.
+    expect(new Set(held.answers.map((h) => h.headers["x-conn"])).size).toBe(BOARD_TCP_CONNECTIONS);
     expect(held.answers.map((h) => h.headers["x-conn"])).toEqual(held.opened.map((h) => h.headers["x-conn"]));
   }, 30_000);
 
@@ -332,6 +340,51 @@ describe("the board's RAM spent on connections' buffers (Manager at --ram 768)",
   }, 60_000);
 });
 
+// Issue 14: the simulator's burst (test/preload.test.ts) on the board, at the
+// RAM of an ESP32-C3-class device. 200 requests, each on its own connection,
+// from 16 clients at a time: more than the board's 12 connections, so some
+// clients' SYNs are dropped and sent again (hosts/qemu/tcp_cap.c). Not all 200
+// at once: QEMU's forward listens with a backlog of 1 and QEMU's network resends
+// a dropped SYN after 3 s, then 6, 12, 24 and 48, and gives the client up after
+// 75 s, so of 200 connects at once 80 were answered and 120 reset (one run, --ram 2048).
+const BURST_SERVER = `
+import { AsyncManager } from "mongoose";
+const am = new AsyncManager();
+await am.start();
+await am.serve("http://0.0.0.0:80", async (req) => {
+  if (req.uri === "/stop") {
+    setTimeout(() => am.close(), 10);
+    return "stopping";
+  }
+  return { status: 200, body: "hello " + req.uri };
+});
+console.log("serving");
+`;
+
+describe("an esp32-profile app serving 200 requests on the board", () => {
+  test.each([BURST_RAM])("at --ram %i: every request answered, then exit 0 with no out of memory", async (ram) => {
+    const port = await freePort();
+    const board = bootBoard(boardApp(BURST_SERVER, "esp32"), ["--forward", `${port}:80`, "--ram", String(ram), "--stats"], 120);
+    expect(await board.firstLine).toBe("serving");
+    const answers: string[] = [];
+    let next = 0;
+    const client = async () => {
+      for (let i = next++; i < 200; i = next++) {
+        const a = await request(port, "GET", `/r${i}`, { timeoutMs: 90_000 }).catch((e: Error) => ({ status: 0, body: Buffer.from(e.message) }));
+        answers[i] = `${a.status} ${a.body.toString()}`;
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, client));
+    expect(answers.filter((a, i) => a !== `200 hello /r${i}`)).toEqual([]);
+    expect((await request(port, "GET", "/stop")).body.toString()).toBe("stopping");
+    const r = await board.done;
+    expect(r.stdout).not.toContain("out of memory");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^xs-ram: boot=\d+ peak=\d+ slots=\d+\/\d+ chunks=\d+\/\d+$/m);
+    expect(r.stdout).toMatch(/^board-ram: kernel-heap=\d+\/\d+ c-heap=\d+\/\d+ c-heap-used=\d+ stack-unused=\S+$/m);
+  }, 180_000);
+});
+
 describe("the demo firmware (npm start) on the board", () => {
   const demo = (port: number, ram = 2048) => bootBoard(path.join(ROOT, "manifest.json"), ["--forward", `${port}:8080`, "--ram", String(ram)], 45,
     path.join(makeApp({}), "out"));
@@ -348,15 +401,18 @@ describe("the demo firmware (npm start) on the board", () => {
     }
   });
 
-  // Preloaded, the demo needs about 11 KB of XS heap at boot, but its esp32
-  // profile reserves 8,960 slots (140 KiB on 32 bits) and 96 KiB of chunks up front.
-  test("at --ram 256 its creation profile (esp32) does not fit: exit 3 with the reason", async () => {
-    const r = await demo(await freePort(), 256).done;
-    expect({ code: r.code, console: lines(r.stdout) }).toEqual({ code: 3, console: [
-      // The engine aborts inside xsCreateMachine when its first allocation fails.
-      "xsmg: fatal: out of memory: the XS heap is full (creation profile 'esp32': 8960 heap slots, 98304 chunk bytes, 512 stack slots)",
-      "xsmg: restarting (code 3)",
-    ] });
+  // The esp32 profile's 4,928 slots and 78,848 chunk bytes, fixed, with the
+  // board's kernel heap, lwIP and mongoose beside them in 256 KiB.
+  test("boots at --ram 256 with its esp32 creation profile and serves /api/status and /api/led through --forward", async () => {
+    const port = await freePort();
+    const board = demo(port, 256);
+    try {
+      expect(await board.firstLine).toBe("xs-mongoose demo firmware: serving http://127.0.0.1:8080/api/status");
+      await expectDemoServes(`http://127.0.0.1:${port}`);
+    } finally {
+      process.kill(-board.child.pid!, "SIGKILL");
+      await board.done;
+    }
   });
 
   // The simulator's demo ends with 130 on Ctrl-C (test/demo.test.ts). On the board

@@ -28,6 +28,10 @@
 #define MG_ENABLE_POSIX_FS 0
 #define MG_ENABLE_DIRLIST 0
 #define MG_PATH_MAX 128
+// listen()'s backlog: no more connections waiting for accept() than lwIP's
+// accept mailbox holds (TCP_LISTEN_BACKLOG drops the SYNs of the rest, to be
+// sent again), where mongoose's 128 let lwIP complete connections it then reset
+// for want of room. Read where mongoose listens, after lwIP's options.
 #define MG_SOCK_LISTEN_BACKLOG_SIZE DEFAULT_ACCEPTMBOX_SIZE
 
 #endif

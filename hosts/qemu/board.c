@@ -48,6 +48,9 @@ __attribute__((noreturn)) void __real_port_fatal(int code);
 __attribute__((noreturn)) void __wrap_port_fatal(int code)
 {
 	fatal_code = code;
+	// Where the RAM went is what --stats is for when the board runs out of it.
+	if (board_args.stats)
+		board_stats_print();
 	__real_port_fatal(code);
 }
 

@@ -3,14 +3,16 @@
 // the RAM the rest of the board took, for sizing --ram, the kernel's heap and
 // the tasks' stacks:
 //
-//   board-ram: kernel-heap=<peak>/<size> c-heap=<peak>/<size> stack-unused=<task>:<bytes>,...
+//   board-ram: kernel-heap=<peak>/<size> c-heap=<peak>/<size> c-heap-used=<bytes> stack-unused=<task>:<bytes>,...
 //
 // kernel-heap is heap_4's high-water mark (its size less
 // xPortGetMinimumEverFreeHeapSize): task stacks, queues, semaphores, lwIP's
 // mailboxes. c-heap is how far picolibc's malloc moved the break (mallinfo's
 // arena; its free never gives memory back to the break) against what the
 // linker script left of --ram: the XS machine, lwIP's pbufs and pcbs,
-// mongoose's buffers, the NIC's buffers. stack-unused is the least stack each
+// mongoose's buffers, the NIC's buffers; c-heap-used is what is allocated from
+// it at the time of printing (the rest of the peak is free, maybe in pieces).
+// stack-unused is the least stack each
 // task ever had left, for the tasks alive at exit and those deleted before
 // (the main task, an AsyncManager's poll task): the link wraps vTaskDelete.
 #include "board_stats.h"
@@ -22,9 +24,9 @@
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
 
-// More than the board ever runs at once or in a run: main, the time limit,
-// idle, lwIP's tcpip, a receive task per NIC, the XS task, poll tasks.
-#define TASKS_SEEN 16
+// More than the board runs at once (main, the time limit, idle, lwIP's tcpip,
+// the NIC's receive task, the XS task, a poll task) or ends in a run.
+#define TASKS_SEEN 10
 
 typedef struct {
 	char name[configMAX_TASK_NAME_LEN];
@@ -52,9 +54,10 @@ void board_stats_print(void)
 	extern char __heap_start[], __heap_end[];
 	static TaskStatus_t tasks[TASKS_SEEN];
 	UBaseType_t count = uxTaskGetSystemState(tasks, TASKS_SEEN, NULL);
-	printf("board-ram: kernel-heap=%lu/%lu c-heap=%lu/%lu stack-unused=",
+	struct mallinfo c_heap = mallinfo();
+	printf("board-ram: kernel-heap=%lu/%lu c-heap=%lu/%lu c-heap-used=%lu stack-unused=",
 		(unsigned long)(configTOTAL_HEAP_SIZE - xPortGetMinimumEverFreeHeapSize()), (unsigned long)configTOTAL_HEAP_SIZE,
-		(unsigned long)mallinfo().arena, (unsigned long)(__heap_end - __heap_start));
+		(unsigned long)c_heap.arena, (unsigned long)(__heap_end - __heap_start), (unsigned long)c_heap.uordblks);
 	for (unsigned i = 0; i < ended_count; i++)
 		printf("%s:%lu,", ended[i].name, ended[i].unused);
 	for (UBaseType_t i = 0; i < count; i++)

@@ -51,6 +51,11 @@
 #define DEFAULT_UDP_RECVMBOX_SIZE XM_HOST_LWIP_UDP_RECVMBOX
 #define DEFAULT_TCP_RECVMBOX_SIZE XM_HOST_LWIP_TCP_RECVMBOX
 #define DEFAULT_ACCEPTMBOX_SIZE XM_HOST_LWIP_ACCEPTMBOX
+// As ESP-IDF's lwipopts.h: a listener takes at most its listen() backlog of
+// connections not yet accepted and drops SYNs beyond it, which the clients
+// send again; mongoose listens with the accept mailbox's length
+// (mongoose_config.h). Without it a burst overflowed the accept mailbox and
+// lwIP reset the connections it had no room for.
 #define TCP_LISTEN_BACKLOG 1
 #define TCPIP_MBOX_SIZE XM_HOST_LWIP_TCPIP_MBOX
 // ESP-IDF 5.x's TCP defaults (CONFIG_LWIP_TCP_MSS, _SND_BUF_DEFAULT,
