@@ -181,7 +181,7 @@ describe("preloaded modules", () => {
     expect(r.stderr).toContain(`preload names module "unused", which main does not import (not in the image)`);
   });
 
-  test("a module that reads the clock or Math.random while loading is a clear build error; reading them later is fine", () => {
+  test("a module that reads the clock or calls Math.random while loading is a clear build error naming the module", () => {
     const build = (clock: string, extra: Record<string, string> = {}) => {
       const dir = makeApp({
         "manifest.json": JSON.stringify({ modules: { "*": ["./main", "./clock", "./inner"] }, preload: ["clock"] }),
