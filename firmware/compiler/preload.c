@@ -96,7 +96,8 @@ static void trapDestructor(void* data)
 	(void)data;
 }
 
-// The module whose bytecode made the innermost call that is not the engine's.
+// The module whose bytecode is the innermost on the stack: the one that called the trap,
+// directly or through built-ins (Array.prototype.map(Date.now)).
 static const char* callerModule(txMachine* the)
 {
 	for (txSlot* frame = the->frame; frame && frame->next; frame = frame->next) {
@@ -261,23 +262,22 @@ int preload_modules(txMachine* the, Image* linked, int count, char** names)
 	{
 		xsVars(2);
 		xm_symbols_install(the);
-		xm_json_install(the);
+		xm_json_install(the);  // written into the prepared machine with the rest
 		swap(the, &swaps[0], &mxDateConstructor, XS_NO_ID, trapDate);
 		swap(the, &swaps[1], &mxDateConstructor, mxID(_now), trapDateNow);
 		swap(the, &swaps[2], &mxMathObject, mxID(_random), trapRandom);
 	}
 	xsEndHost(the);
-	int failed = 0;
-	for (int i = 0; i < count && !failed; i++) {
+	for (int i = 0; i < count; i++) {
 		if (!lookup(names[i])) {
 			fprintf(stderr, "xsmgc: preload names module \"%s\", which is not in the image\n", names[i]);
-			failed = 1;
+			return 1;
 		}
-		else if (preloadOne(the, names[i]) || leftBehind(the, names[i])) {
+		if (preloadOne(the, names[i]) || leftBehind(the, names[i])) {
 			fprintf(stderr, "xsmgc: cannot preload \"%s\": %s; leave it out of the manifest's \"preload\" list\n", names[i], failure);
-			failed = 1;
+			return 1;
 		}
 	}
-	restore();
-	return failed;
+	restore();  // before prepare.c writes the machine: at run time they are the engine's
+	return 0;
 }
