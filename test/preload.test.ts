@@ -242,13 +242,14 @@ const big = { n: 1n };
 const written = { before: 1 };
 const cyclic = { name: "c", child: { name: "d" } };
 const holders = { a: { n: 1 }, b: [{ n: 2 }] };
+const getters = { get g() { return [this.h, "got"]; }, h: 1 };
 `;
     const cases = `{
   plain: () => JSON.stringify(d.plain),
   nested: () => JSON.stringify(d.nested, null, 2),
   "list-tab": () => JSON.stringify(d.list, null, "\\t"),
   "list-space-clamped": () => JSON.stringify(d.list, null, 20),
-  "list-long-gap": () => JSON.stringify(d.nested, null, "<--gap-is-longer-than-ten-->"),
+  "nested-long-gap": () => JSON.stringify(d.nested, null, "<--gap-is-longer-than-ten-->"),
   frozen: () => JSON.stringify(d.frozen),
   "frozen-isFrozen": () => String(Object.isFrozen(d.frozen)),
   "replacer-function": () => JSON.stringify(d.plain, (k, v) => typeof v === "number" ? v * 10 : k === "b" ? undefined : v),
@@ -259,6 +260,7 @@ const holders = { a: { n: 1 }, b: [{ n: 2 }] };
   toJSON: () => JSON.stringify([d.withToJSON, d.dates]),
   mixed: () => JSON.stringify(d.mixed, null, 2),
   boxed: () => JSON.stringify(d.boxed),
+  getters: () => JSON.stringify(d.getters),
   bigint: () => JSON.stringify(d.big),
   "in-ram": () => JSON.stringify({ wrap: d.plain, arr: [d.list, d.frozen] }),
   "replaced-by-preloaded": () => JSON.stringify({ x: 1, y: [2] }, (k, v) => k === "x" ? d.frozen : v),
@@ -269,13 +271,13 @@ const holders = { a: { n: 1 }, b: [{ n: 2 }] };
   "cyclic-in-ram": () => { const o = { p: d.holders.a }; d.holders.a.o = o; return JSON.stringify(o); },
   "undefined": () => String(JSON.stringify(function () {})),
 }`;
-    const names = "plain, nested, list, frozen, withToJSON, dates, mixed, boxed, big, written, cyclic, holders";
+    const names = "plain, nested, list, frozen, withToJSON, dates, mixed, boxed, big, written, cyclic, holders, getters";
     const run = `const out = {};
 for (const [name, f] of Object.entries(cases)) {
   try { out[name] = f(); } catch (e) { out[name] = "throws " + e.constructor.name; }
 }
 `;
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    // Node's JSON.stringify on the same data and calls: the text expected.
     const expected = new Function(`${data}\nconst d = { ${names} };\nconst cases = ${cases};\n${run}return out;`)() as Record<string, string>;
     expect(expected.cyclic).toBe("throws TypeError");
     expect(expected.bigint).toBe("throws TypeError");
