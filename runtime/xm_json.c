@@ -17,18 +17,24 @@
 #include "xsAll.h"
 #include "xm.h"
 
-// An object being mirrored, linked to the one it is inside: the cycle check.
+// An object being mirrored. A const one is linked to the const one it is inside.
 typedef struct Visit {
 	txSlot* instance;
 	struct Visit* up;
 } Visit;
+
+// The cycle check. A RAM object being mirrored carries the engine's level flag, as
+// the engine's own stringify marks it; a const one cannot, so it is on this path
+// instead. Both hold across nested calls (a toJSON that stringifies an object it
+// is inside throws "cyclic value" as it would in RAM). One machine, on its task.
+static Visit* constPath;
 
 typedef struct {
 	txSlot* replacer;  // a replacer function, or NULL
 	txSlot* keys;      // a property list (an instance of XS_AT_KIND slots), or NULL
 } Walk;
 
-static void mirror(txMachine* the, Walk* walk, Visit* up);
+static void mirror(txMachine* the, Walk* walk);
 
 static int readOnly(txSlot* slot)
 {
@@ -83,7 +89,7 @@ static void mirrorProperty(txMachine* the, Walk* walk, Visit* visit, txSlot* cop
 	fxKeyAt(the, id, index, the->stack);
 	mxPushReference(visit->instance);
 	mxGetAll(id, index);
-	mirror(the, walk, visit);
+	mirror(the, walk);
 	// An array keeps every item (undefined is written null); an object drops what is not written.
 	if (always || !mxIsUndefined(the->stack))
 		keep(the, copy, id, index);
@@ -121,9 +127,17 @@ static void mirrorObject(txMachine* the, Walk* walk, Visit* visit)
 		mxPop();
 }
 
+static void leave(Visit* visit, int isConst)
+{
+	if (isConst)
+		constPath = visit->up;
+	else
+		visit->instance->flag &= ~XS_LEVEL_FLAG;
+}
+
 // On the stack: holder, key, value. Replaces the value with what the engine is to
 // write: a primitive, undefined for nothing, or a mirror in RAM.
-static void mirror(txMachine* the, Walk* walk, Visit* up)
+static void mirror(txMachine* the, Walk* walk)
 {
 	txSlot* value = the->stack;
 	txSlot* key = value + 1;
@@ -160,14 +174,28 @@ static void mirror(txMachine* the, Walk* walk, Visit* up)
 		value->kind = XS_UNDEFINED_KIND;  // a function is not written; the engine must not look for its toJSON again
 		return;
 	}
-	Visit visit = { value->value.reference, up };
-	for (Visit* v = up; v; v = v->up)
+	Visit visit = { value->value.reference, constPath };
+	int isConst = readOnly(value);
+	if (!isConst && (visit.instance->flag & XS_LEVEL_FLAG))
+		mxTypeError("cyclic value");
+	for (Visit* v = isConst ? constPath : NULL; v; v = v->up)
 		if (v->instance == visit.instance)
 			mxTypeError("cyclic value");
-	if (fxIsArray(the, visit.instance))
-		mirrorArray(the, walk, &visit);
-	else
-		mirrorObject(the, walk, &visit);
+	mxTry(the) {
+		if (isConst)
+			constPath = &visit;
+		else
+			visit.instance->flag |= XS_LEVEL_FLAG;
+		if (fxIsArray(the, visit.instance))
+			mirrorArray(the, walk, &visit);
+		else
+			mirrorObject(the, walk, &visit);
+	}
+	mxCatch(the) {
+		leave(&visit, isConst);
+		fxJump(the);
+	}
+	leave(&visit, isConst);
 	mxPullSlot(value);
 }
 
@@ -237,7 +265,7 @@ void xm_json_stringify(txMachine* the)
 	mxPop();
 	mxPush(mxEmptyString);
 	mxPushSlot(mxArgv(0));
-	mirror(the, &walk, NULL);
+	mirror(the, &walk);
 	mxPullSlot(mxArgv(0));
 	if (walk.replacer)
 		mxArgv(1)->kind = XS_UNDEFINED_KIND;  // its work is done: the mirror holds its results

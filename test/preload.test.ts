@@ -243,6 +243,7 @@ const written = { before: 1 };
 const cyclic = { name: "c", child: { name: "d" } };
 const holders = { a: { n: 1 }, b: [{ n: 2 }] };
 const getters = { get g() { return [this.h, "got"]; }, h: 1 };
+const again = { child: {} };
 `;
     const cases = `{
   plain: () => JSON.stringify(d.plain),
@@ -270,8 +271,10 @@ const getters = { get g() { return [this.h, "got"]; }, h: 1 };
   cyclic: () => { d.cyclic.child.back = d.cyclic; return JSON.stringify(d.cyclic); },
   "cyclic-in-ram": () => { const o = { p: d.holders.a }; d.holders.a.o = o; return JSON.stringify(o); },
   "undefined": () => String(JSON.stringify(function () {})),
+  "nested-cycle-ram": () => { const a = { p: d.plain, child: { toJSON() { return JSON.stringify(a); } } }; return JSON.stringify(a); },
+  "nested-cycle-const": () => { d.again.child.toJSON = () => JSON.stringify(d.again); return JSON.stringify(d.again); },
 }`;
-    const names = "plain, nested, list, frozen, withToJSON, dates, mixed, boxed, big, written, cyclic, holders, getters";
+    const names = "plain, nested, list, frozen, withToJSON, dates, mixed, boxed, big, written, cyclic, holders, getters, again";
     const run = `const out = {};
 for (const [name, f] of Object.entries(cases)) {
   try { out[name] = f(); } catch (e) { out[name] = "throws " + e.constructor.name; }
@@ -281,6 +284,13 @@ for (const [name, f] of Object.entries(cases)) {
     const expected = new Function(`${data}\nconst d = { ${names} };\nconst cases = ${cases};\n${run}return out;`)() as Record<string, string>;
     expect(expected.cyclic).toBe("throws TypeError");
     expect(expected.bigint).toBe("throws TypeError");
+    // A toJSON that stringifies an object it is inside: Node recurses until its
+    // stack overflows; this XS finds the cycle (the engine's marks hold across the
+    // nested call), preloaded or not.
+    for (const name of ["nested-cycle-ram", "nested-cycle-const"]) {
+      expect(expected[name]).toBe("throws RangeError");
+      expected[name] = "throws TypeError";
+    }
     const dir = makeApp({
       "manifest.json": JSON.stringify({ modules: { "*": ["./main", "./data"] }, preload: ["data"] }),
       "data.ts": `// @ts-nocheck\n${data}\nexport { ${names} };\n`,
