@@ -51,6 +51,13 @@ typedef struct {
 // xm_stop is called; returns the exit code. Call once, from the XS task.
 int xm_run(const xm_options_t* options);
 
+// XS task, only from an xm_callback_t itself (never from a native function that
+// JavaScript called, nor from a promise job): ends the turn so far, as when fn
+// returns: runs the promise jobs and checks for unhandled rejections. A callback
+// with many items of work calls it between them, so that what the items before
+// finished is garbage while the next ones are worked on.
+void xm_turn_end(xsMachine* the);
+
 // Any task: queue fn for the XS task. Waits up to timeout_ms while the queue is
 // full and returns false if it stayed full (nothing is queued then).
 bool xm_post(xm_callback_t fn, void* arg, uint32_t timeout_ms);

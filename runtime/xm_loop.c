@@ -67,7 +67,10 @@ void xm_unref(void)
 	refs--;
 }
 
-static void turn_end(xsMachine* the)
+// Not nested: fxRunPromiseJobs roots the jobs it runs in one list, which a nested
+// call would empty under the outer one. Inside a callback's host frame the jobs
+// run above it on the stack, as any call from C into JavaScript does.
+void xm_turn_end(xsMachine* the)
 {
 	do {
 		while (the->promiseJobs) {
@@ -91,7 +94,7 @@ void xm_dispatch(xsMachine* the, xm_callback_t fn, void* arg)
 		}
 	}
 	xsEndHost(the);
-	turn_end(the);
+	xm_turn_end(the);
 }
 
 static void report_main_failure(xsMachine* the)

@@ -810,9 +810,8 @@ export class AsyncManager {
       const previous = conn._serving;
       if (!previous) {
         // The common case: #answer's own promise clears conn._serving when it settles.
-        // Every object saved here counts: a batch of events is one turn, so the
-        // requests of a burst are all pending until it ends (200 at once must fit
-        // the esp32 creation profile).
+        // Every object saved here counts: a request stays live until its handler
+        // answers, and a burst of 200 at once must fit the esp32 creation profile.
         const pending = this.#answer(conn, req, handler);
         if (pending) conn._serving = pending;
         return;

@@ -305,7 +305,12 @@ static void deliver_one(xsMachine* the, xm_am_event_t* e)
 	}
 }
 
-// One batch, one turn: dispatch(connId, ev, data, flags|status, number, addrs, request) per event.
+// dispatch(connId, ev, data, flags|status, number, addrs, request) per event, in
+// order. Each event is a turn of its own, as a macrotask is in Node: a batch may
+// hold hundreds of requests, and with the promise jobs run only after the last,
+// all of them would be live at once in a fixed creation profile. Run after each,
+// they let a handler that answers at once finish, and its request be garbage,
+// before the next request is made.
 void xm_am_deliver(xsMachine* the, void* batch)
 {
 	xsVars(7);
@@ -313,6 +318,7 @@ void xm_am_deliver(xsMachine* the, void* batch)
 		xm_am_event_t* next = e->next;
 		deliver_one(the, e);
 		xm_am_event_free(e);
+		xm_turn_end(the);
 		e = next;
 	}
 }
