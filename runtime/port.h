@@ -51,6 +51,11 @@ uint64_t port_millis(void);
 // certificate dates against it.
 uint64_t port_epoch_ms(void);
 
+// Fills buf from the host's entropy source. Seeds Math.random at boot, so that
+// each device and each boot draws its own sequence (the C library's rand()
+// repeats the same one otherwise).
+void port_random(void* buf, size_t length);
+
 // stream 1 is standard output, 2 standard error (a device may send both to its UART).
 void port_console_write(int stream, const char* text, size_t length);
 

@@ -2,6 +2,7 @@
 # The portable runtime, shared by every host.
 add_library(xm_runtime STATIC
   ${CMAKE_CURRENT_LIST_DIR}/xm_console.c
+  ${CMAKE_CURRENT_LIST_DIR}/xm_json.c
   ${CMAKE_CURRENT_LIST_DIR}/xm_loop.c
   ${CMAKE_CURRENT_LIST_DIR}/xm_machine.c
   ${CMAKE_CURRENT_LIST_DIR}/xm_modules.c

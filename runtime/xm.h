@@ -82,6 +82,9 @@ void xm_dispatch(xsMachine* the, xm_callback_t fn, void* arg);  // one turn
 void xm_console_install(xsMachine* the);
 void xm_timers_install(xsMachine* the);
 void xm_symbols_install(xsMachine* the);
+// xsmgc only, before it prepares a machine: JSON.stringify becomes one that also
+// takes the prepared machine's const objects (xm_json.c).
+void xm_json_install(xsMachine* the);
 bool xm_timers_pending(void);
 uint32_t xm_timers_fire(xsMachine* the);  // returns ms until the next timer, PORT_FOREVER if none
 void xm_timers_free(xsMachine* the);

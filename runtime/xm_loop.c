@@ -68,7 +68,8 @@ void xm_unref(void)
 }
 
 // Not nested: fxRunPromiseJobs roots the jobs it runs in one list, which a nested
-// call would empty under the outer one.
+// call would empty under the outer one. Inside a callback's host frame the jobs
+// run above it on the stack, as any call from C into JavaScript does.
 void xm_turn_end(xsMachine* the)
 {
 	do {

@@ -45,6 +45,9 @@ xsMachine* xm_machine_create(void)
 		p->stack, p->keys_initial, p->keys_incremental, p->name_modulo, p->symbol_modulo,
 		p->parser_buffer, p->parser_table, 0,
 	};
+	unsigned seed;
+	port_random(&seed, sizeof(seed));
+	srand(seed);  // Math.random is the engine's c_rand, the C library's rand()
 	// With a prepared machine the built-ins and preloaded modules stay where they
 	// are (flash on a device) and the heap starts nearly empty.
 	if (xm_image.preparation)

@@ -24,8 +24,9 @@ const BOOTS = option("--boots", 5);
 const CONNECTIONS = [1, 10];
 const log = makeLog("bench/board");
 
-// The network test's profile (test/qemu-net.test.ts): the esp32 profile's fixed
-// 8,960 slots run out while an AsyncManager app loads on the 32-bit engine.
+// The network test's profile (test/qemu-net.test.ts), chosen before preloading,
+// when the esp32 profile's fixed 8,960 slots ran out while an AsyncManager app
+// loaded on the 32-bit engine.
 const CREATION = {
   chunk: { initial: 262144, incremental: 65536 },
   heap: { initial: 16384, incremental: 4096 },

@@ -9,6 +9,12 @@
 // stands for. prepare.c writes that name in its place; calling one while loading
 // is the clear error "cannot be preloaded" (the module reads the clock, the
 // network or other device state as it loads).
+//
+// The engine's own clock and random numbers are the build machine's: a value read
+// at load would be frozen into every device. While modules load, Date.now, Date
+// and new Date() without a time, and Math.random are traps too, which name the
+// module whose code called them; they get their callbacks back before the machine
+// is written, so calling them later, at run time, is as before.
 #include "xsmgc.h"
 #include "xs.h"
 #include "xm.h"
@@ -20,7 +26,13 @@ typedef struct {
 	const char* module;
 } Native;
 
+typedef struct {
+	txSlot* code;        // a built-in function's callback slot
+	txCallback callback; // its own callback, while a trap stands in
+} Swap;
+
 static Image* image;
+static Swap swaps[3];
 static Native* natives;
 static int nativeCount, nativeCapacity;
 static char failure[512];
@@ -82,6 +94,68 @@ static void trap(txMachine* the)
 static void trapDestructor(void* data)
 {
 	(void)data;
+}
+
+// The module whose bytecode is the innermost on the stack: the one that called the trap,
+// directly or through built-ins (Array.prototype.map(Date.now)).
+static const char* callerModule(txMachine* the)
+{
+	for (txSlot* frame = the->frame; frame && frame->next; frame = frame->next) {
+		txSlot* function = frame + 3;
+		if (!mxIsReference(function))
+			continue;
+		txSlot* code = mxFunctionInstanceCode(function->value.reference);
+		if ((code->kind != XS_CODE_KIND) && (code->kind != XS_CODE_X_KIND))
+			continue;
+		for (int i = 0; i < image->count; i++) {
+			Module* m = &image->modules[i];
+			if ((m->code <= code->value.code.address) && (code->value.code.address < m->code + m->codeSize))
+				return m->name;
+		}
+	}
+	return "?";
+}
+
+static void refuse(txMachine* the, const char* what, const char* why)
+{
+	snprintf(failure, sizeof(failure), "module \"%s\" %s while loading%s", callerModule(the), what, why);
+	mxUnknownError("%s", failure);
+}
+
+static void trapDate(txMachine* the)
+{
+	if (mxIsUndefined(mxTarget))
+		refuse(the, "reads the clock (Date())", "");  // called as a function, it is the time whatever the arguments
+	if (mxArgc == 0)
+		refuse(the, "reads the clock (new Date())", "");
+	fx_Date(the);
+}
+
+static void trapDateNow(txMachine* the)
+{
+	refuse(the, "reads the clock (Date.now)", "");
+}
+
+static void trapRandom(txMachine* the)
+{
+	refuse(the, "calls Math.random", " (every device would draw the same number)");
+}
+
+static void swap(txMachine* the, Swap* entry, txSlot* object, txID id, txCallback trap)
+{
+	mxPushSlot(object);
+	if (id != XS_NO_ID)
+		mxGetID(id);
+	entry->code = mxFunctionInstanceCode(the->stack->value.reference);
+	entry->callback = entry->code->value.callback.address;
+	entry->code->value.callback.address = trap;
+	mxPop();
+}
+
+static void restore(void)
+{
+	for (size_t i = 0; i < sizeof(swaps) / sizeof(swaps[0]); i++)
+		swaps[i].code->value.callback.address = swaps[i].callback;
 }
 
 // The script callback: the module's hosts array, as xsBuildHosts makes it, with
@@ -158,7 +232,8 @@ static int preloadOne(txMachine* the, const char* name)
 		}
 	}
 	xsEndHost(the);
-	return failed;
+	// A trap the module caught is still what it cannot do at build time.
+	return failed || failure[0];
 }
 
 // After a module loaded: whether it (or a module it imported first) keeps an
@@ -187,6 +262,10 @@ int preload_modules(txMachine* the, Image* linked, int count, char** names)
 	{
 		xsVars(2);
 		xm_symbols_install(the);
+		xm_json_install(the);  // written into the prepared machine with the rest
+		swap(the, &swaps[0], &mxDateConstructor, XS_NO_ID, trapDate);
+		swap(the, &swaps[1], &mxDateConstructor, mxID(_now), trapDateNow);
+		swap(the, &swaps[2], &mxMathObject, mxID(_random), trapRandom);
 	}
 	xsEndHost(the);
 	for (int i = 0; i < count; i++) {
@@ -199,5 +278,6 @@ int preload_modules(txMachine* the, Image* linked, int count, char** names)
 			return 1;
 		}
 	}
+	restore();  // before prepare.c writes the machine: at run time they are the engine's
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/time.h>
 
+#include "esp_random.h"
 #include "esp_system.h"
 #include "esp_timer.h"
 #include "freertos/FreeRTOS.h"
@@ -153,6 +154,13 @@ uint64_t port_epoch_ms(void)
 	if (gettimeofday(&tv, NULL) != 0 || tv.tv_sec < DATE_KNOWN_FROM_S)
 		return 0;
 	return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
+}
+
+// The hardware RNG; before Wi-Fi or Bluetooth runs its entropy comes from the
+// bootloader's seeding, which ESP-IDF documents as enough for non-crypto use.
+void port_random(void* buf, size_t length)
+{
+	esp_fill_random(buf, length);
 }
 
 // ESP-IDF routes both streams to the console (UART or USB serial); stderr is

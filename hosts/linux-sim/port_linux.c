@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -239,6 +240,17 @@ uint64_t port_epoch_ms(void)
 	if (clock_gettime(CLOCK_REALTIME, &t) != 0)
 		return 0;
 	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+void port_random(void* buf, size_t length)
+{
+	for (size_t done = 0; done < length;) {
+		ssize_t n = getrandom((char*)buf + done, length - done, 0);
+		if (n > 0)
+			done += (size_t)n;
+		else if (errno != EINTR)
+			abort();  // no entropy source at all: nothing to fall back to that is not a fixed sequence
+	}
 }
 
 void port_console_write(int stream, const char* text, size_t length)

@@ -399,6 +399,23 @@ static void millis_is_monotonic_and_sleep_waits(void)
 	CHECK(t1 < t0 + 2000);
 }
 
+// ---- entropy -------------------------------------------------------------
+
+static void random_fills_and_differs(void)
+{
+	uint8_t a[32], b[32];
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	port_random(a, sizeof(a));
+	port_random(b, sizeof(b));
+	CHECK(memcmp(a, b, sizeof(a)) != 0);  // 2^-256 of a false failure
+	uint8_t zero[32] = { 0 };
+	CHECK(memcmp(a, zero, sizeof(a)) != 0);
+	uint8_t odd[3] = { 0 };
+	port_random(odd, 0);  // nothing asked, nothing written
+	CHECK(odd[0] == 0 && odd[1] == 0 && odd[2] == 0);
+}
+
 // ---- stack limit ---------------------------------------------------------
 
 typedef struct {
@@ -451,6 +468,7 @@ const test_case_t port_contract_tests[] = {
 	{ "task: entry runs with its arg, join waits for it", task_runs_entry_and_join_waits, false },
 	{ "task: default stack, long and missing names", task_default_stack_and_names, false },
 	{ "millis: monotonic, advances across a 20 ms task sleep", millis_is_monotonic_and_sleep_waits, false },
+	{ "random: two 32-byte draws differ and are not all zero; length 0 writes nothing", random_fills_and_differs, false },
 	{ "stack limit: below the caller's frame; a 32 KiB stack keeps most of itself", stack_limit_is_below_the_caller, false },
 	{ NULL, NULL, false },
 };

@@ -306,11 +306,11 @@ static void deliver_one(xsMachine* the, xm_am_event_t* e)
 }
 
 // dispatch(connId, ev, data, flags|status, number, addrs, request) per event, in
-// order, each event its own turn as a macrotask is in Node. With the promise jobs
-// left until the batch's end, a burst's requests (one batch may hold hundreds)
-// were all live at once and filled a fixed creation profile; run after each
-// event, they let a handler that answers at once finish, and its request become
-// garbage, before the next request is made.
+// order. Each event is a turn of its own, as a macrotask is in Node: a batch may
+// hold hundreds of requests, and with the promise jobs run only after the last,
+// all of them would be live at once in a fixed creation profile. Run after each,
+// they let a handler that answers at once finish, and its request be garbage,
+// before the next request is made.
 void xm_am_deliver(xsMachine* the, void* batch)
 {
 	xsVars(7);
