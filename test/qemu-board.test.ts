@@ -106,7 +106,7 @@ describe("the virtual ESP32-C3 board (qemu)", () => {
     expect(lines(r.stdout)).toEqual(["poking", expect.stringMatching(/^xsmg: fatal: CPU exception 7 at pc 0x80[0-3][0-9a-f]{5} \(mtval 0x80[0-3][0-9a-f]{5}\)$/)]);
   });
 
-  test("--stats prints the XS heap's use at exit, the simulator's lines", async () => {
+  test("--stats prints the XS heap's use at exit, the simulator's lines, then the board's RAM", async () => {
     const app = `console.log("done");`;
     const sim = await runMain(app, { creation: "esp32", args: ["--stats"] });
     // The simulator's stats lines, each up to its first figure (so that a change of format is followed here).
@@ -116,8 +116,13 @@ describe("the virtual ESP32-C3 board (qemu)", () => {
     expect(r.code).toBe(0);
     const console = lines(r.stdout);
     expect(console[0]).toBe("done");
-    expect(console.slice(1).map((l) => l.slice(0, l.search(/\d/)))).toEqual(prefixes);
-    expect(console.slice(1).join("\n")).toMatch(/slots=[1-9]\d*\/\d+/);
+    expect(console.slice(1, -1).map((l) => l.slice(0, l.search(/\d/)))).toEqual(prefixes);
+    expect(console.slice(1, -1).join("\n")).toMatch(/slots=[1-9]\d*\/\d+/);
+    // Each task once, whether it was deleted during the run (the link wraps vTaskDelete) or not.
+    expect(console[console.length - 1]).toMatch(/^board-ram: kernel-heap=\d+\/\d+ c-heap=\d+\/\d+ c-heap-used=\d+ stack-unused=([\w-]+:\d+,)*[\w-]+:\d+$/);
+    const tasks = console[console.length - 1].replace(/^.*stack-unused=/, "").split(",").map((t) => t.split(":")[0]);
+    expect(tasks).toEqual(expect.arrayContaining(["main", "xs", "IDLE", "tcpip_thread", "virtio-net"]));
+    expect(new Set(tasks).size).toBe(tasks.length);
     expect(lines(runOnBoard(app).stdout)).toEqual(["done"]);
   });
 
@@ -159,7 +164,8 @@ describe("the virtual ESP32-C3 board (qemu)", () => {
     expect(r.code).toBe(124);
     const console = lines(r.stdout);
     expect(console.slice(0, 2)).toEqual(["forever", "xsmg: run time limit reached, stopping"]);
-    expect(console[console.length - 1]).toMatch(/^xs-ram: boot=\d+ peak=\d+ slots=\d+\/\d+ chunks=\d+\/\d+$/);
+    expect(console[console.length - 2]).toMatch(/^xs-ram: boot=\d+ peak=\d+ slots=\d+\/\d+ chunks=\d+\/\d+$/);
+    expect(console[console.length - 1]).toMatch(/^board-ram: /);
     expect(r.stderr).toBe("");
   });
 

@@ -101,7 +101,7 @@ function printRatios(subjects) {
   }
 }
 
-// RAM: what is reserved before any heap (data, bss with the kernel's 80 KiB heap,
+// RAM: what is reserved before any heap (data, bss with the kernel's heap,
 // the startup stack), the kernel heap's used part, the C library's allocated
 // bytes (the XS machine's reserve among them) and their sum; "grown" is how far
 // the C heap went (sbrk), the least RAM budget that held the run so far.

@@ -58,10 +58,14 @@ void board_stats_print(void)
 	printf("board-ram: kernel-heap=%lu/%lu c-heap=%lu/%lu c-heap-used=%lu stack-unused=",
 		(unsigned long)(configTOTAL_HEAP_SIZE - xPortGetMinimumEverFreeHeapSize()), (unsigned long)configTOTAL_HEAP_SIZE,
 		(unsigned long)c_heap.arena, (unsigned long)(__heap_end - __heap_start), (unsigned long)c_heap.uordblks);
-	for (unsigned i = 0; i < ended_count; i++)
-		printf("%s:%lu,", ended[i].name, ended[i].unused);
+	const char* comma = "";
+	for (unsigned i = 0; i < ended_count; i++, comma = ",")
+		printf("%s%s:%lu", comma, ended[i].name, ended[i].unused);
+	// A task that deleted itself is listed until the idle task frees it: counted once, above.
 	for (UBaseType_t i = 0; i < count; i++)
-		printf("%s%s:%lu", i ? "," : "", tasks[i].pcTaskName,
-			(unsigned long)(tasks[i].usStackHighWaterMark * sizeof(StackType_t)));
+		if (tasks[i].eCurrentState != eDeleted) {
+			printf("%s%s:%lu", comma, tasks[i].pcTaskName, (unsigned long)(tasks[i].usStackHighWaterMark * sizeof(StackType_t)));
+			comma = ",";
+		}
 	printf("\n");
 }
