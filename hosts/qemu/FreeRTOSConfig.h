@@ -12,11 +12,13 @@
 
 // heap_4 holds the kernel's objects only (task stacks, queues, lwIP's mailboxes
 // and semaphores): the stacks of the XS task (16 KiB), an AsyncManager's poll
-// task (12 KiB), lwIP's tcpip task (3 KiB), the receive task, the idle task and
-// ESP-IDF's main task until app_main returns are most of it. The C library's
-// heap (the XS machine, lwIP's buffers, mongoose) is what the linker script
-// leaves of the RAM budget. Measured with an AsyncManager server and 12
-// clients: never less than 32 KiB of it free (README, the virtual board).
+// task (4 KiB, xm_host_config.h), lwIP's tcpip task (3 KiB), the receive task
+// (2 KiB), the idle task and ESP-IDF's main task until app_main returns are
+// most of it. The C library's heap (the XS machine, lwIP's buffers, mongoose)
+// is what the linker script leaves of the RAM budget, so every KiB here is one
+// the C heap lacks. Measured with --stats (board-ram: kernel-heap=): at most
+// 40,704 bytes taken, at boot, by the demo and by an AsyncManager app serving
+// 200 requests 16 at a time; 44 KiB leaves a tenth of that as the margin.
 #define configTOTAL_HEAP_SIZE (44 * 1024)
 // errno is picolibc's thread-local variable: one per task (lwIP's sockets set it
 // on the task that called them), the kernel switching the TLS block.
