@@ -24,16 +24,8 @@ const BOOTS = option("--boots", 5);
 const CONNECTIONS = [1, 10];
 const log = makeLog("bench/board");
 
-// The network test's profile (test/qemu-net.test.ts), chosen before preloading,
-// when the esp32 profile's fixed 8,960 slots ran out while an AsyncManager app
-// loaded on the 32-bit engine.
-const CREATION = {
-  chunk: { initial: 262144, incremental: 65536 },
-  heap: { initial: 16384, incremental: 4096 },
-  stack: 1024,
-  keys: { initial: 1024, incremental: 128, name: 127, symbol: 61 },
-  parser: { buffer: 1024, table: 17 },
-};
+// A device's XS budget, as the board's tests use: preloaded, both apps fit it.
+const CREATION = "esp32";
 
 // Both answer "hello\n", and GET /mem with xs_memory's line, on the board's port 80.
 const APPS = {
