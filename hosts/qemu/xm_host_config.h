@@ -12,9 +12,9 @@
 #include "../esp32/xm_host_config.h"
 
 // An AsyncManager's poll task: hosts/esp32 gives it 12 KiB for a built-in TLS
-// handshake, unmeasured on a board. Measured here (--stats, the demo serving
-// 200 requests, 12 at once): it never used more than 2,012 bytes. The board
-// serves no TLS (no test runs it on the board), so 4 KiB, twice that.
+// handshake, unmeasured on a board. Measured here (--stats' board-ram line: the
+// demo, and an app answering 200 requests from 16 clients at a time): it never
+// used more than 2,012 bytes. No board test runs TLS, so 4 KiB, twice that.
 #undef XM_HOST_POLL_STACK
 #define XM_HOST_POLL_STACK (4 * 1024)
 
