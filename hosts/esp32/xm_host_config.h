@@ -34,6 +34,15 @@
 // where the simulator's 1,024 would take 24 KiB.
 #define XM_HOST_AM_COMMANDS 256
 
+// Bytes of message copies (requests, WebSocket and MQTT messages) handed to
+// JavaScript after which the AsyncManager has XS collect before the next event
+// (xm_am_xs.c): answered requests free their copies then, not when XS's own heap
+// is full. About two small requests: on the virtual board at --ram 256, where
+// about 15 KB of the C heap is left for serving, 8 KiB of garbage copies and four
+// connections' buffers already ran out; a collection of the esp32 profile's heap
+// is short beside a request.
+#define XM_HOST_AM_GARBAGE_BYTES (2 * 1024)
+
 // ---- the XS task (main.c) -------------------------------------------------
 
 // Moddable's XS task priority: above ESP-IDF's main task (1), below lwIP's

@@ -40,4 +40,9 @@
 // plentiful here.
 #define XM_HOST_AM_COMMANDS 1024
 
+// Bytes of message copies handed to JavaScript after which the AsyncManager has
+// XS collect before the next event (xm_am_xs.c). Memory is plentiful here: about
+// every few thousand small requests, so collections stay rare beside serving.
+#define XM_HOST_AM_GARBAGE_BYTES (4 * 1024 * 1024)
+
 #endif

@@ -305,6 +305,26 @@ static void deliver_one(xsMachine* the, xm_am_event_t* e)
 	}
 }
 
+// A message's copy (an HTTP request, a WebSocket or MQTT message) is in the C heap,
+// owned by its message object until XS collects that object; XS collects when its
+// own heap is full, which a fixed profile with small messages reaches only after
+// many. On a device the C heap (XS's heap among it) would run out first, each
+// answered request keeping its copy. So once XM_HOST_AM_GARBAGE_BYTES of copies
+// were handed over since the last collection, one runs before the next event.
+// The count is of the XS task alone, whatever manager the copies came from.
+static size_t handed;
+
+static void collect_if_due(xsMachine* the, const xm_am_event_t* e)
+{
+	if (!e->kind || !e->payload)
+		return;
+	handed += e->size;
+	if (handed < XM_HOST_AM_GARBAGE_BYTES)
+		return;
+	handed = 0;
+	xsCollectGarbage();
+}
+
 // dispatch(connId, ev, data, flags|status, number, addrs, request) per event, in
 // order. Each event is a turn of its own, as a macrotask is in Node: a batch may
 // hold hundreds of requests, and with the promise jobs run only after the last,
@@ -316,6 +336,7 @@ void xm_am_deliver(xsMachine* the, void* batch)
 	xsVars(7);
 	for (xm_am_event_t* e = batch; e;) {
 		xm_am_event_t* next = e->next;
+		collect_if_due(the, e);
 		deliver_one(the, e);
 		xm_am_event_free(e);
 		xm_turn_end(the);
