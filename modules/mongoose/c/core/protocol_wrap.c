@@ -22,12 +22,12 @@ bool xm_core_wrap(struct mg_connection* c, xm_core_kind_t kind, mg_event_handler
 	if (c->pfn == wrapper)
 		return true;
 	mg_event_handler_t saved = NULL;
-	if (is_mongoose)
-		atomic_compare_exchange_strong_explicit(&originals[kind], &saved, c->pfn, memory_order_relaxed, memory_order_relaxed);
-	else
+	if (!is_mongoose)
 		saved = atomic_load_explicit(&originals[kind], memory_order_relaxed);
-	if (saved && saved != c->pfn)
-		return false;  // not mongoose's handler of that kind: leave it alone
+	else if (atomic_compare_exchange_strong_explicit(&originals[kind], &saved, c->pfn, memory_order_relaxed, memory_order_relaxed))
+		saved = c->pfn;  // the first: saved now (else saved is what was there)
+	if (saved != c->pfn)
+		return false;  // not mongoose's handler of that kind (or none known yet): leave it alone
 	c->pfn = wrapper;
 	return true;
 }
