@@ -81,6 +81,20 @@ void core_receive(struct mg_connection* c, const void* data, size_t size)
 	mg_call(c, MG_EV_READ, &n);
 }
 
+void core_receive_chunks(struct mg_connection* c, const uint8_t* data, size_t size, size_t chunk)
+{
+	for (size_t at = 0; at < size && !c->is_closing; at += chunk) {
+		c->send.len = 0;
+		core_receive(c, data + at, size - at < chunk ? size - at : chunk);
+	}
+}
+
+void core_same_or_trap(struct mg_str a, struct mg_str b)
+{
+	if (a.len != b.len || (a.len && memcmp(a.buf, b.buf, a.len) != 0))
+		__builtin_trap();
+}
+
 bool core_sent_starts(const struct mg_connection* c, const char* text)
 {
 	size_t n = strlen(text);

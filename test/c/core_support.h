@@ -32,6 +32,13 @@ void core_drop(struct mg_connection* c);
 // Appends bytes to c's receive buffer and fires MG_EV_READ, as mongoose does on a read.
 void core_receive(struct mg_connection* c, const void* data, size_t size);
 
+// Feeds data to c in reads of chunk bytes, as if each answer were written at
+// once (the send buffer emptied), until c closes (the fuzz targets).
+void core_receive_chunks(struct mg_connection* c, const uint8_t* data, size_t size, size_t chunk);
+
+// Traps unless a and b hold the same bytes (the fuzz targets' comparisons).
+void core_same_or_trap(struct mg_str a, struct mg_str b);
+
 // true when c's send buffer starts with text.
 bool core_sent_starts(const struct mg_connection* c, const char* text);
 

@@ -8,12 +8,6 @@
 
 #include <stdlib.h>
 
-static void same(struct mg_str a, struct mg_str b)
-{
-	if (a.len != b.len || (a.len && memcmp(a.buf, b.buf, a.len) != 0))
-		__builtin_trap();
-}
-
 static void on_event(struct mg_connection* c, int ev, void* ev_data)
 {
 	(void)c;
@@ -30,9 +24,9 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 	struct mg_mqtt_message* m = xm_core_copy_mqtt(mm, &size);
 	if (!m)
 		return;
-	same(m->dgram, mm->dgram);
-	same(m->topic, mm->topic);
-	same(m->data, mm->data);
+	core_same_or_trap(m->dgram, mm->dgram);
+	core_same_or_trap(m->topic, mm->topic);
+	core_same_or_trap(m->data, mm->data);
 	free(m);
 }
 
@@ -56,10 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 	c->is_client = 1;
 	c->is_mqtt5 = !(data[0] & 0x80);
 	xm_core_mqtt5_short_publish(c);
-	for (size_t at = 1; at < size && !c->is_closing; at += chunk) {
-		c->send.len = 0;
-		core_receive(c, data + at, size - at < chunk ? size - at : chunk);
-	}
+	core_receive_chunks(c, data + 1, size - 1, chunk);
 	core_drop(c);
 	return 0;
 }

@@ -17,8 +17,8 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		struct mg_ws_message* m = xm_core_copy_ws(wm, &size);
 		if (!m)
 			return;
-		if (m->data.len != wm->data.len || (wm->data.len && memcmp(m->data.buf, wm->data.buf, wm->data.len)) ||
-			m->flags != wm->flags)
+		core_same_or_trap(m->data, wm->data);
+		if (m->flags != wm->flags)
 			__builtin_trap();
 		free(m);
 	}
@@ -47,10 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 		c->is_client = 1;
 	}
 	xm_core_ws_frame_check(c);
-	for (size_t at = 1; at < size && !c->is_closing; at += chunk) {
-		c->send.len = 0;
-		core_receive(c, data + at, size - at < chunk ? size - at : chunk);
-	}
+	core_receive_chunks(c, data + 1, size - 1, chunk);
 	core_drop(c);
 	return 0;
 }
