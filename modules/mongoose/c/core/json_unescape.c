@@ -1,32 +1,22 @@
 // SPDX-License-Identifier: MIT
 // The inside of a JSON string, unescaped into XS's UTF-8 (jsonGetStr): bytes
 // that are not UTF-8 become U+FFFD, \u0000 becomes C0 80 as XS keeps it.
+#include <ctype.h>
+#include <stdlib.h>
 #include "xm_core.h"
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 // Four hex digits after "\u", or -1.
 static long hex4(const char* s, size_t n)
 {
 	if (n < 4)
 		return -1;
-	long v = 0;
+	char digits[5] = { 0 };
 	for (int i = 0; i < 4; i++) {
-		int d = hex_digit(s[i]);
-		if (d < 0)
+		if (!isxdigit((unsigned char)s[i]))
 			return -1;
-		v = v * 16 + d;
+		digits[i] = s[i];
 	}
-	return v;
+	return strtol(digits, NULL, 16);
 }
 
 // mg_json_unescape keeps only \u00XX, so \u escapes are decoded here,
