@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// mongoose bug (seen in 7.23): any first line with three words is taken as a
-// request line, so a response line ("HTTP/1.1 200 OK") or garbage reaches the
-// handler as a request with method "HTTP/1.1".
+// mongoose bug (seen in 7.23): mg_http_parse, which parses responses too,
+// takes a first line whose method is no token or whose target is no path as a
+// request line, so a response line ("HTTP/1.1 200 OK": method "HTTP/1.1"),
+// "G(T / HTTP/1.1" or "GET index.html HTTP/1.1" reaches a server's handler as
+// a request.
 // Events: MG_EV_READ; http_cb parses the head; MG_EV_HTTP_HDRS with that
 // method and URI, then MG_EV_HTTP_MSG.
 // Fix: at MG_EV_HTTP_HDRS of a server connection, a method that is no token

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// mongoose bug (seen in 7.21 to 7.23): a request mg_http_parse refuses is
+// mongoose bug (new in 7.21, seen in 7.23): a request mg_http_parse refuses is
 // dropped without an answer. Refused are a request line without an HTTP/x.y
 // version, a malformed header line, and a second Content-Length (conflicting
 // or not), Transfer-Encoding, Authorization, Cookie or Connection header.
