@@ -6,7 +6,7 @@
 // otherwise it stops with one line naming the missing programs and the command
 // that installs them. `npm test` and .ci/run both run it, so a missing peer never
 // shows up as a cryptic test failure.
-//   node firmware/requirements.mjs [build|esp32|qemu|test|bench ...]   (default: test)
+//   node firmware/requirements.mjs [build|esp32|qemu|test|fuzz|bench ...]   (default: test)
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -26,9 +26,12 @@ const GROUPS = {
   qemu: { "qemu-system-riscv32": "qemu-system-misc" },
   test: { curl: "curl", openssl: "openssl", mosquitto: "mosquitto", mosquitto_passwd: "mosquitto",
     chronyd: "chrony", valgrind: "valgrind" },
+  // libFuzzer targets of the mongoose core (test/fuzz): clang 14, Debian 12's, and
+  // its libFuzzer runtime (looked for by a header of that package, the same on every arch).
+  fuzz: { clang: "clang", "/usr/lib/llvm-14/lib/clang/14.0.6/include/fuzzer/FuzzedDataProvider.h": "libclang-rt-14-dev" },
   bench: { wrk: "wrk" },
 };
-const INCLUDES = { build: [], esp32: [], qemu: ["build", "esp32"], test: ["build", "esp32", "qemu"], bench: ["build"] };
+const INCLUDES = { build: [], esp32: [], qemu: ["build", "esp32"], test: ["build", "esp32", "qemu"], fuzz: ["build"], bench: ["build"] };
 const ELSEWHERE = { cargo: "Rust's cargo from rustup (https://rustup.rs)" };
 
 function onPath(program) {

@@ -113,9 +113,4 @@ void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd);  // frees data a
 // A LISTEN or CONNECT: copies the URL into cmd->data, then posts (frees extra when it throws).
 void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url);
 
-// Copies of mongoose's messages, laid out like them so the same accessors read both.
-void* xm_am_copy_http(const struct mg_http_message* hm, size_t* size);
-void* xm_am_copy_ws(const struct mg_ws_message* wm, size_t* size);
-void* xm_am_copy_mqtt(const struct mg_mqtt_message* mm, size_t* size);
-
 #endif

@@ -21,7 +21,7 @@ typedef struct {
 	bool ws, mqtt;
 	bool close_after_reply;       // the request being answered said "Connection: close"
 	struct mg_tls_opts* tls;      // listen/connect TLS options (xm_mg_tls_options), freed on CLOSE
-	xm_mg_http_guard_t guard;     // HTTP server connections: xm_mg_http_guard.c's state
+	xm_core_http_state_t http;    // HTTP server connections: core/http_refuse.c's state
 	xm_mg_tls_peer_t peer;        // TLS clients: xm_mg_tls.c's state
 } conn_state_t;
 
@@ -178,7 +178,7 @@ static void tls_start(xm_am_t* am, struct mg_connection* c, int ev, conn_state_t
 static void on_event(struct mg_connection* c, int ev, void* ev_data)
 {
 	xm_am_t* am = c->fn_data;
-	xm_mg_http_parse_guard(c);  // back in front after mongoose served a file
+	xm_core_http_unparsed_request(c);  // back in front after mongoose served a file
 	if (ev == MG_EV_POLL)
 		return;  // per connection per iteration: not worth a crossing
 	conn_state_t* s = state_of(c);
@@ -202,8 +202,8 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		s->written += (uint64_t)*(long*)ev_data;
 		settle_sends(am, s, c->id, NULL);
 	}
-	if (s && xm_mg_http_guard(c, ev, ev_data, &s->guard))
-		return;  // a refused request (xm_mg_http_guard.c): JavaScript never sees it
+	if (s && xm_core_http_check(c, ev, ev_data, &s->http))
+		return;  // a refused request (core/http_*.c): JavaScript never sees it
 	// A protocol connection (HTTP, WebSocket, MQTT, SNTP) is parsed on this task:
 	// its READ and WRITE events carry nothing JavaScript could use, and the HTTP_MSG
 	// that follows HTTP_HDRS carries the request. Not crossing them saves two thirds
@@ -272,17 +272,17 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 			s->close_after_reply = cc && mg_strcasecmp(*cc, mg_str("close")) == 0;
 		}
 		e->kind = XM_MG_MSG_HTTP;
-		e->payload = xm_am_copy_http(ev_data, &e->size);
+		e->payload = xm_core_copy_http(ev_data, &e->size);
 		break;
 	case MG_EV_WS_MSG:
 	case MG_EV_WS_CTL:
 		e->kind = XM_MG_MSG_WS;
-		e->payload = xm_am_copy_ws(ev_data, &e->size);
+		e->payload = xm_core_copy_ws(ev_data, &e->size);
 		break;
 	case MG_EV_MQTT_CMD:
 	case MG_EV_MQTT_MSG:
 		e->kind = XM_MG_MSG_MQTT;
-		e->payload = xm_am_copy_mqtt(ev_data, &e->size);
+		e->payload = xm_core_copy_mqtt(ev_data, &e->size);
 		break;
 	case MG_EV_MQTT_OPEN:
 		e->number = *(uint8_t*)ev_data;  // the CONNACK's return code, a byte
@@ -366,21 +366,21 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 		c = mg_mqtt_listen(&am->mgr, url, on_event, am);
 	else if (listen && cmd->flag) {
 		c = mg_http_listen(&am->mgr, url, on_event, am);
-		xm_mg_http_parse_guard(c);  // the binding's 400 for unparsable requests, as for the sync Manager
+		xm_core_http_unparsed_request(c);  // the 400 for unparsable requests, as for the sync Manager
 	}
 	else if (listen)
 		c = mg_listen(&am->mgr, url, on_event, am);
 	else if (cmd->flag == XM_AM_KIND_MQTT) {
 		c = mg_mqtt_connect(&am->mgr, url, cmd->extra, on_event, am);  // sends CONNECT: opts are read now
 		if (c)
-			xm_mg_mqtt_guard(c);  // the binding's MQTT 5 repair, as for the sync Manager
+			xm_core_mqtt5_short_publish(c);  // as for the sync Manager
 	}
 	else if (cmd->flag == XM_AM_KIND_SNTP)
 		c = mg_sntp_connect(&am->mgr, url, on_event, am);
 	else if (cmd->flag == 2) {
 		c = mg_ws_connect(&am->mgr, url, on_event, am, NULL);
 		if (c)
-			xm_mg_ws_guard(c);  // the binding's frame checks, as for the sync Manager
+			xm_core_ws_frame_check(c);  // as for the sync Manager
 	}
 	else
 		c = cmd->flag ? mg_http_connect(&am->mgr, url, on_event, am) : mg_connect(&am->mgr, url, on_event, am);
@@ -476,7 +476,7 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 	case XM_AM_WS_UPGRADE:
 		mg_ws_upgrade(c, cmd->extra, cmd->size ? "%s" : NULL, (const char*)cmd->data);
 		if (c->is_websocket)
-			xm_mg_ws_guard(c);  // the binding's frame checks, as for the sync Manager
+			xm_core_ws_frame_check(c);  // as for the sync Manager
 		result(am, cmd->request, c->id, 0, NULL);
 		break;
 	case XM_AM_WAKEUP: {
@@ -566,7 +566,7 @@ void xm_am_poll_main(void* arg)
 	flush(am);  // now: the first poll may wait pollInterval before anything else flushes
 	while (!atomic_load(&am->stop)) {
 		atomic_store(&am->activity, XM_AM_DOING_POLL);
-		xm_mg_dns_guard(&am->mgr);  // as the sync Manager does (xm_mg_net.c)
+		xm_core_dns_aaaa_requery(&am->mgr);  // as the sync Manager does
 		mg_mgr_poll(&am->mgr, am->poll_ms);
 		atomic_store(&am->wake_pending, false);  // before draining: a later command wakes us again
 		run_commands(am);

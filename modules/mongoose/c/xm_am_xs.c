@@ -239,7 +239,7 @@ void xm_am_ws_upgrade(xsMachine* the)
 	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
 	cmd.request = request_arg(the, 4);
 	size_t size;
-	cmd.extra = xm_am_copy_http(hm, &size);  // the poll task may run after JS dropped msg
+	cmd.extra = xm_core_copy_http(hm, &size);  // the poll task may run after JS dropped msg
 	cmd.data = strdup(xsToString(xsArg(3)));
 	if (!cmd.extra || !cmd.data) {
 		free(cmd.extra);

@@ -8,15 +8,15 @@
 //     the accessors, the *_args readers, xm_mg_tls_options), the destructors,
 //     and the synchronous Manager's mongoose calls, which it polls itself.
 //   The task that owns the connection's manager (XS task for a Manager, poll
-//     task for an AsyncManager): the guards, MQTT sub/unsub, the TLS peer and
-//     DNS hooks, all of which call mongoose.
-//   Any task: the text helpers, xm_mg_http_reason, and the blocks the *_args
+//     task for an AsyncManager): MQTT sub/unsub and the TLS peer hooks, which
+//     call mongoose, as the core's workarounds (core/xm_core.h) do.
+//   Any task: xm_mg_http_reason, and the blocks the *_args
 //     readers return; mg_wakeup on any manager. mongoose's log comes from
 //     both tasks at once: each has a line of its own (xm_mg_log_line_own).
 #ifndef XM_MG_H
 #define XM_MG_H
 
-#include "mongoose.h"
+#include "core/xm_core.h"
 #include "xm.h"
 
 typedef struct xm_mg_timer xm_mg_timer_t;
@@ -34,12 +34,6 @@ typedef struct xm_mg {
 	bool closed;
 	bool in_gc;               // freed by the garbage collector: no JavaScript
 } xm_mg_t;
-
-// Per server connection, kept by its manager for xm_mg_http_guard.c.
-typedef struct {
-	size_t discard;           // bytes of a refused request body still to drop
-	bool refused;             // a request was refused: nothing more is delivered
-} xm_mg_http_guard_t;
 
 // A TLS client's peer address, kept from mongoose's certificate check while the
 // handshake runs (xm_mg_tls.c); part of each connection's state.
@@ -59,7 +53,7 @@ typedef struct xm_mg_conn {
 	xsSlot object;            // remembered while the connection is open
 	unsigned long id;
 	bool opening;             // created by us, mongoose has not called back yet
-	xm_mg_http_guard_t guard; // xm_mg_http_guard.c's state
+	xm_core_http_state_t http; // core/http_refuse.c's state
 	xm_mg_tls_peer_t peer;    // xm_mg_tls.c's state
 } xm_mg_conn_t;
 
@@ -119,24 +113,6 @@ void xm_mg_conn_abandon(xsMachine* the, xm_mg_conn_t* xc);
 
 // ---- the task that owns the manager -----------------------------------------
 
-// Refusals of requests the server must not half-handle (xm_mg_http_guard.c):
-// before delivering an event (true: it was consumed) and after, given the
-// send and receive buffer lengths from before (true: refused now). g is the
-// connection's own state (NULL: none yet, nothing is refused for lack of it).
-// xm_mg_http_guard is both, for a handler that runs after the event (true: consumed).
-bool xm_mg_http_guard_before(struct mg_connection* c, int ev, void* ev_data, xm_mg_http_guard_t* g);
-bool xm_mg_http_guard_after(struct mg_connection* c, int ev, void* ev_data, size_t sent, size_t received, xm_mg_http_guard_t* g);
-bool xm_mg_http_guard(struct mg_connection* c, int ev, void* ev_data, xm_mg_http_guard_t* g);
-// Puts the 400 for requests mongoose cannot parse (xm_mg_http_guard.c) in front of
-// mongoose's HTTP handler: call on an HTTP listener right after mg_http_listen (its
-// connections inherit it) and on every event of an accepted connection (mongoose
-// puts its own handler back after serving a file).
-void xm_mg_http_parse_guard(struct mg_connection* c);
-
-// Puts the binding's frame checks (xm_mg_ws.c) in front of mongoose's WebSocket
-// handler: call right after mg_ws_upgrade or mg_ws_connect.
-void xm_mg_ws_guard(struct mg_connection* c);
-
 // MQTT for both managers (xm_mg_mqtt.c). The *_args functions (XS task) read a call's
 // arguments from xsArg(first) on, in the order of native-mqtt.js (mqttConnect's
 // after the URL), into one malloc'd block holding the options and every byte they
@@ -146,9 +122,6 @@ struct mg_mqtt_opts* xm_mg_mqtt_pub_args(xsMachine* the, int first, xsSlot* scra
 struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, bool qos);  // qos false: mqttUnsub's
 // mqttSendHeader's cmd, flags, length: the header's first byte, and *length.
 uint8_t xm_mg_mqtt_header_args(xsMachine* the, int first, uint32_t* length);
-// Puts the binding's MQTT 5 PUBLISH repair in front of mongoose's MQTT handler:
-// call right after mg_mqtt_connect.
-void xm_mg_mqtt_guard(struct mg_connection* c);
 // SUBSCRIBE and UNSUBSCRIBE; the packet id their acknowledgement carries.
 uint16_t xm_mg_mqtt_sub(struct mg_connection* c, const struct mg_mqtt_opts* opts);
 uint16_t xm_mg_mqtt_unsub(struct mg_connection* c, struct mg_str topic);
@@ -166,25 +139,12 @@ const struct mg_addr* xm_mg_tls_peer_real(const xm_mg_tls_peer_t* p, const struc
 // one malloc'd block that free() releases whole (xm_mg_tls.c). Throws on bad types.
 struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first);
 
-// Puts the binding's check in front of mongoose's resolver connections, when they
-// exist (xm_mg_net.c): call before each mg_mgr_poll. See the file for why.
-void xm_mg_dns_guard(struct mg_mgr* mgr);
-
 // The synchronous Manager's lifecycle hooks for its timers (XS task).
 void xm_mg_timers_close(xsMachine* the, xm_mg_t* m);  // before mg_mgr_free
 void xm_mg_timers_reap(xm_mg_t* m);                  // after mg_mgr_poll
 void xm_mg_timers_orphan(xm_mg_t* m);                // the Manager is being collected
 
 // ---- any task -------------------------------------------------------------
-
-// Text (xm_mg_text.c). BAD: not valid UTF-8 where strict.
-#define XM_MG_TEXT_BAD ((size_t)-1)
-extern const char xm_mg_replacement[3];  // U+FFFD
-size_t xm_mg_utf8_length(const unsigned char* s, size_t n, bool xs);
-size_t xm_mg_text_size(const char* s, size_t n, bool strict, bool xs);
-void xm_mg_text_fill(char* to, const char* s, size_t n, bool xs);
-size_t xm_mg_put_code_point(char* to, long c);
-size_t xm_mg_xs_to_utf8(const unsigned char* s, size_t n, unsigned char* out);
 
 // The reason phrase of an HTTP status ("" when unknown).
 const char* xm_mg_http_reason(int status);

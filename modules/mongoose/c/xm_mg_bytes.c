@@ -11,7 +11,7 @@ void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size)
 	if (xsmcTypeOf(*slot) == xsStringType) {
 		const unsigned char* s = (const unsigned char*)xsmcToString(*slot);
 		size_t n = strlen((const char*)s);
-		size_t utf8 = xm_mg_xs_to_utf8(s, n, NULL);
+		size_t utf8 = xm_core_xs_to_utf8(s, n, NULL);
 		bool same = utf8 == n;
 		for (size_t i = 0; same && i + 1 < n; i++)
 			same = !(s[i] == 0xc0 && s[i + 1] == 0x80);
@@ -26,7 +26,7 @@ void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size)
 		void* out;
 		xsUnsignedValue count;
 		xsmcGetBufferWritable(converted, &out, &count);
-		xm_mg_xs_to_utf8(s, n, out);
+		xm_core_xs_to_utf8(s, n, out);
 		*slot = converted;
 	}
 	void* buffer;
@@ -47,7 +47,7 @@ void xm_mg_new_bytes(xsMachine* the, xsSlot* result, const void* data, size_t si
 void xm_mg_new_string(xsMachine* the, xsSlot* result, struct mg_str s)
 {
 	// s is mongoose's memory (never the XS heap), so it stays put while we allocate.
-	size_t size = xm_mg_text_size(s.buf, s.len, false, false);
+	size_t size = xm_core_text_size(s.buf, s.len, false, false);
 	xsmcSetStringBuffer(*result, NULL, (xsIntegerValue)size);
-	xm_mg_text_fill(xsmcToString(*result), s.buf, s.len, false);
+	xm_core_text_fill(xsmcToString(*result), s.buf, s.len, false);
 }

@@ -203,10 +203,10 @@ static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c
 }
 
 // An accepted connection has its listener's fn_data until deliver() adopts it.
-static xm_mg_http_guard_t* guard_of(struct mg_connection* c)
+static xm_core_http_state_t* http_state_of(struct mg_connection* c)
 {
 	xm_mg_conn_t* xc = c->fn_data;
-	return xc && xc->c == c ? &xc->guard : NULL;
+	return xc && xc->c == c ? &xc->http : NULL;
 }
 
 void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
@@ -219,15 +219,15 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		xc->id = c->id;
 		xc->opening = false;
 	}
-	xm_mg_http_parse_guard(c);
+	xm_core_http_unparsed_request(c);
 	if (xc->c == c)
 		xm_mg_tls_peer_event(&xc->peer, c, ev);
-	xm_mg_http_guard_t* guard = guard_of(c);  // before deliver(): CLOSE may let xc go
-	if (xm_mg_http_guard_before(c, ev, ev_data, guard))
+	xm_core_http_state_t* http = http_state_of(c);  // before deliver(): CLOSE may let xc go
+	if (xm_core_http_before(c, ev, ev_data, http))
 		return;
 	size_t sent = c->send.len, received = c->recv.len;
 	deliver(xc->m->the, xc, c, ev, ev_data);
-	xm_mg_http_guard_after(c, ev, ev_data, sent, received, guard);
+	xm_core_http_body_over_limit(c, ev, ev_data, sent, received, http);
 }
 
 void xm_mg_conn_id(xsMachine* the)

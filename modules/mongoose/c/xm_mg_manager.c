@@ -121,7 +121,7 @@ void xm_mg_manager_poll(xsMachine* the)
 	if (m->polling)
 		xsUnknownError("poll() called re-entrantly (from inside an event handler or timer)");
 	m->polling = true;
-	xm_mg_dns_guard(&m->mgr);  // resolver connections made since the last poll
+	xm_core_dns_aaaa_requery(&m->mgr);  // resolver connections made since the last poll
 	mg_mgr_poll(&m->mgr, ms < 0 ? 0 : ms);
 	m->polling = false;
 	xm_mg_timers_reap(m);
@@ -225,7 +225,7 @@ static void open_with(xsMachine* the, opener_t opener, const char* what)
 static struct mg_connection* listen_http(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
 {
 	struct mg_connection* c = mg_http_listen(mgr, url, fn, data);
-	xm_mg_http_parse_guard(c);
+	xm_core_http_unparsed_request(c);
 	return c;
 }
 
@@ -237,7 +237,7 @@ static struct mg_connection* connect_http(struct mg_mgr* mgr, const char* url, m
 static struct mg_connection* connect_ws(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
 {
 	struct mg_connection* c = mg_ws_connect(mgr, url, fn, data, NULL);
-	xm_mg_ws_guard(c);
+	xm_core_ws_frame_check(c);
 	return c;
 }
 

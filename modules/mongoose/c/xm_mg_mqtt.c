@@ -4,7 +4,6 @@
 // and 5 and acknowledges QoS 1/2 publishes it receives; it does not resend
 // unacknowledged packets nor send PINGREQ by itself.
 #include <errno.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include "xm_mg.h"
 
@@ -218,54 +217,6 @@ static void check_packet(xsMachine* the, size_t size, const char* what)
 		xsRangeError("MQTT %s packet of %lu bytes is too large (at most %u)", what, (unsigned long)size, MAX_REMAINING);
 }
 
-// mongoose's MQTT protocol handler, as mg_mqtt_connect installs it. Atomic: the
-// Manager (XS task) and the AsyncManager (poll task) both store it, the same value.
-static _Atomic(mg_event_handler_t) mqtt_protocol;
-
-// mg_mqtt_parse reads an MQTT 5 PUBLISH's properties only when more than two
-// bytes follow the topic (and id), so a payload of 0 or 1 byte comes with the
-// property length byte in front. Redo that part of the parse: mongoose calls
-// the protocol handler before ours with the same message.
-static void repair_publish(struct mg_mqtt_message* mm)
-{
-	if (mm->cmd != MQTT_CMD_PUBLISH || mm->props_start || !mm->topic.buf)
-		return;
-	const uint8_t* base = (const uint8_t*)mm->dgram.buf;
-	const uint8_t* end = base + mm->dgram.len;
-	const uint8_t* p = (const uint8_t*)mm->topic.buf + mm->topic.len + (mm->qos ? 2 : 0);
-	size_t size = 0, shift = 0;
-	for (;;) {
-		if (p >= end || shift > 21) {  // no property length: an empty payload
-			mm->data = mg_str_n((const char*)end, 0);
-			return;
-		}
-		size |= (size_t)(*p & 0x7f) << shift;
-		shift += 7;
-		if (!(*p++ & 0x80))
-			break;
-	}
-	if (size > (size_t)(end - p))
-		size = (size_t)(end - p);
-	mm->props_start = (size_t)(p - base);
-	mm->props_size = size;
-	mm->data = mg_str_n((const char*)p + size, (size_t)(end - p) - size);
-}
-
-static void mqtt5_protocol(struct mg_connection* c, int ev, void* ev_data)
-{
-	if (c->is_mqtt5 && (ev == MG_EV_MQTT_MSG || ev == MG_EV_MQTT_CMD))
-		repair_publish(ev_data);
-	atomic_load_explicit(&mqtt_protocol, memory_order_relaxed)(c, ev, ev_data);
-}
-
-void xm_mg_mqtt_guard(struct mg_connection* c)
-{
-	if (!c->is_mqtt5 || !c->pfn)
-		return;
-	atomic_store_explicit(&mqtt_protocol, c->pfn, memory_order_relaxed);
-	c->pfn = mqtt5_protocol;
-}
-
 static void set_id(xm_mg_conn_t* xc, struct mg_connection* c)
 {
 	xc->c = c;
@@ -347,7 +298,7 @@ void xm_mg_manager_mqtt_connect(xsMachine* the)
 	}
 	release(&list);
 	set_id(xc, c);
-	xm_mg_mqtt_guard(c);
+	xm_core_mqtt5_short_publish(c);
 }
 
 // mqttPub(conn, topic, message, qos, retain, properties): the packet id (0 for QoS 0)

@@ -6,11 +6,12 @@
 // Arguments that are strings or buffers live in the XS heap, which may move
 // when anything allocates: each function reads its arguments first, creates
 // its result, then fetches the argument again to copy from it.
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include "xm_mg.h"
 
-#define BAD XM_MG_TEXT_BAD
+#define BAD XM_CORE_TEXT_BAD
 #define MAX_CAPTURES 32
 
 // The bytes of argument i (string, ArrayBuffer or view), valid until something allocates.
@@ -50,10 +51,10 @@ static void arg_text(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t l
 {
 	bool xs = xsTypeOf(xsArg(i)) == xsStringType;
 	struct mg_str s = arg_bytes(the, i);
-	size_t size = xm_mg_text_size(s.buf + ofs, len, false, xs);
+	size_t size = xm_core_text_size(s.buf + ofs, len, false, xs);
 	*result = xsStringBuffer(NULL, chunk_size(the, size));
 	s = arg_bytes(the, i);
-	xm_mg_text_fill(xsToString(*result), s.buf + ofs, len, xs);
+	xm_core_text_fill(xsToString(*result), s.buf + ofs, len, xs);
 }
 
 // A Uint8Array with a copy of bytes [ofs, ofs + len) of argument i.
@@ -82,10 +83,10 @@ void xm_mg_util_utf8(xsMachine* the)
 		differs = (s[i] == 0xc0 && s[i + 1] == 0x80) || (s[i] == 0xed && s[i + 1] >= 0xa0);
 	if (!differs)
 		return;
-	size_t size = xm_mg_xs_to_utf8(s, n, NULL);
+	size_t size = xm_core_xs_to_utf8(s, n, NULL);
 	xsResult = xsArrayBuffer(NULL, chunk_size(the, size));
 	s = (const unsigned char*)xsToString(xsArg(0));
-	xm_mg_xs_to_utf8(s, n, xsToArrayBuffer(xsResult));
+	xm_core_xs_to_utf8(s, n, xsToArrayBuffer(xsResult));
 	xsResult = xsNew1(xsGlobal, xsID("Uint8Array"), xsResult);
 }
 
@@ -156,92 +157,6 @@ void xm_mg_util_json_get_bool(xsMachine* the)
 		xsResult = xsBoolean(value);
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-// Four hex digits after "\u", or -1.
-static long hex4(const char* s, size_t n)
-{
-	if (n < 4)
-		return -1;
-	long v = 0;
-	for (int i = 0; i < 4; i++) {
-		int d = hex_digit(s[i]);
-		if (d < 0)
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
-}
-
-// Unescapes the inside of a JSON string into `to` (or only sizes it when to is
-// NULL). mg_json_unescape keeps only \u00XX, so \u escapes are decoded here,
-// surrogate pairs included. BAD on an unknown escape.
-static size_t json_unescape(const char* s, size_t n, char* to)
-{
-	size_t size = 0;
-	for (size_t i = 0; i < n;) {
-		if (s[i] != '\\') {
-			size_t len = xm_mg_utf8_length((const unsigned char*)s + i, n - i, false);
-			if (len == 0) {
-				if (to)
-					memcpy(to + size, xm_mg_replacement, 3);
-				size += 3;
-				i++;
-			} else {
-				if (to)
-					memcpy(to + size, s + i, len);
-				size += len;
-				i += len;
-			}
-			continue;
-		}
-		if (i + 1 >= n)
-			return BAD;
-		char c = s[i + 1], out;
-		i += 2;
-		switch (c) {
-		case '"': out = '"'; break;
-		case '\\': out = '\\'; break;
-		case '/': out = '/'; break;
-		case 'b': out = '\b'; break;
-		case 'f': out = '\f'; break;
-		case 'n': out = '\n'; break;
-		case 'r': out = '\r'; break;
-		case 't': out = '\t'; break;
-		case 'u': {
-			long cp = hex4(s + i, n - i);
-			if (cp < 0)
-				return BAD;
-			i += 4;
-			if (cp >= 0xd800 && cp <= 0xdbff && i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u') {
-				long low = hex4(s + i + 2, n - i - 2);
-				if (low >= 0xdc00 && low <= 0xdfff) {
-					cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-					i += 6;
-				}
-			}
-			size += xm_mg_put_code_point(to ? to + size : NULL, cp);
-			continue;
-		}
-		default:
-			return BAD;
-		}
-		if (to)
-			to[size] = out;
-		size++;
-	}
-	return size;
-}
-
 // jsonGetStr(json, path): the unescaped string, or undefined (not a string, bad escape)
 void xm_mg_util_json_get_str(xsMachine* the)
 {
@@ -251,13 +166,13 @@ void xm_mg_util_json_get_str(xsMachine* the)
 	struct mg_str json = arg_bytes(the, 0);
 	if (json.buf[ofs] != '"')
 		return;
-	size_t size = json_unescape(json.buf + ofs + 1, (size_t)len - 2, NULL);
+	size_t size = xm_core_json_unescape(json.buf + ofs + 1, (size_t)len - 2, NULL);
 	if (size == BAD)
 		return;
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
 	json = arg_bytes(the, 0);
 	char* to = xsToString(xsResult);
-	json_unescape(json.buf + ofs + 1, (size_t)len - 2, to);
+	xm_core_json_unescape(json.buf + ofs + 1, (size_t)len - 2, to);
 	to[size] = 0;
 }
 
@@ -290,7 +205,7 @@ void xm_mg_util_url_decode(xsMachine* the)
 	int form = xsTest(xsArg(1));
 	struct mg_str s = arg_bytes(the, 0);
 	for (size_t i = 0; i < s.len; i++) {
-		if (s.buf[i] == '%' && !(i + 2 < s.len && hex_digit(s.buf[i + 1]) >= 0 && hex_digit(s.buf[i + 2]) >= 0))
+		if (s.buf[i] == '%' && !(i + 2 < s.len && isxdigit((unsigned char)s.buf[i + 1]) && isxdigit((unsigned char)s.buf[i + 2])))
 			xsURIError("malformed %%-escape \"%.*s\" at offset %lu", (int)(s.len - i < 3 ? s.len - i : 3),
 				s.buf + i, (unsigned long)i);
 	}
@@ -298,13 +213,13 @@ void xm_mg_util_url_decode(xsMachine* the)
 	if (!bytes)
 		xsUnknownError("no memory to decode %lu bytes", (unsigned long)s.len);
 	int n = mg_url_decode(s.buf, s.len, bytes, s.len + 1, form);
-	size_t size = n < 0 ? BAD : xm_mg_text_size(bytes, (size_t)n, true, false);
+	size_t size = n < 0 ? BAD : xm_core_text_size(bytes, (size_t)n, true, false);
 	if (size == BAD) {
 		free(bytes);
 		xsURIError("the %%-decoded bytes are not UTF-8 text");
 	}
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
-	xm_mg_text_fill(xsToString(xsResult), bytes, (size_t)n, false);
+	xm_core_text_fill(xsToString(xsResult), bytes, (size_t)n, false);
 	free(bytes);
 }
 

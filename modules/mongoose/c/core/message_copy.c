@@ -2,7 +2,8 @@
 // One copy of an event's data at the poll/XS crossing: the message struct and its
 // bytes in a single allocation, with every mg_str moved to point into the copy,
 // so HttpMessage/WsMessage/MqttMessage read it with the same accessors.
-#include "xm_am.h"
+#include <stdlib.h>
+#include "xm_core.h"
 
 static void rebase(struct mg_str* s, const char* from, char* to, size_t size)
 {
@@ -14,7 +15,7 @@ static void rebase(struct mg_str* s, const char* from, char* to, size_t size)
 		*s = mg_str_n(to, 0);  // outside the copied region: not expected, read as empty
 }
 
-void* xm_am_copy_http(const struct mg_http_message* hm, size_t* size)
+void* xm_core_copy_http(const struct mg_http_message* hm, size_t* size)
 {
 	// message spans the request line, headers and body, contiguously.
 	const char* from = hm->message.buf;
@@ -46,7 +47,7 @@ void* xm_am_copy_http(const struct mg_http_message* hm, size_t* size)
 	return copy;
 }
 
-void* xm_am_copy_ws(const struct mg_ws_message* wm, size_t* size)
+void* xm_core_copy_ws(const struct mg_ws_message* wm, size_t* size)
 {
 	struct { struct mg_ws_message wm; char bytes[]; }* copy = malloc(sizeof(*copy) + wm->data.len + 1);
 	if (!copy)
@@ -59,7 +60,7 @@ void* xm_am_copy_ws(const struct mg_ws_message* wm, size_t* size)
 	return copy;
 }
 
-void* xm_am_copy_mqtt(const struct mg_mqtt_message* mm, size_t* size)
+void* xm_core_copy_mqtt(const struct mg_mqtt_message* mm, size_t* size)
 {
 	// dgram is the whole packet; topic and data lie inside it.
 	const char* from = mm->dgram.buf;

@@ -3,12 +3,12 @@
 // its own UTF-8: U+0000 as C0 80, and a surrogate pair made by concatenation as
 // two 3-byte halves. Bytes from the network may be anything, and the engine reads
 // past the end of an invalid sequence, so every string made from bytes goes
-// through xm_mg_text_fill, and every string sent goes through xm_mg_xs_to_utf8.
-#include "xm_mg.h"
+// through xm_core_text_fill, and every string sent goes through xm_core_xs_to_utf8.
+#include "xm_core.h"
 
 // The length of the UTF-8 sequence at s (n bytes left), or 0 when it is not
 // one. In the bytes of an XS string (xs) C0 80 is U+0000, else an overlong.
-size_t xm_mg_utf8_length(const unsigned char* s, size_t n, bool xs)
+size_t xm_core_utf8_length(const unsigned char* s, size_t n, bool xs)
 {
 	unsigned char c = s[0];
 	size_t len;
@@ -36,19 +36,19 @@ size_t xm_mg_utf8_length(const unsigned char* s, size_t n, bool xs)
 	return len;
 }
 
-const char xm_mg_replacement[3] = { (char)0xef, (char)0xbf, (char)0xbd };  // U+FFFD
+const char xm_core_replacement[3] = { (char)0xef, (char)0xbf, (char)0xbd };  // U+FFFD
 
 // The size of bytes as an XS string: a NUL byte takes two (C0 80), a byte that
 // starts no UTF-8 sequence becomes U+FFFD, or makes the result BAD when strict.
-size_t xm_mg_text_size(const char* s, size_t n, bool strict, bool xs)
+size_t xm_core_text_size(const char* s, size_t n, bool strict, bool xs)
 {
 	size_t size = 0;
 	for (size_t i = 0; i < n;) {
-		size_t len = xm_mg_utf8_length((const unsigned char*)s + i, n - i, xs);
+		size_t len = xm_core_utf8_length((const unsigned char*)s + i, n - i, xs);
 		if (len == 0) {
 			if (strict)
-				return XM_MG_TEXT_BAD;
-			size += sizeof(xm_mg_replacement);
+				return XM_CORE_TEXT_BAD;
+			size += sizeof(xm_core_replacement);
 			i++;
 		} else {
 			size += s[i] == 0 ? 2 : len;
@@ -58,13 +58,13 @@ size_t xm_mg_text_size(const char* s, size_t n, bool strict, bool xs)
 	return size;
 }
 
-void xm_mg_text_fill(char* to, const char* s, size_t n, bool xs)
+void xm_core_text_fill(char* to, const char* s, size_t n, bool xs)
 {
 	for (size_t i = 0; i < n;) {
-		size_t len = xm_mg_utf8_length((const unsigned char*)s + i, n - i, xs);
+		size_t len = xm_core_utf8_length((const unsigned char*)s + i, n - i, xs);
 		if (len == 0) {
-			memcpy(to, xm_mg_replacement, sizeof(xm_mg_replacement));
-			to += sizeof(xm_mg_replacement);
+			memcpy(to, xm_core_replacement, sizeof(xm_core_replacement));
+			to += sizeof(xm_core_replacement);
 			i++;
 		} else if (s[i] == 0) {
 			*to++ = (char)0xc0;
@@ -79,7 +79,7 @@ void xm_mg_text_fill(char* to, const char* s, size_t n, bool xs)
 	*to = 0;
 }
 
-size_t xm_mg_put_code_point(char* to, long c)
+size_t xm_core_put_code_point(char* to, long c)
 {
 	char buf[4];
 	size_t n;
@@ -106,7 +106,7 @@ size_t xm_mg_put_code_point(char* to, long c)
 // as C0 80 and may keep a surrogate pair as two 3-byte halves (after
 // concatenation); standard UTF-8 has 00 and one 4-byte sequence, and a lone
 // surrogate becomes U+FFFD (as TextEncoder does).
-size_t xm_mg_xs_to_utf8(const unsigned char* s, size_t n, unsigned char* out)
+size_t xm_core_xs_to_utf8(const unsigned char* s, size_t n, unsigned char* out)
 {
 	size_t size = 0;
 	for (size_t i = 0; i < n;) {
@@ -121,12 +121,12 @@ size_t xm_mg_xs_to_utf8(const unsigned char* s, size_t n, unsigned char* out)
 			if (low) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
 				if (out)
-					xm_mg_put_code_point((char*)out + size, cp);
+					xm_core_put_code_point((char*)out + size, cp);
 				size += 4, i += 6;
 			} else {
 				if (out)
-					memcpy(out + size, xm_mg_replacement, sizeof(xm_mg_replacement));
-				size += sizeof(xm_mg_replacement), i += 3;
+					memcpy(out + size, xm_core_replacement, sizeof(xm_core_replacement));
+				size += sizeof(xm_core_replacement), i += 3;
 			}
 		} else {
 			if (out)

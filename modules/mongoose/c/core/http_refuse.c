@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+// Requests a server must refuse rather than half-handle get an answer (400 or
+// 413) instead of mongoose's silence; the workarounds are in http_*.c. A
+// refused body is then read and dropped, so that the client reads the answer
+// instead of a connection reset.
+#include "xm_core.h"
+
+void xm_core_http_refuse(struct mg_connection* c, int status, const char* text)
+{
+	size_t n = strlen(text);
+	mg_printf(c, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %lu\r\n\r\n%s",
+		status, status == 400 ? "Bad Request" : "Payload Too Large", (unsigned long)n, text);
+	c->is_resp = 0;
+}
+
+bool xm_core_http_before(struct mg_connection* c, int ev, void* ev_data, xm_core_http_state_t* s)
+{
+	return xm_core_http_request_line(c, ev, ev_data, s) || xm_core_http_body_discard(c, ev, s);
+}
+
+bool xm_core_http_check(struct mg_connection* c, int ev, void* ev_data, xm_core_http_state_t* s)
+{
+	return xm_core_http_before(c, ev, ev_data, s) || xm_core_http_body_over_limit(c, ev, ev_data, c->send.len, c->recv.len, s);
+}

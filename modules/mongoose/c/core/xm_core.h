@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+// The mongoose core (xm_core_*): C with no XS in it, called by both front ends,
+// the synchronous Manager (xm_mg_*, on the XS task) and the AsyncManager
+// (xm_am_*, on its poll task). Tested alone by test/c and test/fuzz.
+//
+// Which task calls what: the functions taking a struct mg_connection* or
+// mg_mgr*, the task that owns that connection's manager; the others, any task.
+#ifndef XM_CORE_H
+#define XM_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "mongoose.h"
+
+// ---- protocol_wrap.c: a workaround in front of mongoose's protocol handler ----
+
+// The kinds of mongoose protocol handler (c->pfn) a workaround wraps: each kind
+// is one static function of mongoose.c, the same for every connection.
+typedef enum { XM_CORE_HTTP, XM_CORE_WS, XM_CORE_MQTT, XM_CORE_DNS, XM_CORE_KINDS } xm_core_kind_t;
+
+// Puts wrapper in front of c's protocol handler, once (true: c is wrapped now or
+// was). is_mongoose: c->pfn is mongoose's handler of that kind (mongoose has just
+// installed it), so it may be the one saved; otherwise c is wrapped only when its
+// handler is the saved one. Connections whose handler is another are left alone.
+bool xm_core_wrap(struct mg_connection* c, xm_core_kind_t kind, mg_event_handler_t wrapper, bool is_mongoose);
+// The wrapper's way on to mongoose's handler of that kind.
+void xm_core_unwrapped(xm_core_kind_t kind, struct mg_connection* c, int ev, void* ev_data);
+// The protocol handler after a refusal: what still arrives is dropped.
+void xm_core_drop_input(struct mg_connection* c, int ev, void* ev_data);
+
+// ---- the workarounds, one file each (each file says the bug) ----
+
+// http_unparsed_request.c: a 400 for requests mg_http_parse refuses. Call on an
+// HTTP listener right after mg_http_listen (its connections inherit it) and on
+// every event of an accepted connection (mongoose puts its own handler back
+// after serving a file). NULL and other connections are left alone.
+void xm_core_http_unparsed_request(struct mg_connection* c);
+
+// A server connection's refusal state, kept by the front end per connection.
+typedef struct {
+	size_t discard;           // bytes of a refused request body still to drop
+	bool refused;             // a request was refused: nothing more is delivered
+} xm_core_http_state_t;
+
+// http_request_line.c: MG_EV_HTTP_HDRS whose request line is no METHOD TARGET
+// gets a 400 (true: refused, the event is consumed). s may be NULL.
+bool xm_core_http_request_line(struct mg_connection* c, int ev, void* ev_data, xm_core_http_state_t* s);
+// http_body_over_limit.c: MG_EV_HTTP_HDRS announcing a body mongoose cannot
+// buffer gets a 413 (true: refused now), given the send and receive buffer
+// lengths from before the handler ran; the MG_EV_READs of a refused request are
+// dropped by xm_core_http_body_discard (true: consumed).
+bool xm_core_http_body_over_limit(struct mg_connection* c, int ev, void* ev_data, size_t sent, size_t received, xm_core_http_state_t* s);
+bool xm_core_http_body_discard(struct mg_connection* c, int ev, xm_core_http_state_t* s);
+
+// http_refuse.c: the refusals around a handler's event. before: true when the
+// event was consumed; after the handler comes xm_core_http_body_over_limit. s
+// NULL: no state yet, nothing is refused for lack of it. check is both at once,
+// for a handler that runs after the event (the AsyncManager's, on the XS task,
+// can neither read nor answer in between).
+bool xm_core_http_before(struct mg_connection* c, int ev, void* ev_data, xm_core_http_state_t* s);
+bool xm_core_http_check(struct mg_connection* c, int ev, void* ev_data, xm_core_http_state_t* s);
+// Queues an answer with status 400 or 413 and "Connection: close".
+void xm_core_http_refuse(struct mg_connection* c, int status, const char* text);
+
+// ws_frame_check.c: RFC 6455's checks of incoming frames, in front of mongoose's
+// WebSocket handler: call right after mg_ws_upgrade or mg_ws_connect.
+void xm_core_ws_frame_check(struct mg_connection* c);
+// The check itself: frames in buf[start..len) as the peer of c (client or not)
+// sends them; in_message: a fragmented message is open. NULL when acceptable so
+// far, else the fault, with the close code to send in *code.
+const char* xm_core_ws_frames_fault(bool client, const uint8_t* buf, size_t start, size_t len, bool in_message, int* code);
+
+// mqtt5_short_publish.c: the MQTT 5 PUBLISH repair in front of mongoose's MQTT
+// handler: call right after mg_mqtt_connect (MQTT 3.1.1 connections are left alone).
+void xm_core_mqtt5_short_publish(struct mg_connection* c);
+// The repair itself, on a message mg_mqtt_parse made.
+void xm_core_mqtt5_repair(struct mg_mqtt_message* mm);
+
+// dns_aaaa_requery.c: in front of the manager's resolver connections when they
+// exist: call before each mg_mgr_poll.
+void xm_core_dns_aaaa_requery(struct mg_mgr* mgr);
+// true for a response to one AAAA question without an AAAA record.
+bool xm_core_dns_aaaa_unanswered(const uint8_t* p, size_t len);
+
+// ---- message_copy.c: one copy of an event's data at the poll/XS crossing ----
+
+// Copies of mongoose's messages, laid out like them so the same accessors read
+// both: the struct and its bytes in one malloc'd block (NULL without memory),
+// every mg_str pointing into it; *size is the block's size.
+void* xm_core_copy_http(const struct mg_http_message* hm, size_t* size);
+void* xm_core_copy_ws(const struct mg_ws_message* wm, size_t* size);
+void* xm_core_copy_mqtt(const struct mg_mqtt_message* mm, size_t* size);
+
+// ---- text.c: bytes to XS's UTF-8 and back ----
+
+// BAD: not valid UTF-8 where strict, or not valid JSON string content.
+#define XM_CORE_TEXT_BAD ((size_t)-1)
+extern const char xm_core_replacement[3];  // U+FFFD
+size_t xm_core_utf8_length(const unsigned char* s, size_t n, bool xs);
+size_t xm_core_text_size(const char* s, size_t n, bool strict, bool xs);
+void xm_core_text_fill(char* to, const char* s, size_t n, bool xs);
+size_t xm_core_put_code_point(char* to, long c);
+size_t xm_core_xs_to_utf8(const unsigned char* s, size_t n, unsigned char* out);
+
+// ---- json_unescape.c ----
+
+// Unescapes the inside of a JSON string (n bytes at s, no quotes) into to, in
+// XS's UTF-8 (or only sizes it when to is NULL): the size, or XM_CORE_TEXT_BAD.
+size_t xm_core_json_unescape(const char* s, size_t n, char* to);
+
+#endif
