@@ -93,27 +93,25 @@ function printRatios(subjects) {
   }
 }
 
-// RAM: what is reserved before any heap (data, bss with the kernel's heap,
-// the startup stack), the kernel heap's used part, the C library's allocated
-// bytes (the XS machine's reserve among them) and their sum; "grown" is how far
-// the C heap went (sbrk), the least RAM budget that held the run so far.
+// RAM: what is reserved before the heap (data, bss, the startup stack), the
+// heap's allocated bytes (the XS machine's reserve and the tasks' stacks among
+// them) and their sum; "grown" is how far the heap went (sbrk), the least RAM
+// budget that held the run so far.
 function printMemory(subjects) {
   const k = (n) => (n / 1024).toFixed(1);
-  const header = ["KiB, idle / 10 conn", "XS live", "XS reserved", "kernel heap used", "C heap used", "RAM in use", "C heap grown"];
+  const header = ["KiB, idle / 10 conn", "XS live", "XS reserved", "heap used", "RAM in use", "heap grown"];
   const rows = subjects.map((s) => {
     const cell = (f) => `${f(s.mem.idle)} / ${f(s.mem.busy)}`;
-    const used = (m) => s.sizes.staticRam - m.kernel_free + m.libc_used;
     const xs = (f) => (s.mem.idle.xs_slots === undefined ? "-" : cell(f));
-    return [s.name, xs((m) => k(m.xs_slots + m.xs_chunks)), xs((m) => k(m.xs_reserved)), cell((m) => k(s.sizes.kernelHeap - m.kernel_free)),
-      cell((m) => k(m.libc_used)), cell((m) => k(used(m))), cell((m) => k(m.libc_arena))];
+    return [s.name, xs((m) => k(m.xs_slots + m.xs_chunks)), xs((m) => k(m.xs_reserved)), cell((m) => k(m.heap_used)),
+      cell((m) => k(s.sizes.staticRam + m.heap_used)), cell((m) => k(m.heap_arena))];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   for (const s of subjects)
-    console.log(`  ${s.name}: static ${k(s.sizes.staticRam)} KiB (kernel heap ${k(s.sizes.kernelHeap)}); after the last round's load, ` +
-      `the kernel heap's lowest free ${k(s.after.kernel_min_free)} KiB, the C heap grown to ${k(s.after.libc_arena)} KiB`);
+    console.log(`  ${s.name}: static ${k(s.sizes.staticRam)} KiB; after the last round's load, the heap grown to ${k(s.after.heap_arena)} KiB`);
 }
 
 function printFlash(subjects) {

@@ -19,6 +19,5 @@ export function boardSizes(elf) {
     if (!symbols[name]) throw new Error(`${elf} has no symbol ${name}`);
     return parseInt(symbols[name][0], 16);
   };
-  const kernelHeap = parseInt(symbols.ucHeap?.[1] ?? "0", 16);
-  return { text, data, staticRam: value("__ram_size") - (value("__heap_end") - value("__heap_start")), kernelHeap };
+  return { text, data, staticRam: value("__ram_size") - (value("__heap_end") - value("__heap_start")) };
 }
