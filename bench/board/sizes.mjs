@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // What a board ELF takes, read from its symbols and sections: flash (text with
 // rodata, and data's initial values, which the startup copies to RAM) and the
-// RAM no heap can use (data, bss, the startup stack), heap_4's array among it.
+// RAM no heap can use (data, bss, the startup stack).
 import { execFileSync } from "node:child_process";
 
 const run = (cmd, args) => execFileSync(cmd, args, { encoding: "utf8" });
