@@ -10,14 +10,15 @@
 #define configMTIME_BASE_ADDRESS (0x0200BFF8UL)
 #define configMTIMECMP_BASE_ADDRESS (0x02004000UL)
 
-// No configTOTAL_HEAP_SIZE: the kernel allocates with heap_3 (CMakeLists.txt),
-// from the C library's malloc, as ESP-IDF's FreeRTOS allocates task stacks and
-// queues from the heap malloc uses. One heap: a separate heap_4 array (44 KiB,
-// its peak 40,704 reached at boot) kept its ~4 KiB margin and the main task's
-// stack, freed when app_main returns, from the XS machine, lwIP and mongoose,
-// and the C heap ran out first (an app answering 16 clients at a time at
-// --ram 256). heap_3 holds the scheduler around malloc, as libc_locks.c does
-// again inside it: the scheduler lock nests.
+// The kernel allocates with heap_3 (CMakeLists.txt), which ignores
+// configTOTAL_HEAP_SIZE (the esp32 check's 160 KiB): from the C library's
+// malloc, as ESP-IDF's FreeRTOS allocates task stacks and queues from the heap
+// malloc uses. One heap: a separate heap_4 array (44 KiB, its peak 40,704
+// reached at boot) kept its ~4 KiB margin and the main task's stack, freed when
+// app_main returns, from the XS machine, lwIP and mongoose, and the C heap ran
+// out first (an app answering 16 clients at a time at --ram 256). heap_3 holds
+// the scheduler around malloc, as libc_locks.c does again inside it: the
+// scheduler lock nests.
 
 // errno is picolibc's thread-local variable: one per task (lwIP's sockets set it
 // on the task that called them), the kernel switching the TLS block.
