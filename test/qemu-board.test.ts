@@ -119,7 +119,7 @@ describe("the virtual ESP32-C3 board (qemu)", () => {
     expect(console.slice(1, -1).map((l) => l.slice(0, l.search(/\d/)))).toEqual(prefixes);
     expect(console.slice(1, -1).join("\n")).toMatch(/slots=[1-9]\d*\/\d+/);
     // Each task once, whether it was deleted during the run (the link wraps vTaskDelete) or not.
-    expect(console[console.length - 1]).toMatch(/^board-ram: kernel-heap=\d+\/\d+ c-heap=\d+\/\d+ c-heap-used=\d+ stack-unused=([\w-]+:\d+,)*[\w-]+:\d+$/);
+    expect(console[console.length - 1]).toMatch(/^board-ram: heap=\d+\/\d+ heap-used=\d+ stack-unused=([\w-]+:\d+,)*[\w-]+:\d+$/);
     const tasks = console[console.length - 1].replace(/^.*stack-unused=/, "").split(",").map((t) => t.split(":")[0]);
     expect(tasks).toEqual(expect.arrayContaining(["main", "xs", "IDLE", "tcpip_thread", "virtio-net"]));
     expect(new Set(tasks).size).toBe(tasks.length);

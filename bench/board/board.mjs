@@ -73,20 +73,24 @@ export function connect(port) {
 
 export const parseLine = (line) => Object.fromEntries(line.trim().split(/\s+/).map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)]));
 
-// The board's memory line with only the asking connection open, then with ten
-// (opened one after the other, each answered once, so that none waits in lwIP's
-// accept mailbox of 6), the tenth asking.
+// The board's TCP connection count (hosts/qemu/xm_host_config.h): a keep-alive
+// connection past it waits, its SYN dropped, until one of them closes.
+export const BOARD_CONNECTIONS = 8;
+
+// The board's memory line with only the asking connection open, then with
+// BOARD_CONNECTIONS (opened one after the other, each answered once, so that
+// none waits in lwIP's accept mailbox of 6), the last asking.
 export async function memory(port) {
   const one = await connect(port);
   const idle = parseLine(await one.get("/mem"));
   one.socket.destroy();
   const open = [];
-  for (let i = 0; i < 9; i++) {
+  for (let i = 0; i < BOARD_CONNECTIONS - 1; i++) {
     open.push(await connect(port));
     await open[i].get("/");
   }
   open.push(await connect(port));
-  const busy = parseLine(await open[9].get("/mem"));
+  const busy = parseLine(await open[BOARD_CONNECTIONS - 1].get("/mem"));
   for (const c of open) c.socket.destroy();
   return { idle, busy };
 }

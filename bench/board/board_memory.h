@@ -6,9 +6,8 @@
 
 #include <stddef.h>
 
-// Writes the kernel heap's free bytes (now and the lowest ever) and the C
-// library's heap (bytes allocated now, and how far it has grown) into buf, as
-// snprintf does; returns snprintf's count. Any task may call it.
+// Writes the board's heap (bytes allocated now, and how far it has grown) into
+// buf, as snprintf does; returns snprintf's count. Any task may call it.
 int board_memory_line(char* buf, size_t size);
 
 #endif

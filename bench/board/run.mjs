@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 // The virtual board (hosts/qemu), issue 13: boot time, HTTP hello world under wrk
-// at 1 and 10 keep-alive connections through QEMU's user network, RAM idle and
-// with 10 open connections, and flash, for two TypeScript apps (am.serve, the
+// at 1 and 8 keep-alive connections (the board's connection count) through QEMU's
+// user network, RAM idle and with 8 open connections, and flash, for two TypeScript apps (am.serve, the
 // synchronous Manager) and a C mongoose server on the same board without XS.
 // QEMU's speed is not a device's: the ratios against the C server are what count.
 // Usage: node bench/board/run.mjs [--seconds N] [--rounds N] [--boots N]
@@ -14,14 +14,14 @@ import { fileURLToPath } from "node:url";
 import { ensure } from "../../firmware/requirements.mjs";
 import { libraries, linkObjects } from "../../hosts/qemu/host.mjs";
 import { CLI, cmakeFlags, freePort, makeLog, median, option, printProblems, printTable, wrk } from "../lib.mjs";
-import { boot, connect, memory, parseLine, stop } from "./board.mjs";
+import { BOARD_CONNECTIONS, boot, connect, memory, parseLine, stop } from "./board.mjs";
 import { boardSizes } from "./sizes.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = option("--seconds", 5);
 const ROUNDS = option("--rounds", 3);
 const BOOTS = option("--boots", 5);
-const CONNECTIONS = [1, 10];
+const CONNECTIONS = [1, BOARD_CONNECTIONS];
 const log = makeLog("bench/board");
 
 // A device's XS budget, as the board's tests use: preloaded, both apps fit it.
@@ -93,27 +93,25 @@ function printRatios(subjects) {
   }
 }
 
-// RAM: what is reserved before any heap (data, bss with the kernel's heap,
-// the startup stack), the kernel heap's used part, the C library's allocated
-// bytes (the XS machine's reserve among them) and their sum; "grown" is how far
-// the C heap went (sbrk), the least RAM budget that held the run so far.
+// RAM: what is reserved before the heap (data, bss, the startup stack), the
+// heap's allocated bytes (the XS machine's reserve and the tasks' stacks among
+// them) and their sum; "grown" is how far the heap went (sbrk), the least RAM
+// budget that held the run so far.
 function printMemory(subjects) {
   const k = (n) => (n / 1024).toFixed(1);
-  const header = ["KiB, idle / 10 conn", "XS live", "XS reserved", "kernel heap used", "C heap used", "RAM in use", "C heap grown"];
+  const header = [`KiB, idle / ${BOARD_CONNECTIONS} conn`, "XS live", "XS reserved", "heap used", "RAM in use", "heap grown"];
   const rows = subjects.map((s) => {
     const cell = (f) => `${f(s.mem.idle)} / ${f(s.mem.busy)}`;
-    const used = (m) => s.sizes.staticRam - m.kernel_free + m.libc_used;
     const xs = (f) => (s.mem.idle.xs_slots === undefined ? "-" : cell(f));
-    return [s.name, xs((m) => k(m.xs_slots + m.xs_chunks)), xs((m) => k(m.xs_reserved)), cell((m) => k(s.sizes.kernelHeap - m.kernel_free)),
-      cell((m) => k(m.libc_used)), cell((m) => k(used(m))), cell((m) => k(m.libc_arena))];
+    return [s.name, xs((m) => k(m.xs_slots + m.xs_chunks)), xs((m) => k(m.xs_reserved)), cell((m) => k(m.heap_used)),
+      cell((m) => k(s.sizes.staticRam + m.heap_used)), cell((m) => k(m.heap_arena))];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   for (const s of subjects)
-    console.log(`  ${s.name}: static ${k(s.sizes.staticRam)} KiB (kernel heap ${k(s.sizes.kernelHeap)}); after the last round's load, ` +
-      `the kernel heap's lowest free ${k(s.after.kernel_min_free)} KiB, the C heap grown to ${k(s.after.libc_arena)} KiB`);
+    console.log(`  ${s.name}: static ${k(s.sizes.staticRam)} KiB; after the last round's load, the heap grown to ${k(s.after.heap_arena)} KiB`);
 }
 
 function printFlash(subjects) {
@@ -154,7 +152,7 @@ try {
       s.child = (await boot(s.elf, s.port, path.join(work, "console.txt"))).child;
       try {
         if (round === 1) s.mem = await memory(s.port);
-        wrk(s.port, 10, 1);  // warm-up
+        wrk(s.port, BOARD_CONNECTIONS, 1);  // warm-up
         CONNECTIONS.forEach((c, i) => {
           log(`round ${round}/${ROUNDS}: ${s.name}, ${c} connection(s), ${SECONDS} s`);
           s.runs[i].push(wrk(s.port, c, SECONDS));

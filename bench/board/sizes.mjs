@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // What a board ELF takes, read from its symbols and sections: flash (text with
 // rodata, and data's initial values, which the startup copies to RAM) and the
-// RAM no heap can use (data, bss, the startup stack), heap_4's array among it.
+// RAM no heap can use (data, bss, the startup stack).
 import { execFileSync } from "node:child_process";
 
 const run = (cmd, args) => execFileSync(cmd, args, { encoding: "utf8" });
@@ -19,6 +19,5 @@ export function boardSizes(elf) {
     if (!symbols[name]) throw new Error(`${elf} has no symbol ${name}`);
     return parseInt(symbols[name][0], 16);
   };
-  const kernelHeap = parseInt(symbols.ucHeap?.[1] ?? "0", 16);
-  return { text, data, staticRam: value("__ram_size") - (value("__heap_end") - value("__heap_start")), kernelHeap };
+  return { text, data, staticRam: value("__ram_size") - (value("__heap_end") - value("__heap_start")) };
 }

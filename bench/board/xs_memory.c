@@ -2,7 +2,7 @@
 // The native of xs_memory.js: board_memory_line, then the XS machine's heap
 // after a collection, so that garbage is not counted. Slots and chunks are
 // what is live; "reserved" is what the machine took from the C library's heap
-// (XS never gives it back), and is part of libc_used.
+// (XS never gives it back), and is part of heap_used.
 #include "board_memory.h"
 
 #include <stdio.h>

@@ -38,9 +38,12 @@
 // JavaScript after which the AsyncManager has XS collect before the next event
 // (xm_am_xs.c): answered requests free their copies then, not when XS's own heap
 // is full. About two small requests: on the virtual board at --ram 256, where
-// about 15 KB of the C heap is left for serving, 8 KiB of garbage copies and four
+// about 15 KB of the C heap was left for serving, 8 KiB of garbage copies and four
 // connections' buffers already ran out; a collection of the esp32 profile's heap
-// is short beside a request.
+// is short beside a request. With 16 clients at a time and 12 connections open
+// on the board (one heap of 248,504 bytes), 1 KiB and 4 KiB did no better than 2
+// KiB (two runs each: both and one out of memory): that peak is the open
+// connections', not the copies' (hosts/qemu/xm_host_config.h).
 #define XM_HOST_AM_GARBAGE_BYTES (2 * 1024)
 
 // ---- the XS task (main.c) -------------------------------------------------

@@ -10,16 +10,16 @@
 #define configMTIME_BASE_ADDRESS (0x0200BFF8UL)
 #define configMTIMECMP_BASE_ADDRESS (0x02004000UL)
 
-// heap_4 holds the kernel's objects only (task stacks, queues, lwIP's mailboxes
-// and semaphores): the stacks of the XS task (16 KiB), an AsyncManager's poll
-// task (4 KiB, xm_host_config.h), lwIP's tcpip task (3 KiB), the receive task
-// (2 KiB), the idle task and ESP-IDF's main task until app_main returns are
-// most of it. The C library's heap (the XS machine, lwIP's buffers, mongoose)
-// is what the linker script leaves of the RAM budget, so every KiB here is one
-// the C heap lacks. Measured with --stats (board-ram: kernel-heap=): at most
-// 40,704 bytes taken, at boot, by the demo and by an AsyncManager app serving
-// 200 requests 16 at a time; 44 KiB leaves a tenth of that as the margin.
-#define configTOTAL_HEAP_SIZE (44 * 1024)
+// The kernel allocates with heap_3 (CMakeLists.txt), which ignores
+// configTOTAL_HEAP_SIZE (the esp32 check's 160 KiB): from the C library's
+// malloc, as ESP-IDF's FreeRTOS allocates task stacks and queues from the heap
+// malloc uses. One heap: a separate heap_4 array (44 KiB, its peak 40,704
+// reached at boot) kept its ~4 KiB margin and the main task's stack, freed when
+// app_main returns, from the XS machine, lwIP and mongoose, and the C heap ran
+// out first (an app answering 16 clients at a time at --ram 256). heap_3 holds
+// the scheduler around malloc, as libc_locks.c does again inside it: the
+// scheduler lock nests.
+
 // errno is picolibc's thread-local variable: one per task (lwIP's sockets set it
 // on the task that called them), the kernel switching the TLS block.
 #define configUSE_PICOLIBC_TLS 1
@@ -36,5 +36,11 @@
 // hook only waits for an interrupt: it never used more than 348 bytes.
 #undef configMINIMAL_STACK_SIZE
 #define configMINIMAL_STACK_SIZE 384
+
+// Interrupts and exceptions run on the startup stack (picolibc's .stack, 2 KiB,
+// the size of the esp32 check's ISR stack), which nothing uses once the
+// scheduler runs: the link names its top __freertos_irq_stack_top (host.mjs).
+// A separate ISR stack took 2 KiB of bss from the heap.
+#undef configISR_STACK_SIZE_WORDS
 
 #endif

@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: MIT
 // --stats on the board: after the XS machine's xs-ram line (runtime/xm_stats.c),
-// the RAM the rest of the board took, for sizing --ram, the kernel's heap and
-// the tasks' stacks:
+// the RAM the rest of the board took, for sizing --ram and the tasks' stacks:
 //
-//   board-ram: kernel-heap=<peak>/<size> c-heap=<peak>/<size> c-heap-used=<bytes> stack-unused=<task>:<bytes>,...
+//   board-ram: heap=<peak>/<size> heap-used=<bytes> stack-unused=<task>:<bytes>,...
 //
-// kernel-heap is heap_4's high-water mark (its size less
-// xPortGetMinimumEverFreeHeapSize): task stacks, queues, semaphores, lwIP's
-// mailboxes. c-heap is how far picolibc's malloc moved the break (mallinfo's
-// arena; its free never gives memory back to the break) against what the
-// linker script left of --ram: the XS machine, lwIP's pbufs and pcbs,
-// mongoose's buffers, the NIC's buffers; c-heap-used is what is allocated from
-// it at the time of printing (the rest of the peak is free, maybe in pieces).
-// stack-unused is the least stack each
-// task ever had left, for the tasks alive at exit and those deleted before
-// (the main task, an AsyncManager's poll task): the link wraps vTaskDelete.
+// heap is how far picolibc's malloc moved the break (mallinfo's arena; its free
+// never gives memory back to the break) against what the linker script left of
+// --ram. It is the board's one heap (heap_3, FreeRTOSConfig.h): the XS machine,
+// the tasks' stacks and blocks, queues, lwIP's pbufs, pcbs and mailboxes,
+// mongoose's buffers, the NIC's buffers. heap-used is what is allocated from it
+// at the time of printing (the rest of the peak is free, maybe in pieces).
+// stack-unused is the least stack each task ever had left, for the tasks alive
+// at exit and those deleted before (the main task, an AsyncManager's poll
+// task): the link wraps vTaskDelete.
 #include "board_stats.h"
 
 #include <malloc.h>
@@ -54,10 +52,9 @@ void board_stats_print(void)
 	extern char __heap_start[], __heap_end[];
 	static TaskStatus_t tasks[TASKS_SEEN];
 	UBaseType_t count = uxTaskGetSystemState(tasks, TASKS_SEEN, NULL);
-	struct mallinfo c_heap = mallinfo();
-	printf("board-ram: kernel-heap=%lu/%lu c-heap=%lu/%lu c-heap-used=%lu stack-unused=",
-		(unsigned long)(configTOTAL_HEAP_SIZE - xPortGetMinimumEverFreeHeapSize()), (unsigned long)configTOTAL_HEAP_SIZE,
-		(unsigned long)c_heap.arena, (unsigned long)(__heap_end - __heap_start), (unsigned long)c_heap.uordblks);
+	struct mallinfo heap = mallinfo();
+	printf("board-ram: heap=%lu/%lu heap-used=%lu stack-unused=", (unsigned long)heap.arena,
+		(unsigned long)(__heap_end - __heap_start), (unsigned long)heap.uordblks);
 	const char* comma = "";
 	for (unsigned i = 0; i < ended_count; i++, comma = ",")
 		printf("%s%s:%lu", comma, ended[i].name, ended[i].unused);

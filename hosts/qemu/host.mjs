@@ -22,8 +22,8 @@ export const targets = [];
 
 // The device's memory map in QEMU's RAM (virt has no flash that -kernel loads
 // into): a 4 MiB "flash" region for code and constants from 0x80000000, then the
-// RAM budget. The C library's heap is what the budget leaves after data, bss
-// (the kernel's heap among it) and the startup stack.
+// RAM budget. The heap (the C library's, from which the kernel allocates too) is
+// what the budget leaves after data, bss and the startup stack.
 const FLASH = 0x80000000;
 const FLASH_SIZE = 4 * 1024 * 1024;
 export const RAM_DEFAULT_KB = 2048;
@@ -63,6 +63,8 @@ export function linkObjects(objects, archives, elf, ramKb = RAM_DEFAULT_KB) {
     "-Wl,--gc-sections", "-Wl,--wrap=port_fatal", "-Wl,--wrap=xm_run", "-Wl,--wrap=vTaskDelete", "-Wl,--undefined=__retarget_lock_acquire_recursive",
     `-Wl,--defsym=__flash=${FLASH},--defsym=__flash_size=${FLASH_SIZE}`,
     `-Wl,--defsym=__ram=${FLASH + FLASH_SIZE},--defsym=__ram_size=${ramKb * 1024},--defsym=__stack_size=4096`,
+    // The kernel's interrupts and exceptions run on the startup stack (FreeRTOSConfig.h).
+    "-Wl,--defsym=__freertos_irq_stack_top=__stack",
     "-o", elf, ...objects, "-Wl,--start-group", ...archives, "-Wl,--end-group"], `linking the firmware for ${ramKb} KiB of RAM`);
   return elf;
 }

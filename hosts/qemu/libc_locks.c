@@ -3,7 +3,9 @@
 // state) on the kernel's scheduler lock: picolibc's own are no-ops, and more than
 // one task allocates (the XS task; port_task_create's callers). One core, so
 // holding the scheduler is mutual exclusion; it nests, so every lock is
-// recursive. No C library call made under it blocks on the kernel.
+// recursive, and the kernel's own allocations (heap_3, which holds the scheduler
+// around malloc) take it again inside. No C library call made under it blocks
+// on the kernel.
 #include <sys/lock.h>
 
 #include "freertos/FreeRTOS.h"

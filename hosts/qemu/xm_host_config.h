@@ -23,12 +23,19 @@
 // each for 50 clients at once. A burst beyond them waits: lwIP drops the SYNs
 // of clients past the listen backlog (TCP_LISTEN_BACKLOG, mongoose listening
 // with the accept mailbox's length) and past the connection count below, and
-// the clients send them again. 12 TCP connections, not ESP-IDF's 16: with 16
-// sockets, 12 leave one each for the listener, a manager's wakeup pair and a
-// resolver, so that accept() never fails for want of a socket (ENFILE, which
-// makes lwIP reset a client whose request is waiting).
+// the clients send them again. 8 TCP connections, not ESP-IDF's 16: each open
+// one holds about 2 KB of the heap (lwIP's pcb, netconn, mailbox and segments,
+// mongoose's connection and buffers, the AsyncManager's copy of its request),
+// and at --ram 256 about 21 KB of the heap is free after boot. Measured with an
+// app answering 200 requests from 16 clients at a time (--stats' board-ram:
+// heap of 248,504): with 12, one of three runs was clean (peak 246,224), in
+// two the heap filled (248,408) and 2 and 7 requests failed; 10 peaked at
+// 246,216 (one run); 8 at 240,696 and 243,256 (two runs, all answered).
+// Fewer than the 16 sockets also leaves one each for the listener, a manager's
+// wakeup pair and a resolver, so that accept() never fails for want of a
+// socket (ENFILE, which makes lwIP reset a client whose request is waiting).
 #undef XM_HOST_LWIP_TCP_PCBS
-#define XM_HOST_LWIP_TCP_PCBS 12
+#define XM_HOST_LWIP_TCP_PCBS 8
 // tcp_cap.c counts them: stock lwIP does not with MEMP_MEM_MALLOC.
 #define LWIP_HOOK_FILENAME "lwip_hooks.h"
 
