@@ -5,8 +5,9 @@
 // the tick rate is the 1000 Hz a board build sets in sdkconfig (CONFIG_FREERTOS_HZ),
 // as Moddable does, so that a 1 ms timeout is one tick rather than ten. The
 // virtual board (hosts/qemu/FreeRTOSConfig.h) includes this file, having set
-// first what a running kernel there needs: its clock, its CLINT, its heap, no
-// timer task, an idle hook.
+// first what a running kernel there needs: its clock, its CLINT, no timer task,
+// an idle hook (its kernel allocates with heap_3, from malloc, so the heap size
+// below is the check build's alone).
 #ifndef FREERTOS_CONFIG_H
 #define FREERTOS_CONFIG_H
 
@@ -43,9 +44,7 @@
 
 #define configSUPPORT_STATIC_ALLOCATION 0
 #define configSUPPORT_DYNAMIC_ALLOCATION 1
-#ifndef configTOTAL_HEAP_SIZE
 #define configTOTAL_HEAP_SIZE (160 * 1024)
-#endif
 
 // vTaskGetInfo, which the check's pxTaskGetStackStart uses.
 #define configUSE_TRACE_FACILITY 1
