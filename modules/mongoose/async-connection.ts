@@ -98,7 +98,6 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
     return more.closed.promise;
   }
   get isClosed(): boolean { return (this.#flags & GONE) !== 0; }
-  /** @internal */
   protected override _flags(): number { return this.#flags; }
   override get isClosing(): boolean { return this.isClosed || super.isClosing; }
   get localAddr(): Address | undefined { return parseAddress(this.#addrs.split("|")[0]); }
@@ -162,17 +161,14 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
 
   // MQTT, as Connection's: each resolves once its packet is written to the socket
   // (as send() does), to the packet id where Connection returns one.
-  /** @internal */
   protected override _mqttPub(topic: string, message: Bytes, qos: number, retain: boolean,
     properties: MqttProperty[] | undefined): Promise<number> {
     return this.#am._command((request) => native.mqttPub(this.#am._native, this.#id, topic, message, qos, retain,
       properties, request), packetId);
   }
-  /** @internal */
   protected override _mqttSub(topic: string, qos: number | undefined): Promise<number> {
     return this.#am._command((request) => native.mqttSub(this.#am._native, this.#id, topic, qos, request), packetId);
   }
-  /** @internal */
   protected override _mqttControl(cmd: number): Promise<void> {
     return this.#am._command((request) => native.mqttControl(this.#am._native, this.#id, cmd, request));
   }

@@ -19,13 +19,13 @@ import { deferred, ignore } from "mongoose/deferred";
 import type { Bytes } from "mongoose/bytes";
 import { serveRequests, type ServeHandler } from "mongoose/serve";
 import { fetch, type FetchOptions, type Response } from "mongoose/fetch";
+import { stopPollTask } from "mongoose/shutdown";
 
 const RESULT = -1;
 const MQTT_KIND = 3;  // XM_AM_KIND_* (c/xm_am.h)
 const SNTP_KIND = 4;
 const START_REQUEST = 1;
 const CLOSE_REQUEST = 2;
-const SHUTDOWN_RETRY_MS = 5000;
 
 export type AsyncErrorHandler = (error: unknown, conn: AsyncConnection | undefined, ev: number) => void;
 
@@ -65,8 +65,9 @@ export interface AsyncTimer {
 }
 
 export class AsyncManager {
+  /** The manager's own handler, for connections without one. */
+  handler: AsyncHandler | undefined;
   #native: object | undefined;
-  #handler: AsyncHandler | undefined;
   readonly #errorHandler: AsyncErrorHandler;
   readonly #pollInterval: number;
   readonly #shutdownTimeout: number;
@@ -83,7 +84,7 @@ export class AsyncManager {
 
   constructor(handler?: AsyncHandler, options: AsyncManagerOptions = {}) {
     bindNativeOnce();
-    this.#handler = handler;
+    this.handler = handler;
     this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
     this.#pollInterval = options.pollInterval ?? 100;
     this.#shutdownTimeout = options.shutdownTimeout ?? 30000;
@@ -108,13 +109,6 @@ export class AsyncManager {
 
   get running(): boolean {
     return this.#state === "running";
-  }
-  /** The manager's own handler, for connections without one. */
-  get handler(): AsyncHandler | undefined {
-    return this.#handler;
-  }
-  set handler(handler: AsyncHandler | undefined) {
-    this.#handler = handler;
   }
   /** The mg_mgr belongs to the poll task; JavaScript reaches it through this object. */
   get manager(): AsyncManager {
@@ -160,33 +154,7 @@ export class AsyncManager {
     this.#timers.clear();
     const done = deferred<Outcome>();
     this.#requests.set(CLOSE_REQUEST, done);
-    const am = this.#native!;
-    native.stop(am);
-    const started = Date.now();
-    for (;;) {
-      const left = this.#shutdownTimeout - (Date.now() - started);
-      const wait = Math.min(SHUTDOWN_RETRY_MS, Math.max(left, 0));
-      // The retry timer is cleared once the poll task is done: a pending timer keeps the firmware alive.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const finished = await Promise.race([
-        done.promise.then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), wait))),
-      ]);
-      clearTimeout(timer);
-      if (finished) {
-        native.finish(am, false);
-        break;
-      }
-      // The last wait ran to the deadline: Date.now() may read a millisecond short
-      // of it when the timer fires (the timers keep their own clock).
-      if (wait === Math.max(left, 0) || Date.now() - started >= this.#shutdownTimeout) {
-        console.warn(`AsyncManager: the poll task did not stop within ${this.#shutdownTimeout} ms (stuck in ${native.activity(am)}); abandoning it`);
-        native.finish(am, true);
-        break;
-      }
-      console.warn(`AsyncManager: the poll task is still running after ${Date.now() - started} ms (stuck in ${native.activity(am)}); waking it again`);
-      native.stop(am);
-    }
+    await stopPollTask(this.#native!, done.promise, this.#shutdownTimeout);
     this.#state = "closed";
     for (const d of this.#requests.values()) d.reject(new Error("AsyncManager closed"));
     this.#requests.clear();
@@ -409,11 +377,15 @@ export class AsyncManager {
     native.stall(this.#check(), ms);
   }
 
-  #connection(id: number, addrs: string | undefined): AsyncConnection {
+  // The connection with this id, made at its first event or result; one a listener
+  // accepted (listener: its id) starts with the listener's handler, as with Manager.
+  #connection(id: number, addrs: string | undefined, listener = 0): AsyncConnection {
     let conn = this.#conns.get(id);
     if (!conn) {
       conn = new AsyncConnection(this, id);
       this.#conns.set(id, conn);
+      const handler = listener ? this.#conns.get(listener)?.handler : undefined;
+      if (handler) conn.handler = handler;
     }
     if (addrs) conn._addresses(addrs);
     return conn;
@@ -429,13 +401,7 @@ export class AsyncManager {
       else d.reject(new Error(typeof data === "string" ? data : "failed"));
       return;
     }
-    let conn = this.#conns.get(id);
-    if (!conn) {
-      conn = new AsyncConnection(this, id);
-      this.#conns.set(id, conn);
-      const listener = (ev === MG_EV_OPEN || ev === MG_EV_ACCEPT) && number ? this.#conns.get(number) : undefined;
-      if (listener?.handler) conn.handler = listener.handler;
-    }
+    const conn = this.#connection(id, undefined, ev === MG_EV_OPEN || ev === MG_EV_ACCEPT ? number : 0);
     const opening = request ? this.#opening.get(request) : undefined;
     if (opening) {
       opening.conn = conn;
@@ -445,13 +411,13 @@ export class AsyncManager {
     if (ev === MG_EV_MQTT_OPEN || ev === MG_EV_SNTP_TIME) data = number;
     conn._event(ev, data, value, addrs);
     if (ev === MG_EV_CLOSE) this.#conns.delete(id);
-    const handler = conn.handler ?? this.#handler;
+    const handler = conn.handler ?? this.handler;
     if (!handler) return;
     const sends = conn._sends;
     try {
       const result = handler(conn, ev, data);
       if (result && typeof (result as Promise<void>).then === "function")
-        (result as Promise<void>).then(undefined, (error) => this.#failed(error, conn!, ev, sends));
+        (result as Promise<void>).then(undefined, (error) => this.#failed(error, conn, ev, sends));
     } catch (error) {
       this.#failed(error, conn, ev, sends);
     }

@@ -17,7 +17,7 @@ const enum Flag {
 }
 
 export abstract class ConnectionSurface<Done extends void | Promise<void>, Id extends number | Promise<number>> {
-  /** @internal the flag bits, as C packs them. */
+  /** The flag bits, as C packs them. */
   protected abstract _flags(): number;
 
   get isListening(): boolean { return (this._flags() & Flag.Listening) !== 0; }
@@ -39,12 +39,12 @@ export abstract class ConnectionSurface<Done extends void | Promise<void>, Id ex
   abstract httpChunk(data: Bytes): Done;
   /** Sends an MQTT fixed header; send() the length bytes that follow (for mqttListen servers). */
   abstract mqttSendHeader(cmd: number, flags: number, length: number): Done;
-  /** @internal PUBLISH with the options applied. */
+  /** PUBLISH with the options applied. */
   protected abstract _mqttPub(topic: string, message: Bytes, qos: number, retain: boolean,
     properties: MqttProperty[] | undefined): Id;
-  /** @internal SUBSCRIBE, or UNSUBSCRIBE when qos is undefined. */
+  /** SUBSCRIBE, or UNSUBSCRIBE when qos is undefined. */
   protected abstract _mqttSub(topic: string, qos: number | undefined): Id;
-  /** @internal a packet that is its fixed header only: PINGREQ, PINGRESP or DISCONNECT. */
+  /** A packet that is its fixed header only: PINGREQ, PINGRESP or DISCONNECT. */
   protected abstract _mqttControl(cmd: number): Done;
 
   replyJson(value: unknown, status = 200, headers?: Headers): Done {

@@ -68,7 +68,6 @@ export class Connection extends ConnectionSurface<void, number> {
     this.handler = handler;
   }
 
-  /** @internal */
   protected override _flags(): number { return native.connFlags(this); }
   override get isFull(): boolean { return super.isFull; }
   /** Sets (or clears) mongoose's is_full: mongoose stops reading the connection. */
@@ -154,16 +153,14 @@ export class Connection extends ConnectionSurface<void, number> {
     return nativeNet.connWsClose(this, code, reason);
   }
 
-  /** @internal */
   protected override _mqttPub(topic: string, message: Bytes, qos: number, retain: boolean,
     properties: MqttProperty[] | undefined): number {
     return nativeMqtt.connMqttPub(this, topic, message, qos, retain, properties);
   }
-  /** @internal */
   protected override _mqttSub(topic: string, qos: number | undefined): number {
     return qos === undefined ? nativeMqtt.connMqttUnsub(this, topic) : nativeMqtt.connMqttSub(this, topic, qos);
   }
-  /** @internal C has a function per control packet. */
+  // C has a function per control packet.
   protected override _mqttControl(cmd: number): void {
     if (cmd === MQTT_CMD_PINGREQ) nativeMqtt.connMqttPing(this);
     else if (cmd === MQTT_CMD_PINGRESP) nativeMqtt.connMqttPong(this);

@@ -34,10 +34,8 @@ export class Response {
     this.#msg = msg;
   }
   get ok(): boolean { return this.status >= 200 && this.status < 300; }
-  header(name: string): string | undefined {
-    const lower = name.toLowerCase();
-    return this.headers.find(([n]) => n.toLowerCase() === lower)?.[1];
-  }
+  /** The first value of a header, case-insensitively. */
+  header(name: string): string | undefined { return this.#msg.header(name); }
   /** The body as UTF-8 text: a byte that starts no UTF-8 sequence reads as U+FFFD. */
   text(): Promise<string> { return Promise.resolve(this.#msg.bodyText); }
   json(): Promise<unknown> { return this.text().then((t) => JSON.parse(t)); }

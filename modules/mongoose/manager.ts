@@ -83,14 +83,15 @@ export class Timer {
 }
 
 export class Manager {
+  /** The handler for connections without their own. */
+  handler: Handler | undefined;
   readonly #native: object;
-  #handler: Handler | undefined;
   #opening: Handler | undefined;  // the handler of the connection being opened, see #open
   readonly #errorHandler: ErrorHandler;
 
   constructor(handler?: Handler, options: ManagerOptions = {}) {
     bindNativeOnce();
-    this.#handler = handler;
+    this.handler = handler;
     this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
     this.#native = native.managerCreate((conn, ev, data) => this.#dispatch(conn as Connection, ev, data as EventData),
       options.enableWakeup ?? false);
@@ -106,7 +107,7 @@ export class Manager {
 
   // Called by the native layer for every event; true when the handler threw.
   #dispatch(conn: Connection, ev: number, data: EventData): boolean {
-    const handler = conn.handler ?? this.#opening ?? this.#handler;
+    const handler = conn.handler ?? this.#opening ?? this.handler;
     if (!handler) return false;
     try {
       handler(conn, ev, data);
@@ -115,14 +116,6 @@ export class Manager {
       reportError(this.#errorHandler, error, conn, ev);
       return true;
     }
-  }
-
-  /** The handler for connections without their own. */
-  get handler(): Handler | undefined {
-    return this.#handler;
-  }
-  set handler(handler: Handler | undefined) {
-    this.#handler = handler;
   }
 
   /** Runs mongoose for up to timeoutMs; handlers and timers run inside. Throws when re-entered. */
