@@ -401,7 +401,8 @@ export class AsyncManager {
       else d.reject(new Error(typeof data === "string" ? data : "failed"));
       return;
     }
-    const conn = this.#connection(id, undefined, ev === MG_EV_OPEN || ev === MG_EV_ACCEPT ? number : 0);
+    const conn = this.#conns.get(id) ??
+      this.#connection(id, undefined, ev === MG_EV_OPEN || ev === MG_EV_ACCEPT ? number : 0);
     const opening = request ? this.#opening.get(request) : undefined;
     if (opening) {
       opening.conn = conn;
