@@ -1,21 +1,20 @@
 // SPDX-License-Identifier: MIT
-// Connection: one mongoose connection. Instances are made by the Manager (they
+// Connection: one mongoose connection of a Manager. Instances are made by C (they
 // arrive in handlers and come back from listen/connect). Methods are safe inside
 // handlers: close() only marks the connection, mongoose frees it after the poll.
 // Once closed, every method but the getters throws "connection N is closed".
 import * as native from "mongoose/native";
 import * as nativeNet from "mongoose/native-net";
 import * as nativeTls from "mongoose/native-tls";
+import * as nativeMqtt from "mongoose/native-mqtt";
+import * as nativeSntp from "mongoose/native-sntp";
 import { checkTlsOptions, type TlsOptions } from "mongoose/tls";
 import { WEBSOCKET_OP_TEXT } from "mongoose/constants";
 import { headerLines, type Headers } from "mongoose/headers";
-import type { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
-import type { MqttProperty } from "mongoose/messages";
-import * as nativeMqtt from "mongoose/native-mqtt";
-import * as nativeSntp from "mongoose/native-sntp";
-
-export type Bytes = string | Uint8Array | ArrayBuffer;
-export type { TlsOptions } from "mongoose/tls";
+import { MQTT_CMD_PINGREQ, MQTT_CMD_PINGRESP } from "mongoose/messages";
+import type { HttpMessage, WsMessage, MqttMessage, MqttProperty } from "mongoose/messages";
+import type { Bytes } from "mongoose/bytes";
+import { ConnectionSurface } from "mongoose/connection-surface";
 
 /** What a handler receives as its third argument, by event (see README). */
 export type EventData = HttpMessage | WsMessage | MqttMessage | Uint8Array | string | number | undefined;
@@ -39,20 +38,6 @@ export interface ServeOptions {
   page404?: string;
 }
 
-const enum Flag {
-  Listening = 1 << 0,
-  Closing = 1 << 1,
-  Client = 1 << 2,
-  Tls = 1 << 3,
-  Udp = 1 << 4,
-  Websocket = 1 << 5,
-  Readable = 1 << 6,
-  Writable = 1 << 7,
-  Full = 1 << 8,
-  Draining = 1 << 9,
-  Accepted = 1 << 10,
-}
-
 function mimeTypes(types: Record<string, string> | undefined): string | undefined {
   if (!types) return undefined;
   return Object.entries(types).map(([ext, type]) => `${ext}=${type}`).join(",");
@@ -65,25 +50,14 @@ function chunked(headers: Headers | undefined): boolean {
     name.toLowerCase() === "transfer-encoding" && /\bchunked\b/i.test(String(value)));
 }
 
-export interface MqttPubOptions {
-  qos?: 0 | 1 | 2;
-  retain?: boolean;
-  /** MQTT 5 only (mqttConnect with version: 5). */
-  properties?: MqttProperty[];
-}
-
-/** @internal Plain copies of MQTT properties: the native side then reads data, never getters. */
-export function plainProperties(properties: MqttProperty[] | undefined): MqttProperty[] | undefined {
-  return properties?.map(({ id, value, key }) => (key === undefined ? { id, value } : { id, value, key }));
-}
-
-export class Connection {
+export class Connection extends ConnectionSurface<void, number> {
   /** Its own handler; when unset the Manager's handler gets its events. */
   declare handler: Handler | undefined;
   /** Anything the application wants to keep with the connection. */
   declare userdata: unknown;
 
   private constructor() {
+    super();
     throw new TypeError("Connection objects are made by a Manager");
   }
 
@@ -94,19 +68,10 @@ export class Connection {
     this.handler = handler;
   }
 
-  get isListening(): boolean { return (native.connFlags(this) & Flag.Listening) !== 0; }
-  /** True once close() was called or mongoose is closing it (and after it is gone). */
-  get isClosing(): boolean { return (native.connFlags(this) & Flag.Closing) !== 0; }
-  get isClient(): boolean { return (native.connFlags(this) & Flag.Client) !== 0; }
-  get isAccepted(): boolean { return (native.connFlags(this) & Flag.Accepted) !== 0; }
-  get isTls(): boolean { return (native.connFlags(this) & Flag.Tls) !== 0; }
-  get isUdp(): boolean { return (native.connFlags(this) & Flag.Udp) !== 0; }
-  get isWebsocket(): boolean { return (native.connFlags(this) & Flag.Websocket) !== 0; }
-  get isReadable(): boolean { return (native.connFlags(this) & Flag.Readable) !== 0; }
-  get isWritable(): boolean { return (native.connFlags(this) & Flag.Writable) !== 0; }
-  get isFull(): boolean { return (native.connFlags(this) & Flag.Full) !== 0; }
-  set isFull(full: boolean) { native.connSetFull(this, full); }
-  get isDraining(): boolean { return (native.connFlags(this) & Flag.Draining) !== 0; }
+  protected override _flags(): number { return native.connFlags(this); }
+  override get isFull(): boolean { return super.isFull; }
+  /** Sets (or clears) mongoose's is_full: mongoose stops reading the connection. */
+  override set isFull(full: boolean) { native.connSetFull(this, full); }
 
   get localAddr(): Address | undefined { return native.connAddr(this, false); }
   get remoteAddr(): Address | undefined { return native.connAddr(this, true); }
@@ -141,14 +106,10 @@ export class Connection {
    * and the response stays open: go on with httpChunk/httpSse, end with httpChunk("").
    * reason replaces the standard phrase ("OK", "Not Found", ...).
    */
-  reply(status: number, body: Bytes = "", headers?: Headers, reason?: string): void {
+  override reply(status: number, body: Bytes = "", headers?: Headers, reason?: string): void {
     if (reason !== undefined && /[\r\n\0]/.test(reason))
       throw new TypeError("an HTTP reason phrase cannot contain CR, LF or NUL");
     native.connReply(this, status, headerLines(headers, "content-length"), body, reason, chunked(headers));
-  }
-  replyJson(value: unknown, status = 200, headers?: Headers): void {
-    const text = JSON.stringify(value) ?? "null";
-    this.reply(status, text, { "Content-Type": "application/json", ...headers });
   }
   /**
    * Serves files under options.rootDir for this request (ETag, Range, index.html,
@@ -166,15 +127,8 @@ export class Connection {
     native.connServe(this, msg, path, undefined, headerLines(options?.extraHeaders) || undefined,
       mimeTypes(options?.mimeTypes), undefined);
   }
-  /** One chunk of a chunked response (after sending "Transfer-Encoding: chunked" headers); "" ends it. */
-  httpChunk(data: Bytes): void {
+  override httpChunk(data: Bytes): void {
     native.connHttpChunk(this, data);
-  }
-  /** One server-sent event, as a chunk of a text/event-stream response. */
-  httpSse(event: string, data: string): void {
-    if (/[\r\n]/.test(event)) throw new TypeError("an SSE event name cannot contain CR or LF");
-    const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join("");
-    this.httpChunk(`event: ${event}\n${lines}\n`);
   }
   /** Adds an "Authorization: Basic" header line to an outgoing request: call it after sending the request line and before the blank line that ends the headers. */
   httpBasicAuth(user: string, password: string): void {
@@ -199,36 +153,20 @@ export class Connection {
     return nativeNet.connWsClose(this, code, reason);
   }
 
-  /**
-   * Publishes; returns the packet id (0 for QoS 0). The broker's PUBACK (QoS 1) or
-   * PUBREC (QoS 2, mongoose completes the exchange) arrives as MQTT_CMD with that id;
-   * mongoose does not resend, even when no acknowledgement comes.
-   */
-  mqttPub(topic: string, message: Bytes, options: MqttPubOptions = {}): number {
-    return nativeMqtt.connMqttPub(this, topic, message, options.qos ?? 0, options.retain ?? false, plainProperties(options.properties));
+  protected override _mqttPub(topic: string, message: Bytes, qos: number, retain: boolean,
+    properties: MqttProperty[] | undefined): number {
+    return nativeMqtt.connMqttPub(this, topic, message, qos, retain, properties);
   }
-  /** Subscribes to a topic filter; returns the packet id, which the SUBACK (MQTT_CMD) carries. */
-  mqttSub(topic: string, qos: 0 | 1 | 2 = 0): number {
-    return nativeMqtt.connMqttSub(this, topic, qos);
+  protected override _mqttSub(topic: string, qos: number | undefined): number {
+    return qos === undefined ? nativeMqtt.connMqttUnsub(this, topic) : nativeMqtt.connMqttSub(this, topic, qos);
   }
-  /** Unsubscribes from a topic filter; returns the packet id, which the UNSUBACK carries. */
-  mqttUnsub(topic: string): number {
-    return nativeMqtt.connMqttUnsub(this, topic);
+  // C has a function per control packet.
+  protected override _mqttControl(cmd: number): void {
+    if (cmd === MQTT_CMD_PINGREQ) nativeMqtt.connMqttPing(this);
+    else if (cmd === MQTT_CMD_PINGRESP) nativeMqtt.connMqttPong(this);
+    else nativeMqtt.connMqttDisconnect(this);
   }
-  /** Sends PINGREQ; the broker's PINGRESP arrives as MQTT_CMD. */
-  mqttPing(): void {
-    nativeMqtt.connMqttPing(this);
-  }
-  /** Sends PINGRESP (a server's answer to PINGREQ, for mqttListen). */
-  mqttPong(): void {
-    nativeMqtt.connMqttPong(this);
-  }
-  /** Sends DISCONNECT: the broker then drops the will. close() after it. */
-  mqttDisconnect(): void {
-    nativeMqtt.connMqttDisconnect(this);
-  }
-  /** Sends an MQTT fixed header; send() the length bytes that follow (for mqttListen servers). */
-  mqttSendHeader(cmd: number, flags: number, length: number): void {
+  override mqttSendHeader(cmd: number, flags: number, length: number): void {
     nativeMqtt.connMqttSendHeader(this, cmd, flags, length);
   }
   /** Asks the server of an sntpConnect connection again (mongoose sends the first request itself). */

@@ -5,10 +5,12 @@
 import * as native from "mongoose/native";
 import * as nativeMqtt from "mongoose/native-mqtt";
 import * as nativeNet from "mongoose/native-net";
-import { eventName } from "mongoose/constants";
 import { WAKEUP_MAX_BYTES } from "mongoose/limits";
 import { Connection, type Handler, type EventData } from "mongoose/connection";
 import { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
+import { defaultErrorHandler, reportError } from "mongoose/errors";
+import { mqttConnectArgs, type MqttConnectOptions } from "mongoose/mqtt";
+import { parsesHttp } from "mongoose/scheme";
 
 export type ErrorHandler = (error: unknown, conn: Connection, ev: number) => void;
 
@@ -29,33 +31,6 @@ export interface ManagerOptions {
 export interface ListenOptions {
   /** Parse HTTP; by default inferred from the URL (http://, https://, ws://, wss://). */
   http?: boolean;
-}
-
-export interface MqttWill {
-  topic: string;
-  message: string | Uint8Array | ArrayBuffer;
-  qos?: 0 | 1 | 2;
-  retain?: boolean;
-}
-
-export interface MqttConnectOptions {
-  /** The connection's own handler (else the Manager's gets its events). */
-  handler?: Handler;
-  /** mongoose makes up a random one when empty. */
-  clientId?: string;
-  username?: string;
-  password?: string;
-  /** Default true. */
-  cleanSession?: boolean;
-  /**
-   * Seconds; default 0 (the broker never drops us for silence). mongoose sends no
-   * PINGREQ by itself: with a keepalive, call mqttPing() more often than that.
-   */
-  keepalive?: number;
-  /** 4 (MQTT 3.1.1, the default) or 5. */
-  version?: 4 | 5;
-  /** The message the broker publishes when the connection drops without mqttDisconnect(). */
-  will?: MqttWill;
 }
 
 export interface TimerOptions {
@@ -107,37 +82,16 @@ export class Timer {
   }
 }
 
-const HTTP_SCHEMES = /^(https?|wss?):\/\//i;
-
-function httpFor(url: string, options: ListenOptions | undefined): boolean {
-  return options?.http ?? HTTP_SCHEMES.test(url);
-}
-
-function defaultErrorHandler(error: unknown, conn: Connection, ev: number): void {
-  console.error(`mongoose: handler of ${eventName(ev)} on connection ${conn.id} threw:`, error);
-}
-
-/**
- * @internal An errorHandler threw (again) while given error: neither may be lost.
- * error becomes again's cause, as an error raised while handling another would
- * carry it, unless again already has one (or is not an object).
- */
-export function errorHandlerThrew(again: unknown, error: unknown, ev: number, connId: number | undefined): void {
-  if (again instanceof Error && !Object.hasOwn(again, "cause"))
-    Object.defineProperty(again, "cause", { value: error, writable: true, configurable: true });
-  console.error("mongoose: the errorHandler threw:", again,
-    `\nwhile given this error of ${eventName(ev)} on connection ${connId ?? "-"}:`, error);
-}
-
 export class Manager {
+  /** The handler for connections without their own. */
+  handler: Handler | undefined;
   readonly #native: object;
-  #handler: Handler | undefined;
   #opening: Handler | undefined;  // the handler of the connection being opened, see #open
   readonly #errorHandler: ErrorHandler;
 
   constructor(handler?: Handler, options: ManagerOptions = {}) {
     bindNativeOnce();
-    this.#handler = handler;
+    this.handler = handler;
     this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
     this.#native = native.managerCreate((conn, ev, data) => this.#dispatch(conn as Connection, ev, data as EventData),
       options.enableWakeup ?? false);
@@ -153,27 +107,15 @@ export class Manager {
 
   // Called by the native layer for every event; true when the handler threw.
   #dispatch(conn: Connection, ev: number, data: EventData): boolean {
-    const handler = conn.handler ?? this.#opening ?? this.#handler;
+    const handler = conn.handler ?? this.#opening ?? this.handler;
     if (!handler) return false;
     try {
       handler(conn, ev, data);
       return false;
     } catch (error) {
-      try {
-        this.#errorHandler(error, conn, ev);
-      } catch (again) {
-        errorHandlerThrew(again, error, ev, conn.id);
-      }
+      reportError(this.#errorHandler, error, conn, ev);
       return true;
     }
-  }
-
-  /** The handler for connections without their own. */
-  get handler(): Handler | undefined {
-    return this.#handler;
-  }
-  set handler(handler: Handler | undefined) {
-    this.#handler = handler;
   }
 
   /** Runs mongoose for up to timeoutMs; handlers and timers run inside. Throws when re-entered. */
@@ -187,11 +129,11 @@ export class Manager {
 
   /** Listens on a URL ("http://0.0.0.0:8000", "tcp://127.0.0.1:1234", "udp://..."); throws if it cannot. */
   listen(url: string, handler?: Handler, options?: ListenOptions): Connection {
-    return this.#open(handler, () => native.managerListen(this.#native, url, httpFor(url, options)) as Connection);
+    return this.#open(handler, () => native.managerListen(this.#native, url, parsesHttp(url, options?.http)) as Connection);
   }
   /** Connects to a URL; CONNECT (or ERROR) follows. */
   connect(url: string, handler?: Handler, options?: ListenOptions): Connection {
-    return this.#open(handler, () => native.managerConnect(this.#native, url, httpFor(url, options)) as Connection);
+    return this.#open(handler, () => native.managerConnect(this.#native, url, parsesHttp(url, options?.http)) as Connection);
   }
   wsConnect(url: string, handler?: Handler): Connection {
     return this.#open(handler, () => native.managerWsConnect(this.#native, url) as Connection);
@@ -201,10 +143,8 @@ export class Manager {
    * MQTT_OPEN brings the CONNACK return code (0: accepted; else mongoose closes).
    */
   mqttConnect(url: string, options: MqttConnectOptions = {}): Connection {
-    const will = options.will;
-    return this.#open(options.handler, () => nativeMqtt.managerMqttConnect(this.#native, url, options.clientId,
-      options.username, options.password, options.cleanSession ?? true, options.keepalive ?? 0, options.version ?? 4,
-      will?.topic, will?.message, will?.qos ?? 0, will?.retain ?? false) as Connection);
+    return this.#open(options.handler,
+      () => nativeMqtt.managerMqttConnect(this.#native, url, ...mqttConnectArgs(options)) as Connection);
   }
   /**
    * Accepts MQTT clients and parses their packets (MQTT_CMD for each, MQTT_MSG for

@@ -2,9 +2,10 @@
 // The mongoose module: `import { Manager, ... } from "mongoose"`.
 export * from "mongoose/constants";
 export { Connection } from "mongoose/connection";
-export type { Address, Bytes, EventData, Handler, ServeOptions } from "mongoose/connection";
-export type { MqttPubOptions } from "mongoose/connection";
-export type { TlsOptions } from "mongoose/connection";
+export type { Address, EventData, Handler, ServeOptions } from "mongoose/connection";
+export type { Bytes } from "mongoose/bytes";
+export type { MqttConnectOptions, MqttPubOptions, MqttWill, AsyncMqttConnectOptions } from "mongoose/mqtt";
+export type { TlsOptions } from "mongoose/tls";
 export type { Headers } from "mongoose/headers";
 export { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
 export {
@@ -35,9 +36,12 @@ export {
 } from "mongoose/jsonrpc";
 export type { JsonRpcHandler, JsonRpcId, JsonRpcRequest } from "mongoose/jsonrpc";
 export type { ErrorHandler, ListenOptions, ManagerOptions, TimerOptions } from "mongoose/manager";
-export type { MqttConnectOptions, MqttWill } from "mongoose/manager";
-export { AsyncManager, AsyncConnection, AbortController, AbortSignal, Request, Response } from "mongoose/async";
-export type {
-  AsyncHandler, AsyncErrorHandler, AsyncManagerOptions, AsyncTimer, FetchOptions, ServeHandler, ServeResponse,
-} from "mongoose/async";
-export type { AsyncMqttConnectOptions } from "mongoose/async";
+export { AsyncManager } from "mongoose/async-manager";
+export type { AsyncErrorHandler, AsyncManagerOptions, AsyncTimer } from "mongoose/async-manager";
+export { AsyncConnection } from "mongoose/async-connection";
+export type { AsyncHandler } from "mongoose/async-connection";
+export { AbortController, AbortSignal } from "mongoose/abort";
+export { Request } from "mongoose/serve";
+export type { ServeHandler, ServeResponse } from "mongoose/serve";
+export { Response } from "mongoose/fetch";
+export type { FetchOptions } from "mongoose/fetch";

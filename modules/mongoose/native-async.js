@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The AsyncManager's C functions (c/xm_am_xs.c); only async.ts calls them.
+// The AsyncManager's C functions (c/xm_am_xs.c); only async-manager.ts and
+// async-connection.ts call them.
 export function create(dispatch, pollMs, commandQueueLength) @ "xm_am_create";
 export function start(am) @ "xm_am_start";
 export function stop(am) @ "xm_am_stop";

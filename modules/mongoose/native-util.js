@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The C functions of c/xm_mg_util.c. Only util.ts calls them; TypeScript cannot
-// express `@ "c_name"`.
+// The C functions of c/xm_mg_util.c. Only util.ts (and bytes.ts, for utf8) calls
+// them; TypeScript cannot express `@ "c_name"`.
 export function jsonGet(json, path) @ "xm_mg_util_json_get";
 export function jsonGetNum(json, path) @ "xm_mg_util_json_get_num";
 export function jsonGetBool(json, path) @ "xm_mg_util_json_get_bool";

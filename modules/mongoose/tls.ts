@@ -2,7 +2,7 @@
 // TLS options and their checks, shared by Connection.tlsInit (the Manager) and
 // the AsyncManager's listen/connect/fetch: mongoose's built-in TLS reports most
 // mistakes only in its log, and the handshake fails later, far from the cause.
-import { base64Decode } from "mongoose/util";
+import { base64Decode, urlHost, urlIsSsl } from "mongoose/util";
 
 /**
  * TLS for one connection, with mongoose's built-in TLS 1.3: certificates and keys
@@ -77,4 +77,26 @@ export function checkTlsOptions(what: string, options: TlsOptions, client: boole
   // Without a name the built-in TLS checks no name at all: any certificate from the CA would pass.
   if (client && !options.name && !options.skipVerification)
     throw new TypeError(`${what}: a client that verifies its server needs name (the server's name in its certificate)`);
+}
+
+/**
+ * The TLS options a listen or connect goes with (undefined for a plain URL), checked
+ * here so that a mistake throws at the call: on the poll task it would only fail the
+ * handshake. A client must say how to trust its server, as mongoose has no CA store.
+ */
+export function tlsFor(what: string, url: string, tls: TlsOptions | undefined, client: boolean): TlsOptions | undefined {
+  if (!urlIsSsl(url)) {
+    if (tls !== undefined) throw new TypeError(`${what}: tls options need a TLS URL (https://, wss://, mqtts://, tls://, ssl://, tcps://)`);
+    return undefined;
+  }
+  if (!client) {
+    if (!tls?.cert) throw new TypeError(`${what}: a TLS server needs tls: { cert, key }`);
+    checkTlsOptions(what, tls, false);
+    return tls;
+  }
+  if (!tls || (!tls.ca && !tls.skipVerification))
+    throw new TypeError(`${what}: a TLS client needs tls.ca (the CA its server's certificate must lead to), or tls.skipVerification: true not to verify its certificate (the name is still checked)`);
+  const options = tls.name ? tls : { ...tls, name: urlHost(url).replace(/^\[(.*)\]$/, "$1") };
+  checkTlsOptions(what, options, true);
+  return options;
 }

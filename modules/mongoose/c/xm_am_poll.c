@@ -215,7 +215,7 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		return;
 	e->value = xm_mg_flags(c);
 	if (s)
-		e->request = s->connect_request;  // until it settles: async.ts gives the connection the open's handler
+		e->request = s->connect_request;  // until it settles: async-manager.ts gives the connection the open's handler
 	switch (ev) {
 	case MG_EV_OPEN:
 	case MG_EV_ACCEPT:

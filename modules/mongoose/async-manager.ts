@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: MIT
+// AsyncManager: mongoose runs on its own poll task (a FreeRTOS task, a thread in
+// the simulator); handlers and promises run here, on the XS task. Unlike the seed,
+// where handlers run on the poll thread, a JavaScript handler that blocks stalls
+// JavaScript only: the poll task keeps accepting and buffering up to its queues'
+// bounds. Every crossing goes through c/xm_am.h's two queues.
+import * as native from "mongoose/native-async";
+import { MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_MQTT_OPEN, MG_EV_OPEN, MG_EV_SNTP_TIME } from "mongoose/constants";
+import type { EventData } from "mongoose/connection";
+import { AsyncConnection, type AsyncHandler } from "mongoose/async-connection";
+import { tlsFor, type TlsOptions } from "mongoose/tls";
+import { urlIsSsl } from "mongoose/util";
+import { bindNativeOnce } from "mongoose/manager";
+import { defaultErrorHandler, reportError } from "mongoose/errors";
+import { mqttConnectArgs, type AsyncMqttConnectOptions } from "mongoose/mqtt";
+import { parsesHttp } from "mongoose/scheme";
+import { withDeadline, type AbortSignal } from "mongoose/abort";
+import { deferred, ignore } from "mongoose/deferred";
+import type { Bytes } from "mongoose/bytes";
+import { serveRequests, type ServeHandler } from "mongoose/serve";
+import { fetch, type FetchOptions, type Response } from "mongoose/fetch";
+import { stopPollTask } from "mongoose/shutdown";
+
+const RESULT = -1;
+const MQTT_KIND = 3;  // XM_AM_KIND_* (c/xm_am.h)
+const SNTP_KIND = 4;
+const START_REQUEST = 1;
+const CLOSE_REQUEST = 2;
+
+export type AsyncErrorHandler = (error: unknown, conn: AsyncConnection | undefined, ev: number) => void;
+
+export interface AsyncManagerOptions {
+  /** Longest mg_mgr_poll wait in ms; commands wake the poll task at once regardless. */
+  pollInterval?: number;
+  errorHandler?: AsyncErrorHandler;
+  /** How long close() waits for a stuck poll task before abandoning it. */
+  shutdownTimeout?: number;
+  /** Capacity of the command queue (XS task to poll task); by default the host's (1024 on linux-sim, 256 on esp32). */
+  commandQueueLength?: number;
+}
+
+export interface Outcome {
+  conn: number;
+  addrs: string | undefined;
+  /** What the command resolves to (an MQTT packet id), 0 when nothing. */
+  number: number;
+}
+
+/** A connection being opened: its events carry the request until it settles. */
+interface Opening {
+  /** Gets the connection's events from its first on (mqttConnect, sntpConnect). */
+  handler?: AsyncHandler;
+  conn?: AsyncConnection;
+}
+
+/** How a command's RESULT settles what waits for it. */
+interface Settle {
+  resolve(outcome: Outcome): void;
+  reject(error: unknown): void;
+}
+
+export interface AsyncTimer {
+  readonly active: boolean;
+  cancel(): void;
+}
+
+export class AsyncManager {
+  /** The manager's own handler, for connections without one. */
+  handler: AsyncHandler | undefined;
+  #native: object | undefined;
+  readonly #errorHandler: AsyncErrorHandler;
+  readonly #pollInterval: number;
+  readonly #shutdownTimeout: number;
+  readonly #queueLength: number | undefined;
+  #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
+  readonly #conns = new Map<number, AsyncConnection>();
+  readonly #requests = new Map<number, Settle>();
+  readonly #opening = new Map<number, Opening>();
+  #nextRequest = 3;
+  /** timerAdd's timers that may still fire: close() clears them, or they would keep the firmware alive. */
+  readonly #timers = new Set<TimerID>();
+  #closing: Promise<void> | undefined;
+  #started: Promise<Outcome> | undefined;
+
+  constructor(handler?: AsyncHandler, options: AsyncManagerOptions = {}) {
+    bindNativeOnce();
+    this.handler = handler;
+    this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
+    this.#pollInterval = options.pollInterval ?? 100;
+    this.#shutdownTimeout = options.shutdownTimeout ?? 30000;
+    this.#queueLength = options.commandQueueLength;  // undefined: the host's (xm_host_config.h)
+  }
+
+  /** Runs fn with a started AsyncManager and closes it afterwards, whatever happens. */
+  static async run<T>(fn: (am: AsyncManager) => Promise<T> | T, options?: AsyncManagerOptions & { handler?: AsyncHandler }): Promise<T> {
+    const am = new AsyncManager(options?.handler, options);
+    await am.start();
+    try {
+      return await fn(am);
+    } finally {
+      await am.close();
+    }
+  }
+
+  /** `await using am = new AsyncManager()` closes it when the scope ends (the runtime defines the symbol). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  get running(): boolean {
+    return this.#state === "running";
+  }
+  /** The mg_mgr belongs to the poll task; JavaScript reaches it through this object. */
+  get manager(): AsyncManager {
+    this.#check();
+    return this;
+  }
+  get connections(): AsyncConnection[] {
+    return [...this.#conns.values()];
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== "new") throw new Error(`AsyncManager is ${this.#state}: start() works once`);
+    this.#state = "starting";
+    const started = deferred<Outcome>();
+    this.#started = started.promise;
+    this.#requests.set(START_REQUEST, started);
+    this.#native = native.create((conn, ev, data, value, number, addrs, request) =>
+      this.#dispatch(conn, ev, data as EventData, value, number, addrs, request), this.#pollInterval, this.#queueLength);
+    native.start(this.#native);
+    try {
+      await started.promise;
+    } catch (error) {
+      this.#state = "closed";
+      throw error;
+    }
+    this.#state = "running";
+  }
+
+  /** Stops the poll task and closes every connection; never deadlocks, see the README. */
+  close(): Promise<void> {
+    if (this.#state === "new" || this.#state === "closed") {
+      this.#state = "closed";
+      return Promise.resolve();
+    }
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#state === "starting") await this.#started?.catch(ignore);
+    this.#state = "closing";
+    for (const id of this.#timers) clearInterval(id);
+    this.#timers.clear();
+    const done = deferred<Outcome>();
+    this.#requests.set(CLOSE_REQUEST, done);
+    await stopPollTask(this.#native!, done.promise, this.#shutdownTimeout);
+    this.#state = "closed";
+    for (const d of this.#requests.values()) d.reject(new Error("AsyncManager closed"));
+    this.#requests.clear();
+    this.#opening.clear();
+  }
+
+  #check(): object {
+    if (this.#state !== "running") throw notStarted();
+    return this.#native!;
+  }
+
+  /** @internal */
+  get _native(): object {
+    return this.#check();
+  }
+
+  /** @internal queues a command whose completion settles the returned promise (with value's result). */
+  _command<T = void>(post: (request: number) => void, value?: (outcome: Outcome) => T): Promise<T> {
+    this.#check();
+    const request = this.#nextRequest++;
+    let settle!: Settle;
+    const done = new Promise<T>((resolve, reject) =>
+      (settle = { resolve: (outcome) => resolve(value ? value(outcome) : undefined as T), reject }));
+    this.#requests.set(request, settle);
+    try {
+      post(request);
+    } catch (error) {
+      this.#requests.delete(request);
+      return Promise.reject(error);
+    }
+    // Marked handled: a handler written for Manager calls conn.reply() without
+    // awaiting it, and a client that left meanwhile must not make that an unhandled
+    // rejection (fatal here). Whoever awaits the promise still sees the rejection.
+    done.catch(ignore);
+    return done;
+  }
+
+  #open(post: (am: object, request: number) => void, opening: Opening = {}): Promise<AsyncConnection> {
+    const native_ = this.#check();
+    const request = this.#nextRequest++;
+    const d = deferred<Outcome>();
+    this.#requests.set(request, d);
+    this.#opening.set(request, opening);
+    try {
+      post(native_, request);
+    } catch (error) {
+      this.#requests.delete(request);
+      this.#opening.delete(request);
+      throw error;
+    }
+    return d.promise.then((outcome) => this.#connection(outcome.conn, outcome.addrs));
+  }
+
+  /**
+   * Listens; resolves to the listening connection once bound, rejects if it cannot (port in use).
+   * A TLS URL (https://, wss://, tls://...) needs options.tls with cert and key: every
+   * accepted connection then speaks TLS.
+   */
+  async listen(url: string, handler?: AsyncHandler, options?: { http?: boolean; tls?: TlsOptions }): Promise<AsyncConnection> {
+    const http = parsesHttp(url, options?.http);
+    const tls = tlsFor(`listen ${url}`, url, options?.tls, false);
+    const conn = await this.#open((am, request) => nativeOpen(am, true, url, http ? 1 : 0, request, tls));
+    if (handler) conn.handler = handler;
+    return conn;
+  }
+
+  /**
+   * Connects; resolves once connected (with TLS: once the handshake is done), rejects on
+   * DNS, connect or TLS error, timeout or abort. A TLS URL (https://, tls://...) needs
+   * options.tls with ca, or skipVerification: true; name defaults to the URL's host.
+   */
+  connect(url: string, handler?: AsyncHandler, options: { http?: boolean; timeout?: number; signal?: AbortSignal; tls?: TlsOptions } = {}): Promise<AsyncConnection> {
+    const http = parsesHttp(url, options.http);
+    return this.#connectWith("connect", url, (am, request) =>
+      nativeOpen(am, false, url, http ? 1 : 0, request, tlsFor(`connect ${url}`, url, options.tls, true)), handler, options);
+  }
+
+  /** A WebSocket client; resolves once the handshake is done. wss:// takes options.tls as connect does. */
+  wsConnect(url: string, handler?: AsyncHandler, options: { timeout?: number; signal?: AbortSignal; tls?: TlsOptions } = {}): Promise<AsyncConnection> {
+    return this.#connectWith("connect", url, (am, request) =>
+      nativeOpen(am, false, url, 2, request, tlsFor(`connect ${url}`, url, options.tls, true)), handler, options);
+  }
+
+  // early: the handler gets the connection's events from the first (OPEN) on, as
+  // with Manager, instead of from the settling on.
+  #connectWith(what: string, url: string, post: (am: object, request: number) => void, handler: AsyncHandler | undefined,
+    options: { timeout?: number; signal?: AbortSignal }, early = false): Promise<AsyncConnection> {
+    const opening: Opening = { handler: early ? handler : undefined };
+    let open: Promise<AsyncConnection>;
+    try {
+      open = this.#open(post, opening);
+    } catch (error) {
+      return Promise.reject(error);  // not started, bad options: a rejection like any other failure
+    }
+    // mongoose's reasons ("socket error") do not say what failed: name the URL.
+    const opened = open.catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      const bare = message.startsWith(`connect ${url}: `) ? message.slice(`connect ${url}: `.length) : message;
+      throw new Error(`${what} ${url}: ${bare}`);
+    });
+    const result = withDeadline(opened, options.timeout ?? 30000, options.signal, `${what} ${url}`);
+    // A late connection after a timeout or abort is closed, not leaked; so is one
+    // still waiting for its protocol's handshake (an MQTT broker that never answers).
+    result.catch(() => {
+      opening.conn?.close();
+      opened.then((conn) => conn.close(), () => undefined);
+    });
+    return result.then((conn) => {
+      if (handler) conn.handler = handler;
+      return conn;
+    });
+  }
+
+  /**
+   * An MQTT client (options as Manager.mqttConnect's); resolves once the broker
+   * accepted it (CONNACK 0), rejects when it refuses (naming the code), on a DNS or
+   * connect error, timeout or abort. The handler gets MQTT_OPEN and every other event.
+   */
+  mqttConnect(url: string, options: AsyncMqttConnectOptions = {}): Promise<AsyncConnection> {
+    if (urlIsSsl(url)) return Promise.reject(noMqttTls("mqttConnect", url));
+    return this.#connectWith("mqttConnect", url, (am, request) =>
+      native.mqttConnect(am, url, ...mqttConnectArgs(options), request), options.handler, options, true);
+  }
+
+  /**
+   * Accepts MQTT clients; resolves to the listener once bound. As with Manager it
+   * parses, the handler answers (MQTT_CMD for each packet: mqttSendHeader + send,
+   * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
+   */
+  async mqttListen(url: string, handler?: AsyncHandler): Promise<AsyncConnection> {
+    if (urlIsSsl(url)) throw noMqttTls("mqttListen", url);
+    const conn = await this.#open((am, request) => native.open(am, true, url, MQTT_KIND, request));
+    if (handler) conn.handler = handler;
+    return conn;
+  }
+
+  /**
+   * Asks an SNTP server for the time ("udp://host:123"); resolves to the connection
+   * once it can send (mongoose sends the first request). SNTP_TIME brings the epoch
+   * milliseconds to the handler; mongoose closes the connection after the first
+   * reply, or after 3 s without one.
+   */
+  sntpConnect(url: string, handler?: AsyncHandler, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<AsyncConnection> {
+    return this.#connectWith("sntpConnect", url, (am, request) => native.open(am, false, url, SNTP_KIND, request), handler, options, true);
+  }
+
+  /** The time from an SNTP server, in epoch milliseconds (for new Date(ms)). */
+  sntpTime(url: string, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<number> {
+    const time = deferred<number>();
+    time.promise.catch(ignore);  // settled by events while nobody awaits it yet
+    const opened = this.sntpConnect(url, (_conn, ev, data) => {
+      if (ev === MG_EV_SNTP_TIME && typeof data === "number") time.resolve(data);
+      else if (ev === MG_EV_ERROR) time.reject(new Error(`sntpTime ${url}: ${String(data)}`));
+      else if (ev === MG_EV_CLOSE) time.reject(new Error(`sntpTime ${url}: no valid reply (mongoose waits 3 s)`));
+    }, options);
+    const result = withDeadline(opened.then(() => time.promise), options.timeout ?? 30000, options.signal, `sntpTime ${url}`);
+    result.catch(() => opened.then((conn) => conn.close(), ignore));
+    return result;
+  }
+
+  /** Serves HTTP with an async handler per request; a throw or rejection answers 500. https:// takes options.tls as listen does. */
+  serve(url: string, handler: ServeHandler, options?: { tls?: TlsOptions }): Promise<AsyncConnection> {
+    return this.listen(url, serveRequests(this, handler, (error, conn) => this.#report(error, conn, MG_EV_HTTP_MSG)),
+      { http: true, tls: options?.tls });
+  }
+
+  /** An HTTP request; the response's body is read whole. */
+  fetch(url: string, options: FetchOptions = {}): Promise<Response> {
+    return fetch(this, url, options);
+  }
+
+  /** Resolves after ms; rejects when the signal aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (!this.running) return Promise.reject(notStarted());
+    return withDeadline(new Promise<void>(() => undefined), ms, signal, "sleep", true);
+  }
+
+  /** Queues work onto the XS task (JS's own microtask queue here; native code uses xm_post). */
+  schedule<T>(work: (() => T | Promise<T>) | Promise<T>): Promise<T> {
+    if (!this.running) return Promise.reject(notStarted());
+    return typeof work === "function" ? Promise.resolve().then(work) : Promise.resolve(work);
+  }
+
+  /** Calls callback every ms (or once) on the XS task, as the runtime's timers do, until cancel() or close(). */
+  timerAdd(ms: number, callback: () => void, options: { repeat?: boolean; runNow?: boolean } = {}): AsyncTimer {
+    this.#check();
+    if (options.runNow) callback();
+    const timers = this.#timers;
+    const id = options.repeat
+      ? setInterval(callback, ms)
+      : setTimeout(() => {
+        timers.delete(id);
+        callback();
+      }, ms);
+    timers.add(id);
+    return {
+      get active() {
+        return timers.has(id);
+      },
+      cancel() {
+        timers.delete(id);
+        clearInterval(id);
+      },
+    };
+  }
+
+  /**
+   * An MG_EV_WAKEUP with data for a live connection; false when it is not live. Any
+   * size: the data travels on the command queue, not in a datagram as Manager's.
+   */
+  wakeup(connectionId: number, data?: Bytes): boolean {
+    const am = this.#check();
+    if (!this.#conns.has(connectionId)) return false;
+    native.wakeup(am, connectionId, data);
+    return true;
+  }
+
+  /** @internal test hook: makes the poll task block in "native work" for ms. */
+  _stall(ms: number): void {
+    native.stall(this.#check(), ms);
+  }
+
+  // The connection with this id, made at its first event or result; one a listener
+  // accepted (listener: its id) starts with the listener's handler, as with Manager.
+  #connection(id: number, addrs: string | undefined, listener = 0): AsyncConnection {
+    let conn = this.#conns.get(id);
+    if (!conn) {
+      conn = new AsyncConnection(this, id);
+      this.#conns.set(id, conn);
+      const handler = listener ? this.#conns.get(listener)?.handler : undefined;
+      if (handler) conn.handler = handler;
+    }
+    if (addrs) conn._addresses(addrs);
+    return conn;
+  }
+
+  #dispatch(id: number, ev: number, data: EventData, value: number, number: number, addrs: string | undefined, request: number): void {
+    if (ev === RESULT) {
+      this.#opening.delete(request);
+      const d = this.#requests.get(request);
+      if (!d) return;
+      this.#requests.delete(request);
+      if (value === 0) d.resolve({ conn: number || id, addrs, number });
+      else d.reject(new Error(typeof data === "string" ? data : "failed"));
+      return;
+    }
+    const conn = this.#conns.get(id) ??
+      this.#connection(id, undefined, ev === MG_EV_OPEN || ev === MG_EV_ACCEPT ? number : 0);
+    const opening = request ? this.#opening.get(request) : undefined;
+    if (opening) {
+      opening.conn = conn;
+      conn.handler ??= opening.handler;
+    }
+    // As the Manager passes them: the CONNACK's return code, the epoch milliseconds.
+    if (ev === MG_EV_MQTT_OPEN || ev === MG_EV_SNTP_TIME) data = number;
+    conn._event(ev, data, value, addrs);
+    if (ev === MG_EV_CLOSE) this.#conns.delete(id);
+    const handler = conn.handler ?? this.handler;
+    if (!handler) return;
+    const sends = conn._sends;
+    try {
+      const result = handler(conn, ev, data);
+      if (result && typeof (result as Promise<void>).then === "function")
+        (result as Promise<void>).then(undefined, (error) => this.#failed(error, conn, ev, sends));
+    } catch (error) {
+      this.#failed(error, conn, ev, sends);
+    }
+  }
+
+  #report(error: unknown, conn: AsyncConnection, ev: number): void {
+    reportError(this.#errorHandler, error, conn, ev);
+  }
+
+  // A handler threw or rejected: tell the errorHandler, and answer 500 to an HTTP
+  // request it left unanswered (sends: the connection's send count before it ran).
+  #failed(error: unknown, conn: AsyncConnection, ev: number, sends: number): void {
+    this.#report(error, conn, ev);
+    // Not after close(): reply() would throw "not started" out of the dispatch.
+    if (ev === MG_EV_HTTP_MSG && conn._sends === sends && !conn.isClosed && this.running)
+      conn.reply(500, "Internal Server Error\n").catch(ignore);
+  }
+}
+
+function notStarted(): Error {
+  return new Error("AsyncManager is not started");
+}
+
+function noMqttTls(what: string, url: string): TypeError {
+  return new TypeError(`${what} ${url}: MQTT over TLS is not supported by the AsyncManager yet`);
+}
+
+function nativeOpen(am: object, listen: boolean, url: string, kind: number, request: number, tls: TlsOptions | undefined): void {
+  if (tls) native.open(am, listen, url, kind, request, tls.ca, tls.cert, tls.key, tls.name, tls.skipVerification ?? false);
+  else native.open(am, listen, url, kind, request);
+}

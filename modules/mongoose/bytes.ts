@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+// Bytes on the TypeScript side: what data arguments may be, a string's UTF-8, and
+// the framing the AsyncManager still does here (the Manager's is in C).
+import * as nativeUtil from "mongoose/native-util";
+
+/** Data to send: a string goes as its UTF-8 bytes. */
+export type Bytes = string | Uint8Array | ArrayBuffer;
+
+// XS's own ArrayBuffer.fromString (not in TypeScript's lib): the engine's bytes of a string.
+// Called on the constructor, which it constructs the result with.
+const XsArrayBuffer = ArrayBuffer as unknown as { fromString(text: string): ArrayBuffer };
+
+/**
+ * The UTF-8 bytes of text. The engine keeps most strings as their UTF-8; C
+ * (xm_mg_text.c) converts the others (U+0000, a surrogate pair made by
+ * concatenation; a lone surrogate becomes U+FFFD).
+ */
+export function utf8(text: string): Uint8Array {
+  const converted = nativeUtil.utf8(text);
+  return typeof converted === "string" ? new Uint8Array(XsArrayBuffer.fromString(converted)) : converted;
+}
+
+export function concat(parts: Array<Uint8Array | ArrayBufferView>): Uint8Array {
+  const views = parts.map((p) => (p instanceof Uint8Array ? p : new Uint8Array(p.buffer, p.byteOffset, p.byteLength)));
+  if (views.length === 1) return views[0];
+  const out = new Uint8Array(views.reduce((n, v) => n + v.length, 0));
+  let at = 0;
+  for (const v of views) {
+    out.set(v, at);
+    at += v.length;
+  }
+  return out;
+}
+
+/** One chunk of a chunked HTTP body ("" gives the last, empty one). */
+export function httpChunkFrame(data: Bytes): Uint8Array {
+  const bytes = typeof data === "string" ? utf8(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+  return concat([utf8(`${bytes.length.toString(16)}\r\n`), bytes, utf8("\r\n")]);
+}
+
+/** The payload of a WebSocket close frame: the code, then the reason's UTF-8. */
+export function wsClosePayload(code: number, reason: string): Uint8Array {
+  const text = utf8(reason);
+  const payload = new Uint8Array(2 + text.length);
+  payload[0] = code >> 8;
+  payload[1] = code & 0xff;
+  payload.set(text, 2);
+  return payload;
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+// AsyncManager.serve: an async handler per HTTP request, its answers in request order.
+import { MG_EV_HTTP_MSG } from "mongoose/constants";
+import { HttpMessage } from "mongoose/messages";
+import type { Headers } from "mongoose/headers";
+import type { AsyncConnection, AsyncHandler } from "mongoose/async-connection";
+import type { AsyncManager } from "mongoose/async-manager";
+import { ignore } from "mongoose/deferred";
+
+/** A request handed to serve(): a copy, valid across awaits. */
+export class Request {
+  readonly #msg: HttpMessage;
+  /** @internal */
+  constructor(msg: HttpMessage) {
+    this.#msg = msg;
+  }
+  get method(): string { return this.#msg.method; }
+  get uri(): string { return this.#msg.uri; }
+  get query(): string { return this.#msg.query; }
+  get headers(): Array<[string, string]> { return this.#msg.headers; }
+  header(name: string): string | undefined { return this.#msg.header(name); }
+  queryVar(name: string): string | undefined { return this.#msg.queryVar(name); }
+  get body(): Uint8Array { return this.#msg.body; }
+  text(): string { return this.#msg.bodyText; }
+  json(): unknown { return JSON.parse(this.#msg.bodyText); }
+  /** The underlying message (for wsUpgrade). */
+  get message(): HttpMessage { return this.#msg; }
+}
+
+export interface ServeResponse {
+  status?: number;
+  headers?: Headers;
+  body?: string | Uint8Array;
+}
+/** Returns the response, or answers through conn itself (conn.wsUpgrade, conn.reply) and returns nothing. */
+export type ServeHandler = (req: Request, conn: AsyncConnection) => ServeResponse | string | void | Promise<ServeResponse | string | void>;
+
+type Answer = ServeResponse | string | void;
+
+/**
+ * The listen handler serve() installs: calls handler once per request and sends
+ * what it returns; report gets what it throws (the client then gets a 500).
+ */
+export function serveRequests(am: AsyncManager, handler: ServeHandler,
+  report: (error: unknown, conn: AsyncConnection) => void): AsyncHandler {
+  // Sends a handler's response, unless it answered through conn itself (wsUpgrade,
+  // reply). The reply is not awaited: the command queue keeps responses in order,
+  // and no completion event has to cross back.
+  function respond(conn: AsyncConnection, sends: number, response: Answer | null): void {
+    if (conn._sends !== sends || conn.isClosed || !am.running) return;
+    if (response === undefined || response === null) response = { status: 500, body: "the handler returned no response\n" };
+    else if (typeof response === "string") response = { body: response };
+    const status = response.status ?? 200;
+    if (!Number.isInteger(status) || status < 100 || status > 999) {
+      report(new RangeError(`serve: HTTP status ${status} is not an integer between 100 and 999`), conn);
+      response = { status: 500, body: "the handler returned an invalid status\n" };
+    }
+    try {
+      conn._reply(response.status ?? 200, response.body ?? "", response.headers, false);
+    } catch (failure) {
+      // The command queue is full: this client gets no answer. Closing it (if even
+      // that can be queued) beats leaving it waiting.
+      report(failure, conn);
+      conn.close().catch(ignore);
+    }
+  }
+
+  function failed(conn: AsyncConnection, sends: number, error: unknown): void {
+    report(error, conn);
+    respond(conn, sends, { status: 500, body: "Internal Server Error\n" });
+  }
+
+  // Runs the handler for one request; a promise only when the handler returned one. Never rejects.
+  function answer(conn: AsyncConnection, req: Request): Promise<void> | undefined {
+    const sends = conn._sends;
+    let response: Answer | Promise<Answer>;
+    try {
+      response = handler(req, conn);
+    } catch (error) {
+      failed(conn, sends, error);
+      return undefined;
+    }
+    if (!response || typeof (response as Promise<unknown>).then !== "function") {
+      respond(conn, sends, response as Answer);
+      return undefined;
+    }
+    const pending: Promise<void> = (response as Promise<Answer>).then((value) => {
+      if (conn._serving === pending) conn._serving = undefined;
+      respond(conn, sends, value);
+    }, (error: unknown) => {
+      if (conn._serving === pending) conn._serving = undefined;
+      failed(conn, sends, error);
+    });
+    return pending;
+  }
+
+  return (conn, ev, data) => {
+    if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
+    const req = new Request(data);
+    const previous = conn._serving;
+    if (!previous) {
+      // The common case: answer's own promise clears conn._serving when it settles.
+      // Every object saved here counts: a request stays live until its handler
+      // answers, and a burst of 200 at once must fit the esp32 creation profile.
+      const pending = answer(conn, req);
+      if (pending) conn._serving = pending;
+      return;
+    }
+    // Pipelined requests wait for the previous answer, so that responses go out in order.
+    const next = () => answer(conn, req);
+    const pending = previous.then(next, next);
+    conn._serving = pending;
+    // Once nothing is pending, an idle kept-alive connection holds no promise.
+    const done = () => {
+      if (conn._serving === pending) conn._serving = undefined;
+    };
+    pending.then(done, done);
+  };
+}

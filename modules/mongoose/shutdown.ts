@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+// How AsyncManager.close() stops its poll task without ever deadlocking: the task
+// may be stuck in native work (a slow file read, a TLS handshake) or waiting for
+// room in a full queue, so it is woken again every 5 s, with a warning naming what
+// it is doing, until the deadline; then it is abandoned (its memory not freed).
+import * as native from "mongoose/native-async";
+
+const RETRY_MS = 5000;
+
+/** Asks the poll task of am to stop; resolves once it did (stopped settled) or was abandoned. */
+export async function stopPollTask(am: object, stopped: Promise<unknown>, timeoutMs: number): Promise<void> {
+  native.stop(am);
+  const started = Date.now();
+  for (;;) {
+    const left = timeoutMs - (Date.now() - started);
+    const wait = Math.min(RETRY_MS, Math.max(left, 0));
+    // The retry timer is cleared once the poll task is done: a pending timer keeps the firmware alive.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finished = await Promise.race([
+      stopped.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), wait))),
+    ]);
+    clearTimeout(timer);
+    if (finished) {
+      native.finish(am, false);
+      return;
+    }
+    // The last wait ran to the deadline: Date.now() may read a millisecond short
+    // of it when the timer fires (the timers keep their own clock).
+    if (wait === Math.max(left, 0) || Date.now() - started >= timeoutMs) {
+      console.warn(`AsyncManager: the poll task did not stop within ${timeoutMs} ms (stuck in ${native.activity(am)}); abandoning it`);
+      native.finish(am, true);
+      return;
+    }
+    console.warn(`AsyncManager: the poll task is still running after ${Date.now() - started} ms (stuck in ${native.activity(am)}); waking it again`);
+    native.stop(am);
+  }
+}
