@@ -76,6 +76,17 @@ function raw(conn: AsyncConnection, ev: number, data: EventData): void | Promise
       conn.reply(200, "fire and forget");  // not awaited: must not take the firmware down
       console.log("late fire-and-forget", conn.id);
     });
+  } else if (data.uri === "/chunked") {
+    // The head's body is the first chunk; the handler writes the rest and the end.
+    conn.reply(200, "one,", { "Transfer-Encoding": "chunked" });
+    conn.httpChunk("two,");
+    conn.httpSse("three", "3");
+    conn.httpChunk("");
+    if (data.header("connection") === "close") conn.drain();  // after what is queued is written
+  } else if (data.uri === "/chunked-empty") {
+    conn.reply(200, "", { "Transfer-Encoding": "chunked" });
+    conn.httpChunk("only");
+    conn.httpChunk("");
   } else if (data.uri === "/closed-send") {
     conn.close().then(() => conn.send("after close")).then(
       () => console.log("closed-send resolved"),
@@ -194,6 +205,20 @@ describe("AsyncManager server", () => {
     expect(answer.body).toBe("Internal Server Error\n");
     // stdout and the socket are different pipes: the line may come a little later.
     await fw.waitFor(new RegExp(`^errorHandler \\d+ 11 ${message}$`), 2000);
+  });
+
+  // Node's parser, like wrk's, refuses a response that has both Transfer-Encoding
+  // and Content-Length (RFC 9112 6.3): the chunked reply once sent both.
+  it("a chunked reply has no Content-Length, keeps the connection for the next request, and a 'Connection: close' one is closed by its handler after the last chunk", async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const first = await request(rawPort, "/chunked", { agent });
+    expect({ status: first.status, te: first.headers["transfer-encoding"], length: first.headers["content-length"], body: first.body })
+      .toEqual({ status: 200, te: "chunked", length: undefined, body: "one,two,event: three\ndata: 3\n\n" });
+    const empty = await request(rawPort, "/chunked-empty", { agent });
+    expect({ body: empty.body, length: empty.headers["content-length"], reused: empty.reused }).toEqual({ body: "only", length: undefined, reused: true });
+    agent.destroy();
+    const closing = await request(rawPort, "/chunked", { headers: { Connection: "close" } });
+    expect(closing.body).toBe("one,two,event: three\ndata: 3\n\n");
   });
 
   it("a reply for a client that went away rejects with 'connection N is closed', and an unawaited one is harmless", async () => {

@@ -5,7 +5,7 @@
 // messages), and turns every action into a command.
 import * as native from "mongoose/native-async";
 import { MG_EV_CLOSE, MG_EV_MQTT_MSG, MG_EV_READ, MG_EV_WS_MSG, WEBSOCKET_OP_CLOSE, WEBSOCKET_OP_TEXT } from "mongoose/constants";
-import { headerLines, type Headers } from "mongoose/headers";
+import { chunked, headerLines, type Headers } from "mongoose/headers";
 import { WsMessage, MqttMessage, type HttpMessage, type MqttProperty } from "mongoose/messages";
 import type { Address, EventData } from "mongoose/connection";
 import { ConnectionSurface } from "mongoose/connection-surface";
@@ -127,8 +127,9 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
   _reply(status: number, body: Bytes, headers: Headers | undefined, awaited: boolean): Promise<void> | undefined {
     this._sends++;
     const lines = headerLines(headers, "content-length");
-    if (awaited) return this.#am._command((request) => native.reply(this.#am._native, this.#id, status, lines, body, request));
-    native.reply(this.#am._native, this.#id, status, lines, body, 0);
+    const open = chunked(headers);
+    if (awaited) return this.#am._command((request) => native.reply(this.#am._native, this.#id, status, lines, body, request, open));
+    native.reply(this.#am._native, this.#id, status, lines, body, 0, open);
     return undefined;
   }
   override httpChunk(data: Bytes): Promise<void> {

@@ -10,7 +10,7 @@ import * as nativeMqtt from "mongoose/native-mqtt";
 import * as nativeSntp from "mongoose/native-sntp";
 import { checkTlsOptions, type TlsOptions } from "mongoose/tls";
 import { WEBSOCKET_OP_TEXT } from "mongoose/constants";
-import { headerLines, type Headers } from "mongoose/headers";
+import { chunked, headerLines, type Headers } from "mongoose/headers";
 import { MQTT_CMD_PINGREQ, MQTT_CMD_PINGRESP } from "mongoose/messages";
 import type { HttpMessage, WsMessage, MqttMessage, MqttProperty } from "mongoose/messages";
 import type { Bytes } from "mongoose/bytes";
@@ -41,13 +41,6 @@ export interface ServeOptions {
 function mimeTypes(types: Record<string, string> | undefined): string | undefined {
   if (!types) return undefined;
   return Object.entries(types).map(([ext, type]) => `${ext}=${type}`).join(",");
-}
-
-// The caller sends the body in chunks: reply() then must not set Content-Length.
-function chunked(headers: Headers | undefined): boolean {
-  if (!headers) return false;
-  return Object.entries(headers).some(([name, value]) =>
-    name.toLowerCase() === "transfer-encoding" && /\bchunked\b/i.test(String(value)));
 }
 
 export class Connection extends ConnectionSurface<void, number> {

@@ -7,6 +7,13 @@ export type Headers = Record<string, string | number>;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UNSAFE = /[\r\n\0]/;
 
+/** Whether the headers announce a chunked body: reply() must not set Content-Length then. */
+export function chunked(headers: Headers | undefined): boolean {
+  if (!headers) return false;
+  return Object.entries(headers).some(([name, value]) =>
+    name.toLowerCase() === "transfer-encoding" && /\bchunked\b/i.test(String(value)));
+}
+
 /** "Name: value\r\n" lines; throws a TypeError naming the bad header before anything is sent. */
 export function headerLines(headers: Headers | undefined, skip?: string): string {
   let text = "";

@@ -32,11 +32,15 @@ enum {
 // extra is the packed mg_mqtt_opts (xm_mg_mqtt_connect_args).
 enum { XM_AM_KIND_MQTT = 3, XM_AM_KIND_SNTP = 4 };
 
+// SEND flags: plain bytes, a reply's whole response, or a chunked reply's head
+// (the handler writes the chunks and the end).
+enum { XM_AM_SEND_BYTES = 0, XM_AM_SEND_RESPONSE = 1, XM_AM_SEND_OPEN_RESPONSE = 2 };
+
 // A command: fixed size, copied through the queue; data is owned by the command
 // until the poll task has executed it.
 typedef struct {
 	uint8_t op;
-	uint8_t flag;           // LISTEN/CONNECT: kind, WS_SEND: opcode, SEND: 1 for a whole HTTP response
+	uint8_t flag;           // LISTEN/CONNECT: kind, WS_SEND: opcode, SEND: XM_AM_SEND_*
 	uint32_t request;       // promise to settle with a RESULT event (0: none)
 	unsigned long conn;     // target connection id
 	void* data;             // malloc'd bytes: URL, payload, header lines

@@ -444,12 +444,14 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 			result(am, cmd->request, c->id, -1, "no memory for the send buffer");
 			break;
 		}
-		// A whole HTTP response (reply): mongoose parses the next request of a
-		// kept-alive connection only once is_resp is clear, as mg_http_reply leaves it.
+		// A reply's head: mongoose parses the next request of a kept-alive
+		// connection only once is_resp is clear, as mg_http_reply leaves it. A
+		// whole response also ends a "Connection: close" request's connection; a
+		// chunked one is still being written, and its handler closes it.
 		if (cmd->op == XM_AM_SEND && cmd->flag) {
 			c->is_resp = 0;
 			conn_state_t* s = state_of(c);
-			if (s && s->close_after_reply)
+			if (s && s->close_after_reply && cmd->flag == XM_AM_SEND_RESPONSE)
 				c->is_draining = 1;
 		}
 		track(am, c, cmd->request, 0);

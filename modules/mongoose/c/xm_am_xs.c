@@ -186,7 +186,10 @@ void xm_am_send(xsMachine* the)
 	xm_am_post(the, am, &cmd);
 }
 
-// reply(am, conn, status, headerLines, body, request): one buffer, head and body
+// reply(am, conn, status, headerLines, body, request, chunked): one buffer, head and
+// body. A chunked reply has no Content-Length (a response with both is refused by
+// strict clients) and its body, if any, is the first chunk; the handler sends the
+// rest and the last, empty chunk, and closes if it wants to.
 void xm_am_reply(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
@@ -196,23 +199,31 @@ void xm_am_reply(xsMachine* the)
 	const void* body;
 	size_t size;
 	xm_mg_bytes(the, &xsArg(4), &body, &size);
+	bool chunked = xsTest(xsArg(6));
 	const char* headers = xsToString(xsArg(3));  // a string already: nothing allocates
-	int head = snprintf(NULL, 0, "HTTP/1.1 %d %s\r\n%sContent-Length: %lu\r\n\r\n", status,
-		xm_mg_http_reason(status), headers, (unsigned long)size);
-	char* data = malloc((size_t)head + size + 1);
+	char length[40];
+	if (chunked)
+		snprintf(length, sizeof(length), "\r\n%lx\r\n", (unsigned long)size);
+	else
+		snprintf(length, sizeof(length), "Content-Length: %lu\r\n\r\n", (unsigned long)size);
+	const char* framing = chunked && !size ? "\r\n" : length;
+	const char* trailer = chunked && size ? "\r\n" : "";
+	int head = snprintf(NULL, 0, "HTTP/1.1 %d %s\r\n%s%s", status, xm_mg_http_reason(status), headers, framing);
+	size_t total = (size_t)head + size + strlen(trailer);
+	char* data = malloc(total + 1);
 	if (!data)
 		xsUnknownError("no memory for the response");
-	snprintf(data, (size_t)head + 1, "HTTP/1.1 %d %s\r\n%sContent-Length: %lu\r\n\r\n", status,
-		xm_mg_http_reason(status), headers, (unsigned long)size);
+	snprintf(data, (size_t)head + 1, "HTTP/1.1 %d %s\r\n%s%s", status, xm_mg_http_reason(status), headers, framing);
 	if (size)
 		memcpy(data + head, body, size);
+	memcpy(data + head + size, trailer, strlen(trailer));
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = XM_AM_SEND;
-	cmd.flag = 1;  // a whole response: see XM_AM_SEND in xm_am_poll.c
+	cmd.flag = chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE;  // see XM_AM_SEND in xm_am_poll.c
 	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
 	cmd.request = request_arg(the, 5);
 	cmd.data = data;
-	cmd.size = (size_t)head + size;
+	cmd.size = total;
 	xm_am_post(the, am, &cmd);
 }
 
