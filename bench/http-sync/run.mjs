@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 // HTTP hello world, synchronous Manager: requests per second and mean latency of
-// the TypeScript firmware (release, Manager.poll), a C server on the same
+// the TypeScript firmware (release, Manager.poll; its handler asking for
+// MG_EV_HTTP_MSG only, and the same taking every event), a C server on the same
 // mongoose.c built with the same flags, and Node's http module, under wrk with
 // keep-alive at 1 and 50 connections.
 // Usage: node bench/http-sync/run.mjs [--seconds N] [--rounds N] [--poll MS]
@@ -22,7 +23,8 @@ const ROUNDS = option("--rounds", 1);
 const CONNECTIONS = [1, 50];
 const log = makeLog("bench/http-sync");
 
-const FIRMWARE = `
+// events: the Manager's options, "{ events: [MG_EV_HTTP_MSG] }" or "{}" (every event).
+const firmware = (events) => `
 import { Manager, HttpMessage, MG_EV_HTTP_MSG } from "mongoose";
 const mgr: Manager = new Manager((conn, ev, data) => {
   if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
@@ -31,7 +33,7 @@ const mgr: Manager = new Manager((conn, ev, data) => {
     conn.drain();
     mgr.timerAdd(20, () => mgr.close());
   } else conn.reply(200, "hello\\n");
-});
+}, ${events});
 mgr.listen("http://127.0.0.1:" + PORT);
 console.log("ready");
 mgr.run(${POLL_MS});
@@ -52,20 +54,24 @@ function stopServer(child, port) {
 needWrk("bench/http-sync");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "xsmg-bench-http-"));
 try {
-  const ports = { fw: await freePort(), c: await freePort(), node: await freePort() };
-  log("building the TypeScript firmware (release)...");
-  const firmware = buildFirmware(work, `const PORT = ${ports.fw};\n${FIRMWARE}`);  // firmware takes no arguments
+  const ports = { fw: await freePort(), fwAll: await freePort(), c: await freePort(), node: await freePort() };
+  log("building the TypeScript firmwares (release)...");
+  // Firmware takes no arguments: the port is built in.
+  for (const dir of ["http-msg", "every"]) fs.mkdirSync(path.join(work, dir));
+  const httpMsgOnly = buildFirmware(path.join(work, "http-msg"), `const PORT = ${ports.fw};\n${firmware("{ events: [MG_EV_HTTP_MSG] }")}`);
+  const everyEvent = buildFirmware(path.join(work, "every"), `const PORT = ${ports.fwAll};\n${firmware("{}")}`);
   const flags = releaseFlags();
   log(`building the C server: gcc ${flags.join(" ")} ...`);
   const hello = buildCServer(work, flags, path.join(HERE, "hello.c"), ["-Wall", "-Wextra"]);
   fs.writeFileSync(path.join(work, "node-hello.js"), NODE_HELLO);
 
   const subjects = [
-    { name: "TS firmware (release, Manager.poll)", port: ports.fw, cmd: firmware, args: [] },
+    { name: "TS, Manager.poll, events: [HTTP_MSG]", port: ports.fw, cmd: httpMsgOnly, args: [] },
+    { name: "TS, Manager.poll, every event", port: ports.fwAll, cmd: everyEvent, args: [] },
     { name: "C, same mongoose.c and flags", port: ports.c, cmd: hello, args: [String(ports.c), String(POLL_MS)] },
     { name: `Node ${process.version} http`, port: ports.node, cmd: process.execPath, args: [path.join(work, "node-hello.js"), String(ports.node)] },
   ];
-  // All three run at once (idle but for the one under test) and take turns, round
+  // All run at once (idle but for the one under test) and take turns, round
   // by round, so that each sees the same share of a busy machine.
   const children = [];
   try {
@@ -91,8 +97,9 @@ try {
   console.log("");
   printTable(subjects, CONNECTIONS);
   console.log("");
-  const [fw, c] = subjects;
-  console.log(`firmware / C req/s: ${CONNECTIONS.map((n, i) => `${(fw.results[i].rps / c.results[i].rps).toFixed(2)} at ${n} conn`).join(", ")}`);
+  const c = subjects[2];
+  for (const fw of subjects.slice(0, 2))
+    console.log(`${fw.name} / C req/s: ${CONNECTIONS.map((n, i) => `${(fw.results[i].rps / c.results[i].rps).toFixed(2)} at ${n} conn`).join(", ")}`);
   printProblems(subjects, CONNECTIONS);
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

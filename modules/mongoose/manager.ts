@@ -14,7 +14,31 @@ import { parsesHttp } from "mongoose/scheme";
 
 export type ErrorHandler = (error: unknown, conn: Connection, ev: number) => void;
 
-export interface ManagerOptions {
+export interface HandlerOptions {
+  /**
+   * The events (MG_EV_*) the handler is called for; by default every event. Others
+   * stay in C: an HTTP server that asks for [MG_EV_HTTP_MSG] pays nothing for
+   * POLL, which fires for every connection on every poll. Accepted connections
+   * take their listener's list; connections are still listed and closed as usual.
+   */
+  events?: readonly number[];
+}
+
+// Every event, the default: C's XM_MG_EVENTS_ALL, as the int32 it reads.
+const ALL_EVENTS = -1;
+
+// The bit mask C checks before calling into JavaScript; bit ev for event ev.
+function eventMask(events: readonly number[]): number {
+  let mask = 0;
+  for (const ev of events) {
+    if (!Number.isInteger(ev) || ev < 0 || ev > 31)
+      throw new RangeError(`events: ${ev} is not an event a handler can ask for (0 to 31, MG_EV_*)`);
+    mask |= 1 << ev;
+  }
+  return mask;
+}
+
+export interface ManagerOptions extends HandlerOptions {
   /** Set up mongoose's wakeup pipe so that wakeup() works (it costs a socket pair). */
   enableWakeup?: boolean;
   /** Gets what handlers throw; by default it is logged with console.error. */
@@ -28,7 +52,7 @@ export interface ManagerOptions {
   dnsTimeoutMs?: number;
 }
 
-export interface ListenOptions {
+export interface ListenOptions extends HandlerOptions {
   /** Parse HTTP; by default inferred from the URL (http://, https://, ws://, wss://). */
   http?: boolean;
 }
@@ -88,10 +112,12 @@ export class Manager {
   readonly #native: object;
   #opening: Handler | undefined;  // the handler of the connection being opened, see #open
   readonly #errorHandler: ErrorHandler;
+  readonly #events: number;  // the mask of connections that use the Manager's handler
 
   constructor(handler?: Handler, options: ManagerOptions = {}) {
     bindNativeOnce();
     this.handler = handler;
+    this.#events = options.events ? eventMask(options.events) : ALL_EVENTS;
     this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
     this.#native = native.managerCreate((conn, ev, data) => this.#dispatch(conn as Connection, ev, data as EventData),
       options.enableWakeup ?? false);
@@ -129,21 +155,21 @@ export class Manager {
 
   /** Listens on a URL ("http://0.0.0.0:8000", "tcp://127.0.0.1:1234", "udp://..."); throws if it cannot. */
   listen(url: string, handler?: Handler, options?: ListenOptions): Connection {
-    return this.#open(handler, () => native.managerListen(this.#native, url, parsesHttp(url, options?.http)) as Connection);
+    return this.#open(handler, options, () => native.managerListen(this.#native, url, parsesHttp(url, options?.http)) as Connection);
   }
   /** Connects to a URL; CONNECT (or ERROR) follows. */
   connect(url: string, handler?: Handler, options?: ListenOptions): Connection {
-    return this.#open(handler, () => native.managerConnect(this.#native, url, parsesHttp(url, options?.http)) as Connection);
+    return this.#open(handler, options, () => native.managerConnect(this.#native, url, parsesHttp(url, options?.http)) as Connection);
   }
-  wsConnect(url: string, handler?: Handler): Connection {
-    return this.#open(handler, () => native.managerWsConnect(this.#native, url) as Connection);
+  wsConnect(url: string, handler?: Handler, options?: HandlerOptions): Connection {
+    return this.#open(handler, options, () => native.managerWsConnect(this.#native, url) as Connection);
   }
   /**
    * Connects to an MQTT broker ("mqtt://host:1883"); mongoose sends CONNECT at once,
    * MQTT_OPEN brings the CONNACK return code (0: accepted; else mongoose closes).
    */
   mqttConnect(url: string, options: MqttConnectOptions = {}): Connection {
-    return this.#open(options.handler,
+    return this.#open(options.handler, undefined,
       () => nativeMqtt.managerMqttConnect(this.#native, url, ...mqttConnectArgs(options)) as Connection);
   }
   /**
@@ -152,17 +178,21 @@ export class Manager {
    * the handler answers CONNECT, SUBSCRIBE, PINGREQ... (mqttSendHeader + send,
    * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
    */
-  mqttListen(url: string, handler?: Handler): Connection {
-    return this.#open(handler, () => native.managerMqttListen(this.#native, url) as Connection);
+  mqttListen(url: string, handler?: Handler, options?: HandlerOptions): Connection {
+    return this.#open(handler, options, () => native.managerMqttListen(this.#native, url) as Connection);
   }
   /** Asks an SNTP server for the time; SNTP_TIME brings epoch milliseconds. */
-  sntpConnect(url: string, handler?: Handler): Connection {
-    return this.#open(handler, () => native.managerSntpConnect(this.#native, url) as Connection);
+  sntpConnect(url: string, handler?: Handler, options?: HandlerOptions): Connection {
+    return this.#open(handler, options, () => native.managerSntpConnect(this.#native, url) as Connection);
   }
 
   // mongoose calls back (OPEN; RESOLVE and even CONNECT for an address or UDP)
   // before the native open returns: #dispatch gives those to the new handler too.
-  #open(handler: Handler | undefined, open: () => Connection): Connection {
+  // The event list goes with the handler it was given with: a connection with a
+  // handler of its own and no list gets every event, one without takes the Manager's.
+  #open(handler: Handler | undefined, options: HandlerOptions | undefined, open: () => Connection): Connection {
+    const events = options?.events ? eventMask(options.events) : handler ? ALL_EVENTS : this.#events;
+    native.managerEvents(this.#native, events);  // C gives it to the connection open() makes
     const outer = this.#opening;
     this.#opening = handler;
     try {

@@ -15,6 +15,8 @@ declare module "mongoose/native" {
   export function managerWakeupId(manager: Host): number;
   export function managerWakeupMax(): number;
   export function managerClosed(manager: Host): boolean;
+  /** The events (bit ev) the next connection opened calls its handler for. */
+  export function managerEvents(manager: Host, mask: number): void;
   export function managerListen(manager: Host, url: string, http: boolean): Host;
   export function managerConnect(manager: Host, url: string, http: boolean): Host;
   export function managerWsConnect(manager: Host, url: string): Host;

@@ -11,6 +11,7 @@ export function managerWakeup(manager, id, data) @ "xm_mg_manager_wakeup";
 export function managerWakeupId(manager) @ "xm_mg_manager_wakeup_id";
 export function managerWakeupMax() @ "xm_mg_manager_wakeup_max";
 export function managerClosed(manager) @ "xm_mg_manager_closed";
+export function managerEvents(manager, mask) @ "xm_mg_manager_events";
 export function managerListen(manager, url, http) @ "xm_mg_manager_listen";
 export function managerConnect(manager, url, http) @ "xm_mg_manager_connect";
 export function managerWsConnect(manager, url) @ "xm_mg_manager_ws_connect";

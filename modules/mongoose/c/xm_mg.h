@@ -29,6 +29,7 @@ typedef struct xm_mg {
 	struct xm_mg_doomed* doomed;  // mongoose timers to free once mg_mgr_poll returns
 	unsigned long wakeup_id;  // 0 without enableWakeup
 	char* dns;                // the DNS server URL mongoose points to (xm_mg_net.c), or NULL
+	uint32_t next_events;     // the events mask the next connection opened takes, then all again
 	bool polling;
 	bool close_pending;       // close() was called inside poll
 	bool closed;
@@ -52,6 +53,7 @@ typedef struct xm_mg_conn {
 	xm_mg_t* m;
 	xsSlot object;            // remembered while the connection is open
 	unsigned long id;
+	uint32_t events;          // bit ev: its handler is called for ev (XM_MG_EVENTS_ALL: every event)
 	bool opening;             // created by us, mongoose has not called back yet
 	xm_core_http_state_t http; // core/http_refuse.c's state
 	xm_mg_tls_peer_t peer;    // xm_mg_tls.c's state
@@ -66,6 +68,9 @@ struct xm_mg_timer {
 	bool active;
 	bool repeat;
 };
+
+// A handler that gave no event list gets every event, user events above 31 included.
+#define XM_MG_EVENTS_ALL UINT32_MAX
 
 // Host objects whose [[Prototype]] is each TypeScript class's prototype, made by
 // register(): C creates instances from them (xsNewHostInstance), which inherit
@@ -104,7 +109,8 @@ void xm_mg_new_message(xsMachine* the, xsSlot* result, int kind, void* data, boo
 // Connection flags as a bit set, in the order of connection.ts's Flag.
 int xm_mg_flags(const struct mg_connection* c);
 
-// Creates the Connection object (into *object) for a mongoose connection we are about to make.
+// Creates the Connection object (into *object) for a mongoose connection we are about to make;
+// it takes the Manager's next_events.
 xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object);
 // mongoose's event handler for every connection the binding creates.
 void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data);

@@ -27,6 +27,8 @@ xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object)
 	if (!xc)
 		xsUnknownError("no memory for a connection");
 	xc->m = m;
+	xc->events = m->next_events;
+	m->next_events = XM_MG_EVENTS_ALL;  // one connection's: a later open that sets none gets every event
 	xc->opening = true;
 	*object = xsNewHostInstance(xm_mg_protos[XM_MG_PROTO_CONNECTION]);
 	xsSetHostData(*object, xc);
@@ -153,6 +155,7 @@ static xm_mg_conn_t* adopt(xsMachine* the, struct mg_connection* c, xm_mg_conn_t
 	xc->c = c;
 	xc->id = c->id;
 	xc->opening = false;
+	xc->events = listener->events;
 	c->fn_data = xc;
 	*scratch = xsGet(listener->object, xsID("handler"));
 	if (xsTypeOf(*scratch) != xsUndefinedType)
@@ -168,7 +171,16 @@ static void reply_500(struct mg_connection* c)
 	c->is_resp = 0;  // answered: mongoose may parse the next request on this connection
 }
 
-static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c, int ev, void* ev_data)
+// Whether the connection's handler asked for ev. User events past bit 31 cannot
+// be asked for one by one: only a handler taking every event gets them.
+static bool wanted(const xm_mg_conn_t* xc, int ev)
+{
+	return ev < 32 ? (xc->events >> ev) & 1u : xc->events == XM_MG_EVENTS_ALL;
+}
+
+// Calls the handler when it wants ev; either way an accepted connection gets its
+// Connection (mgr.connections lists it) and CLOSE lets the Connection go.
+static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c, int ev, void* ev_data, bool call)
 {
 	size_t sent = c->send.len;
 	// Assigned inside xsTry and read after it: volatile, or longjmp may lose them.
@@ -180,11 +192,13 @@ static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c
 		xsTry {
 			if (xc->c != c)
 				xc = adopt(the, c, xc, &xsVar(0), &xsVar(3));
-			xsVar(0) = xc->object;
-			xsVar(1) = xsInteger(ev);
-			event_data(the, &xsVar(2), ev, ev_data);
-			xsVar(3) = xsCallFunction3(xc->m->dispatch, xsUndefined, xsVar(0), xsVar(1), xsVar(2));
-			threw = xsTest(xsVar(3));
+			if (call) {
+				xsVar(0) = xc->object;
+				xsVar(1) = xsInteger(ev);
+				event_data(the, &xsVar(2), ev, ev_data);
+				xsVar(3) = xsCallFunction3(xc->m->dispatch, xsUndefined, xsVar(0), xsVar(1), xsVar(2));
+				threw = xsTest(xsVar(3));
+			}
 		}
 		xsCatch {
 			threw = true;  // the dispatcher reports handler errors itself; this is out of memory and the like
@@ -226,7 +240,10 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 	if (xm_core_http_before(c, ev, ev_data, http))
 		return;
 	size_t sent = c->send.len, received = c->recv.len;
-	deliver(xc->m->the, xc, c, ev, ev_data);
+	bool call = wanted(xc, ev);
+	// An unwanted event with nothing to keep up costs no XS call (POLL fires per connection per poll).
+	if (call || xc->c != c || ev == MG_EV_CLOSE)
+		deliver(xc->m->the, xc, c, ev, ev_data, call);
 	xm_core_http_body_over_limit(c, ev, ev_data, sent, received, http);
 }
 

@@ -100,6 +100,7 @@ void xm_mg_manager_create(xsMachine* the)
 		xsUnknownError("no memory for a Manager");
 	mg_mgr_init(&m->mgr);
 	m->the = the;
+	m->next_events = XM_MG_EVENTS_ALL;
 	if (xsTest(xsArg(1))) {
 		if (!mg_wakeup_init(&m->mgr)) {
 			mg_mgr_free(&m->mgr);
@@ -143,6 +144,14 @@ void xm_mg_manager_close(xsMachine* the)
 		return;
 	}
 	close_manager(the, m);
+}
+
+// events(manager, mask): the events the next connection opened calls its handler
+// for. Set here, not passed to each opener, because mongoose fires OPEN (and for
+// an address RESOLVE and CONNECT) before the opener returns; xm_mg_conn_new takes it.
+void xm_mg_manager_events(xsMachine* the)
+{
+	xm_mg_manager(the, &xsArg(0))->next_events = (uint32_t)xsToInteger(xsArg(1));  // an int32: -1 is every event
 }
 
 void xm_mg_manager_closed(xsMachine* the)
