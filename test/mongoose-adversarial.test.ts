@@ -53,7 +53,7 @@ async function expectServing(): Promise<void> {
   expect(await healthy()).toEqual({ status: 200, body: expect.stringMatching(/^OK GET 12 0 \d+$/) });
 }
 
-// A request mongoose cannot parse: the binding's 400 (xm_mg_http_guard.c), then the close; the handler never saw it.
+// A request mongoose cannot parse: the binding's 400 (c/core/http_unparsed_request.c), then the close; the handler never saw it.
 function expectBadRequest(r: { data: string; ended: string }): void {
   expect(r.data).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
   expect(r.data).toMatch(/\r\nConnection: close\r\n/);

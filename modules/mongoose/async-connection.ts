@@ -9,7 +9,7 @@ import { chunked, headerLines, type Headers } from "mongoose/headers";
 import { WsMessage, MqttMessage, type HttpMessage, type MqttProperty } from "mongoose/messages";
 import type { Address, EventData } from "mongoose/connection";
 import { ConnectionSurface } from "mongoose/connection-surface";
-import { concat, httpChunkFrame, wsClosePayload, type Bytes } from "mongoose/bytes";
+import { concat, wsClosePayload, type Bytes } from "mongoose/bytes";
 import { deferred, takeAll, type Deferred } from "mongoose/deferred";
 import type { AsyncManager, Outcome } from "mongoose/async-manager";
 
@@ -127,13 +127,22 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
   _reply(status: number, body: Bytes, headers: Headers | undefined, awaited: boolean): Promise<void> | undefined {
     this._sends++;
     const lines = headerLines(headers, "content-length");
-    const open = chunked(headers);
-    if (awaited) return this.#am._command((request) => native.reply(this.#am._native, this.#id, status, lines, body, request, open));
-    native.reply(this.#am._native, this.#id, status, lines, body, 0, open);
+    if (chunked(headers)) {
+      // The head, then the body (if any) as the first chunk: commands run in order,
+      // so the chunk's completion is the reply's.
+      native.reply(this.#am._native, this.#id, status, lines, "", 0, true);
+      const empty = typeof body === "string" ? body === "" : body.byteLength === 0;
+      if (awaited) return empty ? Promise.resolve() : this.httpChunk(body);
+      if (!empty) native.chunk(this.#am._native, this.#id, body, 0);
+      return undefined;
+    }
+    if (awaited) return this.#am._command((request) => native.reply(this.#am._native, this.#id, status, lines, body, request, false));
+    native.reply(this.#am._native, this.#id, status, lines, body, 0, false);
     return undefined;
   }
   override httpChunk(data: Bytes): Promise<void> {
-    return this.send(httpChunkFrame(data));
+    this._sends++;
+    return this.#am._command((request) => native.chunk(this.#am._native, this.#id, data, request));
   }
   wsUpgrade(msg: HttpMessage, headers?: Headers): Promise<void> {
     this._sends++;

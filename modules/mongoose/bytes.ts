@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Bytes on the TypeScript side: what data arguments may be, a string's UTF-8, and
-// the framing the AsyncManager still does here (the Manager's is in C).
+// the WebSocket close payload the AsyncManager still builds here (the Manager's is in C).
 import * as nativeUtil from "mongoose/native-util";
 
 /** Data to send: a string goes as its UTF-8 bytes. */
@@ -12,7 +12,7 @@ const XsArrayBuffer = ArrayBuffer as unknown as { fromString(text: string): Arra
 
 /**
  * The UTF-8 bytes of text. The engine keeps most strings as their UTF-8; C
- * (xm_mg_text.c) converts the others (U+0000, a surrogate pair made by
+ * (c/core/text.c) converts the others (U+0000, a surrogate pair made by
  * concatenation; a lone surrogate becomes U+FFFD).
  */
 export function utf8(text: string): Uint8Array {
@@ -30,12 +30,6 @@ export function concat(parts: Array<Uint8Array | ArrayBufferView>): Uint8Array {
     at += v.length;
   }
   return out;
-}
-
-/** One chunk of a chunked HTTP body ("" gives the last, empty one). */
-export function httpChunkFrame(data: Bytes): Uint8Array {
-  const bytes = typeof data === "string" ? utf8(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-  return concat([utf8(`${bytes.length.toString(16)}\r\n`), bytes, utf8("\r\n")]);
 }
 
 /** The payload of a WebSocket close frame: the code, then the reason's UTF-8. */

@@ -16,6 +16,7 @@ declare module "mongoose/native-async" {
   export function open(am: Host, listen: boolean, url: string, kind: number, request: number,
     ca: TlsPart, cert: TlsPart, key: TlsPart, name: string | undefined, skipVerification: boolean): void;
   export function send(am: Host, conn: number, data: Bytes, request: number, wsOp: number): void;
+  export function chunk(am: Host, conn: number, data: Bytes, request: number): void;
   export function reply(am: Host, conn: number, status: number, headerLines: string, body: Bytes, request: number, chunked: boolean): void;
   export function close(am: Host, conn: number, drain: boolean, request: number): void;
   export function wsUpgrade(am: Host, conn: number, msg: object, headerLines: string, request: number): void;

@@ -8,6 +8,7 @@ export function finish(am, abandon) @ "xm_am_finish";
 export function activity(am) @ "xm_am_activity";
 export function open(am, listen, url, kind, request, ca, cert, key, name, skipVerification) @ "xm_am_open";
 export function send(am, conn, data, request, wsOp) @ "xm_am_send";
+export function chunk(am, conn, data, request) @ "xm_am_chunk";
 export function reply(am, conn, status, headerLines, body, request, chunked) @ "xm_am_reply";
 export function close(am, conn, drain, request) @ "xm_am_close";
 export function wsUpgrade(am, conn, msg, headerLines, request) @ "xm_am_ws_upgrade";

@@ -32,9 +32,9 @@ enum {
 // extra is the packed mg_mqtt_opts (xm_mg_mqtt_connect_args).
 enum { XM_AM_KIND_MQTT = 3, XM_AM_KIND_SNTP = 4 };
 
-// SEND flags: plain bytes, a reply's whole response, or a chunked reply's head
-// (the handler writes the chunks and the end).
-enum { XM_AM_SEND_BYTES = 0, XM_AM_SEND_RESPONSE = 1, XM_AM_SEND_OPEN_RESPONSE = 2 };
+// SEND flags: plain bytes, a reply's whole response, a chunked reply's head (the
+// handler writes the chunks and the end), or one chunk of it.
+enum { XM_AM_SEND_BYTES, XM_AM_SEND_RESPONSE, XM_AM_SEND_OPEN_RESPONSE, XM_AM_SEND_CHUNK };
 
 // A command: fixed size, copied through the queue; data is owned by the command
 // until the poll task has executed it.

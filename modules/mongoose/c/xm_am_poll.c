@@ -438,8 +438,13 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 	switch (cmd->op) {
 	case XM_AM_SEND:
 	case XM_AM_WS_SEND: {
-		bool ok = cmd->op == XM_AM_SEND ? mg_send(c, cmd->data, cmd->size)
-			: mg_ws_send(c, cmd->data, cmd->size, cmd->flag) > 0;
+		bool ok = true;  // mg_http_write_chunk reports nothing: as on the sync Manager
+		if (cmd->op == XM_AM_WS_SEND)
+			ok = mg_ws_send(c, cmd->data, cmd->size, cmd->flag) > 0;
+		else if (cmd->flag == XM_AM_SEND_CHUNK)
+			mg_http_write_chunk(c, cmd->data, cmd->size);
+		else
+			ok = mg_send(c, cmd->data, cmd->size);
 		if (!ok) {
 			result(am, cmd->request, c->id, -1, "no memory for the send buffer");
 			break;
@@ -448,7 +453,7 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 		// connection only once is_resp is clear, as mg_http_reply leaves it. A
 		// whole response also ends a "Connection: close" request's connection; a
 		// chunked one is still being written, and its handler closes it.
-		if (cmd->op == XM_AM_SEND && cmd->flag) {
+		if (cmd->op == XM_AM_SEND && (cmd->flag == XM_AM_SEND_RESPONSE || cmd->flag == XM_AM_SEND_OPEN_RESPONSE)) {
 			c->is_resp = 0;
 			conn_state_t* s = state_of(c);
 			if (s && s->close_after_reply && cmd->flag == XM_AM_SEND_RESPONSE)

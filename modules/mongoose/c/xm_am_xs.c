@@ -172,24 +172,35 @@ void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url)
 	xm_am_post(the, am, cmd);
 }
 
-// send(am, conn, data, request, wsOp): wsOp < 0 sends raw bytes
-void xm_am_send(xsMachine* the)
+static void post_bytes(xsMachine* the, uint8_t op, uint8_t flag)
 {
 	xm_am_t* am = xm_am_running(the);
 	xm_am_cmd_t cmd = { 0 };
-	int op = xsToInteger(xsArg(4));
-	cmd.op = op < 0 ? XM_AM_SEND : XM_AM_WS_SEND;
-	cmd.flag = (uint8_t)(op < 0 ? 0 : op);
+	cmd.op = op;
+	cmd.flag = flag;
 	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
 	cmd.request = request_arg(the, 3);
 	cmd.data = copy_bytes(the, &xsArg(2), &cmd.size);
 	xm_am_post(the, am, &cmd);
 }
 
+// send(am, conn, data, request, wsOp): wsOp < 0 sends raw bytes
+void xm_am_send(xsMachine* the)
+{
+	int op = xsToInteger(xsArg(4));
+	post_bytes(the, op < 0 ? XM_AM_SEND : XM_AM_WS_SEND, (uint8_t)(op < 0 ? XM_AM_SEND_BYTES : op));
+}
+
+// chunk(am, conn, data, request): one chunk of a chunked reply, framed by mongoose
+// on the poll task as the sync Manager's are; empty data ends the response.
+void xm_am_chunk(xsMachine* the)
+{
+	post_bytes(the, XM_AM_SEND, XM_AM_SEND_CHUNK);
+}
+
 // reply(am, conn, status, headerLines, body, request, chunked): one buffer, head and
-// body. A chunked reply has no Content-Length (a response with both is refused by
-// strict clients) and its body, if any, is the first chunk; the handler sends the
-// rest and the last, empty chunk, and closes if it wants to.
+// body. A chunked reply is its head alone, without Content-Length (a response with
+// both is refused by strict clients): its body goes in chunks (chunk below).
 void xm_am_reply(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
@@ -201,22 +212,19 @@ void xm_am_reply(xsMachine* the)
 	xm_mg_bytes(the, &xsArg(4), &body, &size);
 	bool chunked = xsTest(xsArg(6));
 	const char* headers = xsToString(xsArg(3));  // a string already: nothing allocates
-	char length[40];
-	if (chunked)
-		snprintf(length, sizeof(length), "\r\n%lx\r\n", (unsigned long)size);
-	else
+	if (chunked && size)
+		xsRangeError("a chunked reply's body goes in chunks");
+	char length[40] = "\r\n";
+	if (!chunked)
 		snprintf(length, sizeof(length), "Content-Length: %lu\r\n\r\n", (unsigned long)size);
-	const char* framing = chunked && !size ? "\r\n" : length;
-	const char* trailer = chunked && size ? "\r\n" : "";
-	int head = snprintf(NULL, 0, "HTTP/1.1 %d %s\r\n%s%s", status, xm_mg_http_reason(status), headers, framing);
-	size_t total = (size_t)head + size + strlen(trailer);
+	int head = snprintf(NULL, 0, "HTTP/1.1 %d %s\r\n%s%s", status, xm_mg_http_reason(status), headers, length);
+	size_t total = (size_t)head + size;
 	char* data = malloc(total + 1);
 	if (!data)
 		xsUnknownError("no memory for the response");
-	snprintf(data, (size_t)head + 1, "HTTP/1.1 %d %s\r\n%s%s", status, xm_mg_http_reason(status), headers, framing);
+	snprintf(data, (size_t)head + 1, "HTTP/1.1 %d %s\r\n%s%s", status, xm_mg_http_reason(status), headers, length);
 	if (size)
 		memcpy(data + head, body, size);
-	memcpy(data + head + size, trailer, strlen(trailer));
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = XM_AM_SEND;
 	cmd.flag = chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE;  // see XM_AM_SEND in xm_am_poll.c
