@@ -358,7 +358,8 @@ void xm_am_deliver(xsMachine* the, void* batch)
 		collect_if_due(the, e);
 		deliver_one(the, e);
 		xm_am_event_free(e);
-		xm_turn_end(the);
+		if (next)
+			xm_turn_end(the);  // after the last one, xm_dispatch ends the turn
 		e = next;
 	}
 }
