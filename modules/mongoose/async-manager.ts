@@ -252,7 +252,7 @@ export class AsyncManager {
     // mongoose's reasons ("socket error") do not say what failed: name the URL.
     const opened = open.catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
-      const bare = message.startsWith(`connect ${url}: `) ? message.slice(`connect ${url}: `.length) : message;
+      const bare = message.startsWith(`${what} ${url}: `) ? message.slice(`${what} ${url}: `.length) : message;
       throw new Error(`${what} ${url}: ${bare}`);
     });
     const result = withDeadline(opened, options.timeout ?? 30000, options.signal, `${what} ${url}`);

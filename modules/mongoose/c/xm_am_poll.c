@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The AsyncManager's poll task: owns the mg_mgr, runs commands from the XS task,
 // and sends mongoose's events back in one batch per poll iteration.
-#include <errno.h>
 #include "xm_am.h"
 #include "xm_host_config.h"
 
@@ -352,45 +351,22 @@ static void opened(xm_am_t* am, struct mg_connection* c)
 	}
 }
 
+_Static_assert(XM_AM_KIND_MQTT == XM_CORE_OPEN_MQTT && XM_AM_KIND_SNTP == XM_CORE_OPEN_SNTP, "an open command's kind is the core's");
+
 static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 {
-	const char* url = cmd->data;
-	struct mg_connection* c;
 	bool listen = cmd->op == XM_AM_LISTEN;
-	if (cmd->flag != XM_AM_KIND_MQTT) {  // TLS options, for the connection's OPEN to take
-		am->opening_tls = cmd->extra;
-		cmd->extra = NULL;
-	}
-	// flag: 0 raw TCP/UDP, 1 HTTP, 2 WebSocket client, XM_AM_KIND_*
-	if (listen && cmd->flag == XM_AM_KIND_MQTT)
-		c = mg_mqtt_listen(&am->mgr, url, on_event, am);
-	else if (listen && cmd->flag) {
-		c = mg_http_listen(&am->mgr, url, on_event, am);
-		xm_core_http_unparsed_request(c);  // the 400 for unparsable requests, as for the sync Manager
-	}
-	else if (listen)
-		c = mg_listen(&am->mgr, url, on_event, am);
-	else if (cmd->flag == XM_AM_KIND_MQTT) {
-		c = mg_mqtt_connect(&am->mgr, url, cmd->extra, on_event, am);  // sends CONNECT: opts are read now
-		if (c)
-			xm_core_mqtt5_short_publish(c);  // as for the sync Manager
-	}
-	else if (cmd->flag == XM_AM_KIND_SNTP)
-		c = mg_sntp_connect(&am->mgr, url, on_event, am);
-	else if (cmd->flag == 2) {
-		c = mg_ws_connect(&am->mgr, url, on_event, am, NULL);
-		if (c)
-			xm_core_ws_frame_check(c);  // as for the sync Manager
-	}
+	struct mg_mqtt_opts* mqtt = NULL;
+	if (cmd->flag == XM_AM_KIND_MQTT && !listen)
+		mqtt = cmd->extra;
 	else
-		c = cmd->flag ? mg_http_connect(&am->mgr, url, on_event, am) : mg_connect(&am->mgr, url, on_event, am);
+		am->opening_tls = cmd->extra;  // TLS options, for the connection's OPEN to take
+	cmd->extra = mqtt;
+	char why[600];
+	struct mg_connection* c = xm_core_open(&am->mgr, listen, cmd->flag, cmd->data, mqtt, on_event, am, why, sizeof(why));
 	free(am->opening_tls);  // still here: no connection opened to take it
 	am->opening_tls = NULL;
 	if (!c) {
-		char why[600];
-		int err = errno;
-		snprintf(why, sizeof(why), "%s %s: %s", listen ? "listen" : "connect", url,
-			err && err != EINPROGRESS ? strerror(err) : "invalid URL or no resources");
 		result(am, cmd->request, 0, -1, why);
 		return;
 	}

@@ -198,9 +198,8 @@ void xm_am_chunk(xsMachine* the)
 	post_bytes(the, XM_AM_SEND, XM_AM_SEND_CHUNK);
 }
 
-// reply(am, conn, status, headerLines, body, request, chunked): one buffer, head and
-// body. A chunked reply is its head alone, without Content-Length (a response with
-// both is refused by strict clients): its body goes in chunks (chunk below).
+// reply(am, conn, status, headerLines, body, request, chunked): framed here, sent
+// whole by the poll task. A chunked reply is its head alone: its body goes in chunks.
 void xm_am_reply(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
@@ -211,27 +210,16 @@ void xm_am_reply(xsMachine* the)
 	size_t size;
 	xm_mg_bytes(the, &xsArg(4), &body, &size);
 	bool chunked = xsTest(xsArg(6));
-	const char* headers = xsToString(xsArg(3));  // a string already: nothing allocates
 	if (chunked && size)
 		xsRangeError("a chunked reply's body goes in chunks");
-	char length[40] = "\r\n";
-	if (!chunked)
-		snprintf(length, sizeof(length), "Content-Length: %lu\r\n\r\n", (unsigned long)size);
-	int head = snprintf(NULL, 0, "HTTP/1.1 %d %s\r\n%s%s", status, xm_mg_http_reason(status), headers, length);
-	size_t total = (size_t)head + size;
-	char* data = malloc(total + 1);
-	if (!data)
-		xsUnknownError("no memory for the response");
-	snprintf(data, (size_t)head + 1, "HTTP/1.1 %d %s\r\n%s%s", status, xm_mg_http_reason(status), headers, length);
-	if (size)
-		memcpy(data + head, body, size);
 	xm_am_cmd_t cmd = { 0 };
+	cmd.data = xm_core_http_response(status, NULL, xsToString(xsArg(3)), body, size, chunked, &cmd.size);
+	if (!cmd.data)
+		xsUnknownError("no memory for the response");
 	cmd.op = XM_AM_SEND;
 	cmd.flag = chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE;  // see XM_AM_SEND in xm_am_poll.c
 	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
 	cmd.request = request_arg(the, 5);
-	cmd.data = data;
-	cmd.size = total;
 	xm_am_post(the, am, &cmd);
 }
 

@@ -10,7 +10,7 @@
 //   The task that owns the connection's manager (XS task for a Manager, poll
 //     task for an AsyncManager): MQTT sub/unsub and the TLS peer hooks, which
 //     call mongoose, as the core's workarounds (core/xm_core.h) do.
-//   Any task: xm_mg_http_reason, and the blocks the *_args
+//   Any task: the blocks the *_args
 //     readers return; mg_wakeup on any manager. mongoose's log comes from
 //     both tasks at once: each has a line of its own (xm_mg_log_line_own).
 #ifndef XM_MG_H
@@ -116,6 +116,9 @@ xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object);
 void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data);
 // A new connection failed to start: drop the Connection made for it.
 void xm_mg_conn_abandon(xsMachine* the, xm_mg_conn_t* xc);
+// The Connection (into xsResult) for a connection of that kind to xsArg(1), a
+// URL, on the Manager xsArg(0); mqtt: an MQTT client's options. Throws when it cannot open.
+void xm_mg_open(xsMachine* the, bool listen, xm_core_open_kind_t kind, const struct mg_mqtt_opts* mqtt);
 
 // ---- the task that owns the manager -----------------------------------------
 
@@ -151,9 +154,6 @@ void xm_mg_timers_reap(xm_mg_t* m);                  // after mg_mgr_poll
 void xm_mg_timers_orphan(xm_mg_t* m);                // the Manager is being collected
 
 // ---- any task -------------------------------------------------------------
-
-// The reason phrase of an HTTP status ("" when unknown).
-const char* xm_mg_http_reason(int status);
 
 // mongoose's log: a line is written whole once it ends (or fills the buffer).
 typedef struct {

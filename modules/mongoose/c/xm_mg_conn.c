@@ -163,14 +163,6 @@ static xm_mg_conn_t* adopt(xsMachine* the, struct mg_connection* c, xm_mg_conn_t
 	return xc;
 }
 
-static void reply_500(struct mg_connection* c)
-{
-	static const char text[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
-		"Content-Length: 22\r\n\r\nInternal Server Error\n";
-	mg_send(c, text, sizeof(text) - 1);
-	c->is_resp = 0;  // answered: mongoose may parse the next request on this connection
-}
-
 // Whether the connection's handler asked for ev. User events past bit 31 cannot
 // be asked for one by one: only a handler taking every event gets them.
 static bool wanted(const xm_mg_conn_t* xc, int ev)
@@ -213,7 +205,7 @@ static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c
 	xsEndHost(the);
 	// The seed leaves a client hanging when its handler throws: answer it.
 	if (threw && ev == MG_EV_HTTP_MSG && c->send.len == sent && !c->is_closing && !c->is_client)
-		reply_500(c);
+		xm_core_http_500(c);
 }
 
 // An accepted connection has its listener's fn_data until deliver() adopts it.

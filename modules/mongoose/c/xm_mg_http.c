@@ -1,47 +1,11 @@
 // SPDX-License-Identifier: MIT
-// HTTP responses and static files. reply() is binary-safe and writes the body
-// with mg_send (mongoose's mg_http_reply formats it as a C string).
+// HTTP responses (framed by core/http_reply.c) and static files.
 #include "xm_mg.h"
-
-const char* xm_mg_http_reason(int status)
-{
-	switch (status) {
-	case 100: return "Continue";
-	case 101: return "Switching Protocols";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "";
-	}
-}
 
 // reply(conn, status, headerLines, body, reason, chunked): headerLines is
 // "Name: value\r\n"..., checked by the caller for CR, LF and NUL, and so is the
 // optional reason. A chunked reply sends its body (if any) as the first chunk and
-// leaves the response open for httpChunk; otherwise Content-Length is set.
+// leaves the response open for httpChunk.
 void xm_mg_conn_reply(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
@@ -51,23 +15,18 @@ void xm_mg_conn_reply(xsMachine* the)
 	int argc = xsToInteger(xsArgc);
 	bool chunked = argc > 5 && xsTest(xsArg(5));
 	const void* body;
-	size_t size;
+	size_t size, total;
 	xm_mg_bytes(the, &xsArg(3), &body, &size);  // may allocate: take the string pointers after it
-	const char* phrase = xm_mg_http_reason(status);
-	if (argc > 4 && xsTypeOf(xsArg(4)) == xsStringType)
-		phrase = xsToString(xsArg(4));  // strings already: nothing from here on allocates
-	const char* headers = xsToString(xsArg(2));
-	if (chunked) {
-		mg_printf(c, "HTTP/1.1 %d %s\r\n%s\r\n", status, phrase, headers);
-		if (size)
-			mg_http_write_chunk(c, body, size);
-		return;  // httpChunk("") ends the response
-	}
-	mg_printf(c, "HTTP/1.1 %d %s\r\n%sContent-Length: %lu\r\n\r\n", status, phrase, headers, (unsigned long)size);
-	mg_send(c, body, size);
-	// The response is complete: mongoose parses the next request of a kept-alive
-	// connection only once this is clear (mg_http_reply clears it too).
-	c->is_resp = 0;
+	const char* reason = argc > 4 && xsTypeOf(xsArg(4)) == xsStringType ? xsToString(xsArg(4)) : NULL;
+	char* response = xm_core_http_response(status, reason, xsToString(xsArg(2)), body, size, chunked, &total);
+	if (!response)
+		xsUnknownError("no memory for the response");
+	mg_send(c, response, total);
+	free(response);
+	if (chunked && size)
+		mg_http_write_chunk(c, body, size);
+	else if (!chunked)
+		c->is_resp = 0;  // complete: mongoose parses a kept-alive connection's next request only then
 }
 
 // chunk(conn, data): one chunk of a chunked response; empty data ends it

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Manager: an mg_mgr, its poll, and the connections it opens.
-#include <errno.h>
 #include "xm_mg.h"
 
 xsSlot xm_mg_protos[XM_MG_PROTO_COUNT];
@@ -206,83 +205,47 @@ void xm_mg_manager_wakeup(xsMachine* the)
 	xsResult = xsBoolean(live && mg_wakeup(&m->mgr, id, data, size));
 }
 
-typedef struct mg_connection* (*opener_t)(struct mg_mgr*, const char*, mg_event_handler_t, void*);
-
-// Runs an opener with a fresh Connection as its fn_data; mongoose may call back
-// (OPEN) before the opener returns.
-static void open_with(xsMachine* the, opener_t opener, const char* what)
+// Opens a connection of that kind for a fresh Connection, its fn_data: mongoose
+// may call back (OPEN) before xm_core_open returns.
+void xm_mg_open(xsMachine* the, bool listen, xm_core_open_kind_t kind, const struct mg_mqtt_opts* mqtt)
 {
 	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
-	const char* url = xsToString(xsArg(1));
-	char copy[512];
-	snprintf(copy, sizeof(copy), "%s", url);
+	char url[512], why[600];
+	snprintf(url, sizeof(url), "%s", xsToString(xsArg(1)));  // JavaScript in callbacks may move XS's heap
 	xm_mg_conn_t* xc = xm_mg_conn_new(the, m, &xsResult);
-	errno = 0;
-	struct mg_connection* c = opener(&m->mgr, copy, xm_mg_on_event, xc);
+	struct mg_connection* c = xm_core_open(&m->mgr, listen, kind, url, mqtt, xm_mg_on_event, xc, why, sizeof(why));
 	if (!c) {
-		int err = errno;
 		xm_mg_conn_abandon(the, xc);
-		if (err && err != EINPROGRESS)
-			xsUnknownError("%s %s: %s", what, copy, strerror(err));
-		xsUnknownError("%s %s: invalid URL or no resources", what, copy);
+		xsUnknownError("%s", why);
 	}
 	xc->c = c;
 	xc->id = c->id;
 	xc->opening = false;
 }
 
-static struct mg_connection* listen_http(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
-{
-	struct mg_connection* c = mg_http_listen(mgr, url, fn, data);
-	xm_core_http_unparsed_request(c);
-	return c;
-}
-
-static struct mg_connection* connect_http(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
-{
-	return mg_http_connect(mgr, url, fn, data);
-}
-
-static struct mg_connection* connect_ws(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
-{
-	struct mg_connection* c = mg_ws_connect(mgr, url, fn, data, NULL);
-	xm_core_ws_frame_check(c);
-	return c;
-}
-
-static struct mg_connection* listen_mqtt(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
-{
-	return mg_mqtt_listen(mgr, url, fn, data);
-}
-
-static struct mg_connection* connect_sntp(struct mg_mgr* mgr, const char* url, mg_event_handler_t fn, void* data)
-{
-	return mg_sntp_connect(mgr, url, fn, data);
-}
-
 // listen(manager, url, http)
 void xm_mg_manager_listen(xsMachine* the)
 {
-	open_with(the, xsTest(xsArg(2)) ? listen_http : mg_listen, "listen");
+	xm_mg_open(the, true, xsTest(xsArg(2)) ? XM_CORE_OPEN_HTTP : XM_CORE_OPEN_RAW, NULL);
 }
 
 // connect(manager, url, http)
 void xm_mg_manager_connect(xsMachine* the)
 {
-	open_with(the, xsTest(xsArg(2)) ? connect_http : mg_connect, "connect");
+	xm_mg_open(the, false, xsTest(xsArg(2)) ? XM_CORE_OPEN_HTTP : XM_CORE_OPEN_RAW, NULL);
 }
 
 void xm_mg_manager_ws_connect(xsMachine* the)
 {
-	open_with(the, connect_ws, "wsConnect");
+	xm_mg_open(the, false, XM_CORE_OPEN_WS, NULL);
 }
 
 void xm_mg_manager_mqtt_listen(xsMachine* the)
 {
-	open_with(the, listen_mqtt, "mqttListen");
+	xm_mg_open(the, true, XM_CORE_OPEN_MQTT, NULL);
 }
 
 void xm_mg_manager_sntp_connect(xsMachine* the)
 {
-	open_with(the, connect_sntp, "sntpConnect");
+	xm_mg_open(the, false, XM_CORE_OPEN_SNTP, NULL);
 }

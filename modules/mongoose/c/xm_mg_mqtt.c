@@ -3,7 +3,6 @@
 // unsubscribe, ping, disconnect) and MqttMessage. mongoose parses MQTT 3.1.1
 // and 5 and acknowledges QoS 1/2 publishes it receives; it does not resend
 // unacknowledged packets nor send PINGREQ by itself.
-#include <errno.h>
 #include <stddef.h>
 #include "xm_mg.h"
 
@@ -217,13 +216,6 @@ static void check_packet(xsMachine* the, size_t size, const char* what)
 		xsRangeError("MQTT %s packet of %lu bytes is too large (at most %u)", what, (unsigned long)size, MAX_REMAINING);
 }
 
-static void set_id(xm_mg_conn_t* xc, struct mg_connection* c)
-{
-	xc->c = c;
-	xc->id = c->id;
-	xc->opening = false;
-}
-
 // mqttConnect's options from xsArg(first) on: clientId, user, pass, clean,
 // keepalive, version, willTopic, willMessage, willQos, willRetain.
 static void read_connect(xsMachine* the, copies_t* list, struct mg_mqtt_opts* opts, int first)
@@ -269,36 +261,15 @@ static void read_sub(xsMachine* the, copies_t* list, struct mg_mqtt_opts* opts, 
 //             willTopic, willMessage, willQos, willRetain)
 void xm_mg_manager_mqtt_connect(xsMachine* the)
 {
-	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
-	copies_t list = NULL;
-	struct mg_mqtt_opts opts;
-	struct mg_str url;
-	xm_mg_conn_t* volatile xc = NULL;
-	memset(&opts, 0, sizeof(opts));
+	struct mg_mqtt_opts* volatile opts = xm_mg_mqtt_connect_args(the, 2);  // volatile: read after a longjmp
 	xsTry {
-		url = keep_string(the, &list, &xsArg(1), "URL");
-		read_connect(the, &list, &opts, 2);
-		xc = xm_mg_conn_new(the, m, &xsResult);
+		xm_mg_open(the, false, XM_CORE_OPEN_MQTT, opts);
 	}
 	xsCatch {
-		release(&list);
+		free(opts);
 		xsThrow(xsException);
 	}
-	errno = 0;
-	struct mg_connection* c = mg_mqtt_connect(&m->mgr, url.buf, &opts, xm_mg_on_event, xc);
-	int err = errno;
-	if (!c) {
-		xm_mg_conn_abandon(the, xc);
-		char text[512];
-		snprintf(text, sizeof(text), "%s", url.buf);
-		release(&list);
-		if (err && err != EINPROGRESS)
-			xsUnknownError("mqttConnect %s: %s", text, strerror(err));
-		xsUnknownError("mqttConnect %s: invalid URL or no resources", text);
-	}
-	release(&list);
-	set_id(xc, c);
-	xm_core_mqtt5_short_publish(c);
+	free(opts);
 }
 
 // mqttPub(conn, topic, message, qos, retain, properties): the packet id (0 for QoS 0)

@@ -28,6 +28,35 @@ void xm_core_unwrapped(xm_core_kind_t kind, struct mg_connection* c, int ev, voi
 // The protocol handler after a refusal: what still arrives is dropped.
 void xm_core_drop_input(struct mg_connection* c, int ev, void* ev_data);
 
+// ---- open.c: a connection of a kind, with the workarounds it needs ----
+
+// The kinds of connection a front end opens; their numbers are the AsyncManager's
+// LISTEN/CONNECT command flags (xm_am.h).
+typedef enum {
+	XM_CORE_OPEN_RAW, XM_CORE_OPEN_HTTP, XM_CORE_OPEN_WS, XM_CORE_OPEN_MQTT, XM_CORE_OPEN_SNTP, XM_CORE_OPEN_KINDS
+} xm_core_open_kind_t;
+
+// Listens on or connects to url (a listener: raw, HTTP or MQTT only); mqtt is
+// an MQTT client's options. mongoose may call fn (OPEN; RESOLVE, CONNECT or
+// ERROR for an address) before this returns. NULL when it cannot, with the
+// reason in why: "<call> <url>: <reason>", the call named as the binding's
+// (connect, mqttConnect, mqttListen...).
+struct mg_connection* xm_core_open(struct mg_mgr* mgr, bool listen, xm_core_open_kind_t kind, const char* url,
+	const struct mg_mqtt_opts* mqtt, mg_event_handler_t fn, void* fn_data, char* why, size_t size);
+
+// ---- http_reply.c: HTTP responses, framed once for both front ends ----
+
+// The reason phrase of an HTTP status ("" when unknown).
+const char* xm_core_http_reason(int status);
+// A response in one malloc'd block (NULL without memory), *total bytes: the
+// status line (reason NULL: the status's own phrase), headers ("Name: value\r\n"
+// lines), then Content-Length and the body; chunked, the head alone, its body
+// to go in chunks (mg_http_write_chunk).
+char* xm_core_http_response(int status, const char* reason, const char* headers, const void* body, size_t size,
+	bool chunked, size_t* total);
+// The answer to a request whose handler threw before answering.
+void xm_core_http_500(struct mg_connection* c);
+
 // ---- the workarounds, one file each (each file says the bug) ----
 
 // http_unparsed_request.c: a 400 for requests mg_http_parse refuses. Call on an
