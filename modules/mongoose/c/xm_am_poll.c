@@ -351,7 +351,7 @@ static void opened(xm_am_t* am, struct mg_connection* c)
 	}
 }
 
-_Static_assert(XM_AM_KIND_MQTT == XM_CORE_OPEN_MQTT && XM_AM_KIND_SNTP == XM_CORE_OPEN_SNTP, "an open command's kind is the core's");
+_Static_assert((int)XM_AM_KIND_MQTT == (int)XM_CORE_OPEN_MQTT && (int)XM_AM_KIND_SNTP == (int)XM_CORE_OPEN_SNTP, "an open command's kind is the core's");
 
 static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 {
