@@ -86,7 +86,6 @@ struct xm_am {
 	atomic_int activity;          // XM_AM_DOING_*: what the poll task is doing (for shutdown warnings)
 	int poll_ms;
 	unsigned long pipe_id;        // mongoose's wakeup pipe connection
-	struct mg_tls_opts* opening_tls; // open_connection's TLS options, taken at the new connection's OPEN (poll task)
 	xm_am_event_t* batch;         // events of this poll iteration (poll task)
 	xm_am_event_t** batch_tail;
 	xm_mg_log_line_t log_line;    // mongoose's log lines of the poll task

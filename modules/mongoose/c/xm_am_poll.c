@@ -4,7 +4,7 @@
 #include "xm_am.h"
 #include "xm_host_config.h"
 
-// Per connection, poll task only (c->data): send-completion bookkeeping.
+// Per connection, poll task only: send-completion bookkeeping.
 typedef struct pending_send {
 	struct pending_send* next;
 	uint32_t request;
@@ -12,7 +12,12 @@ typedef struct pending_send {
 	uint64_t end;                 // resolved once this many bytes have been written
 } pending_send_t;
 
+// A connection's state, its fn_data (core/conn.c); made for an open, or by
+// on_event for an accepted connection.
 typedef struct {
+	xm_core_conn_t core;          // first: c->fn_data is both
+	xm_am_t* am;
+	unsigned long listener;       // an accepted connection's listener's id
 	uint64_t written;             // bytes written to the socket
 	pending_send_t* sends;
 	pending_send_t** sends_tail;
@@ -20,18 +25,8 @@ typedef struct {
 	bool ws, mqtt;
 	bool close_after_reply;       // the request being answered said "Connection: close"
 	struct mg_tls_opts* tls;      // listen/connect TLS options (xm_mg_tls_options), freed on CLOSE
-	xm_core_http_state_t http;    // HTTP server connections: core/http_refuse.c's state
 	xm_mg_tls_peer_t peer;        // TLS clients: xm_mg_tls.c's state
 } conn_state_t;
-
-// Past the first 8 bytes of c->data, which mongoose's SNTP keeps its deadline in
-// (the last ones hold its file-serving count).
-#define STATE_AT 8
-
-static conn_state_t* state_of(struct mg_connection* c)
-{
-	return *(conn_state_t**)(void*)(c->data + STATE_AT);
-}
 
 static xm_am_event_t* event(xm_am_t* am, unsigned long conn, int ev)
 {
@@ -67,33 +62,6 @@ static void addresses(struct mg_connection* c, xm_am_event_t* e)
 	mg_snprintf(e->addrs, sizeof(e->addrs), "%M|%M", mg_print_ip_port, &c->loc, mg_print_ip_port, &c->rem);
 }
 
-static bool unspecified(const struct mg_addr* a)
-{
-	static const uint8_t zero[sizeof(a->addr.ip)];
-	return memcmp(a->addr.ip, zero, sizeof(zero)) == 0;
-}
-
-// mongoose does not link an accepted connection to its listener: find the
-// listener by local address, so that the connection inherits its handler and
-// TLS options. accept_conn sets the address the client connected to, so a
-// listener on 0.0.0.0 or :: matches any address of its family and port (the
-// system lets no other listener share that port and family).
-static struct mg_connection* listener(xm_am_t* am, struct mg_connection* c)
-{
-	for (struct mg_connection* l = am->mgr.conns; l; l = l->next)
-		if (l->is_listening && l->is_udp == c->is_udp && l->loc.port == c->loc.port &&
-			l->loc.is_ip6 == c->loc.is_ip6 &&
-			(unspecified(&l->loc) || memcmp(l->loc.addr.ip, c->loc.addr.ip, sizeof(l->loc.addr.ip)) == 0))
-			return l;
-	return NULL;
-}
-
-static unsigned long listener_of(xm_am_t* am, struct mg_connection* c)
-{
-	struct mg_connection* l = listener(am, c);
-	return l ? l->id : 0;
-}
-
 static void settle_sends(xm_am_t* am, conn_state_t* s, unsigned long conn, const char* error)
 {
 	while (s->sends && (error || s->sends->end <= s->written)) {
@@ -113,10 +81,10 @@ static void settle_sends(xm_am_t* am, conn_state_t* s, unsigned long conn, const
 // commands queued: mongoose queues bytes of its own too (PUBACKs, pongs).
 static void track(xm_am_t* am, struct mg_connection* c, uint32_t request, uint32_t value)
 {
-	conn_state_t* s = state_of(c);
+	conn_state_t* s = c->fn_data;
 	if (!request)
 		return;
-	pending_send_t* p = s ? malloc(sizeof(pending_send_t)) : NULL;
+	pending_send_t* p = malloc(sizeof(pending_send_t));
 	if (!p) {
 		xm_am_event_t* e = result(am, request, c->id, 0, NULL);  // sent; only the notification is early
 		if (e)
@@ -153,55 +121,51 @@ static const char* connect_error(struct mg_connection* c, const char* what, char
 	return what;
 }
 
-// TLS for a connection whose listen or connect had TLS options, in the event
-// where mongoose wants it: before any data flows.
-static void tls_start(xm_am_t* am, struct mg_connection* c, int ev, conn_state_t* s)
+// A client's TLS, once connected: mongoose wants it before any data flows.
+static void tls_start(struct mg_connection* c, conn_state_t* s)
 {
-	if (ev == MG_EV_ACCEPT) {
-		// Inside accept_conn, so the listener and its options are alive; mg_tls_init
-		// copies what it keeps, so they need not outlive the accepted connection.
-		struct mg_connection* l = listener(am, c);
-		conn_state_t* ls = l ? state_of(l) : NULL;
-		if (ls && ls->tls)
-			mg_tls_init(c, ls->tls);
-	}
-	else if (ev == MG_EV_CONNECT && s->tls) {
-		struct mg_tls_opts* opts = s->tls;
-		s->tls = NULL;  // a client connects once: no use keeping them
-		mg_tls_init(c, opts);
-		xm_mg_tls_peer_init(&s->peer, c, opts->name);
-		free(opts);
-	}
+	struct mg_tls_opts* opts = s->tls;
+	s->tls = NULL;  // a client connects once: no use keeping them
+	mg_tls_init(c, opts);
+	xm_mg_tls_peer_init(&s->peer, c, opts->name);
+	free(opts);
+}
+
+// An accepted connection's own state, from its first event (OPEN, inside
+// accept_conn, where the listener ls is alive): TLS when the listener has options,
+// which mg_tls_init copies.
+static conn_state_t* adopt(struct mg_connection* c, conn_state_t* ls)
+{
+	conn_state_t* s = calloc(1, sizeof(conn_state_t));
+	if (!s)
+		return NULL;
+	s->am = ls->am;
+	s->listener = ls->core.id;
+	s->sends_tail = &s->sends;
+	xm_core_conn_adopt(&s->core, c);
+	if (ls->tls)
+		mg_tls_init(c, ls->tls);
+	return s;
 }
 
 static void on_event(struct mg_connection* c, int ev, void* ev_data)
 {
-	xm_am_t* am = c->fn_data;
+	xm_core_conn_t* listener;
+	conn_state_t* s = (conn_state_t*)xm_core_conn_of(c, &listener);
 	xm_core_http_unparsed_request(c);  // back in front after mongoose served a file
-	if (ev == MG_EV_POLL)
-		return;  // per connection per iteration: not worth a crossing
-	conn_state_t* s = state_of(c);
-	if (!s && ev != MG_EV_CLOSE) {
-		s = calloc(1, sizeof(conn_state_t));
-		if (!s) {
-			mg_error(c, "no memory for connection state");
-			return;
-		}
-		s->sends_tail = &s->sends;
-		*(conn_state_t**)(void*)(c->data + STATE_AT) = s;
+	if (ev == MG_EV_POLL || (!s && (ev == MG_EV_CLOSE || !listener)))
+		return;  // POLL: per connection per iteration, not worth a crossing
+	if (!s && !(s = adopt(c, (conn_state_t*)listener))) {
+		c->is_closing = 1;  // no memory: JavaScript never hears of it
+		return;
 	}
-	if (s)
-		xm_mg_tls_peer_event(&s->peer, c, ev);
-	if (ev == MG_EV_OPEN && s && am->opening_tls) {
-		// Now, inside mg_connect/mg_listen: a CONNECT may follow before it returns.
-		s->tls = am->opening_tls;
-		am->opening_tls = NULL;
-	}
+	xm_am_t* am = s->am;
+	xm_mg_tls_peer_event(&s->peer, c, ev);
 	if (ev == MG_EV_WRITE) {
 		s->written += (uint64_t)*(long*)ev_data;
 		settle_sends(am, s, c->id, NULL);
 	}
-	if (s && xm_core_http_check(c, ev, ev_data, &s->http))
+	if (xm_core_http_check(c, ev, ev_data, &s->core.http))
 		return;  // a refused request (core/http_*.c): JavaScript never sees it
 	// A protocol connection (HTTP, WebSocket, MQTT, SNTP) is parsed on this task:
 	// its READ and WRITE events carry nothing JavaScript could use, and the HTTP_MSG
@@ -213,16 +177,15 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 	if (!e)
 		return;
 	e->value = xm_mg_flags(c);
-	if (s)
-		e->request = s->connect_request;  // until it settles: async-manager.ts gives the connection the open's handler
+	e->request = s->connect_request;  // until it settles: async-manager.ts gives the connection the open's handler
 	switch (ev) {
 	case MG_EV_OPEN:
 	case MG_EV_ACCEPT:
 	case MG_EV_CONNECT:
 		addresses(c, e);
-		if (c->is_accepted)
-			e->number = (double)listener_of(am, c);
-		tls_start(am, c, ev, s);
+		e->number = (double)s->listener;
+		if (ev == MG_EV_CONNECT && s->tls)
+			tls_start(c, s);
 		if (ev == MG_EV_CONNECT && s->connect_request && !s->ws && !s->mqtt && !c->is_tls_hs) {
 			result(am, s->connect_request, c->id, 0, NULL);
 			s->connect_request = 0;
@@ -237,7 +200,7 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 	case MG_EV_ERROR:
 		e->payload = strdup((const char*)ev_data);
 		e->size = e->payload ? strlen(e->payload) : 0;
-		if (s && s->connect_request) {
+		if (s->connect_request) {
 			char why[200];
 			result(am, s->connect_request, c->id, -1, connect_error(c, ev_data, why, sizeof(why)));
 			s->connect_request = 0;
@@ -306,14 +269,12 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		break;
 	}
 	case MG_EV_CLOSE:
-		if (s) {
-			settle_sends(am, s, c->id, "the connection closed before the data was sent");
-			if (s->connect_request)
-				result(am, s->connect_request, c->id, -1, "the connection closed before it connected");
-			free(s->tls);
-			free(s);
-			*(conn_state_t**)(void*)(c->data + STATE_AT) = NULL;
-		}
+		settle_sends(am, s, c->id, "the connection closed before the data was sent");
+		if (s->connect_request)
+			result(am, s->connect_request, c->id, -1, "the connection closed before it connected");
+		free(s->tls);
+		free(s);
+		c->fn_data = NULL;
 		break;
 	default:
 		break;
@@ -328,66 +289,40 @@ static struct mg_connection* find(xm_am_t* am, unsigned long id)
 	return NULL;
 }
 
-// mongoose called back before the connection was ours to tag (OPEN; RESOLVE,
-// CONNECT, even ERROR for UDP or an address): tag those events as on_event does,
-// and settle a connect that is already done.
-static void opened(xm_am_t* am, struct mg_connection* c)
-{
-	conn_state_t* s = state_of(c);
-	for (xm_am_event_t* e = am->batch; e && s; e = e->next) {
-		if (e->conn != c->id || e->ev == XM_AM_EV_RESULT)
-			continue;
-		e->request = s->connect_request;
-		if (!s->connect_request)
-			continue;
-		if (e->ev == MG_EV_CONNECT && !s->ws && !s->mqtt) {
-			result(am, s->connect_request, c->id, 0, NULL);
-			s->connect_request = 0;
-		}
-		else if (e->ev == MG_EV_ERROR) {
-			result(am, s->connect_request, c->id, -1, e->payload ? e->payload : "error");
-			s->connect_request = 0;
-		}
-	}
-}
-
 _Static_assert((int)XM_AM_KIND_MQTT == (int)XM_CORE_OPEN_MQTT && (int)XM_AM_KIND_SNTP == (int)XM_CORE_OPEN_SNTP, "an open command's kind is the core's");
 
 static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 {
 	bool listen = cmd->op == XM_AM_LISTEN;
-	struct mg_mqtt_opts* mqtt = NULL;
-	if (cmd->flag == XM_AM_KIND_MQTT && !listen)
-		mqtt = cmd->extra;
-	else
-		am->opening_tls = cmd->extra;  // TLS options, for the connection's OPEN to take
-	cmd->extra = mqtt;
+	conn_state_t* s = calloc(1, sizeof(conn_state_t));
+	if (!s) {
+		result(am, cmd->request, 0, -1, "no memory for the connection's state");
+		return;
+	}
+	s->am = am;
+	s->sends_tail = &s->sends;
+	s->connect_request = listen ? 0 : cmd->request;  // set now: mongoose may call back before it returns
+	s->ws = cmd->flag == XM_CORE_OPEN_WS;
+	s->mqtt = cmd->flag == XM_CORE_OPEN_MQTT;
+	if (!s->mqtt)
+		s->tls = cmd->extra;  // TLS options, taken by the connection
 	char why[600];
-	struct mg_connection* c = xm_core_open(&am->mgr, listen, cmd->flag, cmd->data, mqtt, on_event, am, why, sizeof(why));
-	free(am->opening_tls);  // still here: no connection opened to take it
-	am->opening_tls = NULL;
+	struct mg_connection* c = xm_core_open(&am->mgr, listen, cmd->flag, cmd->data, s->mqtt ? cmd->extra : NULL,
+		on_event, s, why, sizeof(why));
+	if (!s->mqtt)
+		cmd->extra = NULL;
 	if (!c) {
+		free(s->tls);
+		free(s);
 		result(am, cmd->request, 0, -1, why);
 		return;
 	}
-	if (!state_of(c)) {  // on_event could not allocate it at OPEN and closes c
-		result(am, cmd->request, c->id, -1, "no memory for the connection's state");
-		return;
+	xm_am_event_t* e = listen ? event(am, c->id, XM_AM_EV_RESULT) : NULL;
+	if (e) {
+		e->request = cmd->request;
+		e->number = (double)c->id;
+		addresses(c, e);
 	}
-	if (listen) {
-		xm_am_event_t* e = event(am, c->id, XM_AM_EV_RESULT);
-		if (e) {
-			e->request = cmd->request;
-			e->number = (double)c->id;
-			addresses(c, e);
-		}
-	}
-	else {
-		state_of(c)->connect_request = cmd->request;
-		state_of(c)->ws = cmd->flag == 2;
-		state_of(c)->mqtt = cmd->flag == XM_AM_KIND_MQTT;
-	}
-	opened(am, c);
 }
 
 static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
@@ -431,8 +366,8 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 		// chunked one is still being written, and its handler closes it.
 		if (cmd->op == XM_AM_SEND && (cmd->flag == XM_AM_SEND_RESPONSE || cmd->flag == XM_AM_SEND_OPEN_RESPONSE)) {
 			c->is_resp = 0;
-			conn_state_t* s = state_of(c);
-			if (s && s->close_after_reply && cmd->flag == XM_AM_SEND_RESPONSE)
+			conn_state_t* s = c->fn_data;
+			if (s->close_after_reply && cmd->flag == XM_AM_SEND_RESPONSE)
 				c->is_draining = 1;
 		}
 		track(am, c, cmd->request, 0);

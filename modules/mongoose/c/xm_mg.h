@@ -49,13 +49,10 @@ typedef struct {
 // Connection. Freed only by that object's destructor, so a kept Connection
 // stays safe after mongoose has freed the connection (c is NULL then).
 typedef struct xm_mg_conn {
-	struct mg_connection* c;
+	xm_core_conn_t core;      // first: c->fn_data is both
 	xm_mg_t* m;
 	xsSlot object;            // remembered while the connection is open
-	unsigned long id;
 	uint32_t events;          // bit ev: its handler is called for ev (XM_MG_EVENTS_ALL: every event)
-	bool opening;             // created by us, mongoose has not called back yet
-	xm_core_http_state_t http; // core/http_refuse.c's state
 	xm_mg_tls_peer_t peer;    // xm_mg_tls.c's state
 } xm_mg_conn_t;
 
@@ -114,8 +111,6 @@ int xm_mg_flags(const struct mg_connection* c);
 xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object);
 // mongoose's event handler for every connection the binding creates.
 void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data);
-// A new connection failed to start: drop the Connection made for it.
-void xm_mg_conn_abandon(xsMachine* the, xm_mg_conn_t* xc);
 // The Connection (into xsResult) for a connection of that kind to xsArg(1), a
 // URL, on the Manager xsArg(0); mqtt: an MQTT client's options. Throws when it cannot open.
 void xm_mg_open(xsMachine* the, bool listen, xm_core_open_kind_t kind, const struct mg_mqtt_opts* mqtt);

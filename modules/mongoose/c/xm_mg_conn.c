@@ -16,9 +16,9 @@ xm_mg_conn_t* xm_mg_conn(xsMachine* the, xsSlot* slot)
 struct mg_connection* xm_mg_live(xsMachine* the, xsSlot* slot)
 {
 	xm_mg_conn_t* xc = xm_mg_conn(the, slot);
-	if (!xc->c)
-		xsUnknownError("connection %lu is closed", xc->id);
-	return xc->c;
+	if (!xc->core.c)
+		xsUnknownError("connection %lu is closed", xc->core.id);
+	return xc->core.c;
 }
 
 xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object)
@@ -29,19 +29,11 @@ xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object)
 	xc->m = m;
 	xc->events = m->next_events;
 	m->next_events = XM_MG_EVENTS_ALL;  // one connection's: a later open that sets none gets every event
-	xc->opening = true;
 	*object = xsNewHostInstance(xm_mg_protos[XM_MG_PROTO_CONNECTION]);
 	xsSetHostData(*object, xc);
 	xc->object = *object;
 	xsRemember(xc->object);
 	return xc;
-}
-
-void xm_mg_conn_abandon(xsMachine* the, xm_mg_conn_t* xc)
-{
-	xc->opening = false;
-	xc->c = NULL;
-	xsForget(xc->object);
 }
 
 // Messages point into mongoose's buffers and own nothing; distinct functions
@@ -152,11 +144,8 @@ static void event_data(xsMachine* the, xsSlot* result, int ev, void* ev_data)
 static xm_mg_conn_t* adopt(xsMachine* the, struct mg_connection* c, xm_mg_conn_t* listener, xsSlot* object, xsSlot* scratch)
 {
 	xm_mg_conn_t* xc = xm_mg_conn_new(the, listener->m, object);
-	xc->c = c;
-	xc->id = c->id;
-	xc->opening = false;
+	xm_core_conn_adopt(&xc->core, c);
 	xc->events = listener->events;
-	c->fn_data = xc;
 	*scratch = xsGet(listener->object, xsID("handler"));
 	if (xsTypeOf(*scratch) != xsUndefinedType)
 		xsSet(*object, xsID("handler"), *scratch);
@@ -182,7 +171,7 @@ static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c
 	{
 		xsVars(4);
 		xsTry {
-			if (xc->c != c)
+			if (xc->core.c != c)
 				xc = adopt(the, c, xc, &xsVar(0), &xsVar(3));
 			if (call) {
 				xsVar(0) = xc->object;
@@ -198,7 +187,7 @@ static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c
 		if (message_kind(ev) && xsTypeOf(xsVar(2)) == xsReferenceType)
 			xsSetHostData(xsVar(2), NULL);  // a kept message reads as empty from now on
 		if (ev == MG_EV_CLOSE) {
-			xc->c = NULL;
+			xc->core.c = NULL;
 			xsForget(xc->object);
 		}
 	}
@@ -208,46 +197,36 @@ static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c
 		xm_core_http_500(c);
 }
 
-// An accepted connection has its listener's fn_data until deliver() adopts it.
-static xm_core_http_state_t* http_state_of(struct mg_connection* c)
-{
-	xm_mg_conn_t* xc = c->fn_data;
-	return xc && xc->c == c ? &xc->http : NULL;
-}
-
 void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 {
-	xm_mg_conn_t* xc = c->fn_data;
-	if (!xc || !xc->m || xc->m->in_gc)
+	xm_mg_conn_t* first = c->fn_data;  // an accepted connection's listener's until deliver() adopts it
+	if (!first || !first->m || first->m->in_gc)
 		return;
-	if (xc->opening) {
-		xc->c = c;  // OPEN, fired before mg_connect/mg_listen returns
-		xc->id = c->id;
-		xc->opening = false;
-	}
+	xm_core_conn_t* listener;
+	xm_mg_conn_t* xc = (xm_mg_conn_t*)xm_core_conn_of(c, &listener);
 	xm_core_http_unparsed_request(c);
-	if (xc->c == c)
+	if (xc)
 		xm_mg_tls_peer_event(&xc->peer, c, ev);
-	xm_core_http_state_t* http = http_state_of(c);  // before deliver(): CLOSE may let xc go
+	xm_core_http_state_t* http = xc ? &xc->core.http : NULL;  // before deliver(): CLOSE may let xc go
 	if (xm_core_http_before(c, ev, ev_data, http))
 		return;
 	size_t sent = c->send.len, received = c->recv.len;
-	bool call = wanted(xc, ev);
+	bool call = wanted(first, ev);
 	// An unwanted event with nothing to keep up costs no XS call (POLL fires per connection per poll).
-	if (call || xc->c != c || ev == MG_EV_CLOSE)
-		deliver(xc->m->the, xc, c, ev, ev_data, call);
+	if (call || !xc || ev == MG_EV_CLOSE)
+		deliver(first->m->the, first, c, ev, ev_data, call);
 	xm_core_http_body_over_limit(c, ev, ev_data, sent, received, http);
 }
 
 void xm_mg_conn_id(xsMachine* the)
 {
-	xsResult = xsNumber((double)xm_mg_conn(the, &xsArg(0))->id);
+	xsResult = xsNumber((double)xm_mg_conn(the, &xsArg(0))->core.id);
 }
 
 // Flags as a bit set, in the order of the TypeScript getters (connection.ts).
 void xm_mg_conn_flags(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->c;
+	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->core.c;
 	xsResult = xsInteger(c ? xm_mg_flags(c) : 1 << 1);  // gone: reads as closing
 }
 
@@ -264,7 +243,7 @@ int xm_mg_flags(const struct mg_connection* c)
 // [recv.len, recv.size, send.len, send.size]
 void xm_mg_conn_buffers(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->c;
+	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->core.c;
 	size_t values[4] = { 0, 0, 0, 0 };
 	if (c) {
 		values[0] = c->recv.len;
@@ -281,7 +260,7 @@ void xm_mg_conn_buffers(xsMachine* the)
 void xm_mg_conn_addr(xsMachine* the)
 {
 	xm_mg_conn_t* xc = xm_mg_conn(the, &xsArg(0));
-	struct mg_connection* c = xc->c;
+	struct mg_connection* c = xc->core.c;
 	if (!c)
 		return;
 	const struct mg_addr* a = xsTest(xsArg(1)) ? xm_mg_tls_peer_real(&xc->peer, c) : &c->loc;
@@ -328,7 +307,7 @@ void xm_mg_conn_peek(xsMachine* the)
 
 void xm_mg_conn_close(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->c;
+	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->core.c;
 	if (c)
 		c->is_closing = 1;  // mongoose frees it after this poll iteration
 }

@@ -180,7 +180,7 @@ void xm_mg_manager_connections(xsMachine* the)
 		if (c->fn != xm_mg_on_event || c->is_closing)
 			continue;
 		xm_mg_conn_t* xc = c->fn_data;
-		if (xc && xc->c == c)
+		if (xc && xc->core.c == c)
 			xsSetIndex(xsResult, n++, xc->object);
 	}
 }
@@ -215,12 +215,10 @@ void xm_mg_open(xsMachine* the, bool listen, xm_core_open_kind_t kind, const str
 	xm_mg_conn_t* xc = xm_mg_conn_new(the, m, &xsResult);
 	struct mg_connection* c = xm_core_open(&m->mgr, listen, kind, url, mqtt, xm_mg_on_event, xc, why, sizeof(why));
 	if (!c) {
-		xm_mg_conn_abandon(the, xc);
+		xsForget(xc->object);  // mongoose never called back: the Connection is garbage
 		xsUnknownError("%s", why);
 	}
-	xc->c = c;
-	xc->id = c->id;
-	xc->opening = false;
+	xm_core_conn_adopt(&xc->core, c);
 }
 
 // listen(manager, url, http)

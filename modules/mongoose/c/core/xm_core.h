@@ -28,6 +28,29 @@ void xm_core_unwrapped(xm_core_kind_t kind, struct mg_connection* c, int ev, voi
 // The protocol handler after a refusal: what still arrives is dropped.
 void xm_core_drop_input(struct mg_connection* c, int ev, void* ev_data);
 
+// ---- conn.c: the state of a connection, on its fn_data ----
+
+// A server connection's refusal state, part of its state (http_*.c).
+typedef struct {
+	size_t discard;           // bytes of a refused request body still to drop
+	bool refused;             // a request was refused: nothing more is delivered
+} xm_core_http_state_t;
+
+// The start of each front end's per-connection state, which is the fn_data of
+// the connections it opens. A state made for an open becomes the connection's
+// at its first event; c is NULL before, and once the front end saw CLOSE.
+typedef struct {
+	struct mg_connection* c;
+	unsigned long id;
+	xm_core_http_state_t http; // http_refuse.c's state (HTTP server connections)
+} xm_core_conn_t;
+
+// c's state. An accepted connection arrives with its listener's (mongoose
+// copies fn_data): NULL then, with the listener's in *listener, for the front
+// end to give c a state of its own with xm_core_conn_adopt.
+xm_core_conn_t* xm_core_conn_of(struct mg_connection* c, xm_core_conn_t** listener);
+void xm_core_conn_adopt(xm_core_conn_t* s, struct mg_connection* c);
+
 // ---- open.c: a connection of a kind, with the workarounds it needs ----
 
 // The kinds of connection a front end opens; their numbers are the AsyncManager's
@@ -64,12 +87,6 @@ void xm_core_http_500(struct mg_connection* c);
 // every event of an accepted connection (mongoose puts its own handler back
 // after serving a file). NULL and other connections are left alone.
 void xm_core_http_unparsed_request(struct mg_connection* c);
-
-// A server connection's refusal state, kept by the front end per connection.
-typedef struct {
-	size_t discard;           // bytes of a refused request body still to drop
-	bool refused;             // a request was refused: nothing more is delivered
-} xm_core_http_state_t;
 
 // http_request_line.c: MG_EV_HTTP_HDRS whose request line is no METHOD TARGET
 // gets a 400 (true: refused, the event is consumed). s may be NULL.
