@@ -32,9 +32,12 @@ export function concat(parts: Array<Uint8Array | ArrayBufferView>): Uint8Array {
   return out;
 }
 
-/** The payload of a WebSocket close frame: the code, then the reason's UTF-8. */
+/** The payload of a WebSocket close frame, for both managers: the code, then the reason's UTF-8. */
 export function wsClosePayload(code: number, reason: string): Uint8Array {
+  if (!Number.isInteger(code) || code < 1000 || code > 4999)
+    throw new RangeError(`WebSocket close code must be an integer in 1000..4999, got ${code}`);
   const text = utf8(reason);
+  if (text.length > 123) throw new RangeError(`a WebSocket close reason is at most 123 bytes, got ${text.length}`);
   const payload = new Uint8Array(2 + text.length);
   payload[0] = code >> 8;
   payload[1] = code & 0xff;

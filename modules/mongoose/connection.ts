@@ -4,16 +4,15 @@
 // handlers: close() only marks the connection, mongoose frees it after the poll.
 // Once closed, every method but the getters throws "connection N is closed".
 import * as native from "mongoose/native";
-import * as nativeNet from "mongoose/native-net";
 import * as nativeTls from "mongoose/native-tls";
 import * as nativeMqtt from "mongoose/native-mqtt";
 import * as nativeSntp from "mongoose/native-sntp";
 import { checkTlsOptions, type TlsOptions } from "mongoose/tls";
-import { WEBSOCKET_OP_TEXT } from "mongoose/constants";
+import { WEBSOCKET_OP_CLOSE, WEBSOCKET_OP_TEXT } from "mongoose/constants";
 import { chunked, headerLines, type Headers } from "mongoose/headers";
 import { MQTT_CMD_PINGREQ, MQTT_CMD_PINGRESP } from "mongoose/messages";
 import type { HttpMessage, WsMessage, MqttMessage, MqttProperty } from "mongoose/messages";
-import type { Bytes } from "mongoose/bytes";
+import { wsClosePayload, type Bytes } from "mongoose/bytes";
 import { ConnectionSurface } from "mongoose/connection-surface";
 
 /** What a handler receives as its third argument, by event (see README). */
@@ -141,9 +140,7 @@ export class Connection extends ConnectionSurface<void, number> {
    * own close frame, which arrives as WS_CTL (mongoose then drains and closes).
    */
   wsClose(code = 1000, reason = ""): number {
-    if (!Number.isInteger(code) || code < 1000 || code > 4999)
-      throw new RangeError(`WebSocket close code must be an integer in 1000..4999, got ${code}`);
-    return nativeNet.connWsClose(this, code, reason);
+    return native.connWsSend(this, wsClosePayload(code, reason), WEBSOCKET_OP_CLOSE);
   }
 
   protected override _mqttPub(topic: string, message: Bytes, qos: number, retain: boolean,

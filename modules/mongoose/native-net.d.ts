@@ -3,6 +3,5 @@
 declare module "mongoose/native-net" {
   type Host = object;
 
-  export function connWsClose(conn: Host, code: number, reason: string): number;
   export function managerDns(manager: Host, url: string | undefined, timeoutMs: number | undefined): void;
 }

@@ -58,19 +58,3 @@ void xm_mg_wm_flags(xsMachine* the)
 	struct mg_ws_message* wm = message(the);
 	xsResult = xsInteger(wm ? wm->flags : 0);
 }
-
-// close(conn, code, reason): a close frame; the connection ends when the peer answers
-void xm_mg_conn_ws_close(xsMachine* the)
-{
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	int code = xsToInteger(xsArg(1));
-	const char* reason = xsToString(xsArg(2));
-	size_t length = strlen(reason);
-	if (length > 123)
-		xsRangeError("a WebSocket close reason is at most 123 bytes, got %u", (unsigned)length);
-	uint8_t payload[125];
-	payload[0] = (uint8_t)(code >> 8);
-	payload[1] = (uint8_t)code;
-	memcpy(payload + 2, reason, length);
-	xsResult = xsNumber((double)mg_ws_send(c, payload, 2 + length, WEBSOCKET_OP_CLOSE));
-}
