@@ -241,10 +241,17 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		return;
 	size_t sent = c->send.len, received = c->recv.len;
 	bool call = wanted(xc, ev);
+	xm_mg_t* m = xc->m;
 	// An unwanted event with nothing to keep up costs no XS call (POLL fires per connection per poll).
-	if (call || xc->c != c || ev == MG_EV_CLOSE)
-		deliver(xc->m->the, xc, c, ev, ev_data, call);
+	bool turn = false;
+	if (call || xc->c != c || ev == MG_EV_CLOSE) {
+		turn = xm_mg_turn_begin(m);
+		deliver(m->the, xc, c, ev, ev_data, call);
+	}
 	xm_core_http_body_over_limit(c, ev, ev_data, sent, received, http);
+	// Last: the turn's jobs may collect the Connection, and http with it.
+	if (turn)
+		xm_mg_turn_end(m->the, m);
 }
 
 void xm_mg_conn_id(xsMachine* the)
