@@ -88,8 +88,9 @@ struct xm_source {
 
 #define XM_SOURCES_MAX 8
 
-// XS task: add a source; false when XM_SOURCES_MAX are registered. Adding one
-// twice is a caller's error.
+// XS task: add a source, which keeps the loop alive (as xm_ref does) until it
+// is removed; false when XM_SOURCES_MAX are registered. Adding one twice is a
+// caller's error.
 bool xm_source_add(xm_source_t* source);
 // XS task, also from inside the source's own wait: remove it (nothing if it is
 // not registered). On return no task is in, or will enter, its wake.

@@ -63,6 +63,7 @@ bool xm_source_add(xm_source_t* source)
 	if (source_count == XM_SOURCES_MAX)
 		return false;
 	sources[source_count++] = source;
+	refs++;
 	if (source_count == 1)
 		atomic_store(&waiter, source);
 	return true;
@@ -76,6 +77,7 @@ void xm_source_remove(xm_source_t* source)
 	if (i == source_count)
 		return;
 	source_count--;
+	refs--;
 	for (; i < source_count; i++)
 		sources[i] = sources[i + 1];
 	if (atomic_load(&waiter) == source) {

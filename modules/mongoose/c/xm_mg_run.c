@@ -61,7 +61,6 @@ void xm_mg_run_end(xsMachine* the, xm_mg_t* m)
 		return;
 	m->running = false;
 	xm_source_remove(&m->source);
-	xm_unref();
 	xsCallFunction0(m->resolve, xsUndefined);
 	xsForget(m->resolve);
 	xsForget(m->object);
@@ -89,5 +88,4 @@ void xm_mg_manager_run(xsMachine* the)
 	xsRemember(m->object);
 	m->resolve = xsArg(2);
 	xsRemember(m->resolve);
-	xm_ref();
 }
