@@ -26,7 +26,7 @@ void xm_mg_turn_end(xsMachine* the, xm_mg_t* m)
 	m->turns = true;
 }
 
-static void wait(xsMachine* the, xm_source_t* source, uint32_t ms)
+static void run_wait(xsMachine* the, xm_source_t* source, uint32_t ms)
 {
 	xm_mg_t* m = manager_of(source);
 	xsBeginHost(the);
@@ -44,13 +44,13 @@ static void wait(xsMachine* the, xm_source_t* source, uint32_t ms)
 
 // Any task. The pipe's socket changes only in mg_mgr_free, which close() calls
 // after xm_source_remove has waited for the wakes in progress.
-static void wake(xm_source_t* source)
+static void run_wake(xm_source_t* source)
 {
 	xm_mg_t* m = manager_of(source);
 	mg_wakeup(&m->mgr, m->pipe_id, "", 0);
 }
 
-static void stop(xsMachine* the, xm_source_t* source)
+static void run_stop(xsMachine* the, xm_source_t* source)
 {
 	xm_mg_run_end(the, manager_of(source));
 }
@@ -80,7 +80,7 @@ void xm_mg_manager_run(xsMachine* the)
 		m->pipe_id = m->mgr.conns->id;  // mongoose puts the pipe first
 	}
 	int ms = xsToInteger(xsArg(1));
-	m->source = (xm_source_t){ wait, wake, stop, ms < 0 ? 0 : (uint32_t)ms };
+	m->source = (xm_source_t){ run_wait, run_wake, run_stop, ms < 0 ? 0 : (uint32_t)ms };
 	if (!xm_source_add(&m->source))
 		xsUnknownError("run: %d Managers are running already, the most the loop serves at once", XM_SOURCES_MAX);
 	m->running = true;
