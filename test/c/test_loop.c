@@ -2,7 +2,8 @@
 // Tests of runtime/xm_loop.c, linked with test doubles for the XS engine and the
 // rest of the runtime (xs_stubs.c): xm_post / xm_stop ordering across tasks, the
 // refs that keep the loop alive, idle exit, waiting for the next timer, and what
-// each turn does. xm_run may run once per process, so each test is isolated.
+// each turn does, and the loop sources (xm_source_*) a running Manager becomes.
+// xm_run may run once per process, so each test is isolated.
 #include "check.h"
 #include "loop_stubs.h"
 #include "xm_host_config.h"
