@@ -28,6 +28,18 @@ const a = new Manager((conn, ev, data) => {
   const uri = data.uri;
   if (uri === "/timer") setTimeout(() => conn.reply(200, "from a timer"), 30);
   else if (uri === "/job") void later(conn);
+  else if (uri === "/reenter") {
+    let inside = "";
+    try {
+      a.poll(0);
+    } catch (e) {
+      inside = (e as Error).message;
+    }
+    setTimeout(() => {
+      a.poll(0);  // outside its handlers: one more poll, allowed
+      conn.reply(200, inside);
+    }, 0);
+  }
   else if (uri === "/second") {
     b.listen("http://127.0.0.1:${ports.b}");
     void b.run(20).then(() => console.log("b resolved, closed " + b.closed));
@@ -44,6 +56,9 @@ console.log("a resolved, closed " + a.closed);
 if (a.closed) {
   b.close();
   await am.close();
+  const never = new Manager();
+  never.close();
+  await never.run();
   console.log("done");
 }
 `;
@@ -88,6 +103,12 @@ describe("Manager.run() on the firmware's loop", () => {
     expect((await get(ports.a, "/plain")).text).toBe("a /plain");
   });
 
+  test("poll() from its own handler throws; from a timer it polls once more", async () => {
+    await boot();
+    expect((await get(ports.a, "/reenter")).text).toMatch(/re-entrantly/);
+    expect((await get(ports.a, "/plain")).text).toBe("a /plain");
+  });
+
   test("an AsyncManager's requests (posted to the XS task) are served beside it at once", async () => {
     await boot();
     for (let i = 0; i < 5; i++) {
@@ -107,7 +128,7 @@ describe("Manager.run() on the firmware's loop", () => {
     }
   });
 
-  test("await mgr.run() resumes after close(); the firmware then ends by itself", async () => {
+  test("await mgr.run() resumes after close() (at once for a closed Manager); the firmware then ends by itself", async () => {
     const fw = await boot();
     await get(ports.a, "/second");
     expect((await get(ports.b, "/")).text).toBe("b /");

@@ -92,7 +92,7 @@ export function bindNativeOnce(): void {
 class NativeManager {}
 class NativeTimer {}
 
-/** A Manager timer (mg_timer): runs inside poll(). */
+/** A Manager timer (mg_timer): runs inside poll(), or as a turn of its own while run() serves. */
 export class Timer {
   readonly #native: object;
   constructor(native: object) {
@@ -241,7 +241,7 @@ export class Manager {
     return this.#native;
   }
 
-  /** Calls callback every ms (or once) from inside poll(). */
+  /** Calls callback every ms (or once) from inside poll(), or as a turn while run() serves. */
   timerAdd(ms: number, callback: () => void, options: TimerOptions = {}): Timer {
     return new Timer(native.timerAdd(this.#native, ms, callback, options.repeat ?? false, options.runNow ?? false));
   }
