@@ -51,8 +51,8 @@ typedef struct {
 // xm_stop is called; returns the exit code. Call once, from the XS task.
 int xm_run(const xm_options_t* options);
 
-// XS task, only from an xm_callback_t itself (never from a native function that
-// JavaScript called, nor from a promise job): ends the turn so far, as when fn
+// XS task, only from an xm_callback_t itself or a source's wait (never from a
+// native function that JavaScript called, nor from a promise job): ends the turn so far, as when fn
 // returns: runs the promise jobs and checks for unhandled rejections. A callback
 // with many items of work calls it between them, so that what the items before
 // finished is garbage while the next ones are worked on.
@@ -64,9 +64,37 @@ bool xm_post(xm_callback_t fn, void* arg, uint32_t timeout_ms);
 
 // Any task: ask the loop to end with this exit code.
 void xm_stop(int code);
-// Any task: a stop was asked for. Code that keeps the XS task busy (a blocking
-// poll loop) checks it so that Ctrl-C still works.
-bool xm_stop_requested(void);
+
+// A loop source: I/O of a module's own (a Manager's sockets) that the XS task
+// waits on in place of its queue, so that timers, promise jobs and posted work
+// run beside it. While sources are registered the loop lets sources[0] wait
+// (up to the next timer, or the shortest period of all) and polls the others
+// with 0, then runs what was posted meanwhile: a source after the first sees
+// its I/O at least every shortest period, not at once.
+typedef struct xm_source xm_source_t;
+struct xm_source {
+	// XS task, from the loop only: wait up to ms for the source's I/O and
+	// dispatch it, each event a turn (a host frame, then xm_turn_end). It must
+	// return early once wake has been called since the loop last cleared it.
+	void (*wait)(xsMachine* the, xm_source_t* source, uint32_t ms);
+	// Any task (xm_post calls it): make the wait in progress, or the next one,
+	// return at once. Must not block.
+	void (*wake)(xm_source_t* source);
+	// XS task, in the stop's turn: the firmware stops after this turn; the
+	// source is removed already and settles what waits on it.
+	void (*stop)(xsMachine* the, xm_source_t* source);
+	uint32_t period_ms;  // the longest a wait may last (its own timers' tick)
+};
+
+#define XM_SOURCES_MAX 8
+
+// XS task: add a source, which keeps the loop alive (as xm_ref does) until it
+// is removed; false when XM_SOURCES_MAX are registered. Adding one twice is a
+// caller's error.
+bool xm_source_add(xm_source_t* source);
+// XS task, also from inside the source's own wait: remove it (nothing if it is
+// not registered). On return no task is in, or will enter, its wake.
+void xm_source_remove(xm_source_t* source);
 
 // XS task: keep the loop alive while something (a connection, a pending post)
 // may still produce work; every xm_ref needs one xm_unref.

@@ -28,7 +28,7 @@ await am.serve("http://127.0.0.1:${asyncPort}", async (req) => {
   }
   return "async";
 });
-const poller = setInterval(() => (mgr.closed ? clearInterval(poller) : mgr.poll(1)), 0);
+void mgr.run();
 console.log("ready");
 `;
 }

@@ -27,7 +27,7 @@ const mgr: Manager = new Manager((conn, ev, data) => {
 });
 const listener = mgr.listen("http://127.0.0.1:0");
 console.log("ready " + listener.localAddr!.port);
-mgr.run(10);
+await mgr.run(10);
 console.log("manager closed");
 `;
 

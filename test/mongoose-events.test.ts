@@ -49,7 +49,7 @@ try {
   console.log("refused: " + (e instanceof RangeError) + " " + (e as Error).message);
 }
 console.log("ready " + own.localAddr!.port + " " + all.localAddr!.port + " " + managers.localAddr!.port);
-mgr.run(10);
+await mgr.run(10);
 console.log("manager closed");
 `;
 

@@ -121,13 +121,8 @@ mgr.mqttConnect(CONFIG.url, {
   handler, clientId: CONFIG.clientId, version: CONFIG.version, username: CONFIG.username, password: CONFIG.password,
   keepalive: CONFIG.keepalive, cleanSession: CONFIG.cleanSession, will: CONFIG.will,
 });
-// Polling from a timer (not mgr.run()) leaves the runtime's loop in charge, so
-// that SIGTERM stops the firmware at once.
-function tick(): void {
-  mgr.poll(10);
-  if (!mgr.closed) setTimeout(tick, 0);
-}
-tick();
+// The runtime's loop serves the Manager, so SIGTERM stops the firmware at once.
+mgr.run(10);
 `;
 }
 
@@ -434,11 +429,7 @@ const listener = mgr.mqttListen("mqtt://127.0.0.1:${port}", (conn, ev, data) => 
   }
 });
 out("ready", { listening: listener.isListening });
-function tick(): void {
-  mgr.poll(10);
-  if (!mgr.closed) setTimeout(tick, 0);
-}
-tick();
+mgr.run(10);
 `;
 }
 

@@ -490,7 +490,7 @@ mgr.timerAdd(900, () => {
   cancelled.close();
 });
 mgr.timerAdd(1000, () => mgr.close());
-mgr.run(5);
+await mgr.run(5);
 try {
   new Manager(undefined, { dnsServer: "tcp://127.0.0.1:53" });
 } catch (e) {
@@ -577,7 +577,7 @@ mgr.timerAdd(400, () => {
   mgr.close();
   console.log("close requested", mgr.closed);
 });
-mgr.run(5);
+await mgr.run(5);
 const atClose = forever;
 console.log("after run", spin.active, pending.active, once.active, rep.active);
 try {

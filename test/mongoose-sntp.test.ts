@@ -41,16 +41,12 @@ try {
   console.log("on tcp: " + (e as Error).message);
 }
 tcp.close();
-function tick(): void {
-  mgr.poll(10);
-  if (!mgr.closed) return void setTimeout(tick, 0);
-  try {
-    conn.sntpRequest();
-  } catch (e) {
-    console.log("after close: " + (e as Error).message);
-  }
+await mgr.run(10);
+try {
+  conn.sntpRequest();
+} catch (e) {
+  console.log("after close: " + (e as Error).message);
 }
-tick();
 `;
 }
 

@@ -69,7 +69,7 @@ const mgr = new Manager((conn, ev, data) => {
 mgr.listen("http://0.0.0.0:80");
 mgr.timerAdd(10, () => { ticks++; }, { repeat: true });
 console.log("listening");
-mgr.run(10);
+await mgr.run(10);
 console.log("run returned");
 `;
 

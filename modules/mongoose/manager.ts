@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Manager: an mg_mgr you poll yourself, as in the seed (cymongoose). Handlers run
-// inside poll(); a handler that throws goes to errorHandler, and an HTTP request
-// whose handler threw before answering gets a 500 rather than silence.
+// Manager: an mg_mgr you poll yourself, as in the seed (cymongoose), or that the
+// firmware's loop polls for you (run()). Handlers run inside poll(), or each as a
+// turn of the loop; a handler that throws goes to errorHandler, and an HTTP
+// request whose handler threw before answering gets a 500 rather than silence.
 import * as native from "mongoose/native";
 import * as nativeMqtt from "mongoose/native-mqtt";
 import * as nativeNet from "mongoose/native-net";
@@ -91,7 +92,7 @@ export function bindNativeOnce(): void {
 class NativeManager {}
 class NativeTimer {}
 
-/** A Manager timer (mg_timer): runs inside poll(). */
+/** A Manager timer (mg_timer): runs inside poll(), or as a turn of its own while run() serves. */
 export class Timer {
   readonly #native: object;
   constructor(native: object) {
@@ -113,6 +114,7 @@ export class Manager {
   #opening: Handler | undefined;  // the handler of the connection being opened, see #open
   readonly #errorHandler: ErrorHandler;
   readonly #events: number;  // the mask of connections that use the Manager's handler
+  #running: Promise<void> | undefined;  // run()'s
 
   constructor(handler?: Handler, options: ManagerOptions = {}) {
     bindNativeOnce();
@@ -144,13 +146,31 @@ export class Manager {
     }
   }
 
-  /** Runs mongoose for up to timeoutMs; handlers and timers run inside. Throws when re-entered. */
+  /**
+   * Runs mongoose for up to timeoutMs; handlers and timers run inside, and the
+   * firmware's timers and promise jobs wait. Throws when called from the
+   * Manager's own handlers or timers.
+   */
   poll(timeoutMs = 0): void {
     native.managerPoll(this.#native, timeoutMs);
   }
-  /** Polls until close(), or until the firmware is asked to stop (Ctrl-C, SIGTERM). */
-  run(pollMs = 100): void {
-    while (!this.closed && native.managerPoll(this.#native, pollMs));
+  /**
+   * Has the firmware's loop serve the Manager, beside its timers, promise jobs,
+   * AsyncManagers and other running Managers, and returns at once: each event
+   * is a turn of the loop. The promise resolves once close() has closed the
+   * Manager, or when the firmware is asked to stop (Ctrl-C, SIGTERM). pollMs is
+   * the longest mongoose waits before its own timers are checked. Calling it
+   * again returns the same promise; at most 8 Managers run at once (more throws).
+   */
+  run(pollMs = 100): Promise<void> {
+    if (!this.#running) {
+      let resolve!: () => void;
+      const done = new Promise<void>((r) => (resolve = r));
+      if (this.closed) resolve();
+      else native.managerRun(this.#native, pollMs, resolve);
+      this.#running = done;
+    }
+    return this.#running;
   }
 
   /** Listens on a URL ("http://0.0.0.0:8000", "tcp://127.0.0.1:1234", "udp://..."); throws if it cannot. */
@@ -221,7 +241,7 @@ export class Manager {
     return this.#native;
   }
 
-  /** Calls callback every ms (or once) from inside poll(). */
+  /** Calls callback every ms (or once) from inside poll(), or as a turn while run() serves. */
   timerAdd(ms: number, callback: () => void, options: TimerOptions = {}): Timer {
     return new Timer(native.timerAdd(this.#native, ms, callback, options.repeat ?? false, options.runNow ?? false));
   }

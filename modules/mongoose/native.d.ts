@@ -8,7 +8,9 @@ declare module "mongoose/native" {
   export function register(manager: object, connection: object, http: object, ws: object, mqtt: object, timer: object): void;
 
   export function managerCreate(dispatch: Dispatch, enableWakeup: boolean): Host;
-  export function managerPoll(manager: Host, ms: number): boolean;
+  export function managerPoll(manager: Host, ms: number): void;
+  /** Registers the Manager with the runtime's loop; resolve is called once it leaves (close, stop). */
+  export function managerRun(manager: Host, pollMs: number, resolve: () => void): void;
   export function managerClose(manager: Host): void;
   export function managerConnections(manager: Host): Host[];
   export function managerWakeup(manager: Host, id: number, data?: Bytes): boolean;

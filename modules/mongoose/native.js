@@ -5,6 +5,7 @@ export function register(manager, connection, http, ws, mqtt, timer) @ "xm_mg_re
 
 export function managerCreate(dispatch, enableWakeup) @ "xm_mg_manager_create";
 export function managerPoll(manager, ms) @ "xm_mg_manager_poll";
+export function managerRun(manager, pollMs, resolve) @ "xm_mg_manager_run";
 export function managerClose(manager) @ "xm_mg_manager_close";
 export function managerConnections(manager) @ "xm_mg_manager_connections";
 export function managerWakeup(manager, id, data) @ "xm_mg_manager_wakeup";

@@ -23,14 +23,20 @@ typedef struct xm_mg_timer xm_mg_timer_t;
 
 typedef struct xm_mg {
 	struct mg_mgr mgr;
+	xm_source_t source;       // the loop's source while run() serves it (xm_mg_run.c)
 	xsMachine* the;
 	xsSlot dispatch;          // JS (conn, ev, data) => boolean threw; remembered
 	xm_mg_timer_t* timers;    // every timer record whose Timer object exists
 	struct xm_mg_doomed* doomed;  // mongoose timers to free once mg_mgr_poll returns
 	unsigned long wakeup_id;  // 0 without enableWakeup
+	unsigned long pipe_id;    // mongoose's wakeup pipe, made by enableWakeup or run(); 0: none
+	xsSlot object;            // the host object, remembered while running
+	xsSlot resolve;           // run()'s promise's resolve, remembered while running
 	char* dns;                // the DNS server URL mongoose points to (xm_mg_net.c), or NULL
 	uint32_t next_events;     // the events mask the next connection opened takes, then all again
 	bool polling;
+	bool running;             // registered with the loop by run()
+	bool turns;               // the loop polls it: each call into JavaScript is a turn
 	bool close_pending;       // close() was called inside poll
 	bool closed;
 	bool in_gc;               // freed by the garbage collector: no JavaScript
@@ -142,6 +148,18 @@ const struct mg_addr* xm_mg_tls_peer_real(const xm_mg_tls_peer_t* p, const struc
 // key, name (each a string, bytes or undefined) and skipVerification, copied into
 // one malloc'd block that free() releases whole (xm_mg_tls.c). Throws on bad types.
 struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first);
+
+// Polls once: handlers and timers run inside, and a close() they asked for is
+// done after. turns: called by the loop (run()), each event is a turn of its own.
+// Throws when the Manager is polled already.
+void xm_mg_poll(xsMachine* the, xm_mg_t* m, int ms, bool turns);
+// Around each call from mongoose into JavaScript: begin says whether the call is
+// a turn of its own (the loop polls the Manager), and makes what it fires
+// itself (OPEN of a connection it opens) part of it; end, given true, ends the turn.
+bool xm_mg_turn_begin(xm_mg_t* m);
+void xm_mg_turn_end(xsMachine* the, xm_mg_t* m);
+// run() is over (the Manager is closing): leave the loop, settle run()'s promise.
+void xm_mg_run_end(xsMachine* the, xm_mg_t* m);
 
 // The synchronous Manager's lifecycle hooks for its timers (XS task).
 void xm_mg_timers_close(xsMachine* the, xm_mg_t* m);  // before mg_mgr_free

@@ -212,10 +212,17 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		return;
 	size_t sent = c->send.len, received = c->recv.len;
 	bool call = wanted(first, ev);
+	xm_mg_t* m = first->m;
 	// An unwanted event with nothing to keep up costs no XS call (POLL fires per connection per poll).
-	if (call || !xc || ev == MG_EV_CLOSE)
-		deliver(first->m->the, first, c, ev, ev_data, call);
+	bool turn = false;
+	if (call || !xc || ev == MG_EV_CLOSE) {
+		turn = xm_mg_turn_begin(m);
+		deliver(m->the, first, c, ev, ev_data, call);
+	}
 	xm_core_http_body_over_limit(c, ev, ev_data, sent, received, http);
+	// Last: the turn's jobs may collect the Connection, and http with it.
+	if (turn)
+		xm_mg_turn_end(m->the, m);
 }
 
 void xm_mg_conn_id(xsMachine* the)

@@ -51,6 +51,7 @@ void xm_mg_register(xsMachine* the)
 
 static void close_manager(xsMachine* the, xm_mg_t* m)
 {
+	xm_mg_run_end(the, m);  // first: no wake may reach the pipe mg_mgr_free closes
 	m->close_pending = true;  // handlers of the CLOSE events below see a closed Manager
 	xm_mg_timers_close(the, m);
 	mg_mgr_free(&m->mgr);  // fires CLOSE for every connection, which forgets it
@@ -107,6 +108,7 @@ void xm_mg_manager_create(xsMachine* the)
 			xsUnknownError("cannot set up wakeup (socketpair failed)");
 		}
 		m->wakeup_id = m->mgr.conns ? m->mgr.conns->id : 0;  // the pipe is the first connection
+		m->pipe_id = m->wakeup_id;
 	}
 	m->dispatch = xsArg(0);
 	xsRemember(m->dispatch);
@@ -114,20 +116,24 @@ void xm_mg_manager_create(xsMachine* the)
 	xsSetHostData(xsResult, m);
 }
 
-void xm_mg_manager_poll(xsMachine* the)
+void xm_mg_poll(xsMachine* the, xm_mg_t* m, int ms, bool turns)
 {
-	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
-	int ms = xsToInteger(xsArg(1));
 	if (m->polling)
 		xsUnknownError("poll() called re-entrantly (from inside an event handler or timer)");
 	m->polling = true;
+	m->turns = turns;
 	xm_core_dns_aaaa_requery(&m->mgr);  // resolver connections made since the last poll
 	mg_mgr_poll(&m->mgr, ms < 0 ? 0 : ms);
+	m->turns = false;
 	m->polling = false;
 	xm_mg_timers_reap(m);
 	if (m->close_pending)
 		close_manager(the, m);
-	xsResult = xsBoolean(!xm_stop_requested());  // false: the firmware is asked to stop
+}
+
+void xm_mg_manager_poll(xsMachine* the)
+{
+	xm_mg_poll(the, xm_mg_manager(the, &xsArg(0)), xsToInteger(xsArg(1)), false);
 }
 
 void xm_mg_manager_close(xsMachine* the)

@@ -75,7 +75,9 @@ static void fire(void* arg)
 	xm_mg_timer_t* t = arg;
 	if (!t->active || !t->m || t->m->in_gc)
 		return;
-	xsMachine* the = t->m->the;
+	xm_mg_t* m = t->m;  // a running Manager, remembered, outlives the turn
+	xsMachine* the = m->the;
+	bool turn = xm_mg_turn_begin(m);
 	xsBeginHost(the);
 	{
 		xsVars(2);
@@ -91,6 +93,8 @@ static void fire(void* arg)
 		}
 	}
 	xsEndHost(the);
+	if (turn)
+		xm_mg_turn_end(the, m);
 }
 
 void xm_mg_timers_reap(xm_mg_t* m)
