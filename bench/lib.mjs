@@ -97,6 +97,34 @@ export function buildCServer(work, flags, source, warnings = []) {
   return exe;
 }
 
+// cymongoose, the Python binding this project started from, at the version
+// package.json pins (xsmg.cymongoose, the one firmware/deps.mjs takes mongoose
+// from), in a venv of its own under the git-ignored deps/ (reused while it holds
+// that version). Returns the venv's python, or a sentence saying why there is
+// none: the benchmarks then run without it.
+export function cymongoosePython(log) {
+  const pin = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).xsmg.cymongoose.version;
+  const venv = path.join(ROOT, "deps", "bench-venv");
+  const python = path.join(venv, "bin", "python");
+  const version = () => spawnSync(python, ["-c", "import cymongoose; print(cymongoose.__version__)"], { encoding: "utf8" }).stdout?.trim();
+  if (fs.existsSync(python) && version() === pin) return { python };
+  log(`installing cymongoose==${pin} into ${path.relative(ROOT, venv)} (pip)...`);
+  const steps = [["python3", ["-m", "venv", "--clear", venv]], [python, ["-m", "pip", "install", "--quiet", `cymongoose==${pin}`]]];
+  for (const [cmd, args] of steps) {
+    const r = spawnSync(cmd, args, { encoding: "utf8" });
+    if (r.status !== 0)
+      return { problem: `cannot install cymongoose==${pin} (${cmd} ${args.join(" ")}: ${(r.error?.message ?? r.stderr).trim().split("\n").pop()})` };
+  }
+  const got = version();
+  return got === pin ? { python } : { problem: `cymongoose==${pin} installed, but the venv's python imports ${got || "nothing"}` };
+}
+
+// The cymongoose server (bench/cymongoose_hello.py) on its Manager ("sync") or
+// its AsyncManager ("async"): the command and arguments for startServer.
+export function cymongooseServer(python, mode, port, pollMs) {
+  return { cmd: python, args: [path.join(ROOT, "bench", "cymongoose_hello.py"), mode, String(port), String(pollMs)] };
+}
+
 // Node's own hello world, the baseline of the HTTP benchmarks: node FILE PORT.
 export const NODE_HELLO = `
 const http = require("http");
@@ -122,6 +150,20 @@ export function startServer(cmd, args, logFile) {
     });
     child.on("error", reject);
     child.on("exit", (code) => reject(new Error(`${cmd} exited (${code}) before it was ready: ${out}${fs.readFileSync(logFile, "utf8")}`)));
+  });
+}
+
+// Stops a server with SIGTERM (SIGKILL if it is still there after 2 s); resolves
+// with its exit code once it is gone.
+export function stopServer(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+    child.kill("SIGTERM");
   });
 }
 
