@@ -85,6 +85,7 @@ try {
   let loadBefore;
   try {
     for (const s of subjects) {
+      s.pid = s.child.pid;
       wrk(s.port, 10, 1);  // warm-up
       s.runs = CONNECTIONS.map(() => []);
     }
@@ -113,7 +114,8 @@ try {
   for (const s of [serve, raw]) {
     console.log(`${s.name}: ${CONNECTIONS.map((n, i) => `${ratio(s, c, i)} of C's req/s at ${n} conn`).join(", ")}; ` +
       `${ratio(s, node, 1)} of Node's at 50 conn; mean latency ${(s.results[0].latencyMs / c.results[0].latencyMs).toFixed(2)}x C's at 1 conn`);
-    if (py) console.log(`${s.name} / cymongoose AsyncManager req/s: ${CONNECTIONS.map((n, i) => `${ratio(s, py, i)} at ${n} conn`).join(", ")}`);
+    if (py) console.log(`${s.name} / cymongoose AsyncManager req/s: ${CONNECTIONS.map((n, i) => `${ratio(s, py, i)} at ${n} conn`).join(", ")}; ` +
+      `by CPU per request: ${CONNECTIONS.map((n, i) => `${(py.results[i].cpuUs / s.results[i].cpuUs).toFixed(2)} at ${n} conn`).join(", ")}`);
   }
   if (!py) console.log(`no cymongoose: ${cymongoose.problem}`);
   printProblems(subjects, CONNECTIONS);

@@ -67,6 +67,7 @@ try {
   try {
     for (const s of subjects) {
       children.push(await startServer(s.cmd, s.args, path.join(work, `stderr-${s.port}.txt`)));
+      s.pid = children.at(-1).pid;
       wrk(s.port, 10, 1);  // warm-up
       s.runs = CONNECTIONS.map(() => []);
     }
@@ -91,9 +92,11 @@ try {
   const c = subjects[2];
   const py = subjects.find((s) => s.name.startsWith("cymongoose"));
   const ratios = (fw, base) => CONNECTIONS.map((n, i) => `${(fw.results[i].rps / base.results[i].rps).toFixed(2)} at ${n} conn`).join(", ");
+  // The req/s a server bound by its own CPU would reach, relative to the other's.
+  const cpuRatios = (fw, base) => CONNECTIONS.map((n, i) => `${(base.results[i].cpuUs / fw.results[i].cpuUs).toFixed(2)} at ${n} conn`).join(", ");
   for (const fw of subjects.slice(0, 2)) {
-    console.log(`${fw.name} / C req/s: ${ratios(fw, c)}`);
-    if (py) console.log(`${fw.name} / cymongoose req/s: ${ratios(fw, py)}`);
+    console.log(`${fw.name} / C req/s: ${ratios(fw, c)}; by CPU per request: ${cpuRatios(fw, c)}`);
+    if (py) console.log(`${fw.name} / cymongoose req/s: ${ratios(fw, py)}; by CPU per request: ${cpuRatios(fw, py)}`);
   }
   if (!py) console.log(`no cymongoose: ${cymongoose.problem}`);
   printProblems(subjects, CONNECTIONS);
