@@ -2,8 +2,8 @@
 // Event payloads. Instances are made by the native layer and read mongoose's
 // buffers directly, so they are valid while the handler runs; a message kept
 // past its handler reads as empty. Copy what you need (body, text) to keep it.
-// Named imports: a namespace's property (hmField) is looked up on every
-// call, and a handler reads these on every request.
+// Named imports: XS looks a namespace's property (native.hmField) up on every
+// call, and handlers read HTTP and WebSocket messages on every request.
 import { hmBody, hmBodyText, hmCredentials, hmField, hmHeader, hmHeaders, hmStatus, hmVar, wmData, wmFlags, wmText } from "mongoose/native";
 import * as nativeMqtt from "mongoose/native-mqtt";
 import { WEBSOCKET_OP_CLOSE } from "mongoose/constants";
