@@ -97,6 +97,34 @@ export function buildCServer(work, flags, source, warnings = []) {
   return exe;
 }
 
+// cymongoose, the Python binding this project started from, at the version
+// package.json pins (xsmg.cymongoose, the one firmware/deps.mjs takes mongoose
+// from), in a venv of its own under the git-ignored deps/ (reused while it holds
+// that version). Returns the venv's python, or a sentence saying why there is
+// none: the benchmarks then run without it.
+export function cymongoosePython(log) {
+  const pin = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).xsmg.cymongoose.version;
+  const venv = path.join(ROOT, "deps", "bench-venv");
+  const python = path.join(venv, "bin", "python");
+  const version = () => spawnSync(python, ["-c", "import cymongoose; print(cymongoose.__version__)"], { encoding: "utf8" }).stdout?.trim();
+  if (fs.existsSync(python) && version() === pin) return { python };
+  log(`installing cymongoose==${pin} into ${path.relative(ROOT, venv)} (pip)...`);
+  const steps = [["python3", ["-m", "venv", "--clear", venv]], [python, ["-m", "pip", "install", "--quiet", `cymongoose==${pin}`]]];
+  for (const [cmd, args] of steps) {
+    const r = spawnSync(cmd, args, { encoding: "utf8" });
+    if (r.status !== 0)
+      return { problem: `cannot install cymongoose==${pin} (${cmd} ${args.join(" ")}: ${(r.error?.message ?? r.stderr).trim().split("\n").pop()})` };
+  }
+  const got = version();
+  return got === pin ? { python } : { problem: `cymongoose==${pin} installed, but the venv's python imports ${got || "nothing"}` };
+}
+
+// The cymongoose server (bench/cymongoose_hello.py) on its Manager ("sync") or
+// its AsyncManager ("async"): the command and arguments for startServer.
+export function cymongooseServer(python, mode, port, pollMs) {
+  return { cmd: python, args: [path.join(ROOT, "bench", "cymongoose_hello.py"), mode, String(port), String(pollMs)] };
+}
+
 // Node's own hello world, the baseline of the HTTP benchmarks: node FILE PORT.
 export const NODE_HELLO = `
 const http = require("http");
@@ -125,21 +153,49 @@ export function startServer(cmd, args, logFile) {
   });
 }
 
+// Stops a server with SIGTERM (SIGKILL if it is still there after 2 s); resolves
+// with its exit code once it is gone.
+export function stopServer(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+    child.kill("SIGTERM");
+  });
+}
+
 const UNITS = { us: 1e-3, ms: 1, s: 1000 };
 
+// The CPU time (user and system, all threads) a process has used, in seconds:
+// what a request costs the server, which a busy machine disturbs less than req/s.
+const TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");  // from field 3, the state
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;  // utime, stime
+}
+
 // One wrk run (one thread, keep-alive) against http://127.0.0.1:port/: req/s,
-// mean latency in ms, and socket errors or non-2xx answers, which void a figure.
-export function wrk(port, connections, seconds) {
+// mean latency in ms, the server's (process pid's) CPU µs per request, and socket
+// errors or non-2xx answers, which void a figure.
+export function wrk(port, connections, seconds, pid) {
+  const cpuBefore = pid && cpuSeconds(pid);
   const r = spawnSync("wrk", ["-t", "1", "-c", String(connections), "-d", `${seconds}s`, `http://127.0.0.1:${port}/`], { encoding: "utf8" });
+  const cpu = pid && cpuSeconds(pid) - cpuBefore;
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}${r.stdout}`);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  const requests = /(\d+) requests in/.exec(r.stdout);
   const latency = /Latency\s+([\d.]+)(us|ms|s)\b/.exec(r.stdout);
   const errors = /Socket errors: (.*)/.exec(r.stdout);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
-  if (!rps || !latency) throw new Error(`cannot read wrk's output:\n${r.stdout}`);
+  if (!rps || !latency || !requests) throw new Error(`cannot read wrk's output:\n${r.stdout}`);
   return {
     rps: Number(rps[1]),
     latencyMs: Number(latency[1]) * UNITS[latency[2]],
+    cpuUs: pid ? (cpu * 1e6) / Number(requests[1]) : NaN,
     problems: [errors && `socket errors: ${errors[1]}`, non2xx && `${non2xx[1]} non-2xx`].filter(Boolean).join("; "),
   };
 }
@@ -152,22 +208,24 @@ export function median(runs) {
 }
 
 // Servers take turns, round by round, so that each sees the same share of a busy
-// machine; s.runs[i] collects the wrk results at connections[i].
+// machine; s.runs[i] collects the wrk results at connections[i], s.pid (if set)
+// is the server's process.
 export function measureRounds(subjects, connections, rounds, seconds, log) {
   for (let round = 1; round <= rounds; round++)
     connections.forEach((c, i) => {
       for (const s of subjects) {
         log(`round ${round}/${rounds}: ${s.name}, ${c} connection(s), ${seconds} s`);
-        s.runs[i].push(wrk(s.port, c, seconds));
+        s.runs[i].push(wrk(s.port, c, seconds, s.pid));
       }
     });
 }
 
-// The results table of the HTTP benchmarks: a row per subject (s.results), req/s
-// and mean latency per connection count.
+// The results table of the HTTP benchmarks: a row per subject (s.results), req/s,
+// mean latency and the server's CPU µs per request, per connection count.
 export function printTable(subjects, connections) {
-  const header = ["", ...connections.flatMap((c) => [`${c} conn req/s`, "mean latency"])];
-  const rows = subjects.map((s) => [s.name, ...s.results.flatMap((r) => [r.rps.toFixed(0), `${r.latencyMs.toFixed(3)} ms`])]);
+  const header = ["", ...connections.flatMap((c) => [`${c} conn req/s`, "mean latency", "CPU/req"])];
+  const rows = subjects.map((s) => [s.name, ...s.results.flatMap((r) =>
+    [r.rps.toFixed(0), `${r.latencyMs.toFixed(3)} ms`, Number.isNaN(r.cpuUs) ? "-" : `${r.cpuUs.toFixed(2)} µs`])]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
   console.log(line(header));

@@ -121,8 +121,7 @@ export class Manager {
     this.handler = handler;
     this.#events = options.events ? eventMask(options.events) : ALL_EVENTS;
     this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
-    this.#native = native.managerCreate((conn, ev, data) => this.#dispatch(conn as Connection, ev, data as EventData),
-      options.enableWakeup ?? false);
+    this.#native = native.managerCreate(this.#dispatch, options.enableWakeup ?? false);
     if (options.dnsServer !== undefined || options.dnsTimeoutMs !== undefined) {
       try {
         nativeNet.managerDns(this.#native, options.dnsServer, options.dnsTimeoutMs);
@@ -133,18 +132,21 @@ export class Manager {
     }
   }
 
-  // Called by the native layer for every event; true when the handler threw.
-  #dispatch(conn: Connection, ev: number, data: EventData): boolean {
+  // Called by the native layer for every event; true when the handler threw. An
+  // arrow function given to C as it is: a wrapper calling a method was one more
+  // JavaScript call per event.
+  readonly #dispatch = (host: object, ev: number, data: unknown): boolean => {
+    const conn = host as Connection;
     const handler = conn.handler ?? this.#opening ?? this.handler;
     if (!handler) return false;
     try {
-      handler(conn, ev, data);
+      handler(conn, ev, data as EventData);
       return false;
     } catch (error) {
       reportError(this.#errorHandler, error, conn, ev);
       return true;
     }
-  }
+  };
 
   /**
    * Runs mongoose for up to timeoutMs; handlers and timers run inside, and the
