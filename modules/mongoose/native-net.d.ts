@@ -1,8 +1,0 @@
-// SPDX-License-Identifier: MIT
-// Types of native-net.js. Internal to the mongoose module: apps import "mongoose".
-declare module "mongoose/native-net" {
-  type Host = object;
-
-  export function connWsClose(conn: Host, code: number, reason: string): number;
-  export function managerDns(manager: Host, url: string | undefined, timeoutMs: number | undefined): void;
-}
