@@ -24,7 +24,6 @@ const HOSTS = {
 const TS = { am: "Host", object: "object", function: "Function", any: "unknown", string: "string", bytes: "Bytes",
   bool: "boolean", number: "number", int: "number" };
 for (const k of Object.keys(HOSTS)) TS[k] = "Host";
-const INT_MIN = -2147483648, INT_MAX = 2147483647;
 
 function parseSignature(where, sig) {
   const m = /^(\w+)(<\w+>)?\((.*)\):\s*(.+)$/.exec(sig);
@@ -34,11 +33,12 @@ function parseSignature(where, sig) {
     const a = /^(\w+)(\?)?:\s*(\w+)(\?)?(?:\s+(-?\d+)\.\.(-?\d+))?(?:\s+as\s+(.+))?$/.exec(text.trim());
     if (!a || !(a[3] in TS)) throw new BindgenError(`${where}: cannot read the argument "${text.trim()}" of ${name}`);
     const [, argName, omit, kind, orUndefined, lo, hi, as] = a;
-    const range = lo === undefined ? [INT_MIN, INT_MAX] : [Number(lo), Number(hi)];
+    // C keeps a range as its maximum (xm_arg_t.max): 0..1 to 0..65535.
+    const max = lo === undefined ? 0 : Number(hi);
     if (lo !== undefined && kind !== "int") throw new BindgenError(`${where}: ${name}'s ${argName}: only int takes a range`);
-    if (range[0] < INT_MIN || range[1] > INT_MAX || range[0] > range[1]) throw new BindgenError(`${where}: ${name}'s ${argName}: bad range ${lo}..${hi}`);
+    if (lo !== undefined && !(Number(lo) === 0 && max >= 1 && max <= 65535)) throw new BindgenError(`${where}: ${name}'s ${argName}: a range is 0..1 to 0..65535, not ${lo}..${hi}`);
     if (kind === "function" && !as) throw new BindgenError(`${where}: ${name}'s ${argName}: a function needs "as" its type`);
-    return { name: argName, kind, optional: !!omit || !!orUndefined, omit: !!omit, range, ts: as ?? (orUndefined ? `${TS[kind]} | undefined` : TS[kind]) };
+    return { name: argName, kind, optional: !!omit || !!orUndefined, omit: !!omit, max, ts: as ?? (orUndefined ? `${TS[kind]} | undefined` : TS[kind]) };
   }) : [];
   return { name, generic, args, returns };
 }
@@ -142,78 +142,43 @@ function wireH(desc, from) {
   return lines.join("\n") + "\n";
 }
 
-// One inline per native: xm_<c>_in(the) checks every argument by its kind, each
-// failure the same TypeError "jsName: arg must be ...", then unpacks them. It
-// checks all before it unpacks any: a string whose engine bytes are not UTF-8 is
-// converted (which allocates) while checking, so no pointer handed out moves
-// before the native itself allocates.
+// One inline per native: xm_<c>_in(the) has xm_args_read (c/xm_mg_args.c) check
+// and read its arguments by the table of their kinds, then gives them as a struct.
+const C_KINDS = { any: "XM_ARG_ANY", am: "XM_ARG_OBJECT", object: "XM_ARG_OBJECT", function: "XM_ARG_FUNCTION",
+  string: "XM_ARG_STRING", bytes: "XM_ARG_BYTES", bool: "XM_ARG_BOOL", number: "XM_ARG_NUMBER", int: "XM_ARG_INT" };
+for (const [k, [, , proto]] of Object.entries(HOSTS)) C_KINDS[k] = `XM_ARG_HOST + ${proto}`;
+const C_VALUES = { string: ["const char*", "s"], bytes: ["struct mg_str", "b"], number: ["double", "n"], int: ["int32_t", "i"], bool: ["bool", "f"] };
+
 function argsH(fns, from) {
   const lines = [`// ${STAMP} ${from}. Do not edit.`,
-    "// Per native, xm_<c name>_in(the): its arguments checked by kind, with one TypeError",
-    "// text naming the function and the argument, then unpacked. Strings and bytes point",
-    "// into the XS heap: valid until the native allocates (XS task only).",
-    "#ifndef XM_ARGS_H", "#define XM_ARGS_H", "", "#include \"xm_mg.h\"", "",
-    "// A debug engine (mxDebug) starts the message with the native's name itself.",
-    "#ifdef mxDebug",
-    "#define XM_ARG_FAIL(fn, arg, what) xsTypeError(\"%s must be %s\", arg, what)",
-    "#else",
-    "#define XM_ARG_FAIL(fn, arg, what) xsTypeError(\"%s: %s must be %s\", fn, arg, what)",
-    "#endif",
-    "#define XM_ARG_ABSENT(i) ((i) >= xsToInteger(xsArgc) || xsTypeOf(xsArg(i)) == xsUndefinedType)",
-    "bool xm_mg_is_bytes(xsMachine* the, xsSlot* slot);  // xm_mg_bytes.c",
-    "static inline bool xm_arg_is_int(xsMachine* the, int i, double lo, double hi)", "{",
-    "\tif (xsTypeOf(xsArg(i)) != xsIntegerType && xsTypeOf(xsArg(i)) != xsNumberType)", "\t\treturn false;",
-    "\tdouble n = xsToNumber(xsArg(i));", "\treturn n >= lo && n <= hi && n == (double)(int64_t)n;", "}", ""];
-  const checks = {
-    string: ["xsTypeOf(xsArg(@)) == xsStringType", "a string"],
-    bytes: ["xm_mg_is_bytes(the, &xsArg(@))", "a string, ArrayBuffer or view"],
-    bool: ["xsTypeOf(xsArg(@)) == xsBooleanType", "a boolean"],
-    number: ["xsTypeOf(xsArg(@)) == xsIntegerType || xsTypeOf(xsArg(@)) == xsNumberType", "a number"],
-    function: ["xsTypeOf(xsArg(@)) == xsReferenceType && xsIsInstanceOf(xsArg(@), xsFunctionPrototype)", "a function"],
-    object: ["xsTypeOf(xsArg(@)) == xsReferenceType", "an object"],
-    am: ["xsTypeOf(xsArg(@)) == xsReferenceType", "an AsyncManager"],
-  };
-  const hostNames = { manager: "a Manager", conn: "a Connection", live: "a Connection", http: "an HttpMessage", ws: "a WsMessage", mqtt: "an MqttMessage", timer: "a Timer" };
-  for (const [k, [, , proto]] of Object.entries(HOSTS))
-    checks[k] = [`xsTypeOf(xsArg(@)) == xsReferenceType && xsIsInstanceOf(xsArg(@), xm_mg_protos[${proto}])`, hostNames[k]];
+    "// Per native, xm_<c name>_in(the): its arguments checked by kind and read",
+    "// (c/xm_mg_args.h). Strings and bytes point into the XS heap: valid until the",
+    "// native allocates (XS task only).",
+    "#ifndef XM_ARGS_H", "#define XM_ARGS_H", "", "#include \"xm_mg_args.h\"", ""];
   for (const f of fns) {
     const type = `${f.c}_in_t`;
     const fields = [];
-    const body = [];
+    const values = [];
     f.args.forEach((a, i) => {
-      let [test, what] = a.kind === "int" ? [`xm_arg_is_int(the, @, ${a.range[0]}, ${a.range[1]})`, `an integer from ${a.range[0]} to ${a.range[1]}`]
-        : checks[a.kind] ?? [];
-      if (!test) return;  // any
-      if (a.optional) what += " or undefined";
-      test = test.replaceAll("@", String(i));
-      body.push(`\tif (!(${a.optional ? `XM_ARG_ABSENT(${i}) || ` : ""}${test.includes("||") && a.optional ? `(${test})` : test}))`,
-        `\t\tXM_ARG_FAIL("${f.name}", "${a.name}", "${what}");`);
-    });
-    f.args.forEach((a, i) => {
-      const set = (ctype, value) => {
-        fields.push(`\t${ctype} ${a.name};`);
-        body.push(a.optional ? `\ta.${a.name} = XM_ARG_ABSENT(${i}) ? ${ctype.startsWith("struct mg_str") ? "mg_str_n(NULL, 0)" : ctype.endsWith("*") ? "NULL" : "0"} : ${value};` : `\ta.${a.name} = ${value};`);
-      };
-      if (HOSTS[a.kind]) set(HOSTS[a.kind][0], HOSTS[a.kind][1].replace("@", String(i)));
-      else if (a.kind === "string") set("const char*", `xsToString(xsArg(${i}))`);
-      else if (a.kind === "bool") set("bool", `xsToBoolean(xsArg(${i}))`);
-      else if (a.kind === "number") set("double", `xsToNumber(xsArg(${i}))`);
-      else if (a.kind === "int") set("int32_t", `(int32_t)xsToNumber(xsArg(${i}))`);
-      else if (a.kind === "bytes") {
-        fields.push(`\tstruct mg_str ${a.name};`);
-        const read = [`\txm_mg_bytes(the, &xsArg(${i}), &data, &size);`, `\ta.${a.name} = mg_str_n(data, size);`];
-        body.push(...(a.optional ? [`\ta.${a.name} = mg_str_n(NULL, 0);`, `\tif (!XM_ARG_ABSENT(${i})) {`, ...read.map((l) => "\t" + l), "\t}"] : read));
+      if (HOSTS[a.kind]) {
+        fields.push(`\t${HOSTS[a.kind][0]} ${a.name};`);
+        values.push(HOSTS[a.kind][1].replace("@", String(i)));
+      } else if (C_VALUES[a.kind]) {
+        fields.push(`\t${C_VALUES[a.kind][0]} ${a.name};`);
+        values.push(`v[${i}].${C_VALUES[a.kind][1]}`);
       }
     });
-    const usesBytes = f.args.some((a) => a.kind === "bytes");
+    const n = f.args.length;
     lines.push(`// ${f.name}(${f.args.map((a) => a.name).join(", ")})`);
     if (fields.length) lines.push("typedef struct {", ...fields, `} ${type};`);
     lines.push(`static inline ${fields.length ? type : "void"} ${f.c}_in(xsMachine* the)`, "{");
-    if (fields.length) lines.push(`\t${type} a;`);
-    if (usesBytes) lines.push("\tconst void* data;", "\tsize_t size;");
-    if (!fields.length && !body.length) lines.push("\t(void)the;");
-    lines.push(...body);
-    if (fields.length) lines.push("\treturn a;");
+    if (n) {
+      lines.push("\tstatic const xm_arg_t args[] = {",
+        ...f.args.map((a) => `\t\t{ ${C_KINDS[a.kind]}, ${a.optional}, ${a.max} },`), "\t};",
+        `\txm_arg_value_t v[${n}];`,
+        `\txm_args_read(the, ${[f.name, ...f.args.map((a) => a.name)].map((x) => `"${x}`).join('\\0" ')}", args, ${n}, v);`);
+    } else lines.push("\t(void)the;");
+    if (fields.length) lines.push(`\t${type} a = { ${values.join(", ")} };`, "\treturn a;");
     lines.push("}", "");
   }
   lines.push("#endif");

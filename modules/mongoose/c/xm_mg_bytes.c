@@ -38,30 +38,6 @@ void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size)
 	*size = count;
 }
 
-// What xm_mg_bytes takes; a string is converted then, so that reading it later
-// allocates nothing (xm_args.h checks every argument before it reads any).
-bool xm_mg_is_bytes(xsMachine* the, xsSlot* slot)
-{
-	if (xsmcTypeOf(*slot) == xsStringType) {
-		const void* data;
-		size_t size;
-		xm_mg_bytes(the, slot, &data, &size);
-		return true;
-	}
-	if (xsmcTypeOf(*slot) != xsReferenceType)
-		return false;
-	bool ok = true;
-	xsTry {
-		void* buffer;
-		xsUnsignedValue count;
-		xsmcGetBufferReadable(*slot, &buffer, &count);
-	}
-	xsCatch {
-		ok = false;
-	}
-	return ok;
-}
-
 void xm_mg_new_bytes(xsMachine* the, xsSlot* result, const void* data, size_t size)
 {
 	xsmcSetArrayBuffer(*result, (void*)data, (xsIntegerValue)size);

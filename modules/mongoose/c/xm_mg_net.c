@@ -23,7 +23,7 @@ void xm_mg_manager_dns(xsMachine* the)
 		// mongoose asks dns6 for an AAAA record when there is no A record.
 		m->mgr.dns4.url = m->mgr.dns6.url = m->dns;
 	}
-	if (!XM_ARG_ABSENT(2)) {
+	if (xsTypeOf(xsArg(2)) != xsUndefinedType) {
 		double ms = a.timeoutMs;
 		if (!(ms >= 1 && ms <= 3600000))
 			xsRangeError("DNS timeout must be 1..3600000 ms, got %g", ms);

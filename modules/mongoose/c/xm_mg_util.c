@@ -14,15 +14,6 @@
 #define BAD XM_CORE_TEXT_BAD
 #define MAX_CAPTURES 32
 
-// The bytes of argument i (string, ArrayBuffer or view), valid until something allocates.
-static struct mg_str arg_bytes(xsMachine* the, int i)
-{
-	const void* data;
-	size_t size;
-	xm_mg_bytes(the, &xsArg(i), &data, &size);
-	return mg_str_n(data, size);
-}
-
 static size_t arg_size(xsMachine* the, int i, double max, const char* what)
 {
 	double n = xsToNumber(xsArg(i));
@@ -42,10 +33,10 @@ static xsIntegerValue chunk_size(xsMachine* the, size_t n)
 static void arg_text(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t len)
 {
 	bool xs = xsTypeOf(xsArg(i)) == xsStringType;
-	struct mg_str s = arg_bytes(the, i);
+	struct mg_str s = xm_mg_arg_bytes(the, i);
 	size_t size = xm_core_text_size(s.buf + ofs, len, false, xs);
 	*result = xsStringBuffer(NULL, chunk_size(the, size));
-	s = arg_bytes(the, i);
+	s = xm_mg_arg_bytes(the, i);
 	xm_core_text_fill(xsToString(*result), s.buf + ofs, len, xs);
 }
 
@@ -53,7 +44,7 @@ static void arg_text(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t l
 static void arg_copy(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t len)
 {
 	*result = xsArrayBuffer(NULL, chunk_size(the, len));
-	struct mg_str s = arg_bytes(the, i);
+	struct mg_str s = xm_mg_arg_bytes(the, i);
 	if (len)
 		memcpy(xsToArrayBuffer(*result), s.buf + ofs, len);
 	*result = xsNew1(xsGlobal, xsID("Uint8Array"), *result);
@@ -161,7 +152,7 @@ void xm_mg_util_json_get_str(xsMachine* the)
 	if (size == BAD)
 		return;
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
-	json = arg_bytes(the, 0);
+	json = xm_mg_arg_bytes(the, 0);
 	char* to = xsToString(xsResult);
 	xm_core_json_unescape(json.buf + ofs + 1, (size_t)len - 2, to);
 	to[size] = 0;
@@ -184,7 +175,7 @@ void xm_mg_util_url_encode(xsMachine* the)
 		size += url_safe((unsigned char)s.buf[i]) ? 1 : 3;
 	// mg_url_encode stops 4 bytes short of the buffer's end: give it that room.
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size + 4));
-	s = arg_bytes(the, 0);
+	s = xm_mg_arg_bytes(the, 0);
 	char* to = xsToString(xsResult);
 	size_t n = mg_url_encode(s.buf, s.len, to, size + 5);
 	to[n] = 0;
@@ -337,7 +328,7 @@ void xm_mg_util_multipart_next(xsMachine* the)
 	struct mg_str body = xm_mg_util_multipart_next_in(the).body;
 	size_t start = arg_size(the, 1, (double)body.len, "multipart start");
 	size_t ofs = arg_size(the, 2, (double)(body.len - start), "multipart offset");
-	body = arg_bytes(the, 0);
+	body = xm_mg_arg_bytes(the, 0);
 	struct mg_str from = mg_str_n(body.buf + start, body.len - start);
 	struct mg_http_part part;
 	size_t next = mg_http_next_multipart(from, ofs, &part);
@@ -438,7 +429,7 @@ void xm_mg_util_base64_encode(xsMachine* the)
 	struct mg_str s = xm_mg_util_base64_encode_in(the).data;
 	size_t size = (s.len + 2) / 3 * 4;
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
-	s = arg_bytes(the, 0);
+	s = xm_mg_arg_bytes(the, 0);
 	char* to = xsToString(xsResult);
 	size_t n = mg_base64_encode((const unsigned char*)s.buf, s.len, to, size + 1);
 	to[n] = 0;
