@@ -5,6 +5,8 @@
 // dependency's install script); a second run only checks stamps.
 //   deps/xs/        XS engine sources from the npm package @agoric/xsnap
 //   deps/mongoose/  mongoose.c/.h from the PyPI sdist of cymongoose (one call redirected: editMongoose)
+// Run as a program, it then reads the built-in modules' manifests, which generates
+// their bindings (firmware/bindgen.mjs): type checking a fresh clone needs them.
 // Only for the esp32 host (fetchEsp32Deps, called by its cross-build check, not
 // by npm install), from crates.io with cargo:
 //   deps/freertos/  FreeRTOS-Kernel from the crate freertos-next
@@ -15,6 +17,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ManifestError, builtinNative } from "./manifest.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const pins = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).xsmg;
@@ -239,8 +242,9 @@ if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import
     // `node firmware/deps.mjs esp32` also fetches the esp32 host's sources.
     const fetched = [...fetchDeps(), ...(process.argv.includes("esp32") ? fetchEsp32Deps() : [])];
     if (fetched.length) console.log(`deps: fetched ${fetched.join(" and ")} into ${path.relative(process.cwd(), depsDir) || "."}`);
+    builtinNative("linux-sim");
   } catch (e) {
-    if (!(e instanceof DepsError)) throw e;
+    if (!(e instanceof DepsError) && !(e instanceof ManifestError)) throw e;
     console.error(`deps: ${e.message}`);
     process.exit(1);
   }

@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { BindgenError, bindgen } from "./bindgen.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // A host is a folder of hosts/ with its recipe (host.mjs): adding one adds a folder.
@@ -21,7 +22,8 @@ const PROFILES = JSON.parse(fs.readFileSync(path.join(ROOT, "firmware", "profile
 const TOP_KEYS = ["include", "creation", "defines", "modules", "preload", "platforms", "build", "native"];
 const PLATFORM_KEYS = ["include", "creation", "defines", "modules", "preload", "build", "native"];
 // Ours, for built-in modules only: the third-party C a module wraps, compiled
-// without our warnings, and what every file using the module's C needs.
+// without our warnings, and what every file using the module's C needs; and the
+// description its binding is generated from (firmware/bindgen.mjs), top level only.
 const NATIVE_KEYS = ["thirdParty", "include", "forceInclude"];
 const CREATION_KEYS = ["chunk", "heap", "stack", "keys", "parser", "main", "static"];
 const SOURCE_EXTENSIONS = [".ts", ".js", ".c"];
@@ -102,6 +104,17 @@ class Collector {
       throw new ManifestError(e.code === "ENOENT" ? `manifest not found: ${file}` : `${file}: ${e.message}`);
     }
     checkKeys(file, "the manifest", manifest, TOP_KEYS);
+    // The generated modules and headers must exist before the sections name them.
+    if (manifest.native?.binding !== undefined) {
+      const { binding, ...native } = manifest.native;
+      if (!this.builtin(file) || typeof binding !== "string") fail(file, "native.binding names a built-in module's binding description");
+      try {
+        bindgen(resolvePattern(file, path.dirname(file), binding, this.vars));
+      } catch (e) {
+        throw e instanceof BindgenError ? new ManifestError(`${file}: native.binding: ${e.message}`) : e;
+      }
+      manifest = { ...manifest, native };
+    }
     this.section(file, manifest, "the manifest");
     if (manifest.platforms !== undefined) {
       checkKeys(file, "platforms", manifest.platforms, [...HOSTS, "..."]);

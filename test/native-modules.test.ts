@@ -41,7 +41,7 @@ describe("built-in modules' C comes from their manifests", () => {
       expect(byName.mongoose.sources.length).toBe(cFiles("c") + cFiles("c/core"));
       expect(rel(byName.mongoose.thirdParty)).toEqual(["deps/mongoose/mongoose.c"]);
       expect(rel(byName.mongoose.forceInclude)).toEqual(["modules/mongoose/c/mg_config.h"]);
-      expect(rel(byName.mongoose.include)).toEqual(["deps/mongoose", "modules/mongoose/c", "modules/mongoose/c/core"]);
+      expect(rel(byName.mongoose.include)).toEqual(["deps/mongoose", "modules/mongoose/c", "modules/mongoose/c/core", "modules/mongoose/gen"]);
     }
   });
 

@@ -15,7 +15,7 @@ import type { AsyncManager, Outcome } from "mongoose/async-manager";
 
 export type AsyncHandler = (conn: AsyncConnection, ev: number, data: EventData) => void | Promise<void>;
 
-// Ours, above mongoose's flag bits (connection-surface.ts): the connection has closed.
+// Ours, above the flag bits (XM_MG_FLAG_*, mongoose/wire): the connection has closed.
 const GONE = 1 << 16;
 
 /** MQTT messages waiting for mqttMessages(), and iterators waiting for messages. */

@@ -5,6 +5,7 @@
 // JavaScript only: the poll task keeps accepting and buffering up to its queues'
 // bounds. Every crossing goes through c/xm_am.h's two queues.
 import * as native from "mongoose/native-async";
+import { XM_AM_EV_RESULT, XM_AM_KIND_HTTP, XM_AM_KIND_MQTT, XM_AM_KIND_RAW, XM_AM_KIND_SNTP, XM_AM_KIND_WS } from "mongoose/wire";
 import { MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_MQTT_OPEN, MG_EV_OPEN, MG_EV_SNTP_TIME } from "mongoose/constants";
 import type { EventData } from "mongoose/connection";
 import { AsyncConnection, type AsyncHandler } from "mongoose/async-connection";
@@ -21,9 +22,6 @@ import { serveRequests, type ServeHandler } from "mongoose/serve";
 import { fetch, type FetchOptions, type Response } from "mongoose/fetch";
 import { stopPollTask } from "mongoose/shutdown";
 
-const RESULT = -1;
-const MQTT_KIND = 3;  // XM_AM_KIND_* (c/xm_am.h)
-const SNTP_KIND = 4;
 const START_REQUEST = 1;
 const CLOSE_REQUEST = 2;
 
@@ -216,7 +214,7 @@ export class AsyncManager {
   async listen(url: string, handler?: AsyncHandler, options?: { http?: boolean; tls?: TlsOptions }): Promise<AsyncConnection> {
     const http = parsesHttp(url, options?.http);
     const tls = tlsFor(`listen ${url}`, url, options?.tls, false);
-    const conn = await this.#open((am, request) => nativeOpen(am, true, url, http ? 1 : 0, request, tls));
+    const conn = await this.#open((am, request) => nativeOpen(am, true, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, tls));
     if (handler) conn.handler = handler;
     return conn;
   }
@@ -229,13 +227,13 @@ export class AsyncManager {
   connect(url: string, handler?: AsyncHandler, options: { http?: boolean; timeout?: number; signal?: AbortSignal; tls?: TlsOptions } = {}): Promise<AsyncConnection> {
     const http = parsesHttp(url, options.http);
     return this.#connectWith("connect", url, (am, request) =>
-      nativeOpen(am, false, url, http ? 1 : 0, request, tlsFor(`connect ${url}`, url, options.tls, true)), handler, options);
+      nativeOpen(am, false, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, tlsFor(`connect ${url}`, url, options.tls, true)), handler, options);
   }
 
   /** A WebSocket client; resolves once the handshake is done. wss:// takes options.tls as connect does. */
   wsConnect(url: string, handler?: AsyncHandler, options: { timeout?: number; signal?: AbortSignal; tls?: TlsOptions } = {}): Promise<AsyncConnection> {
     return this.#connectWith("connect", url, (am, request) =>
-      nativeOpen(am, false, url, 2, request, tlsFor(`connect ${url}`, url, options.tls, true)), handler, options);
+      nativeOpen(am, false, url, XM_AM_KIND_WS, request, tlsFor(`connect ${url}`, url, options.tls, true)), handler, options);
   }
 
   // early: the handler gets the connection's events from the first (OPEN) on, as
@@ -286,7 +284,7 @@ export class AsyncManager {
    */
   async mqttListen(url: string, handler?: AsyncHandler): Promise<AsyncConnection> {
     if (urlIsSsl(url)) throw noMqttTls("mqttListen", url);
-    const conn = await this.#open((am, request) => native.open(am, true, url, MQTT_KIND, request));
+    const conn = await this.#open((am, request) => native.open(am, true, url, XM_AM_KIND_MQTT, request));
     if (handler) conn.handler = handler;
     return conn;
   }
@@ -298,7 +296,7 @@ export class AsyncManager {
    * reply, or after 3 s without one.
    */
   sntpConnect(url: string, handler?: AsyncHandler, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<AsyncConnection> {
-    return this.#connectWith("sntpConnect", url, (am, request) => native.open(am, false, url, SNTP_KIND, request), handler, options, true);
+    return this.#connectWith("sntpConnect", url, (am, request) => native.open(am, false, url, XM_AM_KIND_SNTP, request), handler, options, true);
   }
 
   /** The time from an SNTP server, in epoch milliseconds (for new Date(ms)). */
@@ -392,7 +390,7 @@ export class AsyncManager {
   }
 
   #dispatch(id: number, ev: number, data: EventData, value: number, number: number, addrs: string | undefined, request: number): void {
-    if (ev === RESULT) {
+    if (ev === XM_AM_EV_RESULT) {
       this.#opening.delete(request);
       const d = this.#requests.get(request);
       if (!d) return;

@@ -9,29 +9,25 @@ import { MQTT_CMD_DISCONNECT, MQTT_CMD_PINGREQ, MQTT_CMD_PINGRESP, type MqttProp
 import { plainProperties, type MqttPubOptions } from "mongoose/mqtt";
 import type { Bytes } from "mongoose/bytes";
 import type { Headers } from "mongoose/headers";
+import * as wire from "mongoose/wire";
 
-// mongoose's connection flags as C packs them (xm_mg_flags) for both managers.
-const enum Flag {
-  Listening = 1 << 0, Closing = 1 << 1, Client = 1 << 2, Tls = 1 << 3, Udp = 1 << 4, Websocket = 1 << 5,
-  Readable = 1 << 6, Writable = 1 << 7, Full = 1 << 8, Draining = 1 << 9, Accepted = 1 << 10,
-}
 
 export abstract class ConnectionSurface<Done extends void | Promise<void>, Id extends number | Promise<number>> {
   /** The flag bits, as C packs them. */
   protected abstract _flags(): number;
 
-  get isListening(): boolean { return (this._flags() & Flag.Listening) !== 0; }
+  get isListening(): boolean { return (this._flags() & wire.XM_MG_FLAG_LISTENING) !== 0; }
   /** True once close() was called or mongoose is closing it (and after it is gone). */
-  get isClosing(): boolean { return (this._flags() & Flag.Closing) !== 0; }
-  get isClient(): boolean { return (this._flags() & Flag.Client) !== 0; }
-  get isAccepted(): boolean { return (this._flags() & Flag.Accepted) !== 0; }
-  get isTls(): boolean { return (this._flags() & Flag.Tls) !== 0; }
-  get isUdp(): boolean { return (this._flags() & Flag.Udp) !== 0; }
-  get isWebsocket(): boolean { return (this._flags() & Flag.Websocket) !== 0; }
-  get isReadable(): boolean { return (this._flags() & Flag.Readable) !== 0; }
-  get isWritable(): boolean { return (this._flags() & Flag.Writable) !== 0; }
-  get isFull(): boolean { return (this._flags() & Flag.Full) !== 0; }
-  get isDraining(): boolean { return (this._flags() & Flag.Draining) !== 0; }
+  get isClosing(): boolean { return (this._flags() & wire.XM_MG_FLAG_CLOSING) !== 0; }
+  get isClient(): boolean { return (this._flags() & wire.XM_MG_FLAG_CLIENT) !== 0; }
+  get isAccepted(): boolean { return (this._flags() & wire.XM_MG_FLAG_ACCEPTED) !== 0; }
+  get isTls(): boolean { return (this._flags() & wire.XM_MG_FLAG_TLS) !== 0; }
+  get isUdp(): boolean { return (this._flags() & wire.XM_MG_FLAG_UDP) !== 0; }
+  get isWebsocket(): boolean { return (this._flags() & wire.XM_MG_FLAG_WEBSOCKET) !== 0; }
+  get isReadable(): boolean { return (this._flags() & wire.XM_MG_FLAG_READABLE) !== 0; }
+  get isWritable(): boolean { return (this._flags() & wire.XM_MG_FLAG_WRITABLE) !== 0; }
+  get isFull(): boolean { return (this._flags() & wire.XM_MG_FLAG_FULL) !== 0; }
+  get isDraining(): boolean { return (this._flags() & wire.XM_MG_FLAG_DRAINING) !== 0; }
 
   /** A complete HTTP response; binary-safe, Content-Length is set for you. */
   abstract reply(status: number, body?: Bytes, headers?: Headers): Done;

@@ -21,6 +21,7 @@
 
 #include <stdatomic.h>
 #include "xm_mg.h"
+#include "xm_wire.h"  // the numbers TypeScript shares, generated from ../binding.json
 
 enum {
 	XM_AM_LISTEN, XM_AM_CONNECT, XM_AM_SEND, XM_AM_WS_SEND, XM_AM_CLOSE, XM_AM_DRAIN,
@@ -28,9 +29,8 @@ enum {
 	XM_AM_MQTT, XM_AM_SNTP,  // flag: XM_AM_MQTT_* (xm_am_mqtt.c)
 };
 
-// LISTEN/CONNECT kinds beyond 0 raw, 1 HTTP, 2 WebSocket client. CONNECT MQTT:
-// extra is the packed mg_mqtt_opts (xm_mg_mqtt_connect_args).
-enum { XM_AM_KIND_MQTT = 3, XM_AM_KIND_SNTP = 4 };
+// LISTEN/CONNECT kinds: XM_AM_KIND_* (xm_wire.h). CONNECT MQTT: extra is the
+// packed mg_mqtt_opts (xm_mg_mqtt_connect_args).
 
 // SEND flags: plain bytes, a reply's whole response, a chunked reply's head (the
 // handler writes the chunks and the end), or one chunk of it.
@@ -50,10 +50,8 @@ typedef struct {
 	                        // connection; MQTT connect: packed mg_mqtt_opts
 } xm_am_cmd_t;
 
-// Events the poll task makes itself, beside mongoose's MG_EV_*.
-enum {
-	XM_AM_EV_RESULT = -1,   // a command's outcome: value 0 ok, else payload is the error text
-};
+// XM_AM_EV_RESULT (xm_wire.h), the event the poll task makes itself: a command's
+// outcome, value 0 ok, else payload is the error text.
 
 typedef struct xm_am xm_am_t;
 

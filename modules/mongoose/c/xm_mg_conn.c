@@ -2,6 +2,7 @@
 // Connections: the JS object behind each mongoose connection, and the event
 // handler that carries mongoose's events to the Manager's dispatch function.
 #include "xm_mg.h"
+#include "xm_args.h"
 
 void xm_mg_conn_destroy(void* data)
 {
@@ -307,8 +308,8 @@ void xm_mg_conn_recv(xsMachine* the)
 // peek(conn, which): a copy of the receive (0) or send (1) buffer, not consumed
 void xm_mg_conn_peek(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	struct mg_iobuf* io = xsToInteger(xsArg(1)) ? &c->send : &c->recv;
+	xm_mg_conn_peek_in_t a = xm_mg_conn_peek_in(the);
+	struct mg_iobuf* io = a.which ? &a.conn->send : &a.conn->recv;
 	xm_mg_new_bytes(the, &xsResult, io->buf, io->len);
 }
 

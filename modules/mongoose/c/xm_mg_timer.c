@@ -3,7 +3,7 @@
 // calling it and frees one-shot timers itself, so a timer cancelled or finished
 // during poll is parked (it can never fire again) and freed once mg_mgr_poll
 // has returned.
-#include "xm_mg.h"
+#include "xm_args.h"
 
 struct xm_mg_doomed {
 	struct xm_mg_doomed* next;
@@ -29,11 +29,6 @@ void xm_mg_timer_destroy(void* data)
 	if (t->m)
 		unlink_record(t);
 	free(t);
-}
-
-static xm_mg_timer_t* timer_of(xsMachine* the, xsSlot* slot)
-{
-	return xsGetHostDataValidate(*slot, xm_mg_timer_destroy);
 }
 
 static void release(xm_mg_t* m, xm_mg_timer_t* t)
@@ -138,17 +133,16 @@ void xm_mg_timers_orphan(xm_mg_t* m)
 // timerAdd(manager, ms, callback, repeat, runNow)
 void xm_mg_timer_add(xsMachine* the)
 {
-	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
-	double ms = xsToNumber(xsArg(1));
+	xm_mg_timer_add_in_t a = xm_mg_timer_add_in(the);
+	xm_mg_t* m = a.manager;
+	double ms = a.ms;
 	if (!(ms >= 0))
 		xsRangeError("timer period must be a number of milliseconds >= 0");
-	if (!xsIsInstanceOf(xsArg(2), xsFunctionPrototype))
-		xsTypeError("timer callback must be a function");
 	xm_mg_timer_t* t = calloc(1, sizeof(xm_mg_timer_t));
 	if (!t)
 		xsUnknownError("no memory for a timer");
-	t->repeat = xsTest(xsArg(3));
-	unsigned flags = (t->repeat ? MG_TIMER_REPEAT : MG_TIMER_ONCE) | (xsTest(xsArg(4)) ? MG_TIMER_RUN_NOW : 0);
+	t->repeat = a.repeat;
+	unsigned flags = (t->repeat ? MG_TIMER_REPEAT : MG_TIMER_ONCE) | (a.runNow ? MG_TIMER_RUN_NOW : 0);
 	t->timer = mg_timer_add(&m->mgr, (uint64_t)ms, flags, fire, t);
 	if (!t->timer) {
 		free(t);
@@ -168,10 +162,10 @@ void xm_mg_timer_add(xsMachine* the)
 
 void xm_mg_timer_cancel(xsMachine* the)
 {
-	deactivate(the, timer_of(the, &xsArg(0)));
+	deactivate(the, xm_mg_timer_cancel_in(the).timer);
 }
 
 void xm_mg_timer_active(xsMachine* the)
 {
-	xsResult = xsBoolean(timer_of(the, &xsArg(0))->active);
+	xsResult = xsBoolean(xm_mg_timer_active_in(the).timer->active);
 }

@@ -2,7 +2,7 @@
 // TLS on one connection with mongoose's built-in TLS (MG_TLS_BUILTIN): TLS 1.3,
 // certificates and keys on the NIST P-256 curve. Servers call it on ACCEPT,
 // clients on CONNECT (or right after connect()).
-#include "xm_mg.h"
+#include "xm_args.h"
 
 enum { TLS_CA, TLS_CERT, TLS_KEY, TLS_NAME, TLS_PARTS };
 
@@ -59,7 +59,7 @@ struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first)
 // byte array or undefined.
 void xm_mg_conn_tls_init(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	struct mg_connection* c = xm_mg_conn_tls_init_in(the).conn;
 	if (c->tls)  // mg_tls_init would replace c->tls without freeing it (a leak of 2-3 KB)
 		xsUnknownError("connection %lu already has TLS: tlsFree() it first", c->id);
 	struct mg_tls_opts* opts = xm_mg_tls_options(the, 1);
@@ -71,7 +71,7 @@ void xm_mg_conn_tls_init(xsMachine* the)
 // tlsFree(conn): mongoose only frees the state; the connection must stop using it too.
 void xm_mg_conn_tls_free(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	struct mg_connection* c = xm_mg_conn_tls_free_in(the).conn;
 	if (!c->tls)
 		return;
 	// Once connected, the peer speaks TLS: there is no going back to plain bytes.

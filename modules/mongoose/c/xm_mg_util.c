@@ -9,27 +9,10 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
-#include "xm_mg.h"
+#include "xm_args.h"
 
 #define BAD XM_CORE_TEXT_BAD
 #define MAX_CAPTURES 32
-
-// The bytes of argument i (string, ArrayBuffer or view), valid until something allocates.
-static struct mg_str arg_bytes(xsMachine* the, int i)
-{
-	const void* data;
-	size_t size;
-	xm_mg_bytes(the, &xsArg(i), &data, &size);
-	return mg_str_n(data, size);
-}
-
-// A string argument, NUL-terminated (mongoose's URL parsers need that).
-static const char* arg_string(xsMachine* the, int i, const char* what)
-{
-	if (xsTypeOf(xsArg(i)) != xsStringType)
-		xsTypeError("%s must be a string", what);
-	return xsToString(xsArg(i));
-}
 
 static size_t arg_size(xsMachine* the, int i, double max, const char* what)
 {
@@ -50,10 +33,10 @@ static xsIntegerValue chunk_size(xsMachine* the, size_t n)
 static void arg_text(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t len)
 {
 	bool xs = xsTypeOf(xsArg(i)) == xsStringType;
-	struct mg_str s = arg_bytes(the, i);
+	struct mg_str s = xm_mg_arg_bytes(the, i);
 	size_t size = xm_core_text_size(s.buf + ofs, len, false, xs);
 	*result = xsStringBuffer(NULL, chunk_size(the, size));
-	s = arg_bytes(the, i);
+	s = xm_mg_arg_bytes(the, i);
 	xm_core_text_fill(xsToString(*result), s.buf + ofs, len, xs);
 }
 
@@ -61,7 +44,7 @@ static void arg_text(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t l
 static void arg_copy(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t len)
 {
 	*result = xsArrayBuffer(NULL, chunk_size(the, len));
-	struct mg_str s = arg_bytes(the, i);
+	struct mg_str s = xm_mg_arg_bytes(the, i);
 	if (len)
 		memcpy(xsToArrayBuffer(*result), s.buf + ofs, len);
 	*result = xsNew1(xsGlobal, xsID("Uint8Array"), *result);
@@ -92,30 +75,27 @@ void xm_mg_util_utf8(xsMachine* the)
 
 // --- JSON ---
 
-// The (json, path) arguments; the path must be a string starting with "$".
-static struct mg_str json_args(xsMachine* the, const char** path)
+// The (json, path) arguments, as xm_args.h read them: the path must start with "$".
+static void json_check(xsMachine* the, struct mg_str json, const char* path)
 {
-	*path = arg_string(the, 1, "a JSON path");
-	if ((*path)[0] != '$')
-		xsTypeError("JSON path must start with \"$\": \"%.60s\"", *path);
-	struct mg_str json = arg_bytes(the, 0);
+	if (path[0] != '$')
+		xsTypeError("JSON path must start with \"$\": \"%.60s\"", path);
 	if (json.len > 0x7fffffff)
 		xsRangeError("JSON text too large");
-	return json;
 }
 
 // mg_json_get on (json, path): the offset of the value, negative when absent or malformed.
-static int json_find(xsMachine* the, int* len)
+static int json_find(xsMachine* the, struct mg_str json, const char* path, int* len)
 {
-	const char* path;
-	struct mg_str json = json_args(the, &path);
+	json_check(the, json, path);
 	return mg_json_get(json, path, len);
 }
 
 // jsonGet(json, path): the raw text of the value, or undefined
 void xm_mg_util_json_get(xsMachine* the)
 {
-	int len = 0, ofs = json_find(the, &len);
+	xm_mg_util_json_get_in_t a = xm_mg_util_json_get_in(the);
+	int len = 0, ofs = json_find(the, a.json, a.path, &len);
 	if (ofs >= 0)
 		arg_text(the, &xsResult, 0, (size_t)ofs, (size_t)len);
 }
@@ -125,9 +105,10 @@ void xm_mg_util_json_get(xsMachine* the)
 // numbers too long for the buffer.
 void xm_mg_util_json_get_num(xsMachine* the)
 {
-	const char* path;
-	struct mg_str json = json_args(the, &path);
-	int len = 0, ofs = mg_json_get(json, path, &len);
+	xm_mg_util_json_get_num_in_t a = xm_mg_util_json_get_num_in(the);
+	struct mg_str json = a.json;
+	const char* path = a.path;
+	int len = 0, ofs = json_find(the, json, path, &len);
 	if (ofs < 0)
 		return;
 	const char* s = json.buf + ofs;
@@ -150,27 +131,28 @@ void xm_mg_util_json_get_num(xsMachine* the)
 
 void xm_mg_util_json_get_bool(xsMachine* the)
 {
-	const char* path;
-	struct mg_str json = json_args(the, &path);
+	xm_mg_util_json_get_bool_in_t a = xm_mg_util_json_get_bool_in(the);
+	json_check(the, a.json, a.path);
 	bool value;
-	if (mg_json_get_bool(json, path, &value))
+	if (mg_json_get_bool(a.json, a.path, &value))
 		xsResult = xsBoolean(value);
 }
 
 // jsonGetStr(json, path): the unescaped string, or undefined (not a string, bad escape)
 void xm_mg_util_json_get_str(xsMachine* the)
 {
-	int len = 0, ofs = json_find(the, &len);
+	xm_mg_util_json_get_str_in_t a = xm_mg_util_json_get_str_in(the);
+	struct mg_str json = a.json;
+	int len = 0, ofs = json_find(the, json, a.path, &len);
 	if (ofs < 0 || len < 2)
 		return;
-	struct mg_str json = arg_bytes(the, 0);
 	if (json.buf[ofs] != '"')
 		return;
 	size_t size = xm_core_json_unescape(json.buf + ofs + 1, (size_t)len - 2, NULL);
 	if (size == BAD)
 		return;
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
-	json = arg_bytes(the, 0);
+	json = xm_mg_arg_bytes(the, 0);
 	char* to = xsToString(xsResult);
 	xm_core_json_unescape(json.buf + ofs + 1, (size_t)len - 2, to);
 	to[size] = 0;
@@ -187,13 +169,13 @@ static bool url_safe(unsigned char c)
 // urlEncode(data): every byte but A-Z a-z 0-9 . _ - ~ as %xx (lowercase hex, as mongoose writes it)
 void xm_mg_util_url_encode(xsMachine* the)
 {
-	struct mg_str s = arg_bytes(the, 0);
+	struct mg_str s = xm_mg_util_url_encode_in(the).data;
 	size_t size = 0;
 	for (size_t i = 0; i < s.len; i++)
 		size += url_safe((unsigned char)s.buf[i]) ? 1 : 3;
 	// mg_url_encode stops 4 bytes short of the buffer's end: give it that room.
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size + 4));
-	s = arg_bytes(the, 0);
+	s = xm_mg_arg_bytes(the, 0);
 	char* to = xsToString(xsResult);
 	size_t n = mg_url_encode(s.buf, s.len, to, size + 5);
 	to[n] = 0;
@@ -202,8 +184,9 @@ void xm_mg_util_url_encode(xsMachine* the)
 // urlDecode(text, form): throws a URIError on a bad escape or on bytes that are not UTF-8
 void xm_mg_util_url_decode(xsMachine* the)
 {
-	int form = xsTest(xsArg(1));
-	struct mg_str s = arg_bytes(the, 0);
+	xm_mg_util_url_decode_in_t a = xm_mg_util_url_decode_in(the);
+	int form = a.form;
+	struct mg_str s = a.data;
 	for (size_t i = 0; i < s.len; i++) {
 		if (s.buf[i] == '%' && !(i + 2 < s.len && isxdigit((unsigned char)s.buf[i + 1]) && isxdigit((unsigned char)s.buf[i + 2])))
 			xsURIError("malformed %%-escape \"%.*s\" at offset %lu", (int)(s.len - i < 3 ? s.len - i : 3),
@@ -225,19 +208,19 @@ void xm_mg_util_url_decode(xsMachine* the)
 
 void xm_mg_util_url_host(xsMachine* the)
 {
-	const char* url = arg_string(the, 0, "a URL");
+	const char* url = xm_mg_util_url_host_in(the).url;
 	struct mg_str host = mg_url_host(url);
 	arg_text(the, &xsResult, 0, (size_t)(host.buf - url), host.len);
 }
 
 void xm_mg_util_url_port(xsMachine* the)
 {
-	xsResult = xsInteger(mg_url_port(arg_string(the, 0, "a URL")));
+	xsResult = xsInteger(mg_url_port(xm_mg_util_url_port_in(the).url));
 }
 
 void xm_mg_util_url_user(xsMachine* the)
 {
-	const char* url = arg_string(the, 0, "a URL");
+	const char* url = xm_mg_util_url_user_in(the).url;
 	struct mg_str user = mg_url_user(url);
 	if (user.len == 0)
 		xsResult = xsString("");
@@ -247,7 +230,7 @@ void xm_mg_util_url_user(xsMachine* the)
 
 void xm_mg_util_url_pass(xsMachine* the)
 {
-	const char* url = arg_string(the, 0, "a URL");
+	const char* url = xm_mg_util_url_pass_in(the).url;
 	struct mg_str pass = mg_url_pass(url);
 	if (pass.len == 0)
 		xsResult = xsString("");
@@ -258,7 +241,7 @@ void xm_mg_util_url_pass(xsMachine* the)
 // urlUri(url): from the first "/" after the host to the end ("/" when there is none)
 void xm_mg_util_url_uri(xsMachine* the)
 {
-	const char* url = arg_string(the, 0, "a URL");
+	const char* url = xm_mg_util_url_uri_in(the).url;
 	size_t len = strlen(url);
 	const char* uri = mg_url_uri(url);
 	if (uri >= url && uri <= url + len)
@@ -269,7 +252,7 @@ void xm_mg_util_url_uri(xsMachine* the)
 
 void xm_mg_util_url_is_ssl(xsMachine* the)
 {
-	xsResult = xsBoolean(mg_url_is_ssl(arg_string(the, 0, "a URL")) != 0);
+	xsResult = xsBoolean(mg_url_is_ssl(xm_mg_util_url_is_ssl_in(the).url) != 0);
 }
 
 // --- Matching, forms, multipart ---
@@ -277,8 +260,9 @@ void xm_mg_util_url_is_ssl(xsMachine* the)
 // match(text, pattern): [captures...] when mg_match matches, else undefined
 void xm_mg_util_match(xsMachine* the)
 {
-	const char* text = arg_string(the, 0, "match text");
-	const char* pattern = arg_string(the, 1, "match pattern");
+	xm_mg_util_match_in_t a = xm_mg_util_match_in(the);
+	const char* text = a.text;
+	const char* pattern = a.pattern;
 	size_t wildcards = 0, plen = strlen(pattern);
 	for (size_t i = 0; i < plen; i++)
 		wildcards += pattern[i] == '*' || pattern[i] == '#' || pattern[i] == '?';
@@ -306,9 +290,9 @@ void xm_mg_util_match(xsMachine* the)
 // httpVar(buf, name): the raw (not URL-decoded) value of a form variable, or undefined
 void xm_mg_util_http_var(xsMachine* the)
 {
-	const char* name = arg_string(the, 1, "a variable name");
-	struct mg_str buf = arg_bytes(the, 0);
-	struct mg_str value = mg_http_var(buf, mg_str(name));
+	xm_mg_util_http_var_in_t a = xm_mg_util_http_var_in(the);
+	struct mg_str buf = a.buf;
+	struct mg_str value = mg_http_var(buf, mg_str(a.name));
 	if (value.buf)
 		arg_text(the, &xsResult, 0, (size_t)(value.buf - buf.buf), value.len);
 }
@@ -317,8 +301,9 @@ void xm_mg_util_http_var(xsMachine* the)
 // (or closing "--boundary--"), or -1
 void xm_mg_util_multipart_start(xsMachine* the)
 {
-	const char* boundary = arg_string(the, 1, "a multipart boundary");
-	struct mg_str body = arg_bytes(the, 0);
+	xm_mg_util_multipart_start_in_t a = xm_mg_util_multipart_start_in(the);
+	const char* boundary = a.boundary;
+	struct mg_str body = a.body;
 	const char* s = body.buf;
 	size_t blen = strlen(boundary);
 	double found = -1;
@@ -340,10 +325,10 @@ void xm_mg_util_multipart_start(xsMachine* the)
 // first boundary line (start) on.
 void xm_mg_util_multipart_next(xsMachine* the)
 {
-	struct mg_str body = arg_bytes(the, 0);
+	struct mg_str body = xm_mg_util_multipart_next_in(the).body;
 	size_t start = arg_size(the, 1, (double)body.len, "multipart start");
 	size_t ofs = arg_size(the, 2, (double)(body.len - start), "multipart offset");
-	body = arg_bytes(the, 0);
+	body = xm_mg_arg_bytes(the, 0);
 	struct mg_str from = mg_str_n(body.buf + start, body.len - start);
 	struct mg_http_part part;
 	size_t next = mg_http_next_multipart(from, ofs, &part);
@@ -377,7 +362,7 @@ void xm_mg_util_multipart_next(xsMachine* the)
 
 void xm_mg_util_md5(xsMachine* the)
 {
-	struct mg_str s = arg_bytes(the, 0);
+	struct mg_str s = xm_mg_util_md5_in(the).data;
 	unsigned char digest[16];
 	mg_md5_ctx ctx;
 	mg_md5_init(&ctx);
@@ -388,7 +373,7 @@ void xm_mg_util_md5(xsMachine* the)
 
 void xm_mg_util_sha1(xsMachine* the)
 {
-	struct mg_str s = arg_bytes(the, 0);
+	struct mg_str s = xm_mg_util_sha1_in(the).data;
 	unsigned char digest[20];
 	mg_sha1_ctx ctx;
 	mg_sha1_init(&ctx);
@@ -399,7 +384,7 @@ void xm_mg_util_sha1(xsMachine* the)
 
 void xm_mg_util_sha256(xsMachine* the)
 {
-	struct mg_str s = arg_bytes(the, 0);
+	struct mg_str s = xm_mg_util_sha256_in(the).data;
 	unsigned char digest[32];
 	mg_sha256_ctx ctx;
 	mg_sha256_init(&ctx);
@@ -413,7 +398,8 @@ void xm_mg_util_sha256(xsMachine* the)
 // RFC 2104 uses as it is.
 void xm_mg_util_hmac_sha256(xsMachine* the)
 {
-	struct mg_str key = arg_bytes(the, 0), data = arg_bytes(the, 1);
+	xm_mg_util_hmac_sha256_in_t a = xm_mg_util_hmac_sha256_in(the);
+	struct mg_str key = a.key, data = a.data;
 	unsigned char block[64] = { 0 }, pad[64], digest[32];
 	mg_sha256_ctx ctx;
 	if (key.len > sizeof(block)) {
@@ -440,10 +426,10 @@ void xm_mg_util_hmac_sha256(xsMachine* the)
 
 void xm_mg_util_base64_encode(xsMachine* the)
 {
-	struct mg_str s = arg_bytes(the, 0);
+	struct mg_str s = xm_mg_util_base64_encode_in(the).data;
 	size_t size = (s.len + 2) / 3 * 4;
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
-	s = arg_bytes(the, 0);
+	s = xm_mg_arg_bytes(the, 0);
 	char* to = xsToString(xsResult);
 	size_t n = mg_base64_encode((const unsigned char*)s.buf, s.len, to, size + 1);
 	to[n] = 0;
@@ -459,7 +445,7 @@ static bool base64_char(char c)
 // the text is checked here first.
 void xm_mg_util_base64_decode(xsMachine* the)
 {
-	struct mg_str s = arg_bytes(the, 0);
+	struct mg_str s = xm_mg_util_base64_decode_in(the).text;
 	size_t data = 0;
 	while (data < s.len && base64_char(s.buf[data]))
 		data++;
@@ -485,8 +471,8 @@ void xm_mg_util_base64_decode(xsMachine* the)
 // crc32(data, initial): mongoose's CRC-32 (zlib's); pass a previous result to continue it
 void xm_mg_util_crc32(xsMachine* the)
 {
+	struct mg_str s = xm_mg_util_crc32_in(the).data;
 	uint32_t initial = (uint32_t)arg_size(the, 1, 4294967295.0, "crc32 initial value");
-	struct mg_str s = arg_bytes(the, 0);
 	xsResult = xsNumber((double)mg_crc32(initial, s.buf, s.len));
 }
 
@@ -494,6 +480,7 @@ void xm_mg_util_crc32(xsMachine* the)
 
 void xm_mg_util_random_bytes(xsMachine* the)
 {
+	xm_mg_util_random_bytes_in(the);
 	size_t n = arg_size(the, 0, 1048576, "randomBytes size");
 	xsResult = xsArrayBuffer(NULL, (xsIntegerValue)n);
 	if (n)
@@ -508,6 +495,7 @@ void xm_mg_util_millis(xsMachine* the)
 
 void xm_mg_util_log_set(xsMachine* the)
 {
+	xm_mg_util_log_set_in(the);
 	mg_log_set((int)arg_size(the, 0, MG_LL_VERBOSE, "log level"));
 }
 
