@@ -124,7 +124,7 @@ void xm_mg_open(xsMachine* the, bool listen, xm_core_open_kind_t kind, const str
 // ---- the task that owns the manager -----------------------------------------
 
 // MQTT for both managers (xm_mg_mqtt.c). The *_args functions (XS task) read a call's
-// arguments from xsArg(first) on, in the order of native-mqtt.js (mqttConnect's
+// arguments from xsArg(first) on, in the order binding.json gives them (mqttConnect's
 // after the URL), into one malloc'd block holding the options and every byte they
 // point to: it is valid on any task until free(). pub uses the two slots at scratch.
 struct mg_mqtt_opts* xm_mg_mqtt_connect_args(xsMachine* the, int first);
