@@ -9,7 +9,9 @@ import { buildApp, makeApp, writeFiles } from "./helpers/sim";
 import { startFirmware, type Running } from "./helpers/net";
 
 const FIRMWARE = String.raw`
-import { Manager, Connection, HttpMessage, Handler, MG_EV_HTTP_MSG, MG_EV_CLOSE, eventName } from "mongoose";
+import {
+  Manager, Connection, HttpMessage, Handler, MG_EV_HTTP_MSG, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_MQTT_CMD, eventName,
+} from "mongoose";
 
 // The event names a handler was called for, in the order first seen.
 function recorder(name: string, seen: string[]): Handler {
@@ -24,6 +26,7 @@ function recorder(name: string, seen: string[]): Handler {
         conn.replyJson(mgr.connections.filter((c) => c.isAccepted).length);
         return;
       case "/inherits": conn.replyJson(conn.handler === handler); return;
+      case "/mqtt": conn.replyJson({ client: seenMqttClient, server: seenMqttServer }); return;
       case "/quit":
         conn.reply(200, "bye");
         conn.drain();
@@ -36,6 +39,7 @@ function recorder(name: string, seen: string[]): Handler {
 }
 
 const seenOwn: string[] = [], seenAll: string[] = [], seenManager: string[] = [];
+const seenMqttClient: string[] = [], seenMqttServer: string[] = [];
 const mgr: Manager = new Manager(recorder("manager", seenManager), {
   events: [MG_EV_HTTP_MSG, MG_EV_CLOSE],
   errorHandler: (error, conn, ev) => console.log("errorHandler: " + (error as Error).message + " on " + eventName(ev)),
@@ -48,6 +52,11 @@ try {
 } catch (e) {
   console.log("refused: " + (e instanceof RangeError) + " " + (e as Error).message);
 }
+// An MQTT client of the firmware's own MQTT listener: each side asks for one event.
+const broker = mgr.mqttListen("mqtt://127.0.0.1:0", recorder("mqtt server", seenMqttServer), { events: [MG_EV_MQTT_CMD] });
+mgr.mqttConnect("mqtt://127.0.0.1:" + broker.localAddr!.port, {
+  handler: recorder("mqtt client", seenMqttClient), events: [MG_EV_CONNECT], clientId: "events",
+});
 console.log("ready " + own.localAddr!.port + " " + all.localAddr!.port + " " + managers.localAddr!.port);
 await mgr.run(10);
 console.log("manager closed");
@@ -138,6 +147,11 @@ describe("Manager: handlers name the events they want", () => {
     await sleep(100);
     expect(await json(ports.own, "/accepted")).toBe(before - 3);
     expect(await json(ports.own, "/seen")).toEqual(["MG_EV_HTTP_MSG"]);
+  });
+
+  test("mqttConnect takes a list too: its client sees CONNECT only, the listener's handler MQTT_CMD only", async () => {
+    await sleep(100);  // connected, CONNECT sent and parsed, polls gone by
+    expect(await json(ports.own, "/mqtt")).toEqual({ client: ["MG_EV_CONNECT"], server: ["MG_EV_MQTT_CMD"] });
   });
 
   test("an event a handler cannot ask for is refused with a RangeError naming it", async () => {

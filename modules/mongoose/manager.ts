@@ -177,22 +177,22 @@ export class Manager {
 
   /** Listens on a URL ("http://0.0.0.0:8000", "tcp://127.0.0.1:1234", "udp://..."); throws if it cannot. */
   listen(url: string, handler?: Handler, options?: ListenOptions): Connection {
-    return this.#open(handler, options, () => native.managerListen(this.#native, url, parsesHttp(url, options?.http)) as Connection);
+    return this.#open(handler, options, (events) => native.managerListen(this.#native, url, events, parsesHttp(url, options?.http)) as Connection);
   }
   /** Connects to a URL; CONNECT (or ERROR) follows. */
   connect(url: string, handler?: Handler, options?: ListenOptions): Connection {
-    return this.#open(handler, options, () => native.managerConnect(this.#native, url, parsesHttp(url, options?.http)) as Connection);
+    return this.#open(handler, options, (events) => native.managerConnect(this.#native, url, events, parsesHttp(url, options?.http)) as Connection);
   }
   wsConnect(url: string, handler?: Handler, options?: HandlerOptions): Connection {
-    return this.#open(handler, options, () => native.managerWsConnect(this.#native, url) as Connection);
+    return this.#open(handler, options, (events) => native.managerWsConnect(this.#native, url, events) as Connection);
   }
   /**
    * Connects to an MQTT broker ("mqtt://host:1883"); mongoose sends CONNECT at once,
    * MQTT_OPEN brings the CONNACK return code (0: accepted; else mongoose closes).
    */
-  mqttConnect(url: string, options: MqttConnectOptions = {}): Connection {
-    return this.#open(options.handler, undefined,
-      () => nativeMqtt.managerMqttConnect(this.#native, url, ...mqttConnectArgs(options)) as Connection);
+  mqttConnect(url: string, options: MqttConnectOptions & HandlerOptions = {}): Connection {
+    return this.#open(options.handler, options,
+      (events) => nativeMqtt.managerMqttConnect(this.#native, url, events, ...mqttConnectArgs(options)) as Connection);
   }
   /**
    * Accepts MQTT clients and parses their packets (MQTT_CMD for each, MQTT_MSG for
@@ -201,24 +201,23 @@ export class Manager {
    * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
    */
   mqttListen(url: string, handler?: Handler, options?: HandlerOptions): Connection {
-    return this.#open(handler, options, () => native.managerMqttListen(this.#native, url) as Connection);
+    return this.#open(handler, options, (events) => native.managerMqttListen(this.#native, url, events) as Connection);
   }
   /** Asks an SNTP server for the time; SNTP_TIME brings epoch milliseconds. */
   sntpConnect(url: string, handler?: Handler, options?: HandlerOptions): Connection {
-    return this.#open(handler, options, () => native.managerSntpConnect(this.#native, url) as Connection);
+    return this.#open(handler, options, (events) => native.managerSntpConnect(this.#native, url, events) as Connection);
   }
 
   // mongoose calls back (OPEN; RESOLVE and even CONNECT for an address or UDP)
   // before the native open returns: #dispatch gives those to the new handler too.
   // The event list goes with the handler it was given with: a connection with a
   // handler of its own and no list gets every event, one without takes the Manager's.
-  #open(handler: Handler | undefined, options: HandlerOptions | undefined, open: () => Connection): Connection {
+  #open(handler: Handler | undefined, options: HandlerOptions | undefined, open: (events: number) => Connection): Connection {
     const events = options?.events ? eventMask(options.events) : handler ? ALL_EVENTS : this.#events;
-    native.managerEvents(this.#native, events);  // C gives it to the connection open() makes
     const outer = this.#opening;
     this.#opening = handler;
     try {
-      const conn = open();
+      const conn = open(events);
       if (handler) conn.handler = handler;
       return conn;
     } finally {

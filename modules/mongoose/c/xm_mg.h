@@ -33,7 +33,6 @@ typedef struct xm_mg {
 	xsSlot object;            // the host object, remembered while running
 	xsSlot resolve;           // run()'s promise's resolve, remembered while running
 	char* dns;                // the DNS server URL mongoose points to (xm_mg_net.c), or NULL
-	uint32_t next_events;     // the events mask the next connection opened takes, then all again
 	bool polling;
 	bool running;             // registered with the loop by run()
 	bool turns;               // the loop polls it: each call into JavaScript is a turn
@@ -112,14 +111,16 @@ void xm_mg_new_message(xsMachine* the, xsSlot* result, int kind, void* data, boo
 // Connection flags as a bit set, in the order of connection.ts's Flag.
 int xm_mg_flags(const struct mg_connection* c);
 
-// Creates the Connection object (into *object) for a mongoose connection we are about to make;
-// it takes the Manager's next_events.
+// Creates the Connection object (into *object) for a mongoose connection we are
+// about to make or have accepted; its handler is called for every event until told otherwise.
 xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object);
 // mongoose's event handler for every connection the binding creates.
 void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data);
-// The Connection (into xsResult) for a connection of that kind to xsArg(1), a
-// URL, on the Manager xsArg(0); mqtt: an MQTT client's options. Throws when it cannot open.
-void xm_mg_open(xsMachine* the, bool listen, xm_core_open_kind_t kind, const struct mg_mqtt_opts* mqtt);
+// The Connection (into xsResult) for a connection of that kind to url, whose handler
+// is called for the events in the mask (-1: every event); mqtt: an MQTT client's
+// options. Throws when it cannot open.
+void xm_mg_open(xsMachine* the, xm_mg_t* m, const char* url, int32_t events, bool listen,
+	xm_core_open_kind_t kind, const struct mg_mqtt_opts* mqtt);
 
 // ---- the task that owns the manager -----------------------------------------
 

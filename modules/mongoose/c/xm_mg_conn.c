@@ -28,8 +28,7 @@ xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object)
 	if (!xc)
 		xsUnknownError("no memory for a connection");
 	xc->m = m;
-	xc->events = m->next_events;
-	m->next_events = XM_MG_EVENTS_ALL;  // one connection's: a later open that sets none gets every event
+	xc->events = XM_MG_EVENTS_ALL;
 	*object = xsNewHostInstance(xm_mg_protos[XM_MG_PROTO_CONNECTION]);
 	xsSetHostData(*object, xc);
 	xc->object = *object;

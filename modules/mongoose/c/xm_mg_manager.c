@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Manager: an mg_mgr, its poll, and the connections it opens.
 #include "xm_mg.h"
+#include "xm_args.h"
 
 xsSlot xm_mg_protos[XM_MG_PROTO_COUNT];
 
@@ -34,6 +35,7 @@ static void log_char(char c, void* param)
 // register(Manager.prototype, Connection.prototype, HttpMessage.prototype, ...)
 void xm_mg_register(xsMachine* the)
 {
+	xm_mg_register_in(the);
 	mg_log_set_fn(log_char, NULL);
 	mg_log_set(MG_LL_ERROR);  // mongoose's default (debug) is too chatty for a device log
 	static const xsDestructor destructors[XM_MG_PROTO_COUNT] = {
@@ -95,13 +97,13 @@ struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager)
 // new NativeManager(dispatch, enableWakeup): returns the host object.
 void xm_mg_manager_create(xsMachine* the)
 {
+	xm_mg_manager_create_in_t a = xm_mg_manager_create_in(the);
 	xm_mg_t* m = calloc(1, sizeof(xm_mg_t));
 	if (!m)
 		xsUnknownError("no memory for a Manager");
 	mg_mgr_init(&m->mgr);
 	m->the = the;
-	m->next_events = XM_MG_EVENTS_ALL;
-	if (xsTest(xsArg(1))) {
+	if (a.enableWakeup) {
 		if (!mg_wakeup_init(&m->mgr)) {
 			mg_mgr_free(&m->mgr);
 			free(m);
@@ -133,7 +135,8 @@ void xm_mg_poll(xsMachine* the, xm_mg_t* m, int ms, bool turns)
 
 void xm_mg_manager_poll(xsMachine* the)
 {
-	xm_mg_poll(the, xm_mg_manager(the, &xsArg(0)), xsToInteger(xsArg(1)), false);
+	xm_mg_manager_poll_in_t a = xm_mg_manager_poll_in(the);
+	xm_mg_poll(the, a.manager, a.ms, false);
 }
 
 void xm_mg_manager_close(xsMachine* the)
@@ -151,14 +154,6 @@ void xm_mg_manager_close(xsMachine* the)
 	close_manager(the, m);
 }
 
-// events(manager, mask): the events the next connection opened calls its handler
-// for. Set here, not passed to each opener, because mongoose fires OPEN (and for
-// an address RESOLVE and CONNECT) before the opener returns; xm_mg_conn_new takes it.
-void xm_mg_manager_events(xsMachine* the)
-{
-	xm_mg_manager(the, &xsArg(0))->next_events = (uint32_t)xsToInteger(xsArg(1));  // an int32: -1 is every event
-}
-
 void xm_mg_manager_closed(xsMachine* the)
 {
 	xm_mg_t* m = xsGetHostDataValidate(xsArg(0), xm_mg_manager_destroy);
@@ -172,14 +167,13 @@ void xm_mg_manager_wakeup_max(xsMachine* the)
 
 void xm_mg_manager_wakeup_id(xsMachine* the)
 {
-	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
-	xsResult = xsNumber((double)m->wakeup_id);
+	xsResult = xsNumber((double)xm_mg_manager_wakeup_id_in(the).manager->wakeup_id);
 }
 
 // Ids of the connections the binding owns (not mongoose's own DNS or wakeup pipe).
 void xm_mg_manager_connections(xsMachine* the)
 {
-	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
+	xm_mg_t* m = xm_mg_manager_connections_in(the).manager;
 	int n = 0;
 	xsResult = xsNewArray(0);
 	for (struct mg_connection* c = m->mgr.conns; c; c = c->next) {
@@ -194,14 +188,13 @@ void xm_mg_manager_connections(xsMachine* the)
 // wakeup(manager, id, data): true only when a live connection has that id.
 void xm_mg_manager_wakeup(xsMachine* the)
 {
-	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
+	xm_mg_manager_wakeup_in_t a = xm_mg_manager_wakeup_in(the);
+	xm_mg_t* m = a.manager;
 	if (!m->wakeup_id)
 		xsUnknownError("wakeup is not enabled: create the Manager with { enableWakeup: true }");
-	unsigned long id = (unsigned long)xsToNumber(xsArg(1));
-	const void* data = NULL;
-	size_t size = 0;
-	if (xsToInteger(xsArgc) > 2 && xsTypeOf(xsArg(2)) != xsUndefinedType)
-		xm_mg_bytes(the, &xsArg(2), &data, &size);
+	unsigned long id = (unsigned long)a.id;
+	const void* data = a.data.buf;
+	size_t size = a.data.len;
 	if (size > XM_MG_WAKEUP_MAX)
 		xsRangeError("wakeup: %lu bytes is more than one wakeup carries (at most %lu, WAKEUP_MAX_BYTES)",
 			(unsigned long)size, (unsigned long)XM_MG_WAKEUP_MAX);
@@ -211,15 +204,17 @@ void xm_mg_manager_wakeup(xsMachine* the)
 	xsResult = xsBoolean(live && mg_wakeup(&m->mgr, id, data, size));
 }
 
-// Opens a connection of that kind for a fresh Connection, its fn_data: mongoose
-// may call back (OPEN) before xm_core_open returns.
-void xm_mg_open(xsMachine* the, bool listen, xm_core_open_kind_t kind, const struct mg_mqtt_opts* mqtt)
+// Opens a connection of that kind for a fresh Connection, its fn_data, whose
+// handler is called for the events in the mask: mongoose may call back (OPEN,
+// and for an address RESOLVE and CONNECT) before xm_core_open returns.
+void xm_mg_open(xsMachine* the, xm_mg_t* m, const char* url, int32_t events, bool listen,
+	xm_core_open_kind_t kind, const struct mg_mqtt_opts* mqtt)
 {
-	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
-	char url[512], why[600];
-	snprintf(url, sizeof(url), "%s", xsToString(xsArg(1)));  // JavaScript in callbacks may move XS's heap
+	char copy[512], why[600];
+	snprintf(copy, sizeof(copy), "%s", url);  // JavaScript in callbacks may move XS's heap
 	xm_mg_conn_t* xc = xm_mg_conn_new(the, m, &xsResult);
-	struct mg_connection* c = xm_core_open(&m->mgr, listen, kind, url, mqtt, xm_mg_on_event, xc, why, sizeof(why));
+	xc->events = (uint32_t)events;  // an int32: -1 is every event
+	struct mg_connection* c = xm_core_open(&m->mgr, listen, kind, copy, mqtt, xm_mg_on_event, xc, why, sizeof(why));
 	if (!c) {
 		xsForget(xc->object);  // mongoose never called back: the Connection is garbage
 		xsUnknownError("%s", why);
@@ -227,29 +222,32 @@ void xm_mg_open(xsMachine* the, bool listen, xm_core_open_kind_t kind, const str
 	xm_core_conn_adopt(&xc->core, c);
 }
 
-// listen(manager, url, http)
 void xm_mg_manager_listen(xsMachine* the)
 {
-	xm_mg_open(the, true, xsTest(xsArg(2)) ? XM_CORE_OPEN_HTTP : XM_CORE_OPEN_RAW, NULL);
+	xm_mg_manager_listen_in_t a = xm_mg_manager_listen_in(the);
+	xm_mg_open(the, a.manager, a.url, a.events, true, a.http ? XM_CORE_OPEN_HTTP : XM_CORE_OPEN_RAW, NULL);
 }
 
-// connect(manager, url, http)
 void xm_mg_manager_connect(xsMachine* the)
 {
-	xm_mg_open(the, false, xsTest(xsArg(2)) ? XM_CORE_OPEN_HTTP : XM_CORE_OPEN_RAW, NULL);
+	xm_mg_manager_connect_in_t a = xm_mg_manager_connect_in(the);
+	xm_mg_open(the, a.manager, a.url, a.events, false, a.http ? XM_CORE_OPEN_HTTP : XM_CORE_OPEN_RAW, NULL);
 }
 
 void xm_mg_manager_ws_connect(xsMachine* the)
 {
-	xm_mg_open(the, false, XM_CORE_OPEN_WS, NULL);
+	xm_mg_manager_ws_connect_in_t a = xm_mg_manager_ws_connect_in(the);
+	xm_mg_open(the, a.manager, a.url, a.events, false, XM_CORE_OPEN_WS, NULL);
 }
 
 void xm_mg_manager_mqtt_listen(xsMachine* the)
 {
-	xm_mg_open(the, true, XM_CORE_OPEN_MQTT, NULL);
+	xm_mg_manager_mqtt_listen_in_t a = xm_mg_manager_mqtt_listen_in(the);
+	xm_mg_open(the, a.manager, a.url, a.events, true, XM_CORE_OPEN_MQTT, NULL);
 }
 
 void xm_mg_manager_sntp_connect(xsMachine* the)
 {
-	xm_mg_open(the, false, XM_CORE_OPEN_SNTP, NULL);
+	xm_mg_manager_sntp_connect_in_t a = xm_mg_manager_sntp_connect_in(the);
+	xm_mg_open(the, a.manager, a.url, a.events, false, XM_CORE_OPEN_SNTP, NULL);
 }

@@ -261,9 +261,9 @@ static void read_sub(xsMachine* the, copies_t* list, struct mg_mqtt_opts* opts, 
 //             willTopic, willMessage, willQos, willRetain)
 void xm_mg_manager_mqtt_connect(xsMachine* the)
 {
-	struct mg_mqtt_opts* volatile opts = xm_mg_mqtt_connect_args(the, 2);  // volatile: read after a longjmp
+	struct mg_mqtt_opts* volatile opts = xm_mg_mqtt_connect_args(the, 3);  // volatile: read after a longjmp
 	xsTry {
-		xm_mg_open(the, false, XM_CORE_OPEN_MQTT, opts);
+		xm_mg_open(the, xm_mg_manager(the, &xsArg(0)), xsToString(xsArg(1)), xsToInteger(xsArg(2)), false, XM_CORE_OPEN_MQTT, opts);
 	}
 	xsCatch {
 		free(opts);

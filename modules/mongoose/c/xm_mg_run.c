@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include "xm_mg.h"
+#include "xm_args.h"
 
 static xm_mg_t* manager_of(xm_source_t* source)
 {
@@ -71,7 +72,8 @@ void xm_mg_run_end(xsMachine* the, xm_mg_t* m)
 // connection left is still reachable from the loop, not garbage.
 void xm_mg_manager_run(xsMachine* the)
 {
-	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
+	xm_mg_manager_run_in_t a = xm_mg_manager_run_in(the);
+	xm_mg_t* m = a.manager;
 	if (m->running)
 		return;
 	if (!m->pipe_id) {
@@ -79,8 +81,7 @@ void xm_mg_manager_run(xsMachine* the)
 			xsUnknownError("run: cannot set up the Manager's wakeup pipe (socketpair failed)");
 		m->pipe_id = m->mgr.conns->id;  // mongoose puts the pipe first
 	}
-	int ms = xsToInteger(xsArg(1));
-	m->source = (xm_source_t){ run_wait, run_wake, run_stop, ms < 0 ? 0 : (uint32_t)ms };
+	m->source = (xm_source_t){ run_wait, run_wake, run_stop, a.pollMs < 0 ? 0 : (uint32_t)a.pollMs };
 	if (!xm_source_add(&m->source))
 		xsUnknownError("run: %d Managers are running already, the most the loop serves at once", XM_SOURCES_MAX);
 	m->running = true;
