@@ -26,7 +26,7 @@
 enum {
 	XM_AM_LISTEN, XM_AM_CONNECT, XM_AM_SEND, XM_AM_WS_SEND, XM_AM_CLOSE, XM_AM_DRAIN,
 	XM_AM_WS_UPGRADE, XM_AM_WAKEUP, XM_AM_STALL, XM_AM_STOP,
-	XM_AM_MQTT, XM_AM_SNTP,  // flag: XM_AM_MQTT_* (xm_am_mqtt.c)
+	XM_AM_MQTT, XM_AM_SNTP,  // flag: XM_CORE_MQTT_* (core/xm_core.h)
 };
 
 // LISTEN/CONNECT kinds: XM_AM_KIND_* (xm_wire.h). CONNECT MQTT: extra is the
@@ -111,6 +111,8 @@ const char* xm_am_mqtt_refusal(struct mg_connection* c, int code, char* why, siz
 // XS task side helpers of xm_am_xs.c for the commands of other files.
 xm_am_t* xm_am_running(xsMachine* the);  // the AsyncManager of xsArg(0); throws unless started
 void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd);  // frees data and extra when it throws
+// A command for connection xsArg(1) whose promise is request xsArg(request_at) (0: none when absent).
+xm_am_cmd_t xm_am_conn_cmd(xsMachine* the, uint8_t op, uint8_t flag, int request_at);
 // A LISTEN or CONNECT: copies the URL into cmd->data, then posts (frees extra when it throws).
 void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url);
 

@@ -5,22 +5,6 @@
 // Manager's run with it.
 #include "xm_am.h"
 
-enum {
-	XM_AM_MQTT_PUB, XM_AM_MQTT_SUB, XM_AM_MQTT_UNSUB, XM_AM_MQTT_PING, XM_AM_MQTT_PONG,
-	XM_AM_MQTT_DISCONNECT, XM_AM_MQTT_HEADER,
-};
-
-// A command for connection xsArg(1) whose promise is request xsArg(at).
-static xm_am_cmd_t command(xsMachine* the, uint8_t op, uint8_t flag, int at)
-{
-	xm_am_cmd_t cmd = { 0 };
-	cmd.op = op;
-	cmd.flag = flag;
-	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
-	cmd.request = (uint32_t)xsToInteger(xsArg(at));
-	return cmd;
-}
-
 // mqttConnect(am, url, clientId, user, pass, clean, keepalive, version,
 //             willTopic, willMessage, willQos, willRetain, request)
 void xm_am_mqtt_connect(xsMachine* the)
@@ -39,7 +23,7 @@ void xm_am_mqtt_pub(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
 	xsVars(2);
-	xm_am_cmd_t cmd = command(the, XM_AM_MQTT, XM_AM_MQTT_PUB, 7);
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, XM_CORE_MQTT_PUB, 7);
 	cmd.extra = xm_mg_mqtt_pub_args(the, 2, &xsVar(0));
 	xm_am_post(the, am, &cmd);
 }
@@ -49,7 +33,7 @@ void xm_am_mqtt_sub(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
 	bool sub = xsTypeOf(xsArg(3)) != xsUndefinedType;
-	xm_am_cmd_t cmd = command(the, XM_AM_MQTT, sub ? XM_AM_MQTT_SUB : XM_AM_MQTT_UNSUB, 4);
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, sub ? XM_CORE_MQTT_SUB : XM_CORE_MQTT_UNSUB, 4);
 	cmd.extra = xm_mg_mqtt_sub_args(the, 2, sub);
 	xm_am_post(the, am, &cmd);
 }
@@ -57,9 +41,9 @@ void xm_am_mqtt_sub(xsMachine* the)
 static int control_flag(int what)
 {
 	switch (what) {
-	case MQTT_CMD_PINGREQ: return XM_AM_MQTT_PING;
-	case MQTT_CMD_PINGRESP: return XM_AM_MQTT_PONG;
-	case MQTT_CMD_DISCONNECT: return XM_AM_MQTT_DISCONNECT;
+	case MQTT_CMD_PINGREQ: return XM_CORE_MQTT_PING;
+	case MQTT_CMD_PINGRESP: return XM_CORE_MQTT_PONG;
+	case MQTT_CMD_DISCONNECT: return XM_CORE_MQTT_DISCONNECT;
 	default: return -1;
 	}
 }
@@ -72,7 +56,7 @@ void xm_am_mqtt_control(xsMachine* the)
 	int flag = control_flag(what);
 	if (flag < 0)
 		xsRangeError("MQTT command %d is not PINGREQ, PINGRESP or DISCONNECT", what);
-	xm_am_cmd_t cmd = command(the, XM_AM_MQTT, (uint8_t)flag, 3);
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, (uint8_t)flag, 3);
 	xm_am_post(the, am, &cmd);
 }
 
@@ -83,7 +67,7 @@ void xm_am_mqtt_header(xsMachine* the)
 	xm_am_t* am = xm_am_running(the);
 	uint32_t length;
 	uint8_t first = xm_mg_mqtt_header_args(the, 2, &length);
-	xm_am_cmd_t cmd = command(the, XM_AM_MQTT, XM_AM_MQTT_HEADER, 5);
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, XM_CORE_MQTT_HEADER, 5);
 	cmd.size = length;
 	cmd.data = malloc(1);
 	if (!cmd.data)
@@ -96,7 +80,7 @@ void xm_am_mqtt_header(xsMachine* the)
 void xm_am_sntp_request(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = command(the, XM_AM_SNTP, 0, 2);
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_SNTP, 0, 2);
 	xm_am_post(the, am, &cmd);
 }
 
@@ -122,41 +106,13 @@ bool xm_am_mqtt_run(struct mg_connection* c, const xm_am_cmd_t* cmd, uint32_t* v
 		return false;
 	}
 	const struct mg_mqtt_opts* opts = cmd->extra;
-	struct mg_mqtt_opts none;
-	memset(&none, 0, sizeof(none));
-	size_t before = c->send.len;
-	switch (cmd->flag) {
-	case XM_AM_MQTT_PUB:
-		if (opts->num_props && !c->is_mqtt5) {
-			snprintf(why, size, "MQTT properties need MQTT 5 (mqttConnect with version: 5) on connection %lu", c->id);
-			return false;
-		}
-		*value = mg_mqtt_pub(c, opts);
-		break;
-	case XM_AM_MQTT_SUB:
-		*value = xm_mg_mqtt_sub(c, opts);
-		break;
-	case XM_AM_MQTT_UNSUB:
-		*value = xm_mg_mqtt_unsub(c, opts->topic);
-		break;
-	case XM_AM_MQTT_PING:
-		mg_mqtt_ping(c);
-		break;
-	case XM_AM_MQTT_PONG:
-		mg_mqtt_pong(c);
-		break;
-	case XM_AM_MQTT_DISCONNECT:
-		mg_mqtt_disconnect(c, &none);
-		break;
-	case XM_AM_MQTT_HEADER: {
-		uint8_t first = *(const uint8_t*)cmd->data;
-		mg_mqtt_send_header(c, first >> 4, first & 15, (uint32_t)cmd->size);
-		break;
-	}
-	default:
-		snprintf(why, size, "unknown MQTT command %d", cmd->flag);
+	if (cmd->flag == XM_CORE_MQTT_PUB && opts->num_props && !c->is_mqtt5) {
+		snprintf(why, size, "MQTT properties need MQTT 5 (mqttConnect with version: 5) on connection %lu", c->id);
 		return false;
 	}
+	size_t before = c->send.len;
+	uint8_t header = cmd->data ? *(const uint8_t*)cmd->data : 0;
+	*value = xm_core_mqtt_send(c, cmd->flag, opts, header, (uint32_t)cmd->size);
 	// Every packet is two bytes at least: none queued means mg_send found no memory.
 	if (c->send.len == before) {
 		snprintf(why, size, "no memory for the send buffer of connection %lu", c->id);

@@ -41,6 +41,17 @@ static xm_am_event_t* event(xm_am_t* am, unsigned long conn, int ev)
 	return e;
 }
 
+// A copy of size bytes as e's payload (none without memory).
+static void carry(xm_am_event_t* e, const void* data, size_t size)
+{
+	e->payload = malloc(size ? size : 1);
+	if (!e->payload)
+		return;
+	if (size)  // data may be NULL then: memcpy's arguments must not be
+		memcpy(e->payload, data, size);
+	e->size = size;
+}
+
 static xm_am_event_t* result(xm_am_t* am, uint32_t request, unsigned long conn, int status, const char* error)
 {
 	if (!request)
@@ -50,11 +61,16 @@ static xm_am_event_t* result(xm_am_t* am, uint32_t request, unsigned long conn, 
 		return NULL;
 	e->request = request;
 	e->value = status;
-	if (error) {
-		e->payload = strdup(error);
-		e->size = e->payload ? strlen(error) : 0;
-	}
+	if (error)
+		carry(e, error, strlen(error));
 	return e;
+}
+
+// Settles the open's promise of the connection of s (the open's connect() or the like).
+static void settle_connect(xm_am_t* am, conn_state_t* s, struct mg_connection* c, int status, const char* error)
+{
+	result(am, s->connect_request, c->id, status, error);
+	s->connect_request = 0;
 }
 
 static void addresses(struct mg_connection* c, xm_am_event_t* e)
@@ -186,36 +202,27 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		e->number = (double)s->listener;
 		if (ev == MG_EV_CONNECT && s->tls)
 			tls_start(c, s);
-		if (ev == MG_EV_CONNECT && s->connect_request && !s->ws && !s->mqtt && !c->is_tls_hs) {
-			result(am, s->connect_request, c->id, 0, NULL);
-			s->connect_request = 0;
-		}
+		if (ev == MG_EV_CONNECT && !s->ws && !s->mqtt && !c->is_tls_hs)
+			settle_connect(am, s, c, 0, NULL);
 		break;
 	case MG_EV_TLS_HS:  // a TLS client's connect() settles once it can talk
-		if (s->connect_request && !s->ws && !s->mqtt) {
-			result(am, s->connect_request, c->id, 0, NULL);
-			s->connect_request = 0;
-		}
+		if (!s->ws && !s->mqtt)
+			settle_connect(am, s, c, 0, NULL);
 		break;
-	case MG_EV_ERROR:
-		e->payload = strdup((const char*)ev_data);
-		e->size = e->payload ? strlen(e->payload) : 0;
-		if (s->connect_request) {
-			char why[200];
-			result(am, s->connect_request, c->id, -1, connect_error(c, ev_data, why, sizeof(why)));
-			s->connect_request = 0;
-		}
+	case MG_EV_ERROR: {
+		char why[200];
+		carry(e, ev_data, strlen(ev_data));
+		if (s->connect_request)
+			settle_connect(am, s, c, -1, connect_error(c, ev_data, why, sizeof(why)));
 		break;
+	}
 	case MG_EV_READ:
 		// Raw TCP/UDP: the data must cross, since JavaScript cannot read mongoose's
 		// buffer from the XS task. Protocol connections (HTTP, WS, MQTT) parse it here.
 		if (!c->pfn && c->recv.len) {
-			e->payload = malloc(c->recv.len);
-			if (e->payload) {
-				memcpy(e->payload, c->recv.buf, c->recv.len);
-				e->size = c->recv.len;
+			carry(e, c->recv.buf, c->recv.len);
+			if (e->payload)
 				c->recv.len = 0;
-			}
 		}
 		e->number = (double)*(long*)ev_data;
 		break;
@@ -224,10 +231,8 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		break;
 	case MG_EV_HTTP_MSG:
 	case MG_EV_WS_OPEN:
-		if (ev == MG_EV_WS_OPEN && s->connect_request) {
-			result(am, s->connect_request, c->id, 0, NULL);
-			s->connect_request = 0;
-		}
+		if (ev == MG_EV_WS_OPEN)
+			settle_connect(am, s, c, 0, NULL);
 		if (ev == MG_EV_HTTP_MSG && c->is_accepted) {
 			// mongoose honours it only for a reply made inside its own handler.
 			struct mg_str* cc = mg_http_get_header(ev_data, "Connection");
@@ -251,21 +256,15 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		if (s->connect_request) {
 			char why[120];
 			int code = *(uint8_t*)ev_data;
-			result(am, s->connect_request, c->id, code ? -1 : 0, code ? xm_am_mqtt_refusal(c, code, why, sizeof(why)) : NULL);
-			s->connect_request = 0;
+			settle_connect(am, s, c, code ? -1 : 0, code ? xm_am_mqtt_refusal(c, code, why, sizeof(why)) : NULL);
 		}
 		break;
 	case MG_EV_SNTP_TIME:
 		e->number = (double)*(int64_t*)ev_data;
 		break;
 	case MG_EV_WAKEUP: {
-		struct mg_str* data = ev_data;
-		e->payload = malloc(data->len ? data->len : 1);
-		if (e->payload) {
-			if (data->len)  // buf may be NULL then: memcpy's arguments must not be
-				memcpy(e->payload, data->buf, data->len);
-			e->size = data->len;
-		}
+		const struct mg_str* data = ev_data;
+		carry(e, data->buf, data->len);
 		break;
 	}
 	case MG_EV_CLOSE:

@@ -172,14 +172,20 @@ void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url)
 	xm_am_post(the, am, cmd);
 }
 
-static void post_bytes(xsMachine* the, uint8_t op, uint8_t flag)
+xm_am_cmd_t xm_am_conn_cmd(xsMachine* the, uint8_t op, uint8_t flag, int request_at)
 {
-	xm_am_t* am = xm_am_running(the);
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = op;
 	cmd.flag = flag;
 	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
-	cmd.request = request_arg(the, 3);
+	cmd.request = request_arg(the, request_at);
+	return cmd;
+}
+
+static void post_bytes(xsMachine* the, uint8_t op, uint8_t flag)
+{
+	xm_am_t* am = xm_am_running(the);
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, op, flag, 3);
 	cmd.data = copy_bytes(the, &xsArg(2), &cmd.size);
 	xm_am_post(the, am, &cmd);
 }
@@ -212,14 +218,11 @@ void xm_am_reply(xsMachine* the)
 	bool chunked = xsTest(xsArg(6));
 	if (chunked && size)
 		xsRangeError("a chunked reply's body goes in chunks");
-	xm_am_cmd_t cmd = { 0 };
+	// The poll task treats a reply's head apart (XM_AM_SEND in xm_am_poll.c).
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_SEND, chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE, 5);
 	cmd.data = xm_core_http_response(status, NULL, xsToString(xsArg(3)), body, size, chunked, &cmd.size);
 	if (!cmd.data)
 		xsUnknownError("no memory for the response");
-	cmd.op = XM_AM_SEND;
-	cmd.flag = chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE;  // see XM_AM_SEND in xm_am_poll.c
-	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
-	cmd.request = request_arg(the, 5);
 	xm_am_post(the, am, &cmd);
 }
 
@@ -227,10 +230,7 @@ void xm_am_reply(xsMachine* the)
 void xm_am_close(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = { 0 };
-	cmd.op = xsTest(xsArg(2)) ? XM_AM_DRAIN : XM_AM_CLOSE;
-	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
-	cmd.request = request_arg(the, 3);
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, xsTest(xsArg(2)) ? XM_AM_DRAIN : XM_AM_CLOSE, 0, 3);
 	xm_am_post(the, am, &cmd);
 }
 
@@ -241,10 +241,7 @@ void xm_am_ws_upgrade(xsMachine* the)
 	struct mg_http_message* hm = xm_mg_message(the, &xsArg(2), XM_MG_MSG_HTTP);
 	if (!hm)
 		xsUnknownError("the request has expired");
-	xm_am_cmd_t cmd = { 0 };
-	cmd.op = XM_AM_WS_UPGRADE;
-	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
-	cmd.request = request_arg(the, 4);
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_WS_UPGRADE, 0, 4);
 	size_t size;
 	cmd.extra = xm_core_copy_http(hm, &size);  // the poll task may run after JS dropped msg
 	cmd.data = strdup(xsToString(xsArg(3)));
@@ -261,9 +258,7 @@ void xm_am_ws_upgrade(xsMachine* the)
 void xm_am_wakeup(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = { 0 };
-	cmd.op = XM_AM_WAKEUP;
-	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_WAKEUP, 0, 3);  // no request: no promise
 	if (xsTypeOf(xsArg(2)) != xsUndefinedType)
 		cmd.data = copy_bytes(the, &xsArg(2), &cmd.size);
 	xm_am_post(the, am, &cmd);

@@ -133,9 +133,6 @@ struct mg_mqtt_opts* xm_mg_mqtt_pub_args(xsMachine* the, int first, xsSlot* scra
 struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, bool qos);  // qos false: mqttUnsub's
 // mqttSendHeader's cmd, flags, length: the header's first byte, and *length.
 uint8_t xm_mg_mqtt_header_args(xsMachine* the, int first, uint32_t* length);
-// SUBSCRIBE and UNSUBSCRIBE; the packet id their acknowledgement carries.
-uint16_t xm_mg_mqtt_sub(struct mg_connection* c, const struct mg_mqtt_opts* opts);
-uint16_t xm_mg_mqtt_unsub(struct mg_connection* c, struct mg_str topic);
 
 // The peer address for a TLS client: call right after mg_tls_init with the
 // options' name (a server's connection is left alone), then before handling each

@@ -272,84 +272,41 @@ void xm_mg_manager_mqtt_connect(xsMachine* the)
 	free(opts);
 }
 
+// Sends op's packet on conn, opts (packed, freed here) read after conn was
+// found live. PUBLISH, SUBSCRIBE and UNSUBSCRIBE give their packet id.
+static void conn_send(xsMachine* the, struct mg_connection* c, xm_core_mqtt_op_t op, struct mg_mqtt_opts* opts,
+	uint8_t header, uint32_t length)
+{
+	if (opts && opts->num_props && !c->is_mqtt5) {
+		free(opts);
+		xsTypeError("MQTT properties need MQTT 5 (mqttConnect with version: 5) on connection %lu", c->id);
+	}
+	uint16_t id = xm_core_mqtt_send(c, op, opts, header, length);
+	free(opts);
+	if (op <= XM_CORE_MQTT_UNSUB)
+		xsResult = xsInteger(id);
+}
+
 // mqttPub(conn, topic, message, qos, retain, properties): the packet id (0 for QoS 0)
 void xm_mg_conn_mqtt_pub(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	copies_t list = NULL;
-	struct mg_mqtt_opts opts;
-	memset(&opts, 0, sizeof(opts));
 	xsVars(2);
-	xsTry {
-		read_pub(the, &list, &opts, 1, &xsVar(0));
-		if (opts.num_props && !c->is_mqtt5)
-			xsTypeError("MQTT properties need MQTT 5 (mqttConnect with version: 5) on connection %lu", c->id);
-	}
-	xsCatch {
-		release(&list);
-		xsThrow(xsException);
-	}
-	uint16_t id = mg_mqtt_pub(c, &opts);
-	release(&list);
-	xsResult = xsInteger(id);
-}
-
-uint16_t xm_mg_mqtt_sub(struct mg_connection* c, const struct mg_mqtt_opts* opts)
-{
-	mg_mqtt_sub(c, opts);
-	return c->mgr->mqtt_id;  // mg_mqtt_sub took the next id
-}
-
-// The packet id mongoose gives the next SUBSCRIBE or UNSUBSCRIBE, shared by the Manager.
-static uint16_t next_id(struct mg_connection* c)
-{
-	if (++c->mgr->mqtt_id == 0)
-		++c->mgr->mqtt_id;
-	return c->mgr->mqtt_id;
-}
-
-// mongoose has no UNSUBSCRIBE: it is a header, the id, (MQTT 5: no properties) and the filter.
-uint16_t xm_mg_mqtt_unsub(struct mg_connection* c, struct mg_str topic)
-{
-	uint16_t id = next_id(c);
-	uint8_t head[5] = { (uint8_t)(id >> 8), (uint8_t)id, 0, 0, 0 };
-	size_t props = c->is_mqtt5 ? 1 : 0;
-	head[2 + props] = (uint8_t)(topic.len >> 8);
-	head[3 + props] = (uint8_t)topic.len;
-	mg_mqtt_send_header(c, MQTT_CMD_UNSUBSCRIBE, 2, (uint32_t)(4 + props + topic.len));
-	mg_send(c, head, 4 + props);
-	mg_send(c, topic.buf, topic.len);
-	return id;
+	conn_send(the, c, XM_CORE_MQTT_PUB, xm_mg_mqtt_pub_args(the, 1, &xsVar(0)), 0, 0);
 }
 
 // mqttSub(conn, topic, qos) and mqttUnsub(conn, topic): the packet id, which the
 // SUBACK or UNSUBACK carries.
-static void conn_subscription(xsMachine* the, bool sub)
-{
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	copies_t list = NULL;
-	struct mg_mqtt_opts opts;
-	memset(&opts, 0, sizeof(opts));
-	xsTry {
-		read_sub(the, &list, &opts, 1, sub);
-	}
-	xsCatch {
-		release(&list);
-		xsThrow(xsException);
-	}
-	uint16_t id = sub ? xm_mg_mqtt_sub(c, &opts) : xm_mg_mqtt_unsub(c, opts.topic);
-	release(&list);
-	xsResult = xsInteger(id);
-}
-
 void xm_mg_conn_mqtt_sub(xsMachine* the)
 {
-	conn_subscription(the, true);
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	conn_send(the, c, XM_CORE_MQTT_SUB, xm_mg_mqtt_sub_args(the, 1, true), 0, 0);
 }
 
 void xm_mg_conn_mqtt_unsub(xsMachine* the)
 {
-	conn_subscription(the, false);
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	conn_send(the, c, XM_CORE_MQTT_UNSUB, xm_mg_mqtt_sub_args(the, 1, false), 0, 0);
 }
 
 // One block for opts and every byte it points to: the AsyncManager's commands
@@ -437,19 +394,17 @@ struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, bool qos)
 
 void xm_mg_conn_mqtt_ping(xsMachine* the)
 {
-	mg_mqtt_ping(xm_mg_live(the, &xsArg(0)));
+	conn_send(the, xm_mg_live(the, &xsArg(0)), XM_CORE_MQTT_PING, NULL, 0, 0);
 }
 
 void xm_mg_conn_mqtt_pong(xsMachine* the)
 {
-	mg_mqtt_pong(xm_mg_live(the, &xsArg(0)));
+	conn_send(the, xm_mg_live(the, &xsArg(0)), XM_CORE_MQTT_PONG, NULL, 0, 0);
 }
 
 void xm_mg_conn_mqtt_disconnect(xsMachine* the)
 {
-	struct mg_mqtt_opts opts;
-	memset(&opts, 0, sizeof(opts));
-	mg_mqtt_disconnect(xm_mg_live(the, &xsArg(0)), &opts);
+	conn_send(the, xm_mg_live(the, &xsArg(0)), XM_CORE_MQTT_DISCONNECT, NULL, 0, 0);
 }
 
 uint8_t xm_mg_mqtt_header_args(xsMachine* the, int first, uint32_t* length)
@@ -467,8 +422,8 @@ void xm_mg_conn_mqtt_send_header(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
 	uint32_t length;
-	uint8_t first = xm_mg_mqtt_header_args(the, 1, &length);
-	mg_mqtt_send_header(c, first >> 4, first & 15, length);
+	uint8_t header = xm_mg_mqtt_header_args(the, 1, &length);
+	conn_send(the, c, XM_CORE_MQTT_HEADER, NULL, header, length);
 }
 
 static struct mg_mqtt_message* message(xsMachine* the)

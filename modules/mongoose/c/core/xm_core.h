@@ -128,6 +128,20 @@ void xm_core_dns_aaaa_requery(struct mg_mgr* mgr);
 // true for a response to one AAAA question without an AAAA record.
 bool xm_core_dns_aaaa_unanswered(const uint8_t* p, size_t len);
 
+// ---- mqtt_send.c: the MQTT client packets ----
+
+// XM_CORE_MQTT_*: the AsyncManager's MQTT command flags too (xm_am_mqtt.c).
+typedef enum {
+	XM_CORE_MQTT_PUB, XM_CORE_MQTT_SUB, XM_CORE_MQTT_UNSUB, XM_CORE_MQTT_PING, XM_CORE_MQTT_PONG,
+	XM_CORE_MQTT_DISCONNECT, XM_CORE_MQTT_HEADER,
+} xm_core_mqtt_op_t;
+
+// Queues op's packet on c: PUB, SUB and UNSUB with opts (their packet id is the
+// result, 0 for a QoS 0 PUBLISH), HEADER a fixed header (header its first byte,
+// length the remaining length; the caller sends the rest), the others alone.
+uint16_t xm_core_mqtt_send(struct mg_connection* c, xm_core_mqtt_op_t op, const struct mg_mqtt_opts* opts,
+	uint8_t header, uint32_t length);
+
 // ---- message_copy.c: one copy of an event's data at the poll/XS crossing ----
 
 // Copies of mongoose's messages, laid out like them so the same accessors read
