@@ -10,19 +10,13 @@ import { WsMessage, MqttMessage, type HttpMessage, type MqttProperty } from "mon
 import type { Address, EventData } from "mongoose/connection";
 import { ConnectionSurface } from "mongoose/connection-surface";
 import { concat, wsClosePayload, type Bytes } from "mongoose/bytes";
-import { deferred, takeAll, type Deferred } from "mongoose/deferred";
+import { deferred, Inbox, type Deferred } from "mongoose/deferred";
 import type { AsyncManager, Outcome } from "mongoose/async-manager";
 
 export type AsyncHandler = (conn: AsyncConnection, ev: number, data: EventData) => void | Promise<void>;
 
 // Ours, above the flag bits (XM_MG_FLAG_*, mongoose/wire): the connection has closed.
 const GONE = 1 << 16;
-
-/** MQTT messages waiting for mqttMessages(), and iterators waiting for messages. */
-interface MqttInbox {
-  items: MqttMessage[];
-  waiting: Array<(message: IteratorResult<MqttMessage>) => void>;
-}
 
 function packetId(outcome: Outcome): number {
   return outcome.number;
@@ -42,9 +36,10 @@ interface ConnectionExtra {
   serving?: Promise<void>;
   closed?: Deferred<void>;
   inbox?: Uint8Array[];
-  messages?: WsMessage[];
-  waiting?: Array<(message: IteratorResult<WsMessage>) => void>;
-  mqtt?: MqttInbox;
+  /** WebSocket messages, kept from the first on. */
+  ws?: Inbox<WsMessage>;
+  /** MQTT messages, kept while an mqttMessages() iterator is open. */
+  mqtt?: Inbox<MqttMessage>;
 }
 
 /**
@@ -191,18 +186,12 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
    * keeping of messages until the next call.
    */
   mqttMessages(): AsyncIterableIterator<MqttMessage> {
-    const inbox = ((this.#extra ??= {}).mqtt ??= { items: [], waiting: [] });
+    const inbox = ((this.#extra ??= {}).mqtt ??= new Inbox());
     const iterator: AsyncIterableIterator<MqttMessage> = {
-      next: () => {
-        const message = inbox.items.shift();
-        if (message) return Promise.resolve({ value: message, done: false });
-        if (this.isClosed || this.#extra?.mqtt !== inbox) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => inbox.waiting.push(resolve));
-      },
+      next: () => inbox.next(this.isClosed || this.#extra?.mqtt !== inbox),
       return: () => {
         if (this.#extra?.mqtt === inbox) this.#extra.mqtt = undefined;
-        takeAll(inbox.waiting).forEach((w) => w({ value: undefined, done: true }));
-        return Promise.resolve({ value: undefined, done: true });
+        return inbox.release();
       },
       [Symbol.asyncIterator]: () => iterator,
     };
@@ -216,18 +205,8 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
 
   /** WebSocket messages as they arrive; ends when the connection closes. */
   [Symbol.asyncIterator](): AsyncIterator<WsMessage> {
-    return {
-      next: () => {
-        const message = this.#extra?.messages?.shift();
-        if (message) return Promise.resolve({ value: message, done: false });
-        if (this.isClosed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => ((this.#extra ??= {}).waiting ??= []).push(resolve));
-      },
-      return: () => {
-        takeAll(this.#extra?.waiting).forEach((w) => w({ value: undefined, done: true }));
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+    const inbox = ((this.#extra ??= {}).ws ??= new Inbox());
+    return { next: () => inbox.next(this.isClosed), return: () => inbox.release() };
   }
 
   /** @internal the poll task reported the connection's "local|remote" addresses. */
@@ -240,21 +219,12 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
     this.#flags = flags | (this.#flags & GONE);
     if (addrs) this.#addrs = addrs;
     if (ev === MG_EV_READ && data instanceof Uint8Array) ((this.#extra ??= {}).inbox ??= []).push(data);
-    if (ev === MG_EV_WS_MSG && data instanceof WsMessage) {
-      const waiter = this.#extra?.waiting?.shift();
-      if (waiter) waiter({ value: data, done: false });
-      else ((this.#extra ??= {}).messages ??= []).push(data);
-    }
-    const mqtt = this.#extra?.mqtt;
-    if (ev === MG_EV_MQTT_MSG && mqtt && data instanceof MqttMessage) {
-      const waiter = mqtt.waiting.shift();
-      if (waiter) waiter({ value: data, done: false });
-      else mqtt.items.push(data);
-    }
+    if (ev === MG_EV_WS_MSG && data instanceof WsMessage) ((this.#extra ??= {}).ws ??= new Inbox()).push(data);
+    if (ev === MG_EV_MQTT_MSG && data instanceof MqttMessage) this.#extra?.mqtt?.push(data);
     if (ev === MG_EV_CLOSE) {
       this.#flags |= GONE;
-      takeAll(this.#extra?.waiting).forEach((w) => w({ value: undefined, done: true }));
-      takeAll(this.#extra?.mqtt?.waiting).forEach((w) => w({ value: undefined, done: true }));
+      this.#extra?.ws?.release();
+      this.#extra?.mqtt?.release();
       this.#extra?.closed?.resolve();
     }
   }

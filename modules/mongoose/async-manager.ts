@@ -181,6 +181,7 @@ export class AsyncManager {
       post(request);
     } catch (error) {
       this.#requests.delete(request);
+      this.#opening.delete(request);
       return Promise.reject(error);
     }
     // Marked handled: a handler written for Manager calls conn.reply() without
@@ -191,19 +192,17 @@ export class AsyncManager {
   }
 
   #open(post: (am: object, request: number) => void, opening: Opening = {}): Promise<AsyncConnection> {
-    const native_ = this.#check();
-    const request = this.#nextRequest++;
-    const d = deferred<Outcome>();
-    this.#requests.set(request, d);
-    this.#opening.set(request, opening);
-    try {
-      post(native_, request);
-    } catch (error) {
-      this.#requests.delete(request);
-      this.#opening.delete(request);
-      throw error;
-    }
-    return d.promise.then((outcome) => this.#connection(outcome.conn, outcome.addrs));
+    return this._command((request) => {
+      this.#opening.set(request, opening);
+      post(this.#native!, request);
+    }, (outcome) => this.#connection(outcome.conn, outcome.addrs));
+  }
+
+  // A listener, with handler for the connections it accepts.
+  async #listen(post: (am: object, request: number) => void, handler: AsyncHandler | undefined): Promise<AsyncConnection> {
+    const conn = await this.#open(post);
+    if (handler) conn.handler = handler;
+    return conn;
   }
 
   /**
@@ -214,9 +213,7 @@ export class AsyncManager {
   async listen(url: string, handler?: AsyncHandler, options?: { http?: boolean; tls?: TlsOptions }): Promise<AsyncConnection> {
     const http = parsesHttp(url, options?.http);
     const tls = tlsFor(`listen ${url}`, url, options?.tls, false);
-    const conn = await this.#open((am, request) => nativeOpen(am, true, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, tls));
-    if (handler) conn.handler = handler;
-    return conn;
+    return this.#listen((am, request) => nativeOpen(am, true, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, tls), handler);
   }
 
   /**
@@ -284,9 +281,7 @@ export class AsyncManager {
    */
   async mqttListen(url: string, handler?: AsyncHandler): Promise<AsyncConnection> {
     if (urlIsSsl(url)) throw noMqttTls("mqttListen", url);
-    const conn = await this.#open((am, request) => native.open(am, true, url, XM_AM_KIND_MQTT, request));
-    if (handler) conn.handler = handler;
-    return conn;
+    return this.#listen((am, request) => native.open(am, true, url, XM_AM_KIND_MQTT, request), handler);
   }
 
   /**

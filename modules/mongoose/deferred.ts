@@ -26,3 +26,28 @@ export function ignore(): void {}
 export function takeAll<T>(items: T[] | undefined): T[] {
   return items?.length ? items.splice(0) : [];
 }
+
+/**
+ * The queue behind an async iterator of messages: what arrived before it was
+ * asked for, and the readers waiting for the next.
+ */
+export class Inbox<T> {
+  readonly #items: T[] = [];
+  readonly #waiting: Array<(result: IteratorResult<T>) => void> = [];
+  push(item: T): void {
+    const waiter = this.#waiting.shift();
+    if (waiter) waiter({ value: item, done: false });
+    else this.#items.push(item);
+  }
+  /** The next item; the end when none is left and ended (the source closed, the reader left). */
+  next(ended: boolean): Promise<IteratorResult<T>> {
+    if (this.#items.length) return Promise.resolve({ value: this.#items.shift()!, done: false });
+    if (ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+  /** Ends the iteration of the readers waiting now; resolves as an iterator's return() does. */
+  release(): Promise<IteratorResult<T>> {
+    takeAll(this.#waiting).forEach((w) => w({ value: undefined, done: true }));
+    return Promise.resolve({ value: undefined, done: true });
+  }
+}

@@ -37,6 +37,11 @@ export type ServeHandler = (req: Request, conn: AsyncConnection) => ServeRespons
 
 type Answer = ServeResponse | string | void;
 
+// Once nothing is pending, an idle kept-alive connection holds no promise.
+function settled(conn: AsyncConnection, pending: Promise<void>): void {
+  if (conn._serving === pending) conn._serving = undefined;
+}
+
 /**
  * The listen handler serve() installs: calls handler once per request and sends
  * what it returns; report gets what it throws (the client then gets a 500).
@@ -50,13 +55,14 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
     if (conn._sends !== sends || conn.isClosed || !am.running) return;
     if (response === undefined || response === null) response = { status: 500, body: "the handler returned no response\n" };
     else if (typeof response === "string") response = { body: response };
-    const status = response.status ?? 200;
+    let status = response.status ?? 200;
     if (!Number.isInteger(status) || status < 100 || status > 999) {
       report(new RangeError(`serve: HTTP status ${status} is not an integer between 100 and 999`), conn);
-      response = { status: 500, body: "the handler returned an invalid status\n" };
+      status = 500;
+      response = { body: "the handler returned an invalid status\n" };
     }
     try {
-      conn._reply(response.status ?? 200, response.body ?? "", response.headers, false);
+      conn._reply(status, response.body ?? "", response.headers, false);
     } catch (failure) {
       // The command queue is full: this client gets no answer. Closing it (if even
       // that can be queued) beats leaving it waiting.
@@ -85,10 +91,10 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
       return undefined;
     }
     const pending: Promise<void> = (response as Promise<Answer>).then((value) => {
-      if (conn._serving === pending) conn._serving = undefined;
+      settled(conn, pending);
       respond(conn, sends, value);
     }, (error: unknown) => {
-      if (conn._serving === pending) conn._serving = undefined;
+      settled(conn, pending);
       failed(conn, sends, error);
     });
     return pending;
@@ -110,10 +116,7 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
     const next = () => answer(conn, req);
     const pending = previous.then(next, next);
     conn._serving = pending;
-    // Once nothing is pending, an idle kept-alive connection holds no promise.
-    const done = () => {
-      if (conn._serving === pending) conn._serving = undefined;
-    };
+    const done = () => settled(conn, pending);
     pending.then(done, done);
   };
 }

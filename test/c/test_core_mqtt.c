@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The MQTT 5 PUBLISH repair (core/mqtt5_short_publish.c) on mongoose's MQTT handler.
+// The MQTT 5 PUBLISH repair (core/mqtt5_short_publish.c) on mongoose's MQTT handler,
+// and the client packets both managers send (core/mqtt_send.c).
 #include "check.h"
 #include "core_support.h"
 
@@ -107,10 +108,54 @@ static void test_mqtt311_left_alone(void)
 	mg_mgr_free(&mgr);
 }
 
+// UNSUBSCRIBE, which mongoose lacks, as MQTT 3.1.1 and 5 frame it; its packet
+// id follows SUBSCRIBE's, from the manager's one counter.
+static void test_unsubscribe_framed(void)
+{
+	for (int version = 4; version <= 5; version++) {
+		struct mg_mgr mgr;
+		recorder_t rec = { 0 };
+		core_mgr_init(&mgr);
+		struct mg_connection* c = mqtt5_client(&mgr, &rec, false);
+		c->is_mqtt5 = version == 5;
+		struct mg_mqtt_opts opts;
+		memset(&opts, 0, sizeof(opts));
+		opts.topic = mg_str("a/b");
+		uint16_t sub = xm_core_mqtt_send(c, XM_CORE_MQTT_SUB, &opts, 0, 0);
+		c->send.len = 0;
+		uint16_t unsub = xm_core_mqtt_send(c, XM_CORE_MQTT_UNSUB, &opts, 0, 0);
+		CHECK_EQ(unsub, sub + 1);
+		const uint8_t v4[] = { 0xa2, 7, 0, (uint8_t)unsub, 0, 3, 'a', '/', 'b' };
+		const uint8_t v5[] = { 0xa2, 8, 0, (uint8_t)unsub, 0, 0, 3, 'a', '/', 'b' };
+		struct mg_str want = version == 5 ? mg_str_n((const char*)v5, sizeof(v5)) : mg_str_n((const char*)v4, sizeof(v4));
+		CHECK(mg_strcmp(mg_str_n((const char*)c->send.buf, c->send.len), want) == 0);
+		core_drop(c);
+		core_free(&rec);
+		mg_mgr_free(&mgr);
+	}
+}
+
+// HEADER: a fixed header from its first byte and remaining length.
+static void test_header_framed(void)
+{
+	struct mg_mgr mgr;
+	recorder_t rec = { 0 };
+	core_mgr_init(&mgr);
+	struct mg_connection* c = mqtt5_client(&mgr, &rec, false);
+	CHECK_EQ(xm_core_mqtt_send(c, XM_CORE_MQTT_HEADER, NULL, 0x32, 200), 0);
+	const uint8_t want[] = { 0x32, 0xc8, 0x01 };  // 200 as a varint
+	CHECK(mg_strcmp(mg_str_n((const char*)c->send.buf, c->send.len), mg_str_n((const char*)want, sizeof(want))) == 0);
+	core_drop(c);
+	core_free(&rec);
+	mg_mgr_free(&mgr);
+}
+
 const test_case_t core_mqtt_tests[] = {
 	{ "core: mongoose reads an MQTT 5 1-byte payload with a byte in front", test_mongoose_misreads_short_payload, false },
 	{ "core: mqtt5_short_publish repairs 0- and 1-byte payloads", test_short_payload_repaired, false },
 	{ "core: mqtt5 repair's fields", test_repair_fields, false },
 	{ "core: mqtt5_short_publish leaves MQTT 3.1.1 alone", test_mqtt311_left_alone, false },
+	{ "core: UNSUBSCRIBE framed for MQTT 3.1.1 and 5, its id after SUBSCRIBE's", test_unsubscribe_framed, false },
+	{ "core: an MQTT fixed header from its first byte and length", test_header_framed, false },
 	{ NULL, NULL, false },
 };

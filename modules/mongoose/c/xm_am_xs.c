@@ -24,11 +24,9 @@ static void orphan(xm_am_t* am)
 void xm_am_destroy(void* data)
 {
 	xm_am_t* am = data;
-	if (!am)
-		return;
-	if (am->task && !am->closed)
+	if (am && am->task && !am->closed)
 		orphan(am);
-	if (am->task && !atomic_load(&am->done))
+	if (!am || (am->task && !atomic_load(&am->done)))
 		return;  // abandoned with its poll task still running: leaking beats a crash
 	xm_am_cmd_t cmd;
 	while (port_queue_receive(am->commands, &cmd, 0)) {

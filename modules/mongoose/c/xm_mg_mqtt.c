@@ -272,8 +272,9 @@ void xm_mg_manager_mqtt_connect(xsMachine* the)
 	free(opts);
 }
 
-// Sends op's packet on conn, opts (packed, freed here) read after conn was
-// found live. PUBLISH, SUBSCRIBE and UNSUBSCRIBE give their packet id.
+// Sends op's packet on c: PUBLISH, SUBSCRIBE and UNSUBSCRIBE give their packet
+// id. opts (packed) is freed here; the callers read it after finding c live, so
+// that a closed connection is the error reported first.
 static void conn_send(xsMachine* the, struct mg_connection* c, xm_core_mqtt_op_t op, struct mg_mqtt_opts* opts,
 	uint8_t header, uint32_t length)
 {
@@ -309,8 +310,8 @@ void xm_mg_conn_mqtt_unsub(xsMachine* the)
 	conn_send(the, c, XM_CORE_MQTT_UNSUB, xm_mg_mqtt_sub_args(the, 1, false), 0, 0);
 }
 
-// One block for opts and every byte it points to: the AsyncManager's commands
-// carry it to the poll task, and free() releases it whole.
+// One block for opts and every byte it points to, for both managers: the
+// AsyncManager's commands carry it to the poll task, and free() releases it whole.
 typedef struct {
 	struct mg_mqtt_opts opts;
 	_Alignas(max_align_t) char bytes[];  // the property array first, then the strings
