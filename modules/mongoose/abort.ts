@@ -46,12 +46,6 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, signal: AbortSi
       clearTimeout(timer);
       reject(reason);
     });
-    promise.then((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    }, (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
   });
 }

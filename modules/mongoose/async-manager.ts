@@ -212,8 +212,7 @@ export class AsyncManager {
    */
   async listen(url: string, handler?: AsyncHandler, options?: { http?: boolean; tls?: TlsOptions }): Promise<AsyncConnection> {
     const http = parsesHttp(url, options?.http);
-    const tls = tlsFor(`listen ${url}`, url, options?.tls, false);
-    return this.#listen((am, request) => nativeOpen(am, true, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, tls), handler);
+    return this.#listen((am, request) => nativeOpen(am, true, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, options?.tls), handler);
   }
 
   /**
@@ -224,13 +223,12 @@ export class AsyncManager {
   connect(url: string, handler?: AsyncHandler, options: { http?: boolean; timeout?: number; signal?: AbortSignal; tls?: TlsOptions } = {}): Promise<AsyncConnection> {
     const http = parsesHttp(url, options.http);
     return this.#connectWith("connect", url, (am, request) =>
-      nativeOpen(am, false, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, tlsFor(`connect ${url}`, url, options.tls, true)), handler, options);
+      nativeOpen(am, false, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, options.tls), handler, options);
   }
 
   /** A WebSocket client; resolves once the handshake is done. wss:// takes options.tls as connect does. */
   wsConnect(url: string, handler?: AsyncHandler, options: { timeout?: number; signal?: AbortSignal; tls?: TlsOptions } = {}): Promise<AsyncConnection> {
-    return this.#connectWith("connect", url, (am, request) =>
-      nativeOpen(am, false, url, XM_AM_KIND_WS, request, tlsFor(`connect ${url}`, url, options.tls, true)), handler, options);
+    return this.#connectWith("connect", url, (am, request) => nativeOpen(am, false, url, XM_AM_KIND_WS, request, options.tls), handler, options);
   }
 
   // early: the handler gets the connection's events from the first (OPEN) on, as
@@ -439,7 +437,9 @@ function noMqttTls(what: string, url: string): TypeError {
   return new TypeError(`${what} ${url}: MQTT over TLS is not supported by the AsyncManager yet`);
 }
 
-function nativeOpen(am: object, listen: boolean, url: string, kind: number, request: number, tls: TlsOptions | undefined): void {
+// A LISTEN or CONNECT of kind 0 raw, 1 HTTP or 2 WebSocket client; a TLS URL takes options.
+function nativeOpen(am: object, listen: boolean, url: string, kind: number, request: number, options: TlsOptions | undefined): void {
+  const tls = tlsFor(`${listen ? "listen" : "connect"} ${url}`, url, options, !listen);
   if (tls) native.open(am, listen, url, kind, request, tls.ca, tls.cert, tls.key, tls.name, tls.skipVerification ?? false);
   else native.open(am, listen, url, kind, request);
 }

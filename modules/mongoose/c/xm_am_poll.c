@@ -336,8 +336,6 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 		port_task_sleep((uint32_t)cmd->size);
 		return;
 	}
-	if (cmd->op == XM_AM_STOP)
-		return;
 	struct mg_connection* c = find(am, cmd->conn);
 	if (!c) {
 		char why[80];

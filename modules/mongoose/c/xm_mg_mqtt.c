@@ -9,48 +9,41 @@
 // The largest MQTT "remaining length" (four bytes of varint).
 #define MAX_REMAINING 268435455u
 
-// C copies of JavaScript strings and bytes, freed together. XS may move its
-// heap whenever JavaScript runs or allocates, and mongoose may call back into
-// JavaScript (MG_EV_OPEN) before it reads what we pass.
-typedef struct copy {
-	struct copy* next;
-	_Alignas(max_align_t) char bytes[];  // also holds the mg_mqtt_prop array
-} copy_t;
+// What the readers below keep: the options and every byte they point to, in one
+// block for both managers, which free() releases whole (the AsyncManager's
+// commands carry it to the poll task). A reader runs twice: first with no block,
+// to check the arguments and size it, then to fill it. Each string is copied
+// right after it is read, before XS allocates again: its heap may then move.
+typedef struct {
+	struct mg_mqtt_opts opts;
+	_Alignas(max_align_t) char bytes[];
+} packed_t;
 
-typedef copy_t* volatile copies_t;  // volatile: it is read after a longjmp
+typedef struct {
+	char* block;  // packed_t.bytes; NULL while sizing
+	size_t used;
+} keep_t;
 
-// Zeroed memory freed with the list.
-static void* room(xsMachine* the, copies_t* list, size_t size)
+// size bytes at an offset aligned to align; NULL while sizing.
+static void* room(keep_t* k, size_t size, size_t align)
 {
-	copy_t* c = calloc(1, sizeof(copy_t) + size + 1);
-	if (!c)
-		xsUnknownError("no memory for MQTT arguments");
-	c->next = *list;
-	*list = c;
-	return c->bytes;
+	k->used = (k->used + align - 1) / align * align;
+	char* at = k->block ? k->block + k->used : NULL;
+	k->used += size;
+	return at;
 }
 
-// A NUL-terminated copy.
-static struct mg_str keep(xsMachine* the, copies_t* list, const void* data, size_t size)
+// A NUL-terminated copy (the block is zeroed).
+static struct mg_str keep(keep_t* k, const void* data, size_t size)
 {
-	char* bytes = room(the, list, size);
-	if (size)
-		memcpy(bytes, data, size);
-	return mg_str_n(bytes, size);
-}
-
-static void release(copies_t* list)
-{
-	for (copy_t* c = *list; c;) {
-		copy_t* next = c->next;
-		free(c);
-		c = next;
-	}
-	*list = NULL;
+	char* to = room(k, size + 1, 1);
+	if (to && size)
+		memcpy(to, data, size);
+	return mg_str_n(to, size);
 }
 
 // MQTT strings carry a two-byte length.
-static struct mg_str keep_string(xsMachine* the, copies_t* list, xsSlot* slot, const char* what)
+static struct mg_str keep_string(xsMachine* the, keep_t* k, xsSlot* slot, const char* what)
 {
 	if (xsTypeOf(*slot) != xsStringType)
 		xsTypeError("MQTT %s must be a string", what);
@@ -58,29 +51,29 @@ static struct mg_str keep_string(xsMachine* the, copies_t* list, xsSlot* slot, c
 	size_t size = strlen(s);
 	if (size > 0xffff)
 		xsRangeError("MQTT %s is %lu bytes, more than 65535", what, (unsigned long)size);
-	return keep(the, list, s, size);
+	return keep(k, s, size);
 }
 
-static struct mg_str keep_optional(xsMachine* the, copies_t* list, xsSlot* slot, const char* what)
+static struct mg_str keep_optional(xsMachine* the, keep_t* k, xsSlot* slot, const char* what)
 {
 	if (xsTypeOf(*slot) == xsUndefinedType)
 		return mg_str_n(NULL, 0);
-	return keep_string(the, list, slot, what);
+	return keep_string(the, k, slot, what);
 }
 
-static struct mg_str keep_bytes(xsMachine* the, copies_t* list, xsSlot* slot, size_t max, const char* what)
+static struct mg_str keep_bytes(xsMachine* the, keep_t* k, xsSlot* slot, size_t max, const char* what)
 {
 	const void* data;
 	size_t size;
 	xm_mg_bytes(the, slot, &data, &size);
 	if (size > max)
 		xsRangeError("MQTT %s is %lu bytes, more than %lu", what, (unsigned long)size, (unsigned long)max);
-	return keep(the, list, data, size);
+	return keep(k, data, size);
 }
 
-static struct mg_str keep_topic(xsMachine* the, copies_t* list, xsSlot* slot)
+static struct mg_str keep_topic(xsMachine* the, keep_t* k, xsSlot* slot)
 {
-	struct mg_str topic = keep_string(the, list, slot, "topic");
+	struct mg_str topic = keep_string(the, k, slot, "topic");
 	if (!topic.len)
 		xsRangeError("MQTT topic must not be empty");
 	return topic;
@@ -150,11 +143,12 @@ static int prop_kind(unsigned id, uint32_t* max)
 }
 
 // Reads [{ id, value, key? }, ...] into C properties; *count is 0 for undefined.
-// Uses the two slots given.
-static struct mg_mqtt_prop* keep_props(xsMachine* the, copies_t* list, xsSlot* array, size_t* count,
+// *encoded: their size in the packet, at most. Uses the two slots given.
+static struct mg_mqtt_prop* keep_props(xsMachine* the, keep_t* k, xsSlot* array, size_t* count, size_t* encoded,
 	xsSlot* item, xsSlot* field)
 {
 	*count = 0;
+	*encoded = 4;  // the properties' length
 	if (xsTypeOf(*array) == xsUndefinedType)
 		return NULL;
 	if (!xsIsInstanceOf(*array, xsArrayPrototype))
@@ -165,8 +159,10 @@ static struct mg_mqtt_prop* keep_props(xsMachine* the, copies_t* list, xsSlot* a
 	size_t n = (size_t)length;
 	if (!n)
 		return NULL;
-	struct mg_mqtt_prop* props = room(the, list, n * sizeof(struct mg_mqtt_prop));
+	struct mg_mqtt_prop* props = room(k, n * sizeof(struct mg_mqtt_prop), _Alignof(struct mg_mqtt_prop));
 	for (size_t i = 0; i < n; i++) {
+		struct mg_mqtt_prop sizing = { 0 };
+		struct mg_mqtt_prop* prop = props ? &props[i] : &sizing;
 		*item = xsGetIndex(*array, (xsIntegerValue)i);
 		if (xsTypeOf(*item) != xsReferenceType)
 			xsTypeError("MQTT property %lu is not an object { id, value }", (unsigned long)i);
@@ -174,55 +170,41 @@ static struct mg_mqtt_prop* keep_props(xsMachine* the, copies_t* list, xsSlot* a
 		unsigned id = whole(the, field, 0xff, "property id");
 		uint32_t max;
 		int kind = prop_kind(id, &max);
-		props[i].id = (uint8_t)id;
+		prop->id = (uint8_t)id;
 		*field = xsGet(*item, xsID("value"));
 		switch (kind) {
 		case PROP_NUMBER:
 			if (xsTypeOf(*field) != xsIntegerType && xsTypeOf(*field) != xsNumberType)
 				xsTypeError("MQTT property 0x%02x takes a number", id);
-			props[i].iv = (uint32_t)whole(the, field, max, "property value");
+			prop->iv = (uint32_t)whole(the, field, max, "property value");
 			break;
 		case PROP_STRING:
-			props[i].val = keep_string(the, list, field, "property value");
+			prop->val = keep_string(the, k, field, "property value");
 			break;
 		case PROP_BINARY:
-			props[i].val = keep_bytes(the, list, field, 0xffff, "property value");
+			prop->val = keep_bytes(the, k, field, 0xffff, "property value");
 			break;
 		case PROP_PAIR:
-			props[i].val = keep_string(the, list, field, "user property value");
+			prop->val = keep_string(the, k, field, "user property value");
 			*field = xsGet(*item, xsID("key"));
-			props[i].key = keep_string(the, list, field, "user property key");
+			prop->key = keep_string(the, k, field, "user property key");
 			break;
 		default:
 			xsRangeError("unknown MQTT property id 0x%02x", id);
 		}
+		*encoded += 1 + 4 + 4 + prop->key.len + prop->val.len;
 	}
 	*count = n;
 	return props;
 }
 
-// An MQTT 5 property list's encoded size, to keep packets under MAX_REMAINING.
-static size_t props_size(const struct mg_mqtt_prop* props, size_t n)
-{
-	size_t size = 4;  // its length, at most
-	for (size_t i = 0; i < n; i++)
-		size += 1 + 4 + 4 + props[i].key.len + props[i].val.len;
-	return size;
-}
-
-static void check_packet(xsMachine* the, size_t size, const char* what)
-{
-	if (size > MAX_REMAINING)
-		xsRangeError("MQTT %s packet of %lu bytes is too large (at most %u)", what, (unsigned long)size, MAX_REMAINING);
-}
-
 // mqttConnect's options from xsArg(first) on: clientId, user, pass, clean,
 // keepalive, version, willTopic, willMessage, willQos, willRetain.
-static void read_connect(xsMachine* the, copies_t* list, struct mg_mqtt_opts* opts, int first)
+static void read_connect(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first)
 {
-	opts->client_id = keep_optional(the, list, &xsArg(first), "clientId");
-	opts->user = keep_optional(the, list, &xsArg(first + 1), "username");
-	opts->pass = keep_optional(the, list, &xsArg(first + 2), "password");
+	opts->client_id = keep_optional(the, k, &xsArg(first), "clientId");
+	opts->user = keep_optional(the, k, &xsArg(first + 1), "username");
+	opts->pass = keep_optional(the, k, &xsArg(first + 2), "password");
 	opts->clean = xsTest(xsArg(first + 3));
 	opts->keepalive = (uint16_t)whole(the, &xsArg(first + 4), 0xffff, "keepalive");
 	double version = xsToNumber(xsArg(first + 5));
@@ -230,8 +212,8 @@ static void read_connect(xsMachine* the, copies_t* list, struct mg_mqtt_opts* op
 		xsRangeError("MQTT version must be 4 (3.1.1) or 5, not %g", version);
 	opts->version = (uint8_t)version;
 	if (xsTypeOf(xsArg(first + 6)) != xsUndefinedType) {
-		opts->topic = keep_topic(the, list, &xsArg(first + 6));
-		opts->message = keep_bytes(the, list, &xsArg(first + 7), 0xffff, "will message");
+		opts->topic = keep_topic(the, k, &xsArg(first + 6));
+		opts->message = keep_bytes(the, k, &xsArg(first + 7), 0xffff, "will message");
 		opts->qos = qos_of(the, &xsArg(first + 8));
 		opts->retain = xsTest(xsArg(first + 9));
 	}
@@ -239,20 +221,23 @@ static void read_connect(xsMachine* the, copies_t* list, struct mg_mqtt_opts* op
 
 // mqttPub's arguments from xsArg(first) on: topic, message, qos, retain,
 // properties. Uses the two slots at scratch.
-static void read_pub(xsMachine* the, copies_t* list, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
+static void read_pub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
 {
-	opts->topic = keep_topic(the, list, &xsArg(first));
-	opts->message = keep_bytes(the, list, &xsArg(first + 1), MAX_REMAINING, "message");
+	opts->topic = keep_topic(the, k, &xsArg(first));
+	opts->message = keep_bytes(the, k, &xsArg(first + 1), MAX_REMAINING, "message");
 	opts->qos = qos_of(the, &xsArg(first + 2));
 	opts->retain = xsTest(xsArg(first + 3));
-	opts->props = keep_props(the, list, &xsArg(first + 4), &opts->num_props, &scratch[0], &scratch[1]);
-	check_packet(the, 2 + opts->topic.len + 2 + opts->message.len + props_size(opts->props, opts->num_props), "PUBLISH");
+	size_t props;
+	opts->props = keep_props(the, k, &xsArg(first + 4), &opts->num_props, &props, &scratch[0], &scratch[1]);
+	size_t size = 2 + opts->topic.len + 2 + opts->message.len + props;
+	if (size > MAX_REMAINING)
+		xsRangeError("MQTT PUBLISH packet of %lu bytes is too large (at most %u)", (unsigned long)size, MAX_REMAINING);
 }
 
 // mqttSub's (topic, qos) or mqttUnsub's (topic) arguments from xsArg(first) on.
-static void read_sub(xsMachine* the, copies_t* list, struct mg_mqtt_opts* opts, int first, bool qos)
+static void read_sub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, bool qos)
 {
-	opts->topic = keep_topic(the, list, &xsArg(first));
+	opts->topic = keep_topic(the, k, &xsArg(first));
 	if (qos)
 		opts->qos = qos_of(the, &xsArg(first + 1));
 }
@@ -310,87 +295,53 @@ void xm_mg_conn_mqtt_unsub(xsMachine* the)
 	conn_send(the, c, XM_CORE_MQTT_UNSUB, xm_mg_mqtt_sub_args(the, 1, false), 0, 0);
 }
 
-// One block for opts and every byte it points to, for both managers: the
-// AsyncManager's commands carry it to the poll task, and free() releases it whole.
-typedef struct {
-	struct mg_mqtt_opts opts;
-	_Alignas(max_align_t) char bytes[];  // the property array first, then the strings
-} packed_t;
+enum { READ_CONNECT, READ_PUB, READ_SUB, READ_UNSUB };
 
-static char* put(char* at, struct mg_str* s)
+static void read_with(xsMachine* the, int which, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
 {
-	if (s->len)
-		memcpy(at, s->buf, s->len);
-	at[s->len] = 0;
-	s->buf = at;
-	return at + s->len + 1;
+	if (which == READ_CONNECT)
+		read_connect(the, k, opts, first);
+	else if (which == READ_PUB)
+		read_pub(the, k, opts, first, scratch);
+	else
+		read_sub(the, k, opts, first, which == READ_SUB);
 }
 
-static struct mg_mqtt_opts* pack(const struct mg_mqtt_opts* from)
+// Checks and sizes with a reader above, then fills a block with it (see keep_t).
+static struct mg_mqtt_opts* read_packed(xsMachine* the, int which, int first, xsSlot* scratch)
 {
-	size_t props = from->num_props * sizeof(struct mg_mqtt_prop);
-	size_t size = sizeof(packed_t) + props + from->client_id.len + from->user.len + from->pass.len +
-		from->topic.len + from->message.len + 5;
-	for (size_t i = 0; i < from->num_props; i++)
-		size += from->props[i].key.len + from->props[i].val.len + 2;
-	packed_t* p = malloc(size);
+	keep_t k = { NULL, 0 };
+	struct mg_mqtt_opts sizing;
+	memset(&sizing, 0, sizeof(sizing));
+	read_with(the, which, &k, &sizing, first, scratch);  // throws for a bad argument: nothing to free yet
+	packed_t* volatile p = calloc(1, sizeof(packed_t) + k.used);  // volatile: read after a longjmp
 	if (!p)
-		return NULL;
-	p->opts = *from;
-	char* at = p->bytes;
-	if (props) {
-		memcpy(at, from->props, props);
-		p->opts.props = (struct mg_mqtt_prop*)(void*)at;
-		at += props;
+		xsUnknownError("no memory for MQTT arguments");
+	k.block = p->bytes;
+	k.used = 0;
+	xsTry {
+		read_with(the, which, &k, &p->opts, first, scratch);
 	}
-	struct mg_str* strings[] = { &p->opts.client_id, &p->opts.user, &p->opts.pass, &p->opts.topic, &p->opts.message };
-	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-		at = put(at, strings[i]);
-	for (size_t i = 0; i < p->opts.num_props; i++) {
-		at = put(at, &p->opts.props[i].key);
-		at = put(at, &p->opts.props[i].val);
+	xsCatch {
+		free(p);
+		xsThrow(xsException);
 	}
 	return &p->opts;
 }
 
-// Reads with one of the readers above (0 connect, 1 pub, 2 sub, 3 unsub) and packs.
-static struct mg_mqtt_opts* read_packed(xsMachine* the, int which, int first, xsSlot* scratch)
-{
-	copies_t list = NULL;
-	struct mg_mqtt_opts opts;
-	memset(&opts, 0, sizeof(opts));
-	xsTry {
-		if (which == 0)
-			read_connect(the, &list, &opts, first);
-		else if (which == 1)
-			read_pub(the, &list, &opts, first, scratch);
-		else
-			read_sub(the, &list, &opts, first, which == 2);
-	}
-	xsCatch {
-		release(&list);
-		xsThrow(xsException);
-	}
-	struct mg_mqtt_opts* packed = pack(&opts);
-	release(&list);
-	if (!packed)
-		xsUnknownError("no memory for MQTT arguments");
-	return packed;
-}
-
 struct mg_mqtt_opts* xm_mg_mqtt_connect_args(xsMachine* the, int first)
 {
-	return read_packed(the, 0, first, NULL);
+	return read_packed(the, READ_CONNECT, first, NULL);
 }
 
 struct mg_mqtt_opts* xm_mg_mqtt_pub_args(xsMachine* the, int first, xsSlot* scratch)
 {
-	return read_packed(the, 1, first, scratch);
+	return read_packed(the, READ_PUB, first, scratch);
 }
 
 struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, bool qos)
 {
-	return read_packed(the, qos ? 2 : 3, first, NULL);
+	return read_packed(the, qos ? READ_SUB : READ_UNSUB, first, NULL);
 }
 
 void xm_mg_conn_mqtt_ping(xsMachine* the)
