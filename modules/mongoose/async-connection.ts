@@ -206,7 +206,10 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
   /** WebSocket messages as they arrive; ends when the connection closes. */
   [Symbol.asyncIterator](): AsyncIterator<WsMessage> {
     const inbox = ((this.#extra ??= {}).ws ??= new Inbox());
-    return { next: () => inbox.next(this.isClosed), return: () => inbox.release() };
+    return {
+      next: () => inbox.next(this.isClosed),
+      return: () => inbox.release(),
+    };
   }
 
   /** @internal the poll task reported the connection's "local|remote" addresses. */

@@ -181,7 +181,6 @@ export class AsyncManager {
       post(request);
     } catch (error) {
       this.#requests.delete(request);
-      this.#opening.delete(request);
       return Promise.reject(error);
     }
     // Marked handled: a handler written for Manager calls conn.reply() without
@@ -191,11 +190,22 @@ export class AsyncManager {
     return done;
   }
 
+  // Throws, rather than rejects, when it cannot post: #connectWith rewords only
+  // the poll task's reasons, and a bad option stays the TypeError it is.
   #open(post: (am: object, request: number) => void, opening: Opening = {}): Promise<AsyncConnection> {
-    return this._command((request) => {
-      this.#opening.set(request, opening);
-      post(this.#native!, request);
-    }, (outcome) => this.#connection(outcome.conn, outcome.addrs));
+    const native_ = this.#check();
+    const request = this.#nextRequest++;
+    const d = deferred<Outcome>();
+    this.#requests.set(request, d);
+    this.#opening.set(request, opening);
+    try {
+      post(native_, request);
+    } catch (error) {
+      this.#requests.delete(request);
+      this.#opening.delete(request);
+      throw error;
+    }
+    return d.promise.then((outcome) => this.#connection(outcome.conn, outcome.addrs));
   }
 
   // A listener, with handler for the connections it accepts.
