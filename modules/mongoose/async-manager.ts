@@ -447,7 +447,7 @@ function noMqttTls(what: string, url: string): TypeError {
   return new TypeError(`${what} ${url}: MQTT over TLS is not supported by the AsyncManager yet`);
 }
 
-// A LISTEN or CONNECT of kind 0 raw, 1 HTTP or 2 WebSocket client; a TLS URL takes options.
+// A LISTEN or CONNECT of kind XM_AM_KIND_RAW, _HTTP or _WS; a TLS URL takes options.
 function nativeOpen(am: object, listen: boolean, url: string, kind: number, request: number, options: TlsOptions | undefined): void {
   const tls = tlsFor(`${listen ? "listen" : "connect"} ${url}`, url, options, !listen);
   if (tls) native.open(am, listen, url, kind, request, tls.ca, tls.cert, tls.key, tls.name, tls.skipVerification ?? false);
