@@ -242,13 +242,15 @@ static void read_sub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int f
 		opts->qos = qos_of(the, &xsArg(first + 1));
 }
 
-// mqttConnect(manager, url, clientId, user, pass, clean, keepalive, version,
+// mqttConnect(manager, url, events, clientId, user, pass, clean, keepalive, version,
 //             willTopic, willMessage, willQos, willRetain)
 void xm_mg_manager_mqtt_connect(xsMachine* the)
 {
+	xm_mg_t* m = xm_mg_manager(the, &xsArg(0));
+	int32_t events = xsToInteger(xsArg(2));
 	struct mg_mqtt_opts* volatile opts = xm_mg_mqtt_connect_args(the, 3);  // volatile: read after a longjmp
 	xsTry {
-		xm_mg_open(the, xm_mg_manager(the, &xsArg(0)), xsToString(xsArg(1)), xsToInteger(xsArg(2)), false, XM_CORE_OPEN_MQTT, opts);
+		xm_mg_open(the, m, xsToString(xsArg(1)), events, false, XM_CORE_OPEN_MQTT, opts);
 	}
 	xsCatch {
 		free(opts);
