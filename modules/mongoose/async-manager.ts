@@ -208,13 +208,6 @@ export class AsyncManager {
     return d.promise.then((outcome) => this.#connection(outcome.conn, outcome.addrs));
   }
 
-  // A listener, with handler for the connections it accepts.
-  async #listen(post: (am: object, request: number) => void, handler: AsyncHandler | undefined): Promise<AsyncConnection> {
-    const conn = await this.#open(post);
-    if (handler) conn.handler = handler;
-    return conn;
-  }
-
   /**
    * Listens; resolves to the listening connection once bound, rejects if it cannot (port in use).
    * A TLS URL (https://, wss://, tls://...) needs options.tls with cert and key: every
@@ -222,7 +215,9 @@ export class AsyncManager {
    */
   async listen(url: string, handler?: AsyncHandler, options?: { http?: boolean; tls?: TlsOptions }): Promise<AsyncConnection> {
     const http = parsesHttp(url, options?.http);
-    return this.#listen((am, request) => nativeOpen(am, true, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, options?.tls), handler);
+    const conn = await this.#open((am, request) => nativeOpen(am, true, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, options?.tls));
+    if (handler) conn.handler = handler;
+    return conn;
   }
 
   /**
@@ -289,7 +284,9 @@ export class AsyncManager {
    */
   async mqttListen(url: string, handler?: AsyncHandler): Promise<AsyncConnection> {
     if (urlIsSsl(url)) throw noMqttTls("mqttListen", url);
-    return this.#listen((am, request) => native.open(am, true, url, XM_AM_KIND_MQTT, request), handler);
+    const conn = await this.#open((am, request) => native.open(am, true, url, XM_AM_KIND_MQTT, request));
+    if (handler) conn.handler = handler;
+    return conn;
   }
 
   /**

@@ -116,7 +116,6 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
     const next = () => answer(conn, req);
     const pending = previous.then(next, next);
     conn._serving = pending;
-    const done = () => settled(conn, pending);
-    pending.then(done, done);
+    pending.then(() => settled(conn, pending));  // answer never rejects
   };
 }
