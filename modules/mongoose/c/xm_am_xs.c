@@ -153,7 +153,7 @@ void xm_am_open(xsMachine* the)
 	xm_am_t* am = xm_am_running(the);
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = xsTest(xsArg(1)) ? XM_AM_LISTEN : XM_AM_CONNECT;
-	cmd.flag = (uint8_t)xsToInteger(xsArg(3));  // 0 raw, 1 HTTP, 2 WebSocket client
+	cmd.flag = (uint8_t)xsToInteger(xsArg(3));  // XM_AM_KIND_* (xm_wire.h)
 	cmd.request = request_arg(the, 4);
 	if (xsToInteger(xsArgc) > 5)
 		cmd.extra = xm_mg_tls_options(the, 5);
