@@ -5,6 +5,7 @@
 // unacknowledged packets nor send PINGREQ by itself.
 #include <stddef.h>
 #include "xm_mg.h"
+#include "xm_args.h"
 
 // The largest MQTT "remaining length" (four bytes of varint).
 #define MAX_REMAINING 268435455u
@@ -342,17 +343,17 @@ struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, bool qos)
 
 void xm_mg_conn_mqtt_ping(xsMachine* the)
 {
-	conn_send(the, xm_mg_live(the, &xsArg(0)), XM_CORE_MQTT_PING, NULL, 0, 0);
+	conn_send(the, xm_mg_conn_mqtt_ping_in(the).conn, XM_CORE_MQTT_PING, NULL, 0, 0);
 }
 
 void xm_mg_conn_mqtt_pong(xsMachine* the)
 {
-	conn_send(the, xm_mg_live(the, &xsArg(0)), XM_CORE_MQTT_PONG, NULL, 0, 0);
+	conn_send(the, xm_mg_conn_mqtt_pong_in(the).conn, XM_CORE_MQTT_PONG, NULL, 0, 0);
 }
 
 void xm_mg_conn_mqtt_disconnect(xsMachine* the)
 {
-	conn_send(the, xm_mg_live(the, &xsArg(0)), XM_CORE_MQTT_DISCONNECT, NULL, 0, 0);
+	conn_send(the, xm_mg_conn_mqtt_disconnect_in(the).conn, XM_CORE_MQTT_DISCONNECT, NULL, 0, 0);
 }
 
 uint8_t xm_mg_mqtt_header_args(xsMachine* the, int first, uint32_t* length)
@@ -374,23 +375,18 @@ void xm_mg_conn_mqtt_send_header(xsMachine* the)
 	conn_send(the, c, XM_CORE_MQTT_HEADER, NULL, header, length);
 }
 
-static struct mg_mqtt_message* message(xsMachine* the)
-{
-	return xm_mg_message(the, &xsArg(0), XM_MG_MSG_MQTT);
-}
-
 void xm_mg_mm_topic(xsMachine* the)
 {
-	struct mg_mqtt_message* mm = message(the);
+	struct mg_mqtt_message* mm = xm_mg_mm_topic_in(the).msg;
 	xm_mg_new_string(the, &xsResult, mm ? mm->topic : mg_str_n(NULL, 0));
 }
 
 // data(msg, asText): the payload of a PUBLISH
 void xm_mg_mm_data(xsMachine* the)
 {
-	struct mg_mqtt_message* mm = message(the);
-	struct mg_str data = mm ? mm->data : mg_str_n(NULL, 0);
-	if (xsTest(xsArg(1)))
+	xm_mg_mm_data_in_t a = xm_mg_mm_data_in(the);
+	struct mg_str data = a.msg ? a.msg->data : mg_str_n(NULL, 0);
+	if (a.asText)
 		xm_mg_new_string(the, &xsResult, data);
 	else
 		xm_mg_new_bytes(the, &xsResult, data.buf, data.len);
@@ -399,24 +395,23 @@ void xm_mg_mm_data(xsMachine* the)
 // The whole packet, fixed header included.
 void xm_mg_mm_packet(xsMachine* the)
 {
-	struct mg_mqtt_message* mm = message(the);
+	struct mg_mqtt_message* mm = xm_mg_mm_packet_in(the).msg;
 	xm_mg_new_bytes(the, &xsResult, mm ? mm->dgram.buf : NULL, mm ? mm->dgram.len : 0);
 }
 
 // field(msg, n): id, cmd, qos, ack, the fixed header's flags
 void xm_mg_mm_field(xsMachine* the)
 {
-	struct mg_mqtt_message* mm = message(the);
-	int n = xsToInteger(xsArg(1));
+	xm_mg_mm_field_in_t a = xm_mg_mm_field_in(the);
+	struct mg_mqtt_message* mm = a.msg;
 	int value = 0;
 	if (mm) {
-		switch (n) {
+		switch (a.n) {
 		case 0: value = mm->id; break;
 		case 1: value = mm->cmd; break;
 		case 2: value = mm->qos; break;
 		case 3: value = mm->ack; break;
-		case 4: value = mm->dgram.len ? (uint8_t)mm->dgram.buf[0] & 0x0f : 0; break;
-		default: xsRangeError("no such MQTT message field");
+		default: value = mm->dgram.len ? (uint8_t)mm->dgram.buf[0] & 0x0f : 0; break;  // 4: the prologue checked 0..4
 		}
 	}
 	xsResult = xsInteger(value);
@@ -454,7 +449,7 @@ static void decode_prop(xsMachine* the, const struct mg_mqtt_prop* prop, xsSlot*
 // section and the packet, and stops at an unknown id).
 void xm_mg_mm_properties(xsMachine* the)
 {
-	struct mg_mqtt_message* mm = message(the);
+	struct mg_mqtt_message* mm = xm_mg_mm_properties_in(the).msg;
 	xsResult = xsNewArray(0);
 	if (!mm)
 		return;
