@@ -54,13 +54,6 @@ export class Connection extends ConnectionSurface<void, number> {
     super();
     throw new TypeError("Connection objects are made by a Manager");
   }
-  // The Manager reads handler on every event, and most Connections have none of
-  // their own: XS finds a property of a preloaded prototype at once but searches
-  // the whole chain, property by property, for one that is nowhere. Assigning
-  // conn.handler still makes it the Connection's own.
-  static {
-    Object.defineProperty(Connection.prototype, "handler", { value: undefined, writable: true, configurable: true });
-  }
 
   get id(): number {
     return native.connId(this);

@@ -55,7 +55,8 @@ static void close_manager(xsMachine* the, xm_mg_t* m)
 	m->close_pending = true;  // handlers of the CLOSE events below see a closed Manager
 	xm_mg_timers_close(the, m);
 	mg_mgr_free(&m->mgr);  // fires CLOSE for every connection, which forgets it
-	xsForget(m->dispatch);
+	xsForget(m->report);
+	xsForget(m->handlers);
 	m->closed = true;
 }
 
@@ -92,7 +93,7 @@ struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager)
 	return &xm_mg_manager(the, &handle)->mgr;
 }
 
-// new NativeManager(dispatch, enableWakeup): returns the host object.
+// new NativeManager(report, handlers, enableWakeup): returns the host object.
 void xm_mg_manager_create(xsMachine* the)
 {
 	xm_mg_t* m = calloc(1, sizeof(xm_mg_t));
@@ -101,7 +102,7 @@ void xm_mg_manager_create(xsMachine* the)
 	mg_mgr_init(&m->mgr);
 	m->the = the;
 	m->next_events = XM_MG_EVENTS_ALL;
-	if (xsTest(xsArg(1))) {
+	if (xsTest(xsArg(2))) {
 		if (!mg_wakeup_init(&m->mgr)) {
 			mg_mgr_free(&m->mgr);
 			free(m);
@@ -110,8 +111,13 @@ void xm_mg_manager_create(xsMachine* the)
 		m->wakeup_id = m->mgr.conns ? m->mgr.conns->id : 0;  // the pipe is the first connection
 		m->pipe_id = m->wakeup_id;
 	}
-	m->dispatch = xsArg(0);
-	xsRemember(m->dispatch);
+	m->report = xsArg(0);
+	xsRemember(m->report);
+	m->handlers = xsArg(1);
+	xsRemember(m->handlers);
+	m->id_handler = xsID("handler");
+	m->id_manager = xsID("manager");
+	m->id_opening = xsID("opening");
 	xsResult = xsNewHostInstance(xm_mg_protos[XM_MG_PROTO_MANAGER]);
 	xsSetHostData(xsResult, m);
 }
