@@ -242,7 +242,12 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		return;
 	xm_core_conn_t* listener;
 	xm_mg_conn_t* xc = (xm_mg_conn_t*)xm_core_conn_of(c, &listener);
-	xm_core_http_unparsed_request(c);
+	xm_core_http_unparsed_request(c);  // on any event: mongoose's file serving may have unwrapped it
+	// Most events come to a Connection whose handler does not want them (POLL, for
+	// every connection on every poll) and that none of the checks below acts on:
+	// not POLL, WRITE, nor READ but a refused body's.
+	if (xc && !wanted(xc, ev) && (ev == MG_EV_POLL || ev == MG_EV_WRITE || (ev == MG_EV_READ && !xc->core.http.refused)))
+		return;
 	if (xc)
 		xm_mg_tls_peer_event(&xc->peer, c, ev);
 	xm_core_http_state_t* http = xc ? &xc->core.http : NULL;  // before deliver(): CLOSE may let xc go
