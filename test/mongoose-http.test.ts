@@ -71,6 +71,13 @@ function route(mgr: Manager, conn: Connection, msg: HttpMessage): void {
         conn.reply(200, "refused: " + message(e));
       }
       return;
+    case "GET /bad-status":
+      try {
+        conn.reply(1000, "x");
+      } catch (e) {
+        conn.reply(200, "refused: " + message(e));
+      }
+      return;
     case "GET /inject": {
       const before = conn.sendLen;
       try {
@@ -392,6 +399,9 @@ describe("HTTP server: replies", () => {
     expect([missing.status, missing.reason, text(missing)]).toEqual([404, "Not Found", "nothing here"]);
     const badReason = await get("/bad-reason");
     expect(text(badReason)).toBe("refused: TypeError: an HTTP reason phrase cannot contain CR, LF or NUL");
+    const badStatus = await get("/bad-status");
+    // A debug engine names the native function that threw before the message.
+    expect(text(badStatus)).toMatch(/^refused: RangeError: (\w+: )?HTTP status 1000 is not between 100 and 999$/);
   });
 
   test("a header value with CRLF is refused with a TypeError before anything is sent; the handler then replies properly", async () => {

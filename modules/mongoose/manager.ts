@@ -7,7 +7,7 @@ import * as native from "mongoose/native";
 import * as nativeMqtt from "mongoose/native-mqtt";
 import * as nativeNet from "mongoose/native-net";
 import { WAKEUP_MAX_BYTES } from "mongoose/limits";
-import { Connection, type Handler, type EventData } from "mongoose/connection";
+import { Connection, type Handler } from "mongoose/connection";
 import { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
 import { defaultErrorHandler, reportError } from "mongoose/errors";
 import { mqttConnectArgs, type MqttConnectOptions } from "mongoose/mqtt";
@@ -108,20 +108,21 @@ export class Timer {
 }
 
 export class Manager {
-  /** The handler for connections without their own. */
-  handler: Handler | undefined;
   readonly #native: object;
-  #opening: Handler | undefined;  // the handler of the connection being opened, see #open
+  // Read by C for every event it delivers (xm_mg_conn.c finds the handler and
+  // calls it): a connection's own handler, else opening (the handler of the
+  // connection being opened, see #open), else manager.
+  readonly #handlers: { manager: Handler | undefined; opening: Handler | undefined } = { manager: undefined, opening: undefined };
   readonly #errorHandler: ErrorHandler;
   readonly #events: number;  // the mask of connections that use the Manager's handler
   #running: Promise<void> | undefined;  // run()'s
 
   constructor(handler?: Handler, options: ManagerOptions = {}) {
     bindNativeOnce();
-    this.handler = handler;
+    this.#handlers.manager = handler;
     this.#events = options.events ? eventMask(options.events) : ALL_EVENTS;
     this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
-    this.#native = native.managerCreate(this.#dispatch, options.enableWakeup ?? false);
+    this.#native = native.managerCreate(this.#report, this.#handlers, options.enableWakeup ?? false);
     if (options.dnsServer !== undefined || options.dnsTimeoutMs !== undefined) {
       try {
         nativeNet.managerDns(this.#native, options.dnsServer, options.dnsTimeoutMs);
@@ -132,20 +133,18 @@ export class Manager {
     }
   }
 
-  // Called by the native layer for every event; true when the handler threw. An
-  // arrow function given to C as it is: a wrapper calling a method was one more
-  // JavaScript call per event.
-  readonly #dispatch = (host: object, ev: number, data: unknown): boolean => {
-    const conn = host as Connection;
-    const handler = conn.handler ?? this.#opening ?? this.handler;
-    if (!handler) return false;
-    try {
-      handler(conn, ev, data as EventData);
-      return false;
-    } catch (error) {
-      reportError(this.#errorHandler, error, conn, ev);
-      return true;
-    }
+  /** The handler for connections without their own. */
+  get handler(): Handler | undefined {
+    return this.#handlers.manager;
+  }
+  set handler(handler: Handler | undefined) {
+    this.#handlers.manager = handler;
+  }
+
+  // Called by the native layer with what a handler threw (it answers an HTTP
+  // request left unanswered with a 500 itself).
+  readonly #report = (error: unknown, conn: object, ev: number): void => {
+    reportError(this.#errorHandler, error, conn as Connection, ev);
   };
 
   /**
@@ -209,19 +208,19 @@ export class Manager {
   }
 
   // mongoose calls back (OPEN; RESOLVE and even CONNECT for an address or UDP)
-  // before the native open returns: #dispatch gives those to the new handler too.
+  // before the native open returns: C gives those to the new handler too.
   // The event list goes with the handler it was given with: a connection with a
   // handler of its own and no list gets every event, one without takes the Manager's.
   #open(handler: Handler | undefined, options: HandlerOptions | undefined, open: (events: number) => Connection): Connection {
     const events = options?.events ? eventMask(options.events) : handler ? ALL_EVENTS : this.#events;
-    const outer = this.#opening;
-    this.#opening = handler;
+    const outer = this.#handlers.opening;
+    this.#handlers.opening = handler;
     try {
       const conn = open(events);
       if (handler) conn.handler = handler;
       return conn;
     } finally {
-      this.#opening = outer;
+      this.#handlers.opening = outer;
     }
   }
 

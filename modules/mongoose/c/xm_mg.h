@@ -25,7 +25,9 @@ typedef struct xm_mg {
 	struct mg_mgr mgr;
 	xm_source_t source;       // the loop's source while run() serves it (xm_mg_run.c)
 	xsMachine* the;
-	xsSlot dispatch;          // JS (conn, ev, data) => boolean threw; remembered
+	xsSlot report;            // JS (error, conn, ev) => void, for what a handler threw; remembered
+	xsSlot handlers;          // JS { manager, opening }: the handlers after a connection's own; remembered
+	xsIdentifier id_handler, id_manager, id_opening;  // their property names, looked up once
 	xm_mg_timer_t* timers;    // every timer record whose Timer object exists
 	struct xm_mg_doomed* doomed;  // mongoose timers to free once mg_mgr_poll returns
 	unsigned long wakeup_id;  // 0 without enableWakeup

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Connections: the JS object behind each mongoose connection, and the event
-// handler that carries mongoose's events to the Manager's dispatch function.
+// handler that carries mongoose's events to the handlers.
 #include "xm_mg.h"
 #include "xm_args.h"
 
@@ -31,6 +31,9 @@ xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object)
 	xc->events = XM_MG_EVENTS_ALL;
 	*object = xsNewHostInstance(xm_mg_protos[XM_MG_PROTO_CONNECTION]);
 	xsSetHostData(*object, xc);
+	// An own slot, set or not: deliver() finds it at once, where a missing one is
+	// looked for property by property along the prototype chain.
+	xsSet(*object, m->id_handler, xsUndefined);
 	xc->object = *object;
 	xsRemember(xc->object);
 	return xc;
@@ -146,9 +149,8 @@ static xm_mg_conn_t* adopt(xsMachine* the, struct mg_connection* c, xm_mg_conn_t
 	xm_mg_conn_t* xc = xm_mg_conn_new(the, listener->m, object);
 	xm_core_conn_adopt(&xc->core, c);
 	xc->events = listener->events;
-	*scratch = xsGet(listener->object, xsID("handler"));
-	if (xsTypeOf(*scratch) != xsUndefinedType)
-		xsSet(*object, xsID("handler"), *scratch);
+	*scratch = xsGet(listener->object, xc->m->id_handler);
+	xsSet(*object, xc->m->id_handler, *scratch);
 	return xc;
 }
 
@@ -159,14 +161,36 @@ static bool wanted(const xm_mg_conn_t* xc, int ev)
 	return ev < 32 ? (xc->events >> ev) & 1u : xc->events == XM_MG_EVENTS_ALL;
 }
 
-// Calls the handler when it wants ev; either way an accepted connection gets its
-// Connection (mgr.connections lists it) and CLOSE lets the Connection go.
+// Whether a handler slot holds none (conn.handler ?? opening ?? manager).
+static bool unset(xsMachine* the, xsSlot* slot)
+{
+	xsType type = xsTypeOf(*slot);
+	return type == xsUndefinedType || type == xsNullType;
+}
+
+// The handler for xc's events, into *slot: its own, else the one of the
+// connection being opened (Manager's #open), else the Manager's.
+static void find_handler(xsMachine* the, xm_mg_conn_t* xc, xsSlot* slot)
+{
+	xm_mg_t* m = xc->m;
+	*slot = xsGet(xc->object, m->id_handler);
+	if (unset(the, slot))
+		*slot = xsGet(m->handlers, m->id_opening);
+	if (unset(the, slot))
+		*slot = xsGet(m->handlers, m->id_manager);
+}
+
+// Calls the handler when it wants ev (what it throws goes to the Manager's
+// report); either way an accepted connection gets its Connection
+// (mgr.connections lists it) and CLOSE lets the Connection go. The handler is
+// found and called here, not by a JavaScript dispatcher: one JavaScript call
+// less per event.
 static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c, int ev, void* ev_data, bool call)
 {
 	size_t sent = c->send.len;
 	// Assigned inside xsTry and read after it: volatile, or longjmp may lose them.
 	xm_mg_conn_t* volatile xc = first;
-	volatile bool threw = false;
+	volatile bool threw = false, called = false;
 	xsBeginHost(the);
 	{
 		xsVars(4);
@@ -175,14 +199,27 @@ static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c
 				xc = adopt(the, c, xc, &xsVar(0), &xsVar(3));
 			if (call) {
 				xsVar(0) = xc->object;
-				xsVar(1) = xsInteger(ev);
-				event_data(the, &xsVar(2), ev, ev_data);
-				xsVar(3) = xsCallFunction3(xc->m->dispatch, xsUndefined, xsVar(0), xsVar(1), xsVar(2));
-				threw = xsTest(xsVar(3));
+				find_handler(the, xc, &xsVar(1));
+				if (!unset(the, &xsVar(1))) {
+					event_data(the, &xsVar(2), ev, ev_data);
+					called = true;
+					xsVar(3) = xsCallFunction3(xsVar(1), xsUndefined, xsVar(0), xsInteger(ev), xsVar(2));
+				}
 			}
 		}
 		xsCatch {
-			threw = true;  // the dispatcher reports handler errors itself; this is out of memory and the like
+			threw = true;
+			// What the handler threw goes to the Manager's report (which catches what
+			// errorHandler throws). Nothing else (out of memory and the like) may
+			// leave this frame into mongoose's.
+			if (called) {
+				xsVar(3) = xsException;
+				xsTry {
+					xsVar(3) = xsCallFunction3(xc->m->report, xsUndefined, xsVar(3), xsVar(0), xsInteger(ev));
+				}
+				xsCatch {
+				}
+			}
 		}
 		if (message_kind(ev) && xsTypeOf(xsVar(2)) == xsReferenceType)
 			xsSetHostData(xsVar(2), NULL);  // a kept message reads as empty from now on
@@ -204,7 +241,12 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		return;
 	xm_core_conn_t* listener;
 	xm_mg_conn_t* xc = (xm_mg_conn_t*)xm_core_conn_of(c, &listener);
-	xm_core_http_unparsed_request(c);
+	xm_core_http_unparsed_request(c);  // on any event: mongoose's file serving may have unwrapped it
+	// Most events come to a Connection whose handler does not want them (POLL, for
+	// every connection on every poll) and that none of the checks below acts on:
+	// not POLL, WRITE, nor READ but a refused body's.
+	if (xc && !wanted(xc, ev) && (ev == MG_EV_POLL || ev == MG_EV_WRITE || (ev == MG_EV_READ && !xc->core.http.refused)))
+		return;
 	if (xc)
 		xm_mg_tls_peer_event(&xc->peer, c, ev);
 	xm_core_http_state_t* http = xc ? &xc->core.http : NULL;  // before deliver(): CLOSE may let xc go

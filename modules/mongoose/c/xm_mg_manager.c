@@ -57,7 +57,8 @@ static void close_manager(xsMachine* the, xm_mg_t* m)
 	m->close_pending = true;  // handlers of the CLOSE events below see a closed Manager
 	xm_mg_timers_close(the, m);
 	mg_mgr_free(&m->mgr);  // fires CLOSE for every connection, which forgets it
-	xsForget(m->dispatch);
+	xsForget(m->report);
+	xsForget(m->handlers);
 	m->closed = true;
 }
 
@@ -94,7 +95,7 @@ struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager)
 	return &xm_mg_manager(the, &handle)->mgr;
 }
 
-// new NativeManager(dispatch, enableWakeup): returns the host object.
+// new NativeManager(report, handlers, enableWakeup): returns the host object.
 void xm_mg_manager_create(xsMachine* the)
 {
 	xm_mg_manager_create_in_t a = xm_mg_manager_create_in(the);
@@ -112,8 +113,13 @@ void xm_mg_manager_create(xsMachine* the)
 		m->wakeup_id = m->mgr.conns ? m->mgr.conns->id : 0;  // the pipe is the first connection
 		m->pipe_id = m->wakeup_id;
 	}
-	m->dispatch = xsArg(0);
-	xsRemember(m->dispatch);
+	m->report = xsArg(0);
+	xsRemember(m->report);
+	m->handlers = xsArg(1);
+	xsRemember(m->handlers);
+	m->id_handler = xsID("handler");
+	m->id_manager = xsID("manager");
+	m->id_opening = xsID("opening");
 	xsResult = xsNewHostInstance(xm_mg_protos[XM_MG_PROTO_MANAGER]);
 	xsSetHostData(xsResult, m);
 }

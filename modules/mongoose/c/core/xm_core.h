@@ -72,7 +72,7 @@ struct mg_connection* xm_core_open(struct mg_mgr* mgr, bool listen, xm_core_open
 // The reason phrase of an HTTP status ("" when unknown).
 const char* xm_core_http_reason(int status);
 // A response in one malloc'd block (NULL without memory), *total bytes: the
-// status line (reason NULL: the status's own phrase), headers ("Name: value\r\n"
+// status line (status 100 to 999; reason NULL: the status's own phrase), headers ("Name: value\r\n"
 // lines), then Content-Length and the body; chunked, the head alone, its body
 // to go in chunks (mg_http_write_chunk).
 char* xm_core_http_response(int status, const char* reason, const char* headers, const void* body, size_t size,
