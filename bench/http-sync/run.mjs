@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 // HTTP hello world, synchronous Manager: requests per second and mean latency of
-// the TypeScript firmware (release, Manager.poll; its handler asking for
+// the TypeScript firmware (release, Manager.run; its handler asking for
 // MG_EV_HTTP_MSG only, and the same taking every event), a C server on the same
 // mongoose.c built with the same flags, cymongoose's Manager (the pinned version,
 // installed by lib.mjs) and Node's http module, under wrk with keep-alive at 1
@@ -54,8 +54,8 @@ try {
   fs.writeFileSync(path.join(work, "node-hello.js"), NODE_HELLO);
 
   const subjects = [
-    { name: "TS, Manager.poll, events: [HTTP_MSG]", port: ports.fw, cmd: httpMsgOnly, args: [] },
-    { name: "TS, Manager.poll, every event", port: ports.fwAll, cmd: everyEvent, args: [] },
+    { name: "TS, Manager.run, events: [HTTP_MSG]", port: ports.fw, cmd: httpMsgOnly, args: [] },
+    { name: "TS, Manager.run, every event", port: ports.fwAll, cmd: everyEvent, args: [] },
     { name: "C, same mongoose.c and flags", port: ports.c, cmd: hello, args: [String(ports.c), String(POLL_MS)] },
     ...(cymongoose.python ? [{ name: "cymongoose Manager.run", port: ports.py, ...cymongooseServer(cymongoose.python, "sync", ports.py, POLL_MS) }] : []),
     { name: `Node ${process.version} http`, port: ports.node, cmd: process.execPath, args: [path.join(work, "node-hello.js"), String(ports.node)] },
