@@ -56,6 +56,11 @@ uint64_t port_epoch_ms(void);
 // repeats the same one otherwise).
 void port_random(void* buf, size_t length);
 
+// Bytes the host could still allocate: the device's free heap, the simulator's
+// machine's available memory (MemAvailable). Any task; a snapshot, for health
+// reports (the instrumentation module's "System Free Memory").
+size_t port_free_memory(void);
+
 // stream 1 is standard output, 2 standard error (a device may send both to its UART).
 void port_console_write(int stream, const char* text, size_t length);
 

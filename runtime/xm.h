@@ -114,11 +114,22 @@ void xm_symbols_install(xsMachine* the);
 // takes the prepared machine's const objects (xm_json.c).
 void xm_json_install(xsMachine* the);
 bool xm_timers_pending(void);
+// The timers that exist: scheduled, dormant (Moddable's Timer.schedule) or firing.
+uint32_t xm_timers_count(void);
 uint32_t xm_timers_fire(xsMachine* the);  // returns ms until the next timer, PORT_FOREVER if none
 void xm_timers_free(xsMachine* the);
 void xm_modules_check(xsMachine* the);
 void xm_describe(xsMachine* the, xsSlot* value, char* buffer, size_t size);
-void xm_stats_boot(xsMachine* the);   // xm_stats.c: --stats
+void xm_stats_boot(xsMachine* the);   // xm_stats.c: --stats; starts counting collections
 void xm_stats_print(xsMachine* the);
+
+// The XS machine's figures at this moment, for the instrumentation module.
+typedef struct {
+	size_t slot_bytes;     // live slots (as of the last collection, plus those allocated since)
+	size_t chunk_bytes;    // chunk bytes in use
+	uint32_t keys;         // property keys created since boot (a prepared machine's are not counted)
+	uint32_t collections;  // garbage collections since boot
+} xm_heap_t;
+void xm_stats_heap(xsMachine* the, xm_heap_t* heap);
 
 #endif

@@ -11,10 +11,26 @@
 // tables. slots and chunks are live at exit (after a collection) against the
 // creation profile's limits. Built-ins and preloaded modules in a prepared
 // machine are const data (flash on a device) and are not counted.
+//
+// The same figures, live, feed the instrumentation module (xm_stats_heap). The
+// engine counts its collections only when built with mxInstrument, which also
+// slows every call (stack peak tracking): a host object kept alive from C
+// counts them instead, since a collection calls its marker exactly once.
 #include "xsAll.h"
 #include "xm.h"
 
 static size_t boot_bytes;
+static uint32_t collections;
+static xsSlot counter;  // remembered: a root for as long as the machine lives
+
+static void count_collection(xsMachine* the, void* data, xsMarkRoot mark)
+{
+	(void)the;
+	(void)mark;
+	(*(uint32_t*)data)++;
+}
+
+static const xsHostHooks counter_hooks = { NULL, count_collection, NULL };
 
 static size_t table_bytes(xsMachine* the)
 {
@@ -22,9 +38,25 @@ static size_t table_bytes(xsMachine* the)
 	return (keys + (size_t)the->nameModulo + (size_t)the->symbolModulo + (size_t)the->aliasCount) * sizeof(txSlot*);
 }
 
+void xm_stats_heap(xsMachine* the, xm_heap_t* heap)
+{
+	heap->slot_bytes = (size_t)the->currentHeapCount * sizeof(txSlot);
+	heap->chunk_bytes = (size_t)the->currentChunksSize;
+	heap->keys = (uint32_t)(the->keyIndex - the->keyOffset);
+	heap->collections = collections;
+}
+
 void xm_stats_boot(xsMachine* the)
 {
-	boot_bytes = (size_t)the->currentHeapCount * sizeof(txSlot) + (size_t)the->currentChunksSize + table_bytes(the);
+	xsBeginHost(the);
+	counter = xsNewHostObject(NULL);
+	xsSetHostData(counter, &collections);
+	xsSetHostHooks(counter, &counter_hooks);
+	xsRemember(counter);
+	xsEndHost(the);
+	xm_heap_t heap;
+	xm_stats_heap(the, &heap);
+	boot_bytes = heap.slot_bytes + heap.chunk_bytes + table_bytes(the);
 }
 
 void xm_stats_print(xsMachine* the)
@@ -36,3 +68,4 @@ void xm_stats_print(xsMachine* the)
 		(int)the->currentChunksSize, (int)the->maximumChunksSize);
 	port_console_write(2, line, (size_t)n);
 }
+

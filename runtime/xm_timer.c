@@ -22,6 +22,7 @@ static xm_timer_t* head;     // scheduled timers, by due time then creation orde
 static xm_timer_t* dormant;  // Moddable timers not scheduled right now
 static xm_timer_t* firing;
 static uint32_t last_id;
+static uint32_t live;         // created and not yet destroyed, for xm_timers_count
 
 static void insert(xm_timer_t* t)
 {
@@ -70,6 +71,7 @@ static void destroy(xsMachine* the, xm_timer_t* t)
 	xsForget(t->callback);
 	xsForget(t->args);
 	free(t);
+	live--;
 }
 
 static uint32_t delay_arg(xsMachine* the, int index)
@@ -89,6 +91,7 @@ static xm_timer_t* create(xsMachine* the, bool pass_id)
 	xm_timer_t* t = calloc(1, sizeof(xm_timer_t));
 	if (!t)
 		xsUnknownError("no memory for a timer");
+	live++;
 	t->id = ++last_id;
 	t->pass_id = pass_id;
 	t->callback = xsArg(0);
@@ -257,6 +260,11 @@ uint32_t xm_timers_fire(xsMachine* the)
 bool xm_timers_pending(void)
 {
 	return head != NULL;
+}
+
+uint32_t xm_timers_count(void)
+{
+	return live;
 }
 
 void xm_timers_free(xsMachine* the)

@@ -29,14 +29,16 @@ describe("built-in modules' C comes from their manifests", () => {
     "helper.c": `#include "xm_mg.h"\nint app_helper(void);\nint app_helper(void) { return MG_IO_SIZE > 0; }\n`,
   });
 
-  test("config's C is picked per platform; mongoose brings its third-party source, includes and mg_config.h", () => {
+  test("config's and instrumentation's C is picked per platform; mongoose brings its third-party source, includes and mg_config.h", () => {
     for (const host of ["linux-sim", "esp32"]) {
       const app = manifest(path.join(dir, "manifest.json"), host);
       expect(app.native).toEqual([path.join(dir, "helper.c")]);
       const byName = Object.fromEntries(app.builtins.map((b) => [b.name, b]));
-      expect(Object.keys(byName).sort()).toEqual(["config", "mongoose"]);
+      expect(Object.keys(byName).sort()).toEqual(["config", "instrumentation", "mongoose"]);
       expect(rel(byName.config.sources)).toEqual(["modules/config/c/xm_config.c",
         host === "esp32" ? "modules/config/esp32/xm_config_nvs.c" : "modules/config/lin/xm_config_file.c"]);
+      expect(rel(byName.instrumentation.sources)).toEqual(["modules/instrumentation/c/xm_instrumentation.c",
+        host === "esp32" ? "modules/instrumentation/esp32/xm_sockets_lwip.c" : "modules/instrumentation/lin/xm_sockets_proc.c"]);
       const cFiles = (dir: string) => fs.readdirSync(path.join(ROOT, "modules", "mongoose", dir)).filter((f) => f.endsWith(".c")).length;
       expect(byName.mongoose.sources.length).toBe(cFiles("c") + cFiles("c/core"));
       expect(rel(byName.mongoose.thirdParty)).toEqual(["deps/mongoose/mongoose.c"]);
@@ -45,11 +47,11 @@ describe("built-in modules' C comes from their manifests", () => {
     }
   });
 
-  test("a firmware that imports neither module links none of their C; the app's C is compiled into it", () => {
+  test("a firmware that imports none of the modules links none of their C; the app's C is compiled into it", () => {
     const exe = buildApp(dir);
     const symbols = spawnSync("nm", [exe], { encoding: "utf8" }).stdout;
     expect(symbols).toMatch(/ T app_helper$/m);
-    expect(symbols).not.toMatch(/ T (mg_|xm_mg_|xm_am_|xm_config_)/m);
+    expect(symbols).not.toMatch(/ T (mg_|xm_mg_|xm_am_|xm_config_|xm_instrumentation_)/m);
   });
 
   test("the esp32 project gets the modules' C in xsmg_modules and only the app's own C in xsmg_app", () => {

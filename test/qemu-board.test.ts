@@ -126,6 +126,33 @@ describe("the virtual ESP32-C3 board (qemu)", () => {
     expect(lines(runOnBoard(app).stdout)).toEqual(["done"]);
   });
 
+  test("instrumentation on the board: System Free Memory is its heap's free part, Network Sockets counts lwIP's sockets", () => {
+    const r = runOnBoard(`
+      import Instrumentation from "instrumentation";
+      import { Manager } from "mongoose";
+      const read = (name: string) => Instrumentation.get(Instrumentation.map(name)!)!;
+      const before = { free: read("System Free Memory"), sockets: read("Network Sockets") };
+      const mgr = new Manager();
+      mgr.listen("http://0.0.0.0:80");
+      mgr.listen("udp://0.0.0.0:9999");
+      const open = { free: read("System Free Memory"), sockets: read("Network Sockets") };
+      mgr.close();
+      console.log(JSON.stringify({ before, open, closed: { sockets: read("Network Sockets") } }));
+    `, ["--stats"]);
+    expect(r.code).toBe(0);
+    const console = lines(r.stdout);
+    const got = JSON.parse(console[0]);
+    const [, peak, size, used] = /^board-ram: heap=(\d+)\/(\d+) heap-used=(\d+) /.exec(console[console.length - 1])!.map(Number);
+    expect(peak).toBeGreaterThan(0);
+    // Free is the heap less what is allocated: at most the heap, and at least what is free at exit less what the run held then.
+    expect(got.before.free).toBeLessThan(size);
+    expect(got.before.free).toBeGreaterThan(size - used - 256 * 1024);
+    // Two listeners: two lwIP sockets more (and their connections' memory gone from the heap); closed, none.
+    expect(got.open.sockets).toBe(got.before.sockets + 2);
+    expect(got.open.free).toBeLessThan(got.before.free);
+    expect(got.closed.sockets).toBe(got.before.sockets);
+  });
+
   test("--config FILE keeps the board's NVS across runs; a file that is not a store stops the boot with exit 2", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xsmg-board-config-"));
     try {

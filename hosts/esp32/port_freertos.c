@@ -163,6 +163,13 @@ void port_random(void* buf, size_t length)
 	esp_fill_random(buf, length);
 }
 
+// All the free heap malloc can use (MALLOC_CAP_DEFAULT), perhaps in pieces;
+// the largest block may be smaller. The virtual board defines it from its one heap.
+size_t port_free_memory(void)
+{
+	return esp_get_free_heap_size();
+}
+
 // ESP-IDF routes both streams to the console (UART or USB serial); stderr is
 // unbuffered and stdout line-buffered, so a line reaches the console whole.
 void port_console_write(int stream, const char* text, size_t length)

@@ -253,6 +253,23 @@ void port_random(void* buf, size_t length)
 	}
 }
 
+// The machine's MemAvailable (what the kernel could hand out without swapping),
+// not the process's: the simulator's heap is the host's, and a device's free
+// heap is likewise all that is left for anyone. 0 if /proc cannot be read.
+size_t port_free_memory(void)
+{
+	FILE* info = fopen("/proc/meminfo", "r");
+	if (!info)
+		return 0;
+	char line[128];
+	unsigned long long kib = 0;
+	while (fgets(line, sizeof(line), info))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	fclose(info);
+	return (size_t)(kib * 1024u);
+}
+
 void port_console_write(int stream, const char* text, size_t length)
 {
 	int fd = stream == 2 ? STDERR_FILENO : STDOUT_FILENO;

@@ -15,6 +15,8 @@
 // task): the link wraps vTaskDelete.
 #include "board_stats.h"
 
+#include "esp_system.h"
+
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +47,16 @@ void __wrap_vTaskDelete(TaskHandle_t task)
 		it->unused = (unsigned long)(uxTaskGetStackHighWaterMark(task) * sizeof(StackType_t));
 	}
 	__real_vTaskDelete(task);
+}
+
+// ESP-IDF's call (hosts/esp32's port_free_memory) on this board: its one heap
+// less what is allocated from it, which counts what malloc has not yet taken
+// from the break as free, as ESP-IDF counts its untouched heap regions.
+uint32_t esp_get_free_heap_size(void)
+{
+	extern char __heap_start[], __heap_end[];
+	struct mallinfo heap = mallinfo();
+	return (uint32_t)((size_t)(__heap_end - __heap_start) - heap.uordblks);
 }
 
 void board_stats_print(void)

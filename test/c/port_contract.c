@@ -416,6 +416,15 @@ static void random_fills_and_differs(void)
 	CHECK(odd[0] == 0 && odd[1] == 0 && odd[2] == 0);
 }
 
+// ---- free memory ---------------------------------------------------------
+
+// Only that it is there: what else runs on the host (other processes on Linux,
+// other tasks on a board) moves the figure between any two calls.
+static void free_memory_is_positive(void)
+{
+	CHECK(port_free_memory() > 0);
+}
+
 // ---- stack limit ---------------------------------------------------------
 
 typedef struct {
@@ -469,6 +478,7 @@ const test_case_t port_contract_tests[] = {
 	{ "task: default stack, long and missing names", task_default_stack_and_names, false },
 	{ "millis: monotonic, advances across a 20 ms task sleep", millis_is_monotonic_and_sleep_waits, false },
 	{ "random: two 32-byte draws differ and are not all zero; length 0 writes nothing", random_fills_and_differs, false },
+	{ "free memory: positive", free_memory_is_positive, false },
 	{ "stack limit: below the caller's frame; a 32 KiB stack keeps most of itself", stack_limit_is_below_the_caller, false },
 	{ NULL, NULL, false },
 };
