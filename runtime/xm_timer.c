@@ -84,10 +84,16 @@ static uint32_t delay_arg(xsMachine* the, int index)
 	return ms > 2147483647.0 ? 2147483647u : (uint32_t)ms;
 }
 
-static xm_timer_t* create(xsMachine* the, bool pass_id)
+static void check_callback(xsMachine* the)
 {
 	if (xsToInteger(xsArgc) < 1 || !xsIsInstanceOf(xsArg(0), xsFunctionPrototype))
 		xsTypeError("timer callback must be a function");
+}
+
+// Last, after every argument was read: what can throw (a delay that is a Symbol,
+// no memory for the extra arguments) has thrown before a timer exists to leak.
+static xm_timer_t* create(xsMachine* the, bool pass_id)
+{
 	xm_timer_t* t = calloc(1, sizeof(xm_timer_t));
 	if (!t)
 		xsUnknownError("no memory for a timer");
@@ -110,16 +116,17 @@ static void schedule(xm_timer_t* t, uint32_t delay, uint32_t interval)
 
 static void web_timer(xsMachine* the, bool repeat)
 {
-	xm_timer_t* t = create(the, false);
+	check_callback(the);
+	uint32_t delay = delay_arg(the, 1);
 	int argc = xsToInteger(xsArgc);
+	xsVars(1);
 	if (argc > 2) {
-		xsVars(1);
 		xsVar(0) = xsNewArray(0);
 		for (int i = 2; i < argc; i++)
 			xsCall1_noResult(xsVar(0), xsID("push"), xsArg(i));
-		t->args = xsVar(0);
 	}
-	uint32_t delay = delay_arg(the, 1);
+	xm_timer_t* t = create(the, false);
+	t->args = xsVar(0);
 	schedule(t, delay, repeat ? (delay ? delay : 1) : 0);
 	xsResult = xsInteger((int32_t)t->id);
 }
@@ -158,15 +165,18 @@ static void clear(xsMachine* the)
 // Moddable: Timer.set(callback[, delay[, repeat]]) and Timer.repeat(callback, interval)
 void xm_timer_set(xsMachine* the)
 {
+	check_callback(the);
+	uint32_t delay = delay_arg(the, 1), interval = delay_arg(the, 2);
 	xm_timer_t* t = create(the, true);
-	schedule(t, delay_arg(the, 1), delay_arg(the, 2));
+	schedule(t, delay, interval);
 	xsResult = xsInteger((int32_t)t->id);
 }
 
 void xm_timer_repeat(xsMachine* the)
 {
-	xm_timer_t* t = create(the, true);
+	check_callback(the);
 	uint32_t interval = delay_arg(the, 1);
+	xm_timer_t* t = create(the, true);
 	schedule(t, interval, interval ? interval : 1);
 	xsResult = xsInteger((int32_t)t->id);
 }

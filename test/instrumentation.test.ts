@@ -55,6 +55,16 @@ function route(mgr: Manager, conn: Connection, msg: HttpMessage): void {
       setTimeout(() => {}, 1);
       conn.replyJson(health());
       return;
+    case "/timers/throw": {
+      // Each throws while reading its arguments: no timer may be left behind.
+      const symbol = Symbol("delay") as unknown as number;
+      const thrown: string[] = [];
+      for (const attempt of [() => setTimeout(() => {}, symbol), () => (setInterval as (...args: unknown[]) => unknown)(() => {}, symbol, "extra"),
+        () => setTimeout(() => {}, { valueOf() { throw new Error("no delay"); } } as unknown as number)])
+        try { attempt(); } catch (e) { thrown.push((e as Error).name); }
+      conn.replyJson({ thrown, ...health() });
+      return;
+    }
     case "/timers/clear":
       timers.forEach((t) => clearTimeout(t));
       timers = [];
@@ -164,6 +174,9 @@ describe("instrumentation", () => {
     const base = (await get("/health")).Timers;
     expect((await get("/timers/set")).Timers).toBe(base + 3);
     expect((await get("/timers/clear")).Timers).toBe(base);
+    const threw = await get("/timers/throw") as Health & { thrown: string[] };
+    expect(threw.thrown).toEqual(["TypeError", "TypeError", "Error"]);
+    expect(threw.Timers).toBe(base);
     expect((await get("/timers/short")).Timers).toBe(base + 1);
     await until("the fired one-shot gone", (h) => h.Timers === base);
   });
