@@ -92,7 +92,9 @@ static void check_callback(xsMachine* the)
 
 // Last, after every argument was read: what can throw (a delay that is a Symbol,
 // no memory for the extra arguments) has thrown before a timer exists to leak.
-static xm_timer_t* create(xsMachine* the, bool pass_id)
+// The slots are set before they are remembered: assigning a remembered slot
+// would overwrite the link XS keeps its roots in.
+static xm_timer_t* create(xsMachine* the, bool pass_id, xsSlot args)
 {
 	xm_timer_t* t = calloc(1, sizeof(xm_timer_t));
 	if (!t)
@@ -101,7 +103,7 @@ static xm_timer_t* create(xsMachine* the, bool pass_id)
 	t->id = ++last_id;
 	t->pass_id = pass_id;
 	t->callback = xsArg(0);
-	t->args = xsUndefined;
+	t->args = args;
 	xsRemember(t->callback);
 	xsRemember(t->args);
 	return t;
@@ -125,8 +127,7 @@ static void web_timer(xsMachine* the, bool repeat)
 		for (int i = 2; i < argc; i++)
 			xsCall1_noResult(xsVar(0), xsID("push"), xsArg(i));
 	}
-	xm_timer_t* t = create(the, false);
-	t->args = xsVar(0);
+	xm_timer_t* t = create(the, false, xsVar(0));
 	schedule(t, delay, repeat ? (delay ? delay : 1) : 0);
 	xsResult = xsInteger((int32_t)t->id);
 }
@@ -167,7 +168,7 @@ void xm_timer_set(xsMachine* the)
 {
 	check_callback(the);
 	uint32_t delay = delay_arg(the, 1), interval = delay_arg(the, 2);
-	xm_timer_t* t = create(the, true);
+	xm_timer_t* t = create(the, true, xsUndefined);
 	schedule(t, delay, interval);
 	xsResult = xsInteger((int32_t)t->id);
 }
@@ -176,7 +177,7 @@ void xm_timer_repeat(xsMachine* the)
 {
 	check_callback(the);
 	uint32_t interval = delay_arg(the, 1);
-	xm_timer_t* t = create(the, true);
+	xm_timer_t* t = create(the, true, xsUndefined);
 	schedule(t, interval, interval ? interval : 1);
 	xsResult = xsInteger((int32_t)t->id);
 }

@@ -47,6 +47,25 @@ describe("web timers", () => {
     expect(r.lines).toEqual(["main done", "d0 a", "d0 b", "d0 c (negative delay)", "d30 a", "d30 b", "d30 c", "args 7 seven 2 3", "d60"]);
   });
 
+  test("a timer set before one with extra args keeps its callback through garbage collections", async () => {
+    // XS keeps what C remembers in a list linked through the slots themselves: a
+    // timer's arguments assigned after they were remembered cut the timers set
+    // before it out of that list, and a collection freed their callbacks.
+    const r = await run(`
+      setTimeout(() => console.log("first fired"), 80);
+      setTimeout((word: string) => console.log("second fired", word), 40, "with an argument");
+      let junk: object[] = [];
+      for (let i = 0; i < 300000; i++) {
+        junk.push({ i, s: "garbage " + i });
+        if (junk.length > 1000) junk = [];
+      }
+      console.log("collected");
+    `);
+    expect(r.stderr).toBe("");
+    expect(r.lines).toEqual(["collected", "second fired with an argument", "first fired"]);
+    expect(r.code).toBe(0);
+  });
+
   test("setInterval repeats until cleared, also from inside its own callback; then the firmware exits", async () => {
     const r = await run(`
       let own = 0, other = 0;
