@@ -159,6 +159,7 @@ try {
     if (errors.first.length < 5) errors.first.push(message);
   };
   const checkpoints = [];
+  let next = 0;  // the number of the next request: the progress, shared by the clients
   const began = Date.now();
   const loadBefore = os.loadavg()[0];
   try {
@@ -167,7 +168,6 @@ try {
     console.log(`soak: ${REQUESTS} requests (6/10 keep-alive GET, 2/10 POST on a connection each, 2/10 WebSocket echo), ` +
       `${CONCURRENCY} clients, heap ${HEAP} (creation ${CREATION})${LEAK ? `, leak ${LEAK} B per GET` : ""}; ${os.cpus().length} CPUs, load ${loadBefore.toFixed(1)}`);
     console.log(`idle: XS slots ${idle.slot} B, chunks ${idle.chunk} B, GCs ${idle.gc}, sockets ${idle.sockets}, timers ${idle.timers}, RSS ${mib(checkpoints[0].rss)}`);
-    let next = 0;
     for (let tenth = 1; tenth <= 10 && exited === null && errors.count < 100; tenth++) {
       const end = Math.round((REQUESTS * tenth) / 10);
       const start = next;
@@ -217,7 +217,7 @@ try {
   }
   const seconds = (Date.now() - began) / 1000;
   const stderr = fs.readFileSync(child.logFile, "utf8").trim();
-  if (exited !== null) failures.unshift(`the firmware exited (${exited}) after about ${checkpoints.at(-1).done}+ requests: ${stderr.split("\n").slice(-3).join(" | ") || "nothing on stderr"}`);
+  if (exited !== null) failures.unshift(`the firmware exited (${exited}) after ${next} requests had been sent: ${stderr.split("\n").slice(-3).join(" | ") || "nothing on stderr"}`);
   if (errors.count) failures.push(`${errors.count} request(s) failed; first: ${errors.first.join("; ")}`);
 
   console.log(`${checkpoints.at(-1).done} requests in ${seconds.toFixed(0)} s; load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after`);
