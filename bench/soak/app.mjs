@@ -15,7 +15,7 @@ const NAMES = ${JSON.stringify(COUNTERS)};
 const INDEX = NAMES.map((n) => Instrumentation.map(n)!);
 const GC = INDEX[NAMES.indexOf("XS Garbage Collection Count")];
 const LEAK = ${Number(leak) | 0};
-const kept: string[] = [];
+const kept: Array<{ n: string; s: string }> = [];
 
 // The runtime offers JavaScript no way to ask for a collection: garbage strings
 // are made until one runs, and the counters are read just after it. A collection
@@ -36,7 +36,7 @@ await am.start();
 await am.serve("http://127.0.0.1:${port}", async (req, conn) => {
   switch (req.uri) {
     case "/hello":
-      if (LEAK) kept.push("k".repeat(LEAK) + req.query);
+      if (LEAK) kept.push({ n: req.query, s: "k".repeat(LEAK) });
       return "hello " + req.query;
     case "/echo":
       return { headers: { "Content-Type": "application/octet-stream" }, body: req.body };
