@@ -34,8 +34,8 @@ const CREATION = HEAP === "fixed" ? "esp32" : "desktop";
 // client connection closed, so they are the app's live heap and repeat to the
 // byte (13,824 B of slots, 2,592 B of chunks here, at every checkpoint of
 // every run measured). 1 KiB is 32 slots on this 64-bit host: less than one
-// request's worth of objects, so one request's state kept in every 1,000
-// passes unnoticed only until 32,000 requests. RSS includes malloc's arenas,
+// request's worth of objects; an app that kept even one slot in every 1,000
+// requests would cross it within 32,000 requests. RSS includes malloc's arenas,
 // which keep freed pages around: 1 MiB, a quarter of the firmware's RSS.
 const LIMITS = { slot: 1024, chunk: 1024, rss: 1024 * 1024 };
 // Of every 10 requests: 6 keep-alive GETs, 2 POSTs on a connection of their own,
@@ -144,14 +144,18 @@ const mib = (b) => `${(b / 1048576).toFixed(2)} MiB`;
 const kib = (b) => `${b >= 0 ? "+" : ""}${(b / 1024).toFixed(1)} KiB`;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "xsmg-bench-soak-"));
-let failures = [];
+const failures = [];
 try {
   const port = await freePort();
   log(`building the firmware (release, creation ${CREATION}${LEAK ? `, leaking ${LEAK} bytes per GET` : ""})...`);
   const firmware = buildFirmware(work, firmwareSource(port, LEAK), { creation: CREATION });
   const child = await startServer(firmware, [], path.join(work, "stderr.txt"));
+  // How the firmware ended, if it did before the soak asked it to with /quit.
   let exited = null;
-  child.on("exit", (code, signal) => (exited = signal ?? code));
+  let quitting = false;
+  child.on("exit", (code, signal) => {
+    if (!quitting) exited = signal ?? code;
+  });
 
   const errors = { count: 0, first: [] };
   const error = (message) => {
@@ -164,7 +168,7 @@ try {
   const loadBefore = os.loadavg()[0];
   try {
     const idle = await health(port);
-    checkpoints.push({ done: 0, rps: NaN, ...idle, rss: rssBytes(child.pid) });
+    checkpoints.push({ done: 0, ...idle, rss: rssBytes(child.pid) });
     console.log(`soak: ${REQUESTS} requests (6/10 keep-alive GET, 2/10 POST on a connection each, 2/10 WebSocket echo), ` +
       `${CONCURRENCY} clients, heap ${HEAP} (creation ${CREATION})${LEAK ? `, leak ${LEAK} B per GET` : ""}; ${os.cpus().length} CPUs, load ${loadBefore.toFixed(1)}`);
     console.log(`idle: XS slots ${idle.slot} B, chunks ${idle.chunk} B, GCs ${idle.gc}, sockets ${idle.sockets}, timers ${idle.timers}, RSS ${mib(checkpoints[0].rss)}`);
@@ -207,12 +211,12 @@ try {
   } catch (e) {
     if (exited === null) failures.push(`reading the firmware's health: ${e.message}`);
   } finally {
-    const quit = exited === null ? await exchange(port, { path: "/quit", agent: false }).catch((e) => ({ status: 0, body: e.message })) : null;
-    const died = exited;
+    quitting = exited === null;
+    const quit = quitting ? await exchange(port, { path: "/quit", agent: false }).catch((e) => ({ status: 0, body: e.message })) : null;
     // /quit closes the AsyncManager 20 ms after it answered; the firmware then ends by itself.
-    for (let waited = 0; quit && exited === null && waited < 30; waited++) await new Promise((r) => setTimeout(r, 100));
+    for (let waited = 0; quit && child.exitCode === null && child.signalCode === null && waited < 30; waited++)
+      await new Promise((r) => setTimeout(r, 100));
     const code = await stopServer(child);
-    exited = died;
     if (quit && (quit.status !== 200 || code !== 0)) failures.push(`the firmware did not end cleanly on /quit (${quit.status} ${quit.body}, exit ${code})`);
   }
   const seconds = (Date.now() - began) / 1000;
@@ -220,7 +224,7 @@ try {
   if (exited !== null) failures.unshift(`the firmware exited (${exited}) after ${next} requests had been sent: ${stderr.split("\n").slice(-3).join(" | ") || "nothing on stderr"}`);
   if (errors.count) failures.push(`${errors.count} request(s) failed; first: ${errors.first.join("; ")}`);
 
-  console.log(`${checkpoints.at(-1).done} requests in ${seconds.toFixed(0)} s; load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after`);
+  console.log(`${next} requests sent in ${seconds.toFixed(0)} s; load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after`);
   if (checkpoints.length === 11) {
     const [warm, last] = [checkpoints[1], checkpoints[10]];
     const growth = { slot: last.slot - warm.slot, chunk: last.chunk - warm.chunk, rss: last.rss - warm.rss };
