@@ -269,13 +269,13 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 
 void xm_mg_conn_id(xsMachine* the)
 {
-	xsResult = xsNumber((double)xm_mg_conn(the, &xsArg(0))->core.id);
+	xsResult = xsNumber((double)xm_mg_conn_id_in(the).conn->core.id);
 }
 
 // Flags as a bit set, in the order of the TypeScript getters (connection.ts).
 void xm_mg_conn_flags(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->core.c;
+	struct mg_connection* c = xm_mg_conn_flags_in(the).conn->core.c;
 	xsResult = xsInteger(c ? xm_mg_flags(c) : 1 << 1);  // gone: reads as closing
 }
 
@@ -292,7 +292,7 @@ int xm_mg_flags(const struct mg_connection* c)
 // [recv.len, recv.size, send.len, send.size]
 void xm_mg_conn_buffers(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->core.c;
+	struct mg_connection* c = xm_mg_conn_buffers_in(the).conn->core.c;
 	size_t values[4] = { 0, 0, 0, 0 };
 	if (c) {
 		values[0] = c->recv.len;
@@ -308,11 +308,11 @@ void xm_mg_conn_buffers(xsMachine* the)
 // addr(conn, remote): { address, port, family } or undefined
 void xm_mg_conn_addr(xsMachine* the)
 {
-	xm_mg_conn_t* xc = xm_mg_conn(the, &xsArg(0));
-	struct mg_connection* c = xc->core.c;
+	xm_mg_conn_addr_in_t in = xm_mg_conn_addr_in(the);
+	struct mg_connection* c = in.conn->core.c;
 	if (!c)
 		return;
-	const struct mg_addr* a = xsTest(xsArg(1)) ? xm_mg_tls_peer_real(&xc->peer, c) : &c->loc;
+	const struct mg_addr* a = in.remote ? xm_mg_tls_peer_real(&in.conn->peer, c) : &c->loc;
 	char text[64];
 	mg_snprintf(text, sizeof(text), "%M", mg_print_ip, a);
 	xsVars(1);
@@ -327,18 +327,16 @@ void xm_mg_conn_addr(xsMachine* the)
 
 void xm_mg_conn_send(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	const void* data;
-	size_t size;
-	xm_mg_bytes(the, &xsArg(1), &data, &size);
-	xsResult = xsBoolean(mg_send(c, data, size));
+	xm_mg_conn_send_in_t a = xm_mg_conn_send_in(the);
+	xsResult = xsBoolean(mg_send(a.conn, a.data.buf, a.data.len));
 }
 
 // recv(conn, max): consumes up to max received bytes (all when max < 0).
 void xm_mg_conn_recv(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	double max = xsToNumber(xsArg(1));
+	xm_mg_conn_recv_in_t a = xm_mg_conn_recv_in(the);
+	struct mg_connection* c = a.conn;
+	double max = a.max;
 	size_t n = c->recv.len;
 	if (max >= 0 && max < (double)n)
 		n = (size_t)max;
@@ -356,25 +354,26 @@ void xm_mg_conn_peek(xsMachine* the)
 
 void xm_mg_conn_close(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_conn(the, &xsArg(0))->core.c;
+	struct mg_connection* c = xm_mg_conn_close_in(the).conn->core.c;
 	if (c)
 		c->is_closing = 1;  // mongoose frees it after this poll iteration
 }
 
 void xm_mg_conn_drain(xsMachine* the)
 {
-	xm_mg_live(the, &xsArg(0))->is_draining = 1;
+	xm_mg_conn_drain_in(the).conn->is_draining = 1;
 }
 
 void xm_mg_conn_set_full(xsMachine* the)
 {
-	xm_mg_live(the, &xsArg(0))->is_full = xsTest(xsArg(1)) ? 1 : 0;
+	xm_mg_conn_set_full_in_t a = xm_mg_conn_set_full_in(the);
+	a.conn->is_full = a.full ? 1 : 0;
 }
 
 void xm_mg_conn_error(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	mg_error(c, "%s", xsToString(xsArg(1)));
+	xm_mg_conn_error_in_t a = xm_mg_conn_error_in(the);
+	mg_error(a.conn, "%s", a.message);
 }
 
 // mongoose's mg_resolve ends in a new socket for the connection: on one that has
@@ -382,17 +381,18 @@ void xm_mg_conn_error(xsMachine* the)
 // socket and turn the connection into a client of the resolved address.
 void xm_mg_conn_resolve(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	xm_mg_conn_resolve_in_t a = xm_mg_conn_resolve_in(the);
+	struct mg_connection* c = a.conn;
 	if (!c->is_client || !c->is_resolving)
 		xsUnknownError("connection %lu is %s: resolve() re-targets a client connection still resolving its host",
 			c->id, c->is_listening ? "a listener" : c->is_client ? "already resolved" : "an accepted connection");
 	char url[512];
-	snprintf(url, sizeof(url), "%s", xsToString(xsArg(1)));
+	snprintf(url, sizeof(url), "%s", a.url);
 	mg_resolve_cancel(c);  // its pending request would connect it too
 	mg_resolve(c, url);
 }
 
 void xm_mg_conn_resolve_cancel(xsMachine* the)
 {
-	mg_resolve_cancel(xm_mg_live(the, &xsArg(0)));
+	mg_resolve_cancel(xm_mg_conn_resolve_cancel_in(the).conn);
 }

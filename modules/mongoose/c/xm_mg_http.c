@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // HTTP responses (framed by core/http_reply.c) and static files.
 #include "xm_mg.h"
+#include "xm_args.h"
 
 // The response sent on c: body (NULL: none) a string or bytes, reason (NULL or
 // not a string: the status's phrase), headerLines (NULL: none) checked "Name:
@@ -59,19 +60,16 @@ void xm_mg_conn_reply_fast(xsMachine* the)
 // chunk(conn, data): one chunk of a chunked response; empty data ends it
 void xm_mg_conn_http_chunk(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	const void* data;
-	size_t size;
-	xm_mg_bytes(the, &xsArg(1), &data, &size);
-	mg_http_write_chunk(c, data, size);
+	xm_mg_conn_http_chunk_in_t a = xm_mg_conn_http_chunk_in(the);
+	mg_http_write_chunk(a.conn, a.data.buf, a.data.len);
 }
 
 // C copies of optional string arguments: mongoose keeps them past any XS allocation.
-static char* optional_string(xsMachine* the, xsSlot* slot)
+static char* optional_string(xsMachine* the, const char* text)
 {
-	if (xsTypeOf(*slot) == xsUndefinedType)
+	if (!text)
 		return NULL;
-	char* s = strdup(xsToString(*slot));
+	char* s = strdup(text);
 	if (!s)
 		xsUnknownError("no memory");
 	return s;
@@ -104,16 +102,17 @@ static void serve_dir(struct mg_connection* c, struct mg_http_message* hm, struc
 // is a string, else a directory listing/file under rootDir
 void xm_mg_conn_serve(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	struct mg_http_message* hm = xm_mg_message(the, &xsArg(1), XM_MG_MSG_HTTP);
+	xm_mg_conn_serve_in_t a = xm_mg_conn_serve_in(the);
+	struct mg_connection* c = a.conn;
+	struct mg_http_message* hm = a.msg;
 	if (!hm)
 		xsUnknownError("the request has expired: serve it from inside its handler");
-	char* path = optional_string(the, &xsArg(2));
+	char* path = optional_string(the, a.path);
 	struct mg_http_serve_opts opts = { 0 };
-	opts.root_dir = optional_string(the, &xsArg(3));
-	opts.extra_headers = optional_string(the, &xsArg(4));
-	opts.mime_types = optional_string(the, &xsArg(5));
-	opts.page404 = optional_string(the, &xsArg(6));
+	opts.root_dir = optional_string(the, a.rootDir);
+	opts.extra_headers = optional_string(the, a.extraHeaders);
+	opts.mime_types = optional_string(the, a.mimeTypes);
+	opts.page404 = optional_string(the, a.page404);
 	if (path)
 		mg_http_serve_file(c, hm, path, &opts);
 	else
@@ -128,10 +127,10 @@ void xm_mg_conn_serve(xsMachine* the)
 // basicAuth(conn, user, pass): adds an Authorization header to an outgoing request
 void xm_mg_conn_basic_auth(xsMachine* the)
 {
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	char* user = optional_string(the, &xsArg(1));
-	char* pass = optional_string(the, &xsArg(2));
-	mg_http_bauth(c, user ? user : "", pass ? pass : "");
+	xm_mg_conn_basic_auth_in_t a = xm_mg_conn_basic_auth_in(the);
+	char* user = optional_string(the, a.user);
+	char* pass = optional_string(the, a.pass);
+	mg_http_bauth(a.conn, user ? user : "", pass ? pass : "");
 	free(user);
 	free(pass);
 }
