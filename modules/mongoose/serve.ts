@@ -53,16 +53,21 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
   // and no completion event has to cross back.
   function respond(conn: AsyncConnection, sends: number, response: Answer | null): void {
     if (conn._sends !== sends || conn.isClosed || !am.running) return;
+    // A string, the common answer, goes straight out: no response object for it.
+    if (typeof response === "string") return send(conn, 200, response, undefined);
     if (response === undefined || response === null) response = { status: 500, body: "the handler returned no response\n" };
-    else if (typeof response === "string") response = { body: response };
     let status = response.status ?? 200;
     if (!Number.isInteger(status) || status < 100 || status > 999) {
       report(new RangeError(`serve: HTTP status ${status} is not an integer between 100 and 999`), conn);
       status = 500;
       response = { body: "the handler returned an invalid status\n" };
     }
+    send(conn, status, response.body ?? "", response.headers);
+  }
+
+  function send(conn: AsyncConnection, status: number, body: string | Uint8Array, headers: Headers | undefined): void {
     try {
-      conn._reply(status, response.body ?? "", response.headers, false);
+      conn._reply(status, body, headers, false);
     } catch (failure) {
       // The command queue is full: this client gets no answer. Closing it (if even
       // that can be queued) beats leaving it waiting.
@@ -86,7 +91,8 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
       failed(conn, sends, error);
       return undefined;
     }
-    if (!response || typeof (response as Promise<unknown>).then !== "function") {
+    // A string first: looking up then on one walks String.prototype's chain.
+    if (typeof response === "string" || !response || typeof (response as Promise<unknown>).then !== "function") {
       respond(conn, sends, response as Answer);
       return undefined;
     }
