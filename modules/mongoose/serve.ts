@@ -53,19 +53,25 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
   // and no completion event has to cross back.
   function respond(conn: AsyncConnection, sends: number, response: Answer | null): void {
     if (conn._sends !== sends || conn.isClosed || !am.running) return;
-    // A string, the common answer, goes straight out: no response object for it.
-    if (typeof response === "string") return send(conn, 200, response, undefined);
-    if (response === undefined || response === null) response = { status: 500, body: "the handler returned no response\n" };
-    let status = response.status ?? 200;
-    if (!Number.isInteger(status) || status < 100 || status > 999) {
-      report(new RangeError(`serve: HTTP status ${status} is not an integer between 100 and 999`), conn);
+    // A string, the common answer, needs no response object.
+    let status = 200;
+    let body: string | Uint8Array = "";
+    let headers: Headers | undefined;
+    if (typeof response === "string") body = response;
+    else if (response === undefined || response === null) {
       status = 500;
-      response = { body: "the handler returned an invalid status\n" };
+      body = "the handler returned no response\n";
+    } else {
+      status = response.status ?? 200;
+      body = response.body ?? "";
+      headers = response.headers;
+      if (!Number.isInteger(status) || status < 100 || status > 999) {
+        report(new RangeError(`serve: HTTP status ${status} is not an integer between 100 and 999`), conn);
+        status = 500;
+        body = "the handler returned an invalid status\n";
+        headers = undefined;
+      }
     }
-    send(conn, status, response.body ?? "", response.headers);
-  }
-
-  function send(conn: AsyncConnection, status: number, body: string | Uint8Array, headers: Headers | undefined): void {
     try {
       conn._reply(status, body, headers, false);
     } catch (failure) {
