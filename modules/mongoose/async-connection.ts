@@ -121,8 +121,8 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
   /** @internal unawaited (serve): no promise, and no completion event crosses back. Throws when it cannot queue. */
   _reply(status: number, body: Bytes, headers: Headers | undefined, awaited: boolean): Promise<void> | undefined {
     this._sends++;
-    const lines = headerLines(headers, "content-length");
-    if (chunked(headers)) {
+    const lines = headers ? headerLines(headers, "content-length") : "";
+    if (headers && chunked(headers)) {
       // The head, then the body (if any) as the first chunk: commands run in order,
       // so the chunk's completion is the reply's.
       native.reply(this.#am._native, this.#id, status, lines, "", 0, true);

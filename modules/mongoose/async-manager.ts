@@ -123,8 +123,7 @@ export class AsyncManager {
     const started = deferred<Outcome>();
     this.#started = started.promise;
     this.#requests.set(START_REQUEST, started);
-    this.#native = native.create((conn, ev, data, value, number, addrs, request) =>
-      this.#dispatch(conn, ev, data as EventData, value, number, addrs, request), this.#pollInterval, this.#queueLength);
+    this.#native = native.create(this.#dispatch, this.#pollInterval, this.#queueLength);
     native.start(this.#native);
     try {
       await started.promise;
@@ -164,9 +163,10 @@ export class AsyncManager {
     return this.#native!;
   }
 
-  /** @internal */
+  /** @internal #check's, inlined: every command reads it. */
   get _native(): object {
-    return this.#check();
+    if (this.#state !== "running") throw notStarted();
+    return this.#native!;
   }
 
   /** @internal queues a command whose completion settles the returned promise (with value's result). */
@@ -389,7 +389,10 @@ export class AsyncManager {
     return conn;
   }
 
-  #dispatch(id: number, ev: number, data: EventData, value: number, number: number, addrs: string | undefined, request: number): void {
+  // An arrow the native side calls directly: no wrapper call per event.
+  readonly #dispatch = (id: number, ev: number, payload: unknown, value: number, number: number, addrs: string | undefined,
+    request: number): void => {
+    let data = payload as EventData;
     if (ev === XM_AM_EV_RESULT) {
       this.#opening.delete(request);
       const d = this.#requests.get(request);
@@ -420,7 +423,7 @@ export class AsyncManager {
     } catch (error) {
       this.#failed(error, conn, ev, sends);
     }
-  }
+  };
 
   #report(error: unknown, conn: AsyncConnection, ev: number): void {
     reportError(this.#errorHandler, error, conn, ev);

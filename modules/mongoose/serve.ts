@@ -53,16 +53,27 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
   // and no completion event has to cross back.
   function respond(conn: AsyncConnection, sends: number, response: Answer | null): void {
     if (conn._sends !== sends || conn.isClosed || !am.running) return;
-    if (response === undefined || response === null) response = { status: 500, body: "the handler returned no response\n" };
-    else if (typeof response === "string") response = { body: response };
-    let status = response.status ?? 200;
-    if (!Number.isInteger(status) || status < 100 || status > 999) {
-      report(new RangeError(`serve: HTTP status ${status} is not an integer between 100 and 999`), conn);
+    // A string, the common answer, needs no response object.
+    let status = 200;
+    let body: string | Uint8Array = "";
+    let headers: Headers | undefined;
+    if (typeof response === "string") body = response;
+    else if (response === undefined || response === null) {
       status = 500;
-      response = { body: "the handler returned an invalid status\n" };
+      body = "the handler returned no response\n";
+    } else {
+      status = response.status ?? 200;
+      body = response.body ?? "";
+      headers = response.headers;
+      if (!Number.isInteger(status) || status < 100 || status > 999) {
+        report(new RangeError(`serve: HTTP status ${status} is not an integer between 100 and 999`), conn);
+        status = 500;
+        body = "the handler returned an invalid status\n";
+        headers = undefined;
+      }
     }
     try {
-      conn._reply(status, response.body ?? "", response.headers, false);
+      conn._reply(status, body, headers, false);
     } catch (failure) {
       // The command queue is full: this client gets no answer. Closing it (if even
       // that can be queued) beats leaving it waiting.
@@ -86,7 +97,8 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
       failed(conn, sends, error);
       return undefined;
     }
-    if (!response || typeof (response as Promise<unknown>).then !== "function") {
+    // A string first: looking up then on one walks String.prototype's chain.
+    if (typeof response === "string" || !response || typeof (response as Promise<unknown>).then !== "function") {
       respond(conn, sends, response as Answer);
       return undefined;
     }
