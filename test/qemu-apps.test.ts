@@ -322,14 +322,19 @@ describe("the board's RAM spent on connections' buffers (Manager at --ram 512)",
   // 50 bodies of 64 KiB at once: the 8 connections the board takes at a time
   // need about 1 MB of mongoose's buffers (64 KiB received and 64 KiB echoed
   // each), far more than the heap has left at --ram 512: mongoose closes each
-  // connection whose buffer it cannot grow (its "OOM" error), and the board goes
+  // connection whose buffer it cannot grow (its "OOM" error), or refuses the
+  // request with a complete small answer: the Manager's 500 when the reply cannot
+  // be framed (no memory for it, so reply() throws), or, in some runs, the 400 of
+  // a request mongoose could not parse (http_unparsed_request.c). The board goes
   // on serving. Not exit 3: the C side's out-of-memory is per connection. (At
   // --ram 768, with the 8-connection cap, the OOM did not come in every run.)
-  test("connections that cannot be buffered are closed, the board keeps serving, then exits 0", async () => {
+  test("connections that cannot be buffered are closed or refused, the board keeps serving, then exits 0", async () => {
     const sent = pattern(65536);
     const outcomes = await Promise.all(Array.from({ length: 50 }, () => request(context.port, "POST", "/echo", { body: sent, timeoutMs: 20_000 })
       .then((a) => (a.status === 200 && a.body.equals(sent) ? "echoed" : `answered ${a.status} with ${a.body.length} bytes`), () => "closed")));
-    expect(outcomes.filter((o) => o !== "echoed" && o !== "closed")).toEqual([]);
+    // "Internal Server Error\n", "the request could not be parsed\n"
+    const refused = ["answered 500 with 22 bytes", "answered 400 with 32 bytes"];
+    expect(outcomes.filter((o) => o !== "echoed" && o !== "closed" && !refused.includes(o))).toEqual([]);
     expect(outcomes).toContain("closed");
     expect(lines(context.board.stdout).filter((l) => /mg_error +\d+ \d+ OOM\s*$/.test(l)).length).toBeGreaterThan(0);
     const get = await request(context.port, "GET", "/after");
