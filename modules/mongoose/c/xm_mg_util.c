@@ -106,12 +106,10 @@ void xm_mg_util_json_get(xsMachine* the)
 void xm_mg_util_json_get_num(xsMachine* the)
 {
 	xm_mg_util_json_get_num_in_t a = xm_mg_util_json_get_num_in(the);
-	struct mg_str json = a.json;
-	const char* path = a.path;
-	int len = 0, ofs = json_find(the, json, path, &len);
+	int len = 0, ofs = json_find(the, a.json, a.path, &len);
 	if (ofs < 0)
 		return;
-	const char* s = json.buf + ofs;
+	const char* s = a.json.buf + ofs;
 	if (!(*s == '-' || (*s >= '0' && *s <= '9')))
 		return;
 	char number[128];
@@ -123,7 +121,7 @@ void xm_mg_util_json_get_num(xsMachine* the)
 		value = strtod(number, &end);
 		if (end != number + len)
 			return;
-	} else if (!mg_json_get_num(json, path, &value)) {
+	} else if (!mg_json_get_num(a.json, a.path, &value)) {
 		return;
 	}
 	xsResult = xsNumber(value);
@@ -206,11 +204,16 @@ void xm_mg_util_url_decode(xsMachine* the)
 	free(bytes);
 }
 
+// part of url (host, user or password) as a string; "" when mongoose found none.
+static void url_part(xsMachine* the, const char* url, struct mg_str part)
+{
+	arg_text(the, &xsResult, 0, part.len ? (size_t)(part.buf - url) : 0, part.len);
+}
+
 void xm_mg_util_url_host(xsMachine* the)
 {
 	const char* url = xm_mg_util_url_host_in(the).url;
-	struct mg_str host = mg_url_host(url);
-	arg_text(the, &xsResult, 0, (size_t)(host.buf - url), host.len);
+	url_part(the, url, mg_url_host(url));
 }
 
 void xm_mg_util_url_port(xsMachine* the)
@@ -221,21 +224,13 @@ void xm_mg_util_url_port(xsMachine* the)
 void xm_mg_util_url_user(xsMachine* the)
 {
 	const char* url = xm_mg_util_url_user_in(the).url;
-	struct mg_str user = mg_url_user(url);
-	if (user.len == 0)
-		xsResult = xsString("");
-	else
-		arg_text(the, &xsResult, 0, (size_t)(user.buf - url), user.len);
+	url_part(the, url, mg_url_user(url));
 }
 
 void xm_mg_util_url_pass(xsMachine* the)
 {
 	const char* url = xm_mg_util_url_pass_in(the).url;
-	struct mg_str pass = mg_url_pass(url);
-	if (pass.len == 0)
-		xsResult = xsString("");
-	else
-		arg_text(the, &xsResult, 0, (size_t)(pass.buf - url), pass.len);
+	url_part(the, url, mg_url_pass(url));
 }
 
 // urlUri(url): from the first "/" after the host to the end ("/" when there is none)
@@ -385,11 +380,8 @@ void xm_mg_util_sha1(xsMachine* the)
 void xm_mg_util_sha256(xsMachine* the)
 {
 	struct mg_str s = xm_mg_util_sha256_in(the).data;
-	unsigned char digest[32];
-	mg_sha256_ctx ctx;
-	mg_sha256_init(&ctx);
-	mg_sha256_update(&ctx, (const unsigned char*)s.buf, s.len);
-	mg_sha256_final(digest, &ctx);
+	uint8_t digest[32];
+	mg_sha256(digest, (uint8_t*)s.buf, s.len);
 	xm_mg_new_bytes(the, &xsResult, digest, sizeof(digest));
 }
 
@@ -402,13 +394,10 @@ void xm_mg_util_hmac_sha256(xsMachine* the)
 	struct mg_str key = a.key, data = a.data;
 	unsigned char block[64] = { 0 }, pad[64], digest[32];
 	mg_sha256_ctx ctx;
-	if (key.len > sizeof(block)) {
-		mg_sha256_init(&ctx);
-		mg_sha256_update(&ctx, (const unsigned char*)key.buf, key.len);
-		mg_sha256_final(block, &ctx);
-	} else if (key.len) {
+	if (key.len > sizeof(block))
+		mg_sha256(block, (uint8_t*)key.buf, key.len);
+	else if (key.len)
 		memcpy(block, key.buf, key.len);
-	}
 	for (size_t i = 0; i < sizeof(pad); i++)
 		pad[i] = block[i] ^ 0x36;
 	mg_sha256_init(&ctx);
