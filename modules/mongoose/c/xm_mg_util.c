@@ -57,20 +57,13 @@ static void arg_copy(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t l
 void xm_mg_util_utf8(xsMachine* the)
 {
 	xsResult = xsArg(0);
-	if (xsTypeOf(xsArg(0)) != xsStringType)
+	if (xsTypeOf(xsResult) != xsStringType)
 		return;
-	const unsigned char* s = (const unsigned char*)xsToString(xsArg(0));
-	size_t n = strlen((const char*)s);
-	bool differs = false;
-	for (size_t i = 0; i + 1 < n && !differs; i++)
-		differs = (s[i] == 0xc0 && s[i + 1] == 0x80) || (s[i] == 0xed && s[i + 1] >= 0xa0);
-	if (!differs)
-		return;
-	size_t size = xm_core_xs_to_utf8(s, n, NULL);
-	xsResult = xsArrayBuffer(NULL, chunk_size(the, size));
-	s = (const unsigned char*)xsToString(xsArg(0));
-	xm_core_xs_to_utf8(s, n, xsToArrayBuffer(xsResult));
-	xsResult = xsNew1(xsGlobal, xsID("Uint8Array"), xsResult);
+	const void* data;
+	size_t size;
+	xm_mg_bytes(the, &xsResult, &data, &size);
+	if (xsTypeOf(xsResult) != xsStringType)
+		xsResult = xsNew1(xsGlobal, xsID("Uint8Array"), xsResult);
 }
 
 // --- JSON ---
