@@ -322,27 +322,24 @@ void xm_mg_util_multipart_next(xsMachine* the)
 	size_t next = mg_http_next_multipart(from, ofs, &part);
 	if (!next)
 		return;
-	struct { size_t ofs, len; bool present; } fields[3] = {
-		{ 0, part.name.len, part.name.buf != NULL },
-		{ 0, part.filename.len, part.filename.buf != NULL },
-		{ 0, part.body.len, part.body.buf != NULL },
-	};
-	const char* bufs[3] = { part.name.buf, part.filename.buf, part.body.buf };
+	// Offsets into the argument: the pointers go stale once anything allocates
+	// (only whether they are NULL is read after).
+	struct mg_str fields[3] = { part.name, part.filename, part.body };
+	size_t at[3];
 	for (int i = 0; i < 3; i++)
-		if (fields[i].present)
-			fields[i].ofs = (size_t)(bufs[i] - body.buf);
+		at[i] = fields[i].buf ? (size_t)(fields[i].buf - body.buf) : 0;
 	xsVars(1);
 	xsResult = xsNewArray(4);
 	xsVar(0) = xsNumber((double)next);
 	xsSetIndex(xsResult, 0, xsVar(0));
 	for (int i = 0; i < 2; i++) {
-		if (fields[i].present)
-			arg_text(the, &xsVar(0), 0, fields[i].ofs, fields[i].len);
+		if (fields[i].buf)
+			arg_text(the, &xsVar(0), 0, at[i], fields[i].len);
 		else
 			xsVar(0) = i == 0 ? xsString("") : xsUndefined;
 		xsSetIndex(xsResult, i + 1, xsVar(0));
 	}
-	arg_copy(the, &xsVar(0), 0, fields[2].ofs, fields[2].len);
+	arg_copy(the, &xsVar(0), 0, at[2], fields[2].len);
 	xsSetIndex(xsResult, 3, xsVar(0));
 }
 
