@@ -7,8 +7,11 @@
 void xm_mg_hm_field(xsMachine* the)
 {
 	xm_mg_hm_field_in_t a = xm_mg_hm_field_in(the);
-	static const struct mg_http_message expired;  // reads as empty
-	const struct mg_http_message* hm = a.msg ? a.msg : &expired;
+	struct mg_http_message* hm = a.msg;
+	if (!hm) {
+		xsResult = xsString("");
+		return;
+	}
 	struct mg_str fields[] = { hm->method, hm->uri, hm->query, hm->proto, hm->head };  // n is 0..4
 	xm_mg_new_string(the, &xsResult, fields[a.n]);
 }
