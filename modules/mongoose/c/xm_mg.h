@@ -97,11 +97,6 @@ void xm_mg_timer_destroy(void* data);
 
 // Event payload kinds for the message host objects.
 enum { XM_MG_MSG_HTTP = 1, XM_MG_MSG_WS, XM_MG_MSG_MQTT };
-typedef struct {
-	int kind;
-	void* data;  // NULL once the handler returned
-	struct mg_connection* c;
-} xm_mg_msg_t;
 
 // Host data accessors: throw a TypeError naming what was expected.
 xm_mg_t* xm_mg_manager(xsMachine* the, xsSlot* slot);          // open managers only
@@ -110,7 +105,7 @@ struct mg_connection* xm_mg_live(xsMachine* the, xsSlot* slot); // open connecti
 void* xm_mg_message(xsMachine* the, xsSlot* slot, int kind);   // NULL when expired
 // A message object for data (borrowed for the handler call, or owned and freed with it).
 void xm_mg_new_message(xsMachine* the, xsSlot* result, int kind, void* data, bool owned);
-// Connection flags as a bit set, in the order of connection.ts's Flag.
+// Connection flags as a bit set of XM_MG_FLAG_* (binding.json's wire).
 int xm_mg_flags(const struct mg_connection* c);
 
 // Creates the Connection object (into *object) for a mongoose connection we are

@@ -4,17 +4,18 @@
 #include "xsmc.h"  // for xsmcGetBufferReadable; it replaces xs.h's macros in this file
 
 // Strings are sent as standard UTF-8; when the engine's own bytes differ (a NUL,
-// a split surrogate pair) *slot is replaced by a Uint8Array of the UTF-8.
-// The pointer is into the XS heap: use it before anything allocates.
+// a surrogate) *slot is replaced by an ArrayBuffer of the UTF-8. The pointer is
+// into the XS heap: use it before anything allocates.
 void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size)
 {
 	if (xsmcTypeOf(*slot) == xsStringType) {
 		const unsigned char* s = (const unsigned char*)xsmcToString(*slot);
 		size_t n = strlen((const char*)s);
 		size_t utf8 = xm_core_xs_to_utf8(s, n, NULL);
+		// A NUL or a pair shortens the text; a lone surrogate (as U+FFFD) does not.
 		bool same = utf8 == n;
 		for (size_t i = 0; same && i + 1 < n; i++)
-			same = !(s[i] == 0xc0 && s[i + 1] == 0x80);
+			same = !(s[i] == 0xed && s[i + 1] >= 0xa0);
 		if (same) {
 			*data = s;
 			*size = n;

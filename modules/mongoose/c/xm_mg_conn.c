@@ -272,7 +272,6 @@ void xm_mg_conn_id(xsMachine* the)
 	xsResult = xsNumber((double)xm_mg_conn_id_in(the).conn->core.id);
 }
 
-// Flags as a bit set, in the order of the TypeScript getters (connection.ts).
 void xm_mg_conn_flags(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_conn_flags_in(the).conn->core.c;
@@ -293,13 +292,8 @@ int xm_mg_flags(const struct mg_connection* c)
 void xm_mg_conn_buffers(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_conn_buffers_in(the).conn->core.c;
-	size_t values[4] = { 0, 0, 0, 0 };
-	if (c) {
-		values[0] = c->recv.len;
-		values[1] = c->recv.size;
-		values[2] = c->send.len;
-		values[3] = c->send.size;
-	}
+	struct mg_iobuf none = { 0 }, *recv = c ? &c->recv : &none, *send = c ? &c->send : &none;
+	size_t values[4] = { recv->len, recv->size, send->len, send->size };
 	xsResult = xsNewArray(4);
 	for (int i = 0; i < 4; i++)
 		xsSetIndex(xsResult, i, xsNumber((double)values[i]));

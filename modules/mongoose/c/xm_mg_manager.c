@@ -199,15 +199,13 @@ void xm_mg_manager_wakeup(xsMachine* the)
 	if (!m->wakeup_id)
 		xsUnknownError("wakeup is not enabled: create the Manager with { enableWakeup: true }");
 	unsigned long id = (unsigned long)a.id;
-	const void* data = a.data.buf;
-	size_t size = a.data.len;
-	if (size > XM_MG_WAKEUP_MAX)
+	if (a.data.len > XM_MG_WAKEUP_MAX)
 		xsRangeError("wakeup: %lu bytes is more than one wakeup carries (at most %lu, WAKEUP_MAX_BYTES)",
-			(unsigned long)size, (unsigned long)XM_MG_WAKEUP_MAX);
+			(unsigned long)a.data.len, (unsigned long)XM_MG_WAKEUP_MAX);
 	bool live = false;
 	for (struct mg_connection* c = m->mgr.conns; c && !live; c = c->next)
 		live = c->id == id && !c->is_closing && id != m->wakeup_id;
-	xsResult = xsBoolean(live && mg_wakeup(&m->mgr, id, data, size));
+	xsResult = xsBoolean(live && mg_wakeup(&m->mgr, id, a.data.buf, a.data.len));
 }
 
 // Opens a connection of that kind for a fresh Connection, its fn_data, whose

@@ -193,10 +193,15 @@ static struct mg_mqtt_prop* keep_props(xsMachine* the, keep_t* k, xsSlot* array,
 	return props;
 }
 
-// mqttConnect's options from xsArg(first) on: clientId, user, pass, clean,
-// keepalive, version, willTopic, willMessage, willQos, willRetain.
-static void read_connect(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first)
+// The readers: a call's arguments from xsArg(first) on into opts; scratch: two
+// slots (only PUBLISH's properties use them).
+typedef void reader_t(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch);
+
+// mqttConnect's: clientId, user, pass, clean, keepalive, version, willTopic,
+// willMessage, willQos, willRetain.
+static void read_connect(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
 {
+	(void)scratch;
 	opts->client_id = keep_optional(the, k, &xsArg(first), "clientId");
 	opts->user = keep_optional(the, k, &xsArg(first + 1), "username");
 	opts->pass = keep_optional(the, k, &xsArg(first + 2), "password");
@@ -214,8 +219,7 @@ static void read_connect(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, i
 	}
 }
 
-// mqttPub's arguments from xsArg(first) on: topic, message, qos, retain,
-// properties. Uses the two slots at scratch.
+// mqttPub's: topic, message, qos, retain, properties.
 static void read_pub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
 {
 	opts->topic = keep_topic(the, k, &xsArg(first));
@@ -229,12 +233,18 @@ static void read_pub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int f
 		xsRangeError("MQTT PUBLISH packet of %lu bytes is too large (at most %u)", (unsigned long)size, MAX_REMAINING);
 }
 
-// mqttSub's (topic, qos) or mqttUnsub's (topic) arguments from xsArg(first) on.
-static void read_sub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, bool qos)
+// mqttUnsub's: topic.
+static void read_unsub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
 {
+	(void)scratch;
 	opts->topic = keep_topic(the, k, &xsArg(first));
-	if (qos)
-		opts->qos = qos_of(the, &xsArg(first + 1));
+}
+
+// mqttSub's: topic, qos.
+static void read_sub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
+{
+	read_unsub(the, k, opts, first, scratch);
+	opts->qos = qos_of(the, &xsArg(first + 1));
 }
 
 // mqttConnect(manager, url, events, clientId, user, pass, clean, keepalive, version,
@@ -292,32 +302,20 @@ void xm_mg_conn_mqtt_unsub(xsMachine* the)
 	conn_send(the, c, XM_CORE_MQTT_UNSUB, xm_mg_mqtt_sub_args(the, 1, false), 0, 0);
 }
 
-enum { READ_CONNECT, READ_PUB, READ_SUB, READ_UNSUB };
-
-static void read_with(xsMachine* the, int which, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
-{
-	if (which == READ_CONNECT)
-		read_connect(the, k, opts, first);
-	else if (which == READ_PUB)
-		read_pub(the, k, opts, first, scratch);
-	else
-		read_sub(the, k, opts, first, which == READ_SUB);
-}
-
 // Checks and sizes with a reader above, then fills a block with it (see keep_t).
-static struct mg_mqtt_opts* read_packed(xsMachine* the, int which, int first, xsSlot* scratch)
+static struct mg_mqtt_opts* read_packed(xsMachine* the, reader_t* read, int first, xsSlot* scratch)
 {
 	keep_t k = { NULL, 0 };
 	struct mg_mqtt_opts sizing;
 	memset(&sizing, 0, sizeof(sizing));
-	read_with(the, which, &k, &sizing, first, scratch);  // throws for a bad argument: nothing to free yet
+	read(the, &k, &sizing, first, scratch);  // throws for a bad argument: nothing to free yet
 	packed_t* volatile p = calloc(1, sizeof(packed_t) + k.used);  // volatile: read after a longjmp
 	if (!p)
 		xsUnknownError("no memory for MQTT arguments");
 	k.block = p->bytes;
 	k.used = 0;
 	xsTry {
-		read_with(the, which, &k, &p->opts, first, scratch);
+		read(the, &k, &p->opts, first, scratch);
 	}
 	xsCatch {
 		free(p);
@@ -328,17 +326,17 @@ static struct mg_mqtt_opts* read_packed(xsMachine* the, int which, int first, xs
 
 struct mg_mqtt_opts* xm_mg_mqtt_connect_args(xsMachine* the, int first)
 {
-	return read_packed(the, READ_CONNECT, first, NULL);
+	return read_packed(the, read_connect, first, NULL);
 }
 
 struct mg_mqtt_opts* xm_mg_mqtt_pub_args(xsMachine* the, int first, xsSlot* scratch)
 {
-	return read_packed(the, READ_PUB, first, scratch);
+	return read_packed(the, read_pub, first, scratch);
 }
 
 struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, bool qos)
 {
-	return read_packed(the, qos ? READ_SUB : READ_UNSUB, first, NULL);
+	return read_packed(the, qos ? read_sub : read_unsub, first, NULL);
 }
 
 void xm_mg_conn_mqtt_ping(xsMachine* the)

@@ -104,14 +104,10 @@ void xm_mg_tls_peer_init(xm_mg_tls_peer_t* p, struct mg_connection* c, struct mg
 {
 	if (!c->is_client || !c->is_tls_hs || p->hidden)
 		return;
-	memset(&p->check, 0, sizeof(p->check));
-	struct mg_addr ip;
-	memset(&ip, 0, sizeof(ip));
+	struct mg_addr ip = { 0 };
 	// mg_aton also reads "localhost" (and "") as an address: that is a DNS name.
-	if (name.len && mg_strcasecmp(name, mg_str("localhost")) != 0 && mg_aton(name, &ip))
-		p->check = ip;
-	else
-		p->check.is_ip6 = true;
+	bool is_ip = name.len && mg_strcasecmp(name, mg_str("localhost")) != 0 && mg_aton(name, &ip);
+	p->check = is_ip ? ip : (struct mg_addr) { .is_ip6 = true };
 	if (c->is_resolving || c->is_connecting)
 		p->pending = true;  // the resolver and connect() still need the real address
 	else

@@ -57,20 +57,13 @@ static void arg_copy(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t l
 void xm_mg_util_utf8(xsMachine* the)
 {
 	xsResult = xsArg(0);
-	if (xsTypeOf(xsArg(0)) != xsStringType)
+	if (xsTypeOf(xsResult) != xsStringType)
 		return;
-	const unsigned char* s = (const unsigned char*)xsToString(xsArg(0));
-	size_t n = strlen((const char*)s);
-	bool differs = false;
-	for (size_t i = 0; i + 1 < n && !differs; i++)
-		differs = (s[i] == 0xc0 && s[i + 1] == 0x80) || (s[i] == 0xed && s[i + 1] >= 0xa0);
-	if (!differs)
-		return;
-	size_t size = xm_core_xs_to_utf8(s, n, NULL);
-	xsResult = xsArrayBuffer(NULL, chunk_size(the, size));
-	s = (const unsigned char*)xsToString(xsArg(0));
-	xm_core_xs_to_utf8(s, n, xsToArrayBuffer(xsResult));
-	xsResult = xsNew1(xsGlobal, xsID("Uint8Array"), xsResult);
+	const void* data;
+	size_t size;
+	xm_mg_bytes(the, &xsResult, &data, &size);
+	if (xsTypeOf(xsResult) != xsStringType)
+		xsResult = xsNew1(xsGlobal, xsID("Uint8Array"), xsResult);
 }
 
 // --- JSON ---
@@ -106,12 +99,10 @@ void xm_mg_util_json_get(xsMachine* the)
 void xm_mg_util_json_get_num(xsMachine* the)
 {
 	xm_mg_util_json_get_num_in_t a = xm_mg_util_json_get_num_in(the);
-	struct mg_str json = a.json;
-	const char* path = a.path;
-	int len = 0, ofs = json_find(the, json, path, &len);
+	int len = 0, ofs = json_find(the, a.json, a.path, &len);
 	if (ofs < 0)
 		return;
-	const char* s = json.buf + ofs;
+	const char* s = a.json.buf + ofs;
 	if (!(*s == '-' || (*s >= '0' && *s <= '9')))
 		return;
 	char number[128];
@@ -123,7 +114,7 @@ void xm_mg_util_json_get_num(xsMachine* the)
 		value = strtod(number, &end);
 		if (end != number + len)
 			return;
-	} else if (!mg_json_get_num(json, path, &value)) {
+	} else if (!mg_json_get_num(a.json, a.path, &value)) {
 		return;
 	}
 	xsResult = xsNumber(value);
@@ -206,11 +197,16 @@ void xm_mg_util_url_decode(xsMachine* the)
 	free(bytes);
 }
 
+// part of url (host, user or password) as a string; "" when mongoose found none.
+static void url_part(xsMachine* the, const char* url, struct mg_str part)
+{
+	arg_text(the, &xsResult, 0, part.len ? (size_t)(part.buf - url) : 0, part.len);
+}
+
 void xm_mg_util_url_host(xsMachine* the)
 {
 	const char* url = xm_mg_util_url_host_in(the).url;
-	struct mg_str host = mg_url_host(url);
-	arg_text(the, &xsResult, 0, (size_t)(host.buf - url), host.len);
+	url_part(the, url, mg_url_host(url));
 }
 
 void xm_mg_util_url_port(xsMachine* the)
@@ -221,21 +217,13 @@ void xm_mg_util_url_port(xsMachine* the)
 void xm_mg_util_url_user(xsMachine* the)
 {
 	const char* url = xm_mg_util_url_user_in(the).url;
-	struct mg_str user = mg_url_user(url);
-	if (user.len == 0)
-		xsResult = xsString("");
-	else
-		arg_text(the, &xsResult, 0, (size_t)(user.buf - url), user.len);
+	url_part(the, url, mg_url_user(url));
 }
 
 void xm_mg_util_url_pass(xsMachine* the)
 {
 	const char* url = xm_mg_util_url_pass_in(the).url;
-	struct mg_str pass = mg_url_pass(url);
-	if (pass.len == 0)
-		xsResult = xsString("");
-	else
-		arg_text(the, &xsResult, 0, (size_t)(pass.buf - url), pass.len);
+	url_part(the, url, mg_url_pass(url));
 }
 
 // urlUri(url): from the first "/" after the host to the end ("/" when there is none)
@@ -334,27 +322,24 @@ void xm_mg_util_multipart_next(xsMachine* the)
 	size_t next = mg_http_next_multipart(from, ofs, &part);
 	if (!next)
 		return;
-	struct { size_t ofs, len; bool present; } fields[3] = {
-		{ 0, part.name.len, part.name.buf != NULL },
-		{ 0, part.filename.len, part.filename.buf != NULL },
-		{ 0, part.body.len, part.body.buf != NULL },
-	};
-	const char* bufs[3] = { part.name.buf, part.filename.buf, part.body.buf };
+	// Offsets into the argument: the pointers go stale once anything allocates
+	// (only whether they are NULL is read after).
+	struct mg_str fields[3] = { part.name, part.filename, part.body };
+	size_t at[3];
 	for (int i = 0; i < 3; i++)
-		if (fields[i].present)
-			fields[i].ofs = (size_t)(bufs[i] - body.buf);
+		at[i] = fields[i].buf ? (size_t)(fields[i].buf - body.buf) : 0;
 	xsVars(1);
 	xsResult = xsNewArray(4);
 	xsVar(0) = xsNumber((double)next);
 	xsSetIndex(xsResult, 0, xsVar(0));
 	for (int i = 0; i < 2; i++) {
-		if (fields[i].present)
-			arg_text(the, &xsVar(0), 0, fields[i].ofs, fields[i].len);
+		if (fields[i].buf)
+			arg_text(the, &xsVar(0), 0, at[i], fields[i].len);
 		else
 			xsVar(0) = i == 0 ? xsString("") : xsUndefined;
 		xsSetIndex(xsResult, i + 1, xsVar(0));
 	}
-	arg_copy(the, &xsVar(0), 0, fields[2].ofs, fields[2].len);
+	arg_copy(the, &xsVar(0), 0, at[2], fields[2].len);
 	xsSetIndex(xsResult, 3, xsVar(0));
 }
 
@@ -385,11 +370,8 @@ void xm_mg_util_sha1(xsMachine* the)
 void xm_mg_util_sha256(xsMachine* the)
 {
 	struct mg_str s = xm_mg_util_sha256_in(the).data;
-	unsigned char digest[32];
-	mg_sha256_ctx ctx;
-	mg_sha256_init(&ctx);
-	mg_sha256_update(&ctx, (const unsigned char*)s.buf, s.len);
-	mg_sha256_final(digest, &ctx);
+	uint8_t digest[32];
+	mg_sha256(digest, (uint8_t*)s.buf, s.len);
 	xm_mg_new_bytes(the, &xsResult, digest, sizeof(digest));
 }
 
@@ -402,13 +384,10 @@ void xm_mg_util_hmac_sha256(xsMachine* the)
 	struct mg_str key = a.key, data = a.data;
 	unsigned char block[64] = { 0 }, pad[64], digest[32];
 	mg_sha256_ctx ctx;
-	if (key.len > sizeof(block)) {
-		mg_sha256_init(&ctx);
-		mg_sha256_update(&ctx, (const unsigned char*)key.buf, key.len);
-		mg_sha256_final(block, &ctx);
-	} else if (key.len) {
+	if (key.len > sizeof(block))
+		mg_sha256(block, (uint8_t*)key.buf, key.len);
+	else if (key.len)
 		memcpy(block, key.buf, key.len);
-	}
 	for (size_t i = 0; i < sizeof(pad); i++)
 		pad[i] = block[i] ^ 0x36;
 	mg_sha256_init(&ctx);
