@@ -207,20 +207,16 @@ void xm_am_chunk(xsMachine* the)
 void xm_am_reply(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
-	int status = xsToInteger(xsArg(2));
-	if (status < 100 || status > 999)
-		xsRangeError("HTTP status %d is not between 100 and 999", status);
-	const void* body;
-	size_t size;
-	xm_mg_bytes(the, &xsArg(4), &body, &size);
 	bool chunked = xsTest(xsArg(6));
-	if (chunked && size)
-		xsRangeError("a chunked reply's body goes in chunks");
 	// The poll task treats a reply's head apart (XM_AM_SEND in xm_am_poll.c).
 	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_SEND, chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE, 5);
-	cmd.data = xm_core_http_response(status, NULL, xsToString(xsArg(3)), body, size, chunked, &cmd.size);
-	if (!cmd.data)
-		xsUnknownError("no memory for the response");
+	int status = xsToInteger(xsArg(2));
+	struct mg_str body;
+	cmd.data = xm_mg_http_response(the, status, &xsArg(4), NULL, &xsArg(3), chunked, &body, &cmd.size);
+	if (chunked && body.len) {
+		free(cmd.data);
+		xsRangeError("a chunked reply's body goes in chunks");
+	}
 	xm_am_post(the, am, &cmd);
 }
 

@@ -177,6 +177,13 @@ void xm_mg_log_line_own(xm_mg_log_line_t* line);
 
 // Bytes of a string, ArrayBuffer, typed array or DataView argument.
 void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size);
+// An HTTP response framed for either manager (core/http_reply.c), malloc'd, or a
+// thrown RangeError (status) or "no memory": body_slot (NULL: none) a string or
+// bytes, found in *body; reason_slot (NULL or not a string: the status's phrase);
+// header_lines (NULL: none) "Name: value\r\n" lines the caller checked. A chunked
+// response is its head alone.
+char* xm_mg_http_response(xsMachine* the, int status, xsSlot* body_slot, xsSlot* reason_slot, xsSlot* header_lines,
+	bool chunked, struct mg_str* body, size_t* total);
 // A JavaScript Uint8Array holding a copy of the bytes.
 void xm_mg_new_bytes(xsMachine* the, xsSlot* result, const void* data, size_t size);
 // A JavaScript string from bytes that need not end with NUL.

@@ -3,27 +3,33 @@
 #include "xm_mg.h"
 #include "xm_args.h"
 
-// The response sent on c: body (NULL: none) a string or bytes, reason (NULL or
-// not a string: the status's phrase), headerLines (NULL: none) checked "Name:
-// value\r\n" lines.
-static void send_reply(xsMachine* the, struct mg_connection* c, int status, xsSlot* body_slot, xsSlot* reason_slot,
-	xsSlot* header_lines, bool chunked)
+char* xm_mg_http_response(xsMachine* the, int status, xsSlot* body_slot, xsSlot* reason_slot, xsSlot* header_lines,
+	bool chunked, struct mg_str* body, size_t* total)
 {
 	if (status < 100 || status > 999)
 		xsRangeError("HTTP status %d is not between 100 and 999", status);
-	const void* body = "";
-	size_t size = 0, total;
+	*body = mg_str_n("", 0);
 	if (body_slot)
-		xm_mg_bytes(the, body_slot, &body, &size);  // may allocate: take the string pointers after it
+		xm_mg_bytes(the, body_slot, (const void**)&body->buf, &body->len);  // may allocate: take the string pointers after it
 	const char* reason = reason_slot && xsTypeOf(*reason_slot) == xsStringType ? xsToString(*reason_slot) : NULL;
-	char* response = xm_core_http_response(status, reason, header_lines ? xsToString(*header_lines) : "", body, size,
-		chunked, &total);
+	char* response = xm_core_http_response(status, reason, header_lines ? xsToString(*header_lines) : "", body->buf,
+		body->len, chunked, total);
 	if (!response)
 		xsUnknownError("no memory for the response");
+	return response;
+}
+
+// The response sent on c; a chunked one's body goes as its first chunk.
+static void send_reply(xsMachine* the, struct mg_connection* c, int status, xsSlot* body_slot, xsSlot* reason_slot,
+	xsSlot* header_lines, bool chunked)
+{
+	struct mg_str body;
+	size_t total;
+	char* response = xm_mg_http_response(the, status, body_slot, reason_slot, header_lines, chunked, &body, &total);
 	mg_send(c, response, total);
 	free(response);
-	if (chunked && size)
-		mg_http_write_chunk(c, body, size);
+	if (chunked && body.len)
+		mg_http_write_chunk(c, body.buf, body.len);
 	else if (!chunked)
 		c->is_resp = 0;  // complete: mongoose parses a kept-alive connection's next request only then
 }
