@@ -90,11 +90,19 @@ static void check_callback(xsMachine* the)
 		xsTypeError("timer callback must be a function");
 }
 
-// Last, after every argument was read: what can throw (a delay that is a Symbol,
-// no memory for the extra arguments) has thrown before a timer exists to leak.
-// The slots are set before they are remembered: assigning a remembered slot
-// would overwrite the link XS keeps its roots in.
-static xm_timer_t* create(xsMachine* the, bool pass_id, xsSlot args)
+static void schedule(xm_timer_t* t, uint32_t delay, uint32_t interval)
+{
+	t->due = port_millis() + delay;
+	t->interval = interval;
+	insert(t);
+}
+
+// A timer for xsArg(0), scheduled; its id is the result. Called last, after every
+// argument was read: what can throw (a delay that is a Symbol, no memory for the
+// extra arguments) has thrown before a timer exists to leak. The slots are set
+// before they are remembered: assigning a remembered slot would overwrite the
+// link XS keeps its roots in.
+static void start(xsMachine* the, bool pass_id, xsSlot args, uint32_t delay, uint32_t interval)
 {
 	xm_timer_t* t = calloc(1, sizeof(xm_timer_t));
 	if (!t)
@@ -106,14 +114,8 @@ static xm_timer_t* create(xsMachine* the, bool pass_id, xsSlot args)
 	t->args = args;
 	xsRemember(t->callback);
 	xsRemember(t->args);
-	return t;
-}
-
-static void schedule(xm_timer_t* t, uint32_t delay, uint32_t interval)
-{
-	t->due = port_millis() + delay;
-	t->interval = interval;
-	insert(t);
+	schedule(t, delay, interval);
+	xsResult = xsInteger((int32_t)t->id);
 }
 
 static void web_timer(xsMachine* the, bool repeat)
@@ -127,9 +129,7 @@ static void web_timer(xsMachine* the, bool repeat)
 		for (int i = 2; i < argc; i++)
 			xsCall1_noResult(xsVar(0), xsID("push"), xsArg(i));
 	}
-	xm_timer_t* t = create(the, false, xsVar(0));
-	schedule(t, delay, repeat ? (delay ? delay : 1) : 0);
-	xsResult = xsInteger((int32_t)t->id);
+	start(the, false, xsVar(0), delay, repeat ? (delay ? delay : 1) : 0);
 }
 
 static void set_timeout(xsMachine* the)
@@ -168,18 +168,14 @@ void xm_timer_set(xsMachine* the)
 {
 	check_callback(the);
 	uint32_t delay = delay_arg(the, 1), interval = delay_arg(the, 2);
-	xm_timer_t* t = create(the, true, xsUndefined);
-	schedule(t, delay, interval);
-	xsResult = xsInteger((int32_t)t->id);
+	start(the, true, xsUndefined, delay, interval);
 }
 
 void xm_timer_repeat(xsMachine* the)
 {
 	check_callback(the);
 	uint32_t interval = delay_arg(the, 1);
-	xm_timer_t* t = create(the, true, xsUndefined);
-	schedule(t, interval, interval ? interval : 1);
-	xsResult = xsInteger((int32_t)t->id);
+	start(the, true, xsUndefined, interval, interval ? interval : 1);
 }
 
 // Moddable: Timer.schedule(id[, delay[, repeat]]); without delay the timer sleeps.
@@ -188,9 +184,12 @@ void xm_timer_schedule(xsMachine* the)
 	xm_timer_t* t = find((uint32_t)xsToInteger(xsArg(0)));
 	if (!t || t->cancelled)
 		xsUnknownError("no such timer");
+	bool sleeps = xsToInteger(xsArgc) < 2 || xsTypeOf(xsArg(1)) == xsUndefinedType;
+	// Read before the timer leaves its list: a delay that throws leaves it where it was.
+	uint32_t delay = sleeps ? 0 : delay_arg(the, 1), interval = sleeps ? 0 : delay_arg(the, 2);
 	if (t != firing)
 		detach(t);
-	if (xsToInteger(xsArgc) < 2 || xsTypeOf(xsArg(1)) == xsUndefinedType) {
+	if (sleeps) {
 		t->interval = 0;
 		t->scheduled = false;
 		if (t == firing)
@@ -202,13 +201,13 @@ void xm_timer_schedule(xsMachine* the)
 		return;
 	}
 	if (t == firing) {
-		t->due = port_millis() + delay_arg(the, 1);
-		t->interval = delay_arg(the, 2);
+		t->due = port_millis() + delay;
+		t->interval = interval;
 		t->scheduled = true;  // fire() re-inserts it
 		t->asleep = false;    // a Timer.schedule(id) earlier in this callback no longer holds
 		return;
 	}
-	schedule(t, delay_arg(the, 1), delay_arg(the, 2));
+	schedule(t, delay, interval);
 }
 
 void xm_timer_clear(xsMachine* the)

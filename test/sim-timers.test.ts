@@ -180,6 +180,21 @@ describe("Moddable timer module", () => {
     expect(r.lines).toHaveLength(7);
   });
 
+  test("Timer.schedule with a delay that throws leaves the timer as it was", async () => {
+    const r = await run(`
+      import Timer from "timer";
+      const kept = Timer.set(() => console.log("kept fired"), 30);
+      try {
+        Timer.schedule(kept, Symbol("delay") as unknown as number);
+      } catch (e) {
+        console.log("threw " + (e as Error).name);
+      }
+    `);
+    expect(r.stderr).toBe("");
+    expect(r.lines).toEqual(["threw TypeError", "kept fired"]);
+    expect(r.code).toBe(0);
+  });
+
   test("Timer.schedule reschedules a timer, also from inside its callback", async () => {
     const r = await run(`
       import Timer from "timer";
