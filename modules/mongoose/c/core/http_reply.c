@@ -63,19 +63,19 @@ char* xm_core_http_response(int status, const char* reason, const char* headers,
 	const char* parts[] = { "HTTP/1.1 ", decimal(code + sizeof(code), (unsigned long)status), " ",
 		reason ? reason : xm_core_http_reason(status), "\r\n", headers, chunked ? "" : "Content-Length: ",
 		chunked ? "" : decimal(count + sizeof(count), (unsigned long)size), chunked ? "" : "\r\n", "\r\n" };
-	size_t n = 0;
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		n += strlen(parts[i]);
+	enum { PARTS = sizeof(parts) / sizeof(parts[0]) };
+	size_t lengths[PARTS], n = 0;
+	for (size_t i = 0; i < PARTS; i++)
+		n += lengths[i] = strlen(parts[i]);
 	if (chunked)
 		size = 0;
 	char* data = malloc(n + size + 1);  // + 1: a NUL after it (a chunked head is read as a C string)
 	if (!data)
 		return NULL;
 	char* p = data;
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		size_t k = strlen(parts[i]);
-		memcpy(p, parts[i], k);
-		p += k;
+	for (size_t i = 0; i < PARTS; i++) {
+		memcpy(p, parts[i], lengths[i]);
+		p += lengths[i];
 	}
 	if (size)  // an empty body's pointer may be NULL
 		memcpy(p, body, size);
