@@ -46,6 +46,7 @@ const RUN_OPTIONS = {
   "--timeout": ["SECONDS", "stop the firmware after SECONDS (exit code 124)"],
   "--stats": [null, "print the XS heap's peak use when the firmware exits"],
   "--config": ["FILE", "the config store's file (default: the simulator's firmware path + .config; the virtual board's: none, kept in RAM)"],
+  "--clock-offset": ["MS", "start with the firmware's calendar clock MS milliseconds off the machine's, as a device's before SNTP (simulator only)"],
   "--ram": ["KB", "the virtual board's RAM budget in KiB (qemu only; default 2048)"],
   "--forward": ["HOSTPORT:BOARDPORT", "127.0.0.1:HOSTPORT reaches the virtual board's TCP BOARDPORT (qemu only; repeatable)"],
   "--reach": ["[tcp:|udp:]BOARDIP:PORT=127.0.0.1:HOSTPORT", "what the virtual board sends to BOARDIP:PORT (in 10.0.2.0/24), TCP by default or UDP, reaches 127.0.0.1:HOSTPORT (qemu only; repeatable)"],
@@ -162,9 +163,11 @@ async function main(argv) {
     const recipe = RECIPES[host];
     if (!recipe?.run) throw new UsageError(`xsmg run is for ${RUN_HOSTS.join(", ")}, not "${host}"`, "run");
     // A host that lists its run options (runOptions) refuses the others.
-    const given = ["stats", "config", "ram", "forward", "reach", ...(opts.passthrough?.length ? ["--"] : [])].filter((k) => opts[k] !== undefined || k === "--");
-    const refused = given.filter((k) => !(recipe.runOptions ?? ["stats", "config", "--"]).includes(k));
+    const given = ["stats", "config", "clock-offset", "ram", "forward", "reach", ...(opts.passthrough?.length ? ["--"] : [])].filter((k) => opts[k] !== undefined || k === "--");
+    const refused = given.filter((k) => !(recipe.runOptions ?? ["stats", "config", "clock-offset", "--"]).includes(k));
     if (refused.length) throw new UsageError(`xsmg run --host ${host} does not take ${refused.map((k) => k === "--" ? "-- ARGS" : `--${k}`).join(", ")}`, "run");
+    if (opts["clock-offset"] !== undefined && !/^-?\d+$/.test(opts["clock-offset"]))
+      throw new UsageError(`--clock-offset takes a whole number of ms, got "${opts["clock-offset"]}"`, "run");
     if (opts.ram !== undefined && !(Number.isInteger(Number(opts.ram)) && Number(opts.ram) >= 64))
       throw new UsageError(`--ram takes a whole number of KiB (64 or more), got "${opts.ram}"`, "run");
     recipe.checkRunOptions?.(opts);

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The portable runtime, shared by every host.
 add_library(xm_runtime STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/xm_clock.c
   ${CMAKE_CURRENT_LIST_DIR}/xm_console.c
   ${CMAKE_CURRENT_LIST_DIR}/xm_json.c
   ${CMAKE_CURRENT_LIST_DIR}/xm_loop.c

@@ -132,4 +132,9 @@ typedef struct {
 } xm_heap_t;
 void xm_stats_heap(xsMachine* the, xm_heap_t* heap);
 
+// xm_clock.c: the firmware's calendar clock, in ms since 1970 (0 while the date
+// is unknown), and setting it from the network.
+uint64_t xm_clock_epoch_ms(void);
+void xm_clock_set(uint64_t epoch_ms);
+
 #endif

@@ -35,6 +35,13 @@
 #define mxUseDefaultCStackLimit 0
 #define mxUseDefaultDebug 1
 
+// Date's clock is the runtime's (xm_clock.c), which SNTP can set: the engine's
+// default is the C library's gettimeofday.
+typedef struct timeval c_timeval;
+#define c_timezone timezone
+int xm_gettimeofday(struct timeval* tv, void* tz);
+#define c_gettimeofday xm_gettimeofday
+
 // mxMachinePlatform must not name txMachine: this header is read before it exists.
 #define mxMachinePlatform \
 	void* host; \

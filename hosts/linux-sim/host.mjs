@@ -53,8 +53,9 @@ export function firmware({ app, out, libs, variant }) {
 }
 
 // The firmware enforces --timeout itself (exit 124), so that it can stop cleanly.
-export function run(exe, { timeout, stats, config, passthrough }) {
+export function run(exe, { timeout, stats, config, "clock-offset": clockOffset, passthrough }) {
   const args = [...(timeout ? ["--timeout", String(timeout)] : []), ...(stats ? ["--stats"] : []),
+    ...(clockOffset !== undefined ? ["--clock-offset", String(clockOffset)] : []),
     ...(config ? ["--config", path.resolve(config)] : []),
     ...(passthrough.length ? ["--", ...passthrough] : [])];
   runToExit(exe, args);

@@ -11,6 +11,8 @@
 
 // The config store's file (modules/config/lin/), from --config FILE.
 const char* xm_sim_config_file;
+// port_linux.c's calendar clock is this far from the machine's, from --clock-offset MS.
+extern int64_t port_linux_clock_offset_ms;
 
 static sigset_t stop_signals;
 static double timeout_seconds;
@@ -40,7 +42,7 @@ static void* watch(void* arg)
 
 static int usage(void)
 {
-	static const char text[] = "usage: firmware [--timeout SECONDS] [--stats] [--config FILE]\n";
+	static const char text[] = "usage: firmware [--timeout SECONDS] [--stats] [--config FILE] [--clock-offset MS]\n";
 	port_console_write(2, text, sizeof(text) - 1);
 	return 2;
 }
@@ -53,6 +55,8 @@ int main(int argc, char** argv)
 			timeout_seconds = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			xm_sim_config_file = argv[++i];
+		else if (!strcmp(argv[i], "--clock-offset") && i + 1 < argc)
+			port_linux_clock_offset_ms = strtoll(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--stats"))
 			options.stats = true;
 		else if (!strcmp(argv[i], "--"))

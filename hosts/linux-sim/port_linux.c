@@ -234,12 +234,16 @@ uint64_t port_millis(void)
 	return micros() / 1000u;
 }
 
+// --clock-offset MS (main.c): the simulator plays a device whose clock is off,
+// as one is before SNTP corrects it; the machine's own clock is not touched.
+int64_t port_linux_clock_offset_ms;
+
 uint64_t port_epoch_ms(void)
 {
 	struct timespec t;
 	if (clock_gettime(CLOCK_REALTIME, &t) != 0)
 		return 0;
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+	return (uint64_t)((int64_t)((uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u) + port_linux_clock_offset_ms);
 }
 
 void port_random(void* buf, size_t length)

@@ -21,6 +21,7 @@ import type { Bytes } from "mongoose/bytes";
 import { serveRequests, type ServeHandler } from "mongoose/serve";
 import { fetch, type FetchOptions, type Response } from "mongoose/fetch";
 import { stopPollTask } from "mongoose/shutdown";
+import { sntp, syncClock, type SntpOptions, type SyncClockOptions } from "mongoose/clock";
 
 const START_REQUEST = 1;
 const CLOSE_REQUEST = 2;
@@ -299,18 +300,25 @@ export class AsyncManager {
     return this.#connectWith("sntpConnect", url, (am, request) => native.open(am, false, url, XM_AM_KIND_SNTP, request), handler, options, true);
   }
 
-  /** The time from an SNTP server, in epoch milliseconds (for new Date(ms)). */
-  sntpTime(url: string, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<number> {
-    const time = deferred<number>();
-    time.promise.catch(ignore);  // settled by events while nobody awaits it yet
-    const opened = this.sntpConnect(url, (_conn, ev, data) => {
-      if (ev === MG_EV_SNTP_TIME && typeof data === "number") time.resolve(data);
-      else if (ev === MG_EV_ERROR) time.reject(new Error(`sntpTime ${url}: ${String(data)}`));
-      else if (ev === MG_EV_CLOSE) time.reject(new Error(`sntpTime ${url}: no valid reply (mongoose waits 3 s)`));
-    }, options);
-    const result = withDeadline(opened.then(() => time.promise), options.timeout ?? 30000, options.signal, `sntpTime ${url}`);
-    result.catch(() => opened.then((conn) => conn.close(), ignore));
-    return result;
+  /** The time from an SNTP server ("udp://host:123"), in epoch milliseconds (for new Date(ms)). */
+  sntp(url: string, options?: SntpOptions): Promise<number> {
+    return sntp(this, url, options);
+  }
+
+  /** @deprecated sntp()'s former name, for one release. */
+  sntpTime(url: string, options?: SntpOptions): Promise<number> {
+    return sntp(this, url, options, "sntpTime");
+  }
+
+  /**
+   * Keeps the firmware's clock (Date.now(), new Date(), TLS's certificate dates)
+   * in step with an SNTP server: a sync now, then every options.every ms (default
+   * hourly) until options.signal aborts or close(). Resolves to the time of the
+   * first sync; a later one that fails goes to the errorHandler.
+   */
+  syncClock(url: string, options: SyncClockOptions = {}): Promise<number> {
+    this.#check();
+    return syncClock(this, url, options, (error) => reportError(this.#errorHandler, error, undefined, MG_EV_SNTP_TIME));
   }
 
   /** Serves HTTP with an async handler per request; a throw or rejection answers 500. https:// takes options.tls as listen does. */

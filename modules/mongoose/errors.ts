@@ -9,7 +9,7 @@ export function defaultErrorHandler(error: unknown, conn: { readonly id: number 
 }
 
 /** Calls errorHandler; when it throws in turn, both errors go to console.error. */
-export function reportError<C extends { readonly id: number }>(errorHandler: (error: unknown, conn: C, ev: number) => void,
+export function reportError<C extends { readonly id: number } | undefined>(errorHandler: (error: unknown, conn: C, ev: number) => void,
   error: unknown, conn: C, ev: number): void {
   try {
     errorHandler(error, conn, ev);
@@ -19,6 +19,6 @@ export function reportError<C extends { readonly id: number }>(errorHandler: (er
     if (again instanceof Error && !Object.hasOwn(again, "cause"))
       Object.defineProperty(again, "cause", { value: error, writable: true, configurable: true });
     console.error("mongoose: the errorHandler threw:", again,
-      `\nwhile given this error of ${eventName(ev)} on connection ${conn.id}:`, error);
+      `\nwhile given this error of ${eventName(ev)} on connection ${conn?.id ?? "-"}:`, error);
   }
 }

@@ -15,7 +15,7 @@ enum { TLS_CA, TLS_CERT, TLS_KEY, TLS_NAME, TLS_PARTS };
 // there), before any TLS connection that needs the date exists.
 static void set_date(void)
 {
-	uint64_t epoch = mg_boot_timestamp_ms ? 0 : port_epoch_ms();
+	uint64_t epoch = mg_boot_timestamp_ms ? 0 : xm_clock_epoch_ms();
 	if (epoch)
 		mg_boot_timestamp_ms = epoch - mg_millis();
 }
