@@ -31,3 +31,5 @@ export { Request } from "mongoose/serve";
 export type { ServeHandler, ServeResponse } from "mongoose/serve";
 export { Response } from "mongoose/fetch";
 export type { FetchOptions } from "mongoose/fetch";
+export type { SntpOptions, SyncClockOptions } from "mongoose/clock";
+export { topicFilterFault, topicMatches, topicNameFault } from "mongoose/mqtt-topic";
