@@ -46,7 +46,7 @@ const RUN_OPTIONS = {
   "--timeout": ["SECONDS", "stop the firmware after SECONDS (exit code 124)"],
   "--stats": [null, "print the XS heap's peak use when the firmware exits"],
   "--config": ["FILE", "the config store's file (default: the simulator's firmware path + .config; the virtual board's: none, kept in RAM)"],
-  "--clock-offset": ["MS", "start with the firmware's calendar clock MS milliseconds off the machine's, as a device's before SNTP (simulator only)"],
+  "--clock-offset": ["MS", "start with the firmware's calendar clock MS milliseconds off the machine's, as a device's before SNTP (the virtual board's to the second)"],
   "--ram": ["KB", "the virtual board's RAM budget in KiB (qemu only; default 2048)"],
   "--forward": ["HOSTPORT:BOARDPORT", "127.0.0.1:HOSTPORT reaches the virtual board's TCP BOARDPORT (qemu only; repeatable)"],
   "--reach": ["[tcp:|udp:]BOARDIP:PORT=127.0.0.1:HOSTPORT", "what the virtual board sends to BOARDIP:PORT (in 10.0.2.0/24), TCP by default or UDP, reaches 127.0.0.1:HOSTPORT (qemu only; repeatable)"],

@@ -13,26 +13,30 @@ import { freePort, listenFresh } from "./helpers/net";
 import { boardApp } from "./helpers/board";
 import { CLI, lines, start } from "./helpers/sim";
 
-// SNTP first (a reply lost at the first ARP exchange is asked again, up to
-// three times), then a POST out through --reach, then a server until /stop.
+// The board starts an hour behind (--clock-offset). SNTP first (a reply lost at
+// the first ARP exchange is asked again, up to three times), then the clock set
+// from it, then a POST out through --reach, then a server until /stop.
+const OFFSET = -3_600_000;
 const APP = `
 import { AsyncManager } from "mongoose";
 const am = new AsyncManager();
 await am.start();
+console.log("before " + Date.now());
 let time = 0;
 for (let attempt = 1; !time && attempt <= 3; attempt++) {
   try {
-    time = await am.sntpTime("udp://10.0.2.123:123", { timeout: 5000 });
+    time = await am.sntp("udp://10.0.2.123:123", { timeout: 5000 });
   } catch (e) {
     console.log("sntp attempt " + attempt + ": " + (e as Error).message);
   }
 }
 console.log("sntp " + time);
+await am.syncClock("udp://10.0.2.123:123");
 const r = await am.fetch("http://10.0.2.100:8080/tcp", { method: "POST", body: "beside udp" });
 console.log("fetch " + r.status + " " + (await r.text()));
 await am.serve("http://0.0.0.0:80", (req) => {
   if (req.uri === "/stop") setTimeout(() => { am.close(); }, 10);
-  return "served " + req.uri;
+  return req.uri === "/now" ? String(Date.now()) : "served " + req.uri;
 });
 console.log("listening");
 `;
@@ -56,7 +60,7 @@ describe("UDP from the virtual board (qemu) through --reach udp:", () => {
     await chrony?.stop();
   });
 
-  test("SNTP on the board gets chronyd's time through the gateway, while TCP --reach and --forward still work", async () => {
+  test("SNTP on the board gets chronyd's time through the gateway and sets the board's clock, while TCP --reach and --forward still work", async () => {
     const server = http.createServer((req, res) => {
       let body = "";
       req.on("data", (d) => (body += d));
@@ -74,7 +78,7 @@ describe("UDP from the virtual board (qemu) through --reach udp:", () => {
       const board = start(process.execPath, [CLI, "run", "--host", "qemu", "--quiet", "--timeout", "45",
         "--manifest", path.join(dir, "manifest.json"), "--out", path.join(dir, "out"),
         "--reach", `udp:10.0.2.123:123=127.0.0.1:${chrony.port}`, "--reach", `10.0.2.100:8080=127.0.0.1:${hostPort}`,
-        "--forward", `${forward}:80`], 55_000);
+        "--forward", `${forward}:80`, "--clock-offset", String(OFFSET)], 55_000);
       await new Promise<void>((resolve, reject) => {
         const poll = setInterval(() => {
           if (board.stdout.includes("listening\n")) resolve();
@@ -84,6 +88,13 @@ describe("UDP from the virtual board (qemu) through --reach udp:", () => {
         }, 50);
       });
       const after = Date.now();
+      // After syncClock the board's Date.now() is chronyd's (this machine's) time.
+      for (let i = 0; i < 3; i++) {
+        const sent = Date.now();
+        const now = Number(await get(forward, "/now"));
+        const received = Date.now();
+        expect(Math.abs(now - (sent + received) / 2)).toBeLessThan(50 + (received - sent) / 2);
+      }
       expect(await get(forward, "/hello")).toBe("served /hello");
       expect(await get(forward, "/stop")).toBe("served /stop");
       const r = await board.done;
@@ -95,6 +106,8 @@ describe("UDP from the virtual board (qemu) through --reach udp:", () => {
       expect(console.slice(-2)).toEqual(["fetch 200 POST /tcp beside udp", "listening"]);
       // The time chronyd gave (its clock is this machine's) lies within the run,
       // give or take SNTP's rounding to milliseconds.
+      const boardBefore = Number(/^before (\d+)$/m.exec(r.stdout)?.[1]);
+      expect(Math.abs(boardBefore - (before + OFFSET))).toBeLessThan(30_000);
       const time = Number(/^sntp (\d+)$/m.exec(r.stdout)?.[1]);
       expect(time).toBeGreaterThanOrEqual(before - 1);
       expect(time).toBeLessThanOrEqual(after + 1);

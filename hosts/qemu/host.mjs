@@ -76,7 +76,7 @@ export function firmware({ app, out, libs }) {
 }
 
 // What `xsmg run --host qemu` takes besides --timeout (cli.mjs refuses the rest).
-export const runOptions = ["stats", "config", "ram", "forward", "reach"];
+export const runOptions = ["stats", "config", "clock-offset", "ram", "forward", "reach"];
 
 // The board's side of QEMU's user network (slirp): its own address, and the
 // addresses slirp keeps for itself (the gateway, DNS), which a --reach rule
@@ -175,9 +175,11 @@ function semihostingArgs(words) {
 // it goes to QEMU's standard output (QEMU's own default would be its standard
 // error). network: the board's netdevs and NIC when they are not slirp's alone
 // (the UDP gateway's hub).
-export function qemuArgs(elf, { forwards = [], reaches = [], network, cmdline = [] } = {}) {
+export function qemuArgs(elf, { forwards = [], reaches = [], network, cmdline = [], clockOffset = 0 } = {}) {
   network ??= ["-netdev", `user,id=n0,${userNetdev({ forwards, reaches })}`, "-device", "virtio-net-device,netdev=n0"];
-  return ["-M", "virt", "-smp", "1", "-m", "128M", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "none",
+  // The board's RTC (rtc.c) starts at -rtc's base, to the second, and follows the host's clock from there.
+  const rtc = clockOffset ? ["-rtc", `base=${new Date(Date.now() + clockOffset).toISOString().slice(0, 19)}`] : [];
+  return ["-M", "virt", "-smp", "1", "-m", "128M", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "none", ...rtc,
     "-chardev", "stdio,id=console", "-semihosting-config", `enable=on,target=native,chardev=console${semihostingArgs(["xsmg", ...cmdline])}`,
     ...network, "-kernel", elf];
 }
@@ -190,7 +192,7 @@ const BACKSTOP_S = 3;
  * firmware's code (the simulator's codes: 0 nothing left to do, 1 uncaught
  * exception, 3 out of memory, 5 a CPU exception; 124 at --timeout).
  */
-export async function run(elf, { timeout, stats, config, ram, forward, reach }) {
+export async function run(elf, { timeout, stats, config, "clock-offset": clockOffset, ram, forward, reach }) {
   const { forwards, reaches, udp } = checkRunOptions({ forward, reach });
   const ramKb = ram === undefined ? RAM_DEFAULT_KB : Number(ram);
   if (ramKb !== RAM_DEFAULT_KB)
@@ -206,6 +208,6 @@ export async function run(elf, { timeout, stats, config, ram, forward, reach }) 
   // The board stops itself at --timeout (exit 124), as the simulator's firmware
   // does; xsmg kills QEMU BACKSTOP_S later should the firmware not get there (a
   // loop in the app's C, an XS task that never returns to its loop).
-  runToExit("qemu-system-riscv32", qemuArgs(elf, { forwards, reaches, network: gateway?.qemuArgs, cmdline }),
+  runToExit("qemu-system-riscv32", qemuArgs(elf, { forwards, reaches, network: gateway?.qemuArgs, cmdline, clockOffset: Number(clockOffset ?? 0) }),
     { stdio: ["ignore", "inherit", "inherit"], timeoutMs: timeout ? (Number(timeout) + BACKSTOP_S) * 1000 : undefined });
 }
