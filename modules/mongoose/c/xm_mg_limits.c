@@ -11,7 +11,7 @@ static uint32_t limit(xsMachine* the, int i, const char* name, uint32_t host)
 		return host;
 	double n = xsToNumber(xsArg(i));
 	if (!(n >= 0))  // NaN as well
-		xsRangeError("listen: %s must be a number >= 0 (0 or Infinity: no limit), not %g", name, n);
+		xsRangeError("%s must be a number >= 0 (0 or Infinity: no limit), not %g", name, n);
 	return n >= (double)UINT32_MAX ? 0 : (uint32_t)ceil(n);
 }
 
