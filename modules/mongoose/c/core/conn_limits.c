@@ -67,7 +67,7 @@ static bool head_in_progress(const struct mg_connection* c, const xm_core_conn_t
 		mg_http_get_request_len(c->recv.buf, c->recv.len) == 0;
 }
 
-static void poll(struct mg_connection* c, xm_core_conn_t* s, uint64_t now)
+static void check_deadlines(struct mg_connection* c, xm_core_conn_t* s, uint64_t now)
 {
 	xm_core_limits_state_t* l = &s->limits;
 	if (!c->is_accepted || c->is_closing || c->is_draining)
@@ -109,7 +109,7 @@ void xm_core_limits_event(struct mg_connection* c, int ev, void* ev_data, xm_cor
 	if (ev == MG_EV_READ || ev == MG_EV_WRITE) {
 		s->limits.moved = true;
 	} else if (ev == MG_EV_POLL) {
-		poll(c, s, *(const uint64_t*)ev_data);
+		check_deadlines(c, s, *(const uint64_t*)ev_data);
 	} else if (ev == MG_EV_CLOSE) {
 		if (c->is_listening)
 			orphan(c, s);
