@@ -4,7 +4,8 @@
 // closed after idleTimeout, half a request line answered 408 after
 // headersTimeout, a pinging WebSocket kept open past idleTimeout, and over
 // maxConnections a 503 (HTTP) or a close (raw) while the connections already
-// open are served, with new ones taken again once some close.
+// open are served, with new ones taken again once some close; a flood of silent
+// connections refused past the cap and idled out below it.
 import { execFile } from "child_process";
 import net from "net";
 import WebSocket from "ws";
@@ -15,6 +16,7 @@ interface Ports {
   timeouts: number;  // HTTP: headersTimeout 300, idleTimeout 800
   cap: number;       // HTTP: maxConnections 2
   raw: number;       // raw echo: idleTimeout 300, maxConnections 2
+  flood: number;     // HTTP: idleTimeout 500, maxConnections 20
 }
 
 function firmware(sync: Ports, async: Ports): string {
@@ -31,6 +33,7 @@ const mgr = new Manager((conn, ev, data) => {
 });
 mgr.listen("http://127.0.0.1:${sync.timeouts}", undefined, { headersTimeout: 300, idleTimeout: 800 });
 mgr.listen("http://127.0.0.1:${sync.cap}", undefined, { maxConnections: 2 });
+mgr.listen("http://127.0.0.1:${sync.flood}", undefined, { idleTimeout: 500, maxConnections: 20 });
 mgr.listen("tcp://127.0.0.1:${sync.raw}", (conn, ev) => {
   if (ev === MG_EV_READ) conn.send(conn.recv());
 }, { idleTimeout: 300, maxConnections: 2 });
@@ -52,6 +55,7 @@ await am.serve("http://127.0.0.1:${async.timeouts}", async (req, conn) => {
   for await (const msg of conn) await conn.wsSend(msg.data, msg.opcode);
 }, { headersTimeout: 300, idleTimeout: 800 });
 await am.serve("http://127.0.0.1:${async.cap}", (req) => "async " + req.uri, { maxConnections: 2 });
+await am.serve("http://127.0.0.1:${async.flood}", (req) => "async " + req.uri, { idleTimeout: 500, maxConnections: 20 });
 await am.listen("tcp://127.0.0.1:${async.raw}", (conn, ev, data) => {
   if (ev === MG_EV_READ && data instanceof Uint8Array) conn.send(data).catch(() => undefined);
 }, { idleTimeout: 300, maxConnections: 2 });
@@ -154,8 +158,8 @@ async function curlUntil(port: number, path: string, want: RegExp): Promise<stri
 describe("listener limits", () => {
   let fw: Running;
   const ports: Record<"sync" | "async", Ports> = {
-    sync: { timeouts: 0, cap: 0, raw: 0 },
-    async: { timeouts: 0, cap: 0, raw: 0 },
+    sync: { timeouts: 0, cap: 0, raw: 0, flood: 0 },
+    async: { timeouts: 0, cap: 0, raw: 0, flood: 0 },
   };
 
   beforeAll(async () => {
@@ -163,6 +167,7 @@ describe("listener limits", () => {
       p.timeouts = await freePort();
       p.cap = await freePort();
       p.raw = await freePort();
+      p.flood = await freePort();
     }
     const exe = buildApp(makeApp({
       "manifest.json": JSON.stringify({ modules: { "*": ["./main"] } }),
@@ -292,6 +297,17 @@ describe("listener limits", () => {
       }
       expect(echoed).toBe("four");
       held[0].socket.destroy();
+    });
+
+    it("a flood of silent connections: those past the cap refused at once, the rest idled out, then it serves again", async () => {
+      const flood = await Promise.all(Array.from({ length: 60 }, () => untilClosed(p().flood, "", 8000)));
+      const refused = flood.filter((e) => e.data.startsWith("HTTP/1.1 503 "));
+      const idled = flood.filter((e) => e.data === "");
+      expect(refused.length).toBe(40);
+      expect(idled.length).toBe(20);
+      for (const e of refused) expect(e.ms).toBeLessThan(1500);  // the linger for a request that never comes
+      for (const e of idled) expect(e.ms).toBeGreaterThanOrEqual(450);
+      expect(await curl(p().flood, "/back")).toMatch(/^HTTP\/1\.1 200 [^]*(sync|async) \/back$/);
     });
 
     it("closes a raw connection quiet for idleTimeout", async () => {

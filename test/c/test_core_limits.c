@@ -138,6 +138,14 @@ static void test_cap_http_503(void)
 	CHECK(strncmp(b.got, "HTTP/1.1 503 Service Unavailable\r\n", 34) == 0);
 	CHECK(strstr(b.got, "Connection: close\r\n") != NULL);
 	CHECK(!a.closed && open_count(&l) == 1);
+	// One that sends no request gets the 503 too, and is closed after the linger.
+	client_t d;
+	client(&mgr, url, &d);
+	uint64_t start = mg_millis();
+	poll_until(&mgr, closed, &d);
+	uint64_t took = mg_millis() - start;
+	CHECK(d.closed && took >= 450 && took < 1500);
+	CHECK(strncmp(d.got, "HTTP/1.1 503 ", 13) == 0);
 	mg_mgr_free(&mgr);
 }
 
@@ -216,7 +224,7 @@ static void test_listener_first(void)
 
 const test_case_t core_limits_tests[] = {
 	{ "core: limits, a raw listener at its cap closes a new connection, takes one again below it", test_cap_raw, false },
-	{ "core: limits, an HTTP listener at its cap answers 503 with Connection: close", test_cap_http_503, false },
+	{ "core: limits, an HTTP listener at its cap answers 503 with Connection: close, with or without a request", test_cap_http_503, false },
 	{ "core: limits, a connection quiet past idle_ms is closed, one moving bytes is not", test_idle, false },
 	{ "core: limits, a request head not complete within headers_ms gets a 408", test_headers_408, false },
 	{ "core: limits, a listener closing before its connections", test_listener_first, false },
