@@ -72,7 +72,9 @@ static void check_deadlines(struct mg_connection* c, xm_core_conn_t* s, uint64_t
 	xm_core_limits_state_t* l = &s->limits;
 	if (!c->is_accepted || c->is_closing || c->is_draining)
 		return;
-	if (l->moved || c->is_resp) {
+	// Readable: bytes wait that this round reads after POLL (a poll that came
+	// late, after a long handler, must not take them for silence).
+	if (l->moved || c->is_resp || c->is_readable) {
 		l->moved = false;
 		l->quiet_since = now;
 	} else if (l->set.idle_ms && now - l->quiet_since >= l->set.idle_ms) {
