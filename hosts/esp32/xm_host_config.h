@@ -46,6 +46,18 @@
 // connections', not the copies' (hosts/qemu/xm_host_config.h).
 #define XM_HOST_AM_GARBAGE_BYTES (2 * 1024)
 
+// A listener's limits when the app does not choose (listen's headersTimeout,
+// idleTimeout, maxConnections; core/conn_limits.c): each connection holds one of
+// lwIP's few sockets (XM_HOST_LWIP_MAX_SOCKETS), so one that is slow or silent
+// gives it back sooner than on the simulator. 10 s for a request head, 30 s of
+// silence both ways. 8 accepted connections per listener: with the
+// AsyncManager's wakeup pair (2 sockets) and the listener (1), 11 of the 16
+// sockets, which leaves 5 for the resolver and outgoing connections (MQTT,
+// fetch, SNTP) however many clients come.
+#define XM_HOST_HEADERS_TIMEOUT_MS 10000
+#define XM_HOST_IDLE_TIMEOUT_MS 30000
+#define XM_HOST_MAX_CONNECTIONS 8
+
 // ---- the XS task (main.c) -------------------------------------------------
 
 // Moddable's XS task priority: above ESP-IDF's main task (1), below lwIP's

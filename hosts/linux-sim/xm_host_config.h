@@ -45,4 +45,15 @@
 // every few thousand small requests, so collections stay rare beside serving.
 #define XM_HOST_AM_GARBAGE_BYTES (4 * 1024 * 1024)
 
+// A listener's limits when the app does not choose (listen's headersTimeout,
+// idleTimeout, maxConnections; core/conn_limits.c). A request head gets Node's
+// default of 60 s to arrive whole. A connection quiet both ways for 2 minutes is
+// closed: longer than browsers keep an idle HTTP connection open on their side,
+// and memory is plentiful here. 4,096 accepted connections per listener: well
+// above the benchmarks' and the soak's clients, below the file descriptors a
+// session usually allows (ulimit -n), so accept() does not fail first.
+#define XM_HOST_HEADERS_TIMEOUT_MS 60000
+#define XM_HOST_IDLE_TIMEOUT_MS 120000
+#define XM_HOST_MAX_CONNECTIONS 4096
+
 #endif

@@ -36,6 +36,8 @@
 // socket (ENFILE, which makes lwIP reset a client whose request is waiting).
 #undef XM_HOST_LWIP_TCP_PCBS
 #define XM_HOST_LWIP_TCP_PCBS 8
+// A listener's limits are esp32's (XM_HOST_MAX_CONNECTIONS 8 and the timeouts):
+// lwIP's 8 TCP connections run out before that cap does.
 // tcp_cap.c counts them: stock lwIP does not with MEMP_MEM_MALLOC.
 #define LWIP_HOOK_FILENAME "lwip_hooks.h"
 

@@ -11,7 +11,7 @@ import type { EventData } from "mongoose/connection";
 import { AsyncConnection, type AsyncHandler } from "mongoose/async-connection";
 import { tlsFor, type TlsOptions } from "mongoose/tls";
 import { urlIsSsl } from "mongoose/util";
-import { bindNativeOnce } from "mongoose/manager";
+import { bindNativeOnce, type ListenLimits } from "mongoose/manager";
 import { defaultErrorHandler, reportError } from "mongoose/errors";
 import { mqttConnectArgs, type AsyncMqttConnectOptions } from "mongoose/mqtt";
 import { parsesHttp } from "mongoose/scheme";
@@ -212,11 +212,11 @@ export class AsyncManager {
   /**
    * Listens; resolves to the listening connection once bound, rejects if it cannot (port in use).
    * A TLS URL (https://, wss://, tls://...) needs options.tls with cert and key: every
-   * accepted connection then speaks TLS.
+   * accepted connection then speaks TLS. The limits are Manager.listen's.
    */
-  async listen(url: string, handler?: AsyncHandler, options?: { http?: boolean; tls?: TlsOptions }): Promise<AsyncConnection> {
+  async listen(url: string, handler?: AsyncHandler, options?: { http?: boolean; tls?: TlsOptions } & ListenLimits): Promise<AsyncConnection> {
     const http = parsesHttp(url, options?.http);
-    const conn = await this.#open((am, request) => nativeOpen(am, true, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, options?.tls));
+    const conn = await this.#open((am, request) => nativeOpen(am, true, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, options?.tls, options));
     if (handler) conn.handler = handler;
     return conn;
   }
@@ -283,9 +283,10 @@ export class AsyncManager {
    * parses, the handler answers (MQTT_CMD for each packet: mqttSendHeader + send,
    * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
    */
-  async mqttListen(url: string, handler?: AsyncHandler): Promise<AsyncConnection> {
+  async mqttListen(url: string, handler?: AsyncHandler, options?: ListenLimits): Promise<AsyncConnection> {
     if (urlIsSsl(url)) throw noMqttTls("mqttListen", url);
-    const conn = await this.#open((am, request) => native.open(am, true, url, XM_AM_KIND_MQTT, request));
+    const conn = await this.#open((am, request) =>
+      native.open(am, true, url, XM_AM_KIND_MQTT, request, options?.headersTimeout, options?.idleTimeout, options?.maxConnections));
     if (handler) conn.handler = handler;
     return conn;
   }
@@ -321,10 +322,13 @@ export class AsyncManager {
     return syncClock(this, url, options, (error) => reportError(this.#errorHandler, error, undefined, MG_EV_SNTP_TIME));
   }
 
-  /** Serves HTTP with an async handler per request; a throw or rejection answers 500. https:// takes options.tls as listen does. */
-  serve(url: string, handler: ServeHandler, options?: { tls?: TlsOptions }): Promise<AsyncConnection> {
+  /**
+   * Serves HTTP with an async handler per request; a throw or rejection answers 500.
+   * https:// takes options.tls, and the limits are taken, as listen does.
+   */
+  serve(url: string, handler: ServeHandler, options?: { tls?: TlsOptions } & ListenLimits): Promise<AsyncConnection> {
     return this.listen(url, serveRequests(this, handler, (error, conn) => this.#report(error, conn, MG_EV_HTTP_MSG)),
-      { http: true, tls: options?.tls });
+      { ...options, http: true });
   }
 
   /** An HTTP request; the response's body is read whole. */
@@ -455,9 +459,11 @@ function noMqttTls(what: string, url: string): TypeError {
   return new TypeError(`${what} ${url}: MQTT over TLS is not supported by the AsyncManager yet`);
 }
 
-// A LISTEN or CONNECT of kind XM_AM_KIND_RAW, _HTTP or _WS; a TLS URL takes options.
-function nativeOpen(am: object, listen: boolean, url: string, kind: number, request: number, options: TlsOptions | undefined): void {
+// A LISTEN or CONNECT of kind XM_AM_KIND_RAW, _HTTP or _WS; a TLS URL takes options, a listener its limits.
+function nativeOpen(am: object, listen: boolean, url: string, kind: number, request: number, options: TlsOptions | undefined,
+  limits: ListenLimits = {}): void {
   const tls = tlsFor(`${listen ? "listen" : "connect"} ${url}`, url, options, !listen);
-  if (tls) native.open(am, listen, url, kind, request, tls.ca, tls.cert, tls.key, tls.name, tls.skipVerification ?? false);
-  else native.open(am, listen, url, kind, request);
+  const { headersTimeout, idleTimeout, maxConnections } = limits;
+  if (tls) native.open(am, listen, url, kind, request, headersTimeout, idleTimeout, maxConnections, tls.ca, tls.cert, tls.key, tls.name, tls.skipVerification ?? false);
+  else native.open(am, listen, url, kind, request, headersTimeout, idleTimeout, maxConnections);
 }

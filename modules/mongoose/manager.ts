@@ -53,10 +53,41 @@ export interface ManagerOptions extends HandlerOptions {
   dnsTimeoutMs?: number;
 }
 
-export interface ListenOptions extends HandlerOptions {
+export interface ConnectOptions extends HandlerOptions {
   /** Parse HTTP; by default inferred from the URL (http://, https://, ws://, wss://). */
   http?: boolean;
 }
+
+/**
+ * A listener's limits, so that it keeps serving whatever clients do; the same for
+ * Manager and AsyncManager. Left out, each takes its host's default (README,
+ * "Listener limits"); 0 or Infinity is no limit. Checked once per poll round
+ * (pollMs, pollInterval): a deadline is met within about two poll intervals.
+ */
+export interface ListenLimits {
+  /**
+   * ms an HTTP request's head (request line and headers) may take from its first
+   * byte until it is complete; past it, the client gets 408 Request Timeout and the
+   * connection closes. Each request of a kept-alive connection gets its own; it does
+   * not run while a response is owed. HTTP listeners only.
+   */
+  headersTimeout?: number;
+  /**
+   * ms an accepted connection may move no byte either way before it is closed:
+   * kept-alive HTTP between requests, a WebSocket nobody pings or writes to, raw
+   * TCP. It does not run while an HTTP response is owed (the handler is working).
+   */
+  idleTimeout?: number;
+  /**
+   * Accepted connections open at once. One more is refused as soon as it comes:
+   * an HTTP listener answers 503 Service Unavailable with Connection: close (a TLS
+   * one just closes), a raw or MQTT listener closes it. The handler never hears of
+   * it, and the connections already open are served as before.
+   */
+  maxConnections?: number;
+}
+
+export interface ListenOptions extends ConnectOptions, ListenLimits {}
 
 export interface TimerOptions {
   repeat?: boolean;
@@ -176,10 +207,11 @@ export class Manager {
 
   /** Listens on a URL ("http://0.0.0.0:8000", "tcp://127.0.0.1:1234", "udp://..."); throws if it cannot. */
   listen(url: string, handler?: Handler, options?: ListenOptions): Connection {
-    return this.#open(handler, options, (events) => native.managerListen(this.#native, url, events, parsesHttp(url, options?.http)) as Connection);
+    return this.#open(handler, options, (events) => native.managerListen(this.#native, url, events, parsesHttp(url, options?.http),
+      options?.headersTimeout, options?.idleTimeout, options?.maxConnections) as Connection);
   }
   /** Connects to a URL; CONNECT (or ERROR) follows. */
-  connect(url: string, handler?: Handler, options?: ListenOptions): Connection {
+  connect(url: string, handler?: Handler, options?: ConnectOptions): Connection {
     return this.#open(handler, options, (events) => native.managerConnect(this.#native, url, events, parsesHttp(url, options?.http)) as Connection);
   }
   wsConnect(url: string, handler?: Handler, options?: HandlerOptions): Connection {
@@ -199,8 +231,9 @@ export class Manager {
    * the handler answers CONNECT, SUBSCRIBE, PINGREQ... (mqttSendHeader + send,
    * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
    */
-  mqttListen(url: string, handler?: Handler, options?: HandlerOptions): Connection {
-    return this.#open(handler, options, (events) => native.managerMqttListen(this.#native, url, events) as Connection);
+  mqttListen(url: string, handler?: Handler, options?: HandlerOptions & ListenLimits): Connection {
+    return this.#open(handler, options, (events) => native.managerMqttListen(this.#native, url, events,
+      options?.headersTimeout, options?.idleTimeout, options?.maxConnections) as Connection);
   }
   /** Asks an SNTP server for the time; SNTP_TIME brings epoch milliseconds. */
   sntpConnect(url: string, handler?: Handler, options?: HandlerOptions): Connection {

@@ -21,7 +21,7 @@ export {
   JSONRPC_INVALID_PARAMS, JSONRPC_INTERNAL_ERROR,
 } from "mongoose/jsonrpc";
 export type { JsonRpcHandler, JsonRpcId, JsonRpcRequest } from "mongoose/jsonrpc";
-export type { ErrorHandler, HandlerOptions, ListenOptions, ManagerOptions, TimerOptions } from "mongoose/manager";
+export type { ConnectOptions, ErrorHandler, HandlerOptions, ListenLimits, ListenOptions, ManagerOptions, TimerOptions } from "mongoose/manager";
 export { AsyncManager } from "mongoose/async-manager";
 export type { AsyncErrorHandler, AsyncManagerOptions, AsyncTimer } from "mongoose/async-manager";
 export { AsyncConnection } from "mongoose/async-connection";

@@ -30,7 +30,8 @@ enum {
 };
 
 // LISTEN/CONNECT kinds: XM_AM_KIND_* (xm_wire.h). CONNECT MQTT: extra is the
-// packed mg_mqtt_opts (xm_mg_mqtt_connect_args).
+// packed mg_mqtt_opts (xm_mg_mqtt_connect_args). LISTEN: data is the listener's
+// xm_core_limits_t, then the URL.
 
 // SEND flags: plain bytes, a reply's whole response, a chunked reply's head (the
 // handler writes the chunks and the end), or one chunk of it.
@@ -43,7 +44,7 @@ typedef struct {
 	uint8_t flag;           // LISTEN/CONNECT: kind, WS_SEND: opcode, SEND: XM_AM_SEND_*
 	uint32_t request;       // promise to settle with a RESULT event (0: none)
 	unsigned long conn;     // target connection id
-	void* data;             // malloc'd bytes: URL, payload, header lines
+	void* data;             // malloc'd bytes: URL (LISTEN: after the limits), payload, header lines
 	size_t size;
 	void* extra;            // WS_UPGRADE: a copy of the request it answers, owned like data;
 	                        // LISTEN/CONNECT: TLS options (xm_mg_tls_options), taken by the

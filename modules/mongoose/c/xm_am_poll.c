@@ -169,6 +169,8 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 	xm_core_conn_t* listener;
 	conn_state_t* s = (conn_state_t*)xm_core_conn_of(c, &listener);
 	xm_core_http_unparsed_request(c);  // back in front after mongoose served a file
+	if (s)
+		xm_core_limits_event(c, ev, ev_data, &s->core);
 	if (ev == MG_EV_POLL || (!s && (ev == MG_EV_CLOSE || !listener)))
 		return;  // POLL: per connection per iteration, not worth a crossing
 	if (!s && !(s = adopt(c, (conn_state_t*)listener))) {
@@ -305,8 +307,13 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 	s->mqtt = cmd->flag == XM_CORE_OPEN_MQTT;
 	if (!s->mqtt)
 		s->tls = cmd->extra;  // TLS options, taken by the connection
+	const char* url = cmd->data;
+	if (listen) {
+		memcpy(&s->core.limits.set, cmd->data, sizeof(xm_core_limits_t));
+		url += sizeof(xm_core_limits_t);
+	}
 	char why[600];
-	struct mg_connection* c = xm_core_open(&am->mgr, listen, cmd->flag, cmd->data, s->mqtt ? cmd->extra : NULL,
+	struct mg_connection* c = xm_core_open(&am->mgr, listen, cmd->flag, url, s->mqtt ? cmd->extra : NULL,
 		on_event, s, why, sizeof(why));
 	if (!s->mqtt)
 		cmd->extra = NULL;

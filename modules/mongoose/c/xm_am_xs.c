@@ -146,8 +146,9 @@ static uint32_t request_arg(xsMachine* the, int i)
 	return xsToInteger(xsArgc) > i ? (uint32_t)xsToInteger(xsArg(i)) : 0;
 }
 
-// open(am, listen, url, http, request[, ca, cert, key, name, skipVerification]):
-// with the TLS options, the connection (a listener: each it accepts) speaks TLS.
+// open(am, listen, url, kind, request[, headersTimeout, idleTimeout, maxConnections[,
+// ca, cert, key, name, skipVerification]]): a listener's limits; with the TLS
+// options, the connection (a listener: each it accepts) speaks TLS.
 void xm_am_open(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
@@ -155,9 +156,23 @@ void xm_am_open(xsMachine* the)
 	cmd.op = xsTest(xsArg(1)) ? XM_AM_LISTEN : XM_AM_CONNECT;
 	cmd.flag = (uint8_t)xsToInteger(xsArg(3));  // XM_AM_KIND_* (xm_wire.h)
 	cmd.request = request_arg(the, 4);
-	if (xsToInteger(xsArgc) > 5)
-		cmd.extra = xm_mg_tls_options(the, 5);
-	xm_am_post_open(the, am, &cmd, &xsArg(2));
+	xm_core_limits_t limits = xm_mg_limits_args(the, 5, cmd.flag == XM_AM_KIND_HTTP);
+	if (xsToInteger(xsArgc) > 8)
+		cmd.extra = xm_mg_tls_options(the, 8);
+	if (cmd.op == XM_AM_CONNECT) {
+		xm_am_post_open(the, am, &cmd, &xsArg(2));
+		return;
+	}
+	const char* url = xsToString(xsArg(2));
+	size_t n = strlen(url) + 1;
+	cmd.data = malloc(sizeof(limits) + n);
+	if (!cmd.data) {
+		free(cmd.extra);
+		xsUnknownError("no memory for the URL");
+	}
+	memcpy(cmd.data, &limits, sizeof(limits));
+	memcpy((char*)cmd.data + sizeof(limits), url, n);
+	xm_am_post(the, am, &cmd);
 }
 
 void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url)

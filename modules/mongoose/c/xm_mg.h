@@ -114,10 +114,15 @@ xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object);
 // mongoose's event handler for every connection the binding creates.
 void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data);
 // The Connection (into xsResult) for a connection of that kind to url, whose handler
-// is called for the events in the mask (-1: every event); mqtt: an MQTT client's
-// options. Throws when it cannot open.
-void xm_mg_open(xsMachine* the, xm_mg_t* m, const char* url, int32_t events, bool listen,
+// is called for the events in the mask (-1: every event); listen: a listener's
+// limits (NULL: a connect); mqtt: an MQTT client's options. Throws when it cannot open.
+void xm_mg_open(xsMachine* the, xm_mg_t* m, const char* url, int32_t events, const xm_core_limits_t* listen,
 	xm_core_open_kind_t kind, const struct mg_mqtt_opts* mqtt);
+// A listener's limits from the arguments xsArg(first) to xsArg(first + 2):
+// headersTimeout, idleTimeout (ms) and maxConnections, each undefined for the
+// host's default (xm_host_config.h), 0 or Infinity for none (xm_mg_limits.c).
+// Throws a RangeError naming the option for a negative number or NaN.
+xm_core_limits_t xm_mg_limits_args(xsMachine* the, int first, bool http);
 
 // ---- the task that owns the manager -----------------------------------------
 

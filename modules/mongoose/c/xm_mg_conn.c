@@ -241,6 +241,10 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		return;
 	xm_core_conn_t* listener;
 	xm_mg_conn_t* xc = (xm_mg_conn_t*)xm_core_conn_of(c, &listener);
+	if (!xc && !listener)
+		return;  // refused, past its listener's cap (core/conn_limits.c)
+	if (xc)
+		xm_core_limits_event(c, ev, ev_data, &xc->core);
 	xm_core_http_unparsed_request(c);  // on any event: mongoose's file serving may have unwrapped it
 	// Most events come to a Connection whose handler does not want them (POLL, for
 	// every connection on every poll) and that none of the checks below acts on:

@@ -210,15 +210,18 @@ void xm_mg_manager_wakeup(xsMachine* the)
 
 // Opens a connection of that kind for a fresh Connection, its fn_data, whose
 // handler is called for the events in the mask: mongoose may call back (OPEN,
-// and for an address RESOLVE and CONNECT) before xm_core_open returns.
-void xm_mg_open(xsMachine* the, xm_mg_t* m, const char* url, int32_t events, bool listen,
+// and for an address RESOLVE and CONNECT) before xm_core_open returns. listen:
+// a listener's limits, NULL for a connect.
+void xm_mg_open(xsMachine* the, xm_mg_t* m, const char* url, int32_t events, const xm_core_limits_t* listen,
 	xm_core_open_kind_t kind, const struct mg_mqtt_opts* mqtt)
 {
 	char copy[512], why[600];
 	snprintf(copy, sizeof(copy), "%s", url);  // JavaScript in callbacks may move XS's heap
 	xm_mg_conn_t* xc = xm_mg_conn_new(the, m, &xsResult);
 	xc->events = (uint32_t)events;  // an int32: -1 is every event
-	struct mg_connection* c = xm_core_open(&m->mgr, listen, kind, copy, mqtt, xm_mg_on_event, xc, why, sizeof(why));
+	if (listen)
+		xc->core.limits.set = *listen;
+	struct mg_connection* c = xm_core_open(&m->mgr, listen != NULL, kind, copy, mqtt, xm_mg_on_event, xc, why, sizeof(why));
 	if (!c) {
 		xsForget(xc->object);  // mongoose never called back: the Connection is garbage
 		xsUnknownError("%s", why);
@@ -229,29 +232,31 @@ void xm_mg_open(xsMachine* the, xm_mg_t* m, const char* url, int32_t events, boo
 void xm_mg_manager_listen(xsMachine* the)
 {
 	xm_mg_manager_listen_in_t a = xm_mg_manager_listen_in(the);
-	xm_mg_open(the, a.manager, a.url, a.events, true, a.http ? XM_CORE_OPEN_HTTP : XM_CORE_OPEN_RAW, NULL);
+	xm_core_limits_t limits = xm_mg_limits_args(the, 4, a.http);
+	xm_mg_open(the, a.manager, a.url, a.events, &limits, a.http ? XM_CORE_OPEN_HTTP : XM_CORE_OPEN_RAW, NULL);
 }
 
 void xm_mg_manager_connect(xsMachine* the)
 {
 	xm_mg_manager_connect_in_t a = xm_mg_manager_connect_in(the);
-	xm_mg_open(the, a.manager, a.url, a.events, false, a.http ? XM_CORE_OPEN_HTTP : XM_CORE_OPEN_RAW, NULL);
+	xm_mg_open(the, a.manager, a.url, a.events, NULL, a.http ? XM_CORE_OPEN_HTTP : XM_CORE_OPEN_RAW, NULL);
 }
 
 void xm_mg_manager_ws_connect(xsMachine* the)
 {
 	xm_mg_manager_ws_connect_in_t a = xm_mg_manager_ws_connect_in(the);
-	xm_mg_open(the, a.manager, a.url, a.events, false, XM_CORE_OPEN_WS, NULL);
+	xm_mg_open(the, a.manager, a.url, a.events, NULL, XM_CORE_OPEN_WS, NULL);
 }
 
 void xm_mg_manager_mqtt_listen(xsMachine* the)
 {
 	xm_mg_manager_mqtt_listen_in_t a = xm_mg_manager_mqtt_listen_in(the);
-	xm_mg_open(the, a.manager, a.url, a.events, true, XM_CORE_OPEN_MQTT, NULL);
+	xm_core_limits_t limits = xm_mg_limits_args(the, 3, false);
+	xm_mg_open(the, a.manager, a.url, a.events, &limits, XM_CORE_OPEN_MQTT, NULL);
 }
 
 void xm_mg_manager_sntp_connect(xsMachine* the)
 {
 	xm_mg_manager_sntp_connect_in_t a = xm_mg_manager_sntp_connect_in(the);
-	xm_mg_open(the, a.manager, a.url, a.events, false, XM_CORE_OPEN_SNTP, NULL);
+	xm_mg_open(the, a.manager, a.url, a.events, NULL, XM_CORE_OPEN_SNTP, NULL);
 }

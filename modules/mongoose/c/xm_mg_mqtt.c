@@ -255,7 +255,7 @@ void xm_mg_manager_mqtt_connect(xsMachine* the)
 	int32_t events = xsToInteger(xsArg(2));
 	struct mg_mqtt_opts* volatile opts = xm_mg_mqtt_connect_args(the, 3);  // volatile: read after a longjmp
 	xsTry {
-		xm_mg_open(the, m, xsToString(xsArg(1)), events, false, XM_CORE_OPEN_MQTT, opts);
+		xm_mg_open(the, m, xsToString(xsArg(1)), events, NULL, XM_CORE_OPEN_MQTT, opts);
 	}
 	xsCatch {
 		free(opts);

@@ -11,7 +11,7 @@ xm_core_conn_t* xm_core_conn_of(struct mg_connection* c, xm_core_conn_t** listen
 	if (s && !s->c)
 		xm_core_conn_adopt(s, c);  // the first event of an open, before its opener returns
 	if (s && s->c != c) {
-		*listener = s;
+		*listener = xm_core_limits_admit(c, s) ? s : NULL;
 		return NULL;
 	}
 	return s;
@@ -19,6 +19,9 @@ xm_core_conn_t* xm_core_conn_of(struct mg_connection* c, xm_core_conn_t** listen
 
 void xm_core_conn_adopt(xm_core_conn_t* s, struct mg_connection* c)
 {
+	xm_core_conn_t* listener = c->fn_data;
+	if (listener && listener != s)
+		xm_core_limits_join(s, listener);
 	s->c = c;
 	s->id = c->id;
 	c->fn_data = s;

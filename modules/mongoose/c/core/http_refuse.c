@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Requests a server must refuse rather than half-handle get an answer (400 or
-// 413) instead of mongoose's silence; the workarounds are in http_*.c. A
+// 413) instead of mongoose's silence; the workarounds are in http_*.c. The
+// limits' answers (408, 503: conn_limits.c) are framed here too. A
 // refused body is then read and dropped, so that the client reads the answer
 // instead of a connection reset.
 #include "xm_core.h"
@@ -9,7 +10,7 @@ void xm_core_http_refuse(struct mg_connection* c, int status, const char* text)
 {
 	size_t n = strlen(text);
 	mg_printf(c, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %lu\r\n\r\n%s",
-		status, status == 400 ? "Bad Request" : "Payload Too Large", (unsigned long)n, text);
+		status, xm_core_http_reason(status), (unsigned long)n, text);
 	c->is_resp = 0;
 }
 

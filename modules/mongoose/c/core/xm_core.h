@@ -36,20 +36,61 @@ typedef struct {
 	bool refused;             // a request was refused: nothing more is delivered
 } xm_core_http_state_t;
 
+// A listener's limits (conn_limits.c), which the connections it accepts get;
+// 0 is no limit.
+typedef struct {
+	uint32_t headers_ms;      // HTTP: a request head not complete this long after its first byte gets a 408
+	uint32_t idle_ms;         // an accepted connection that moves no byte either way this long is closed
+	uint32_t max;             // accepted connections open at once; a new one past it is refused
+	bool http;                // an HTTP listener: a 503 for a refusal, and headers_ms applies
+} xm_core_limits_t;
+
+struct xm_core_conn;
+
+// conn_limits.c's state, part of each connection's.
+typedef struct {
+	xm_core_limits_t set;     // a listener's, or the copy an accepted connection took
+	struct xm_core_conn* listener;  // accepted: the listener counting it, until either closes
+	uint32_t open;            // a listener: its accepted connections open
+	uint64_t quiet_since;     // mongoose's ms clock at the last poll round that saw bytes move
+	uint64_t head_since;      // at the first poll round that saw the request head in progress; 0: none
+	bool moved;               // bytes moved since the last poll round
+} xm_core_limits_state_t;
+
 // The start of each front end's per-connection state, which is the fn_data of
 // the connections it opens. A state made for an open becomes the connection's
 // at its first event; c is NULL before, and once the front end saw CLOSE.
-typedef struct {
+typedef struct xm_core_conn {
 	struct mg_connection* c;
 	unsigned long id;
 	xm_core_http_state_t http; // http_refuse.c's state (HTTP server connections)
+	xm_core_limits_state_t limits;  // conn_limits.c's; a listener's set before it opens
 } xm_core_conn_t;
 
 // c's state. An accepted connection arrives with its listener's (mongoose
 // copies fn_data): NULL then, with the listener's in *listener, for the front
-// end to give c a state of its own with xm_core_conn_adopt.
+// end to give c a state of its own with xm_core_conn_adopt. A connection past
+// its listener's cap is refused there (conn_limits.c): NULL, listener NULL, and
+// its fn_data NULL from then on, so the front end never hears of it.
 xm_core_conn_t* xm_core_conn_of(struct mg_connection* c, xm_core_conn_t** listener);
+// Binds s to c; an accepted connection (c's fn_data still its listener's) takes
+// its listener's limits and is counted.
 void xm_core_conn_adopt(xm_core_conn_t* s, struct mg_connection* c);
+
+// ---- conn_limits.c: a listener's timeouts and connection cap ----
+
+// Both front ends, on every event of a connection that has its own state s
+// (the owner's task): READ and WRITE count as activity, POLL checks the
+// deadlines (once per poll round: 408 and "Connection: close" for a request
+// head past headers_ms, a close past idle_ms), CLOSE takes c out of its
+// listener's count (a listener's, its connections out of its count).
+void xm_core_limits_event(struct mg_connection* c, int ev, void* ev_data, xm_core_conn_t* s);
+// For xm_core_conn_of: false when the listener's count is at its cap; c is then
+// refused (an HTTP listener's gets a 503 and "Connection: close", others are
+// closed) and its fn_data cleared.
+bool xm_core_limits_admit(struct mg_connection* c, xm_core_conn_t* listener);
+// For xm_core_conn_adopt: s, accepted by listener, joins its count.
+void xm_core_limits_join(xm_core_conn_t* s, xm_core_conn_t* listener);
 
 // ---- open.c: a connection of a kind, with the workarounds it needs ----
 
@@ -105,7 +146,8 @@ bool xm_core_http_body_discard(struct mg_connection* c, int ev, xm_core_http_sta
 // can neither read nor answer in between).
 bool xm_core_http_before(struct mg_connection* c, int ev, void* ev_data, xm_core_http_state_t* s);
 bool xm_core_http_check(struct mg_connection* c, int ev, void* ev_data, xm_core_http_state_t* s);
-// Queues an answer with status 400 or 413 and "Connection: close".
+// Queues an answer with that status (400, 408, 413, 503), text as its body, and
+// "Connection: close".
 void xm_core_http_refuse(struct mg_connection* c, int status, const char* text);
 
 // ws_frame_check.c: RFC 6455's checks of incoming frames, in front of mongoose's
