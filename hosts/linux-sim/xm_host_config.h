@@ -45,4 +45,10 @@
 // every few thousand small requests, so collections stay rare beside serving.
 #define XM_HOST_AM_GARBAGE_BYTES (4 * 1024 * 1024)
 
+// The share of a fixed-size XS chunk heap that network messages may not take
+// (xm_mg_budget.c), as a divisor: 8 keeps an eighth for the handlers' own work
+// (their response strings, promises, the headers they read), enough for a few
+// small answers even when the rest holds request bodies.
+#define XM_HOST_HEAP_RESERVE 8
+
 #endif
