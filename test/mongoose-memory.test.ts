@@ -5,12 +5,14 @@
 // that read the body and hold it across an await, on both front ends (am.serve
 // and the sync Manager). Every client gets its 200 or a 503, some get their 200
 // each round, the firmware serves afterwards and its heap is back where it was.
-// Then WebSocket messages over the budget (closed with 1009), and the app's own
+// Then WebSocket messages over the budget (closed with 1009), MQTT messages over
+// it (the connection to the broker closed, the handler told), and the app's own
 // exhaustion of the heap: exit code 3 and the heap's figures.
 import http from "http";
 import WebSocket from "ws";
 import { buildApp, makeApp, runFirmware } from "./helpers/sim";
 import { freePort, sanitizerReports, startFirmware, type Running } from "./helpers/net";
+import { startBroker, Peer, type Broker } from "./helpers/mqtt";
 
 const CREATION = { chunk: { initial: 393216, incremental: 0 }, heap: { initial: 16384, incremental: 0 } };
 const CLIENTS = 50;
@@ -19,9 +21,12 @@ const BODY = 200 * 1024;
 // /heap: the chunk and slot bytes in use right after a collection, as JSON. The
 // collection is forced by allocating chunks until the count moves: one the slots
 // run out for does not compact the chunks, nor count what it freed of them.
-function firmware(asyncPort: number, syncPort: number): string {
+// MQTT: each manager's client subscribes to big/<front> and holds each payload
+// 200 ms, printing "<front> mqtt <what>" for its messages, errors and close.
+function firmware(asyncPort: number, syncPort: number, brokerPort: number): string {
   return `
-import { AsyncManager, Manager, HttpMessage, WsMessage, MG_EV_HTTP_MSG, MG_EV_WS_MSG, MG_EV_ERROR } from "mongoose";
+import { AsyncManager, Manager, HttpMessage, WsMessage, MqttMessage, type Connection, type AsyncConnection,
+  MG_EV_HTTP_MSG, MG_EV_WS_MSG, MG_EV_ERROR, MG_EV_MQTT_OPEN, MG_EV_MQTT_MSG, MG_EV_CLOSE } from "mongoose";
 import Instrumentation from "instrumentation";
 
 const CHUNKS = Instrumentation.map("XS Chunk Heap Used")!;
@@ -82,6 +87,23 @@ const mgr = new Manager((conn, ev, data) => {
   }
 });
 mgr.listen("http://127.0.0.1:${syncPort}");
+
+function mqttEvents(front: string, conn: Connection | AsyncConnection, ev: number, data: unknown): void {
+  if (ev === MG_EV_MQTT_MSG && data instanceof MqttMessage) {
+    const payload = data.data;
+    held.push(payload);
+    console.log(front + " mqtt message " + payload.length);
+    setTimeout(() => held.splice(held.indexOf(payload), 1), 200);
+  } else if (ev === MG_EV_ERROR) console.log(front + " mqtt error " + String(data));
+  else if (ev === MG_EV_CLOSE) console.log(front + " mqtt close");
+}
+const broker = "mqtt://127.0.0.1:${brokerPort}";
+mgr.mqttConnect(broker, { clientId: "fw-sync", handler: (conn, ev, data) => {
+  if (ev === MG_EV_MQTT_OPEN) conn.mqttSub("big/sync", 1);
+  mqttEvents("sync", conn, ev, data);
+} });
+const mq = await am.mqttConnect(broker, { clientId: "fw-async", handler: (conn, ev, data) => mqttEvents("async", conn, ev, data) });
+await mq.mqttSub("big/async", 1);
 mgr.run(10);
 console.log("ready");
 `;
@@ -108,13 +130,15 @@ describe("memory budget in a fixed heap", () => {
   let fw: Running;
   let asyncPort: number;
   let syncPort: number;
+  let broker: Broker;
 
   beforeAll(async () => {
     asyncPort = await freePort();
     syncPort = await freePort();
+    broker = await startBroker();
     const exe = buildApp(makeApp({
       "manifest.json": JSON.stringify({ creation: CREATION, modules: { "*": ["./main"] } }),
-      "main.ts": firmware(asyncPort, syncPort),
+      "main.ts": firmware(asyncPort, syncPort, broker.port),
     }));
     fw = startFirmware(exe);
     await fw.waitFor(/^ready$/);
@@ -122,6 +146,7 @@ describe("memory budget in a fixed heap", () => {
 
   afterAll(async () => {
     await fw?.stop();
+    await broker?.stop();
     expect(sanitizerReports(fw.stderr())).toEqual([]);
   });
 
@@ -129,6 +154,7 @@ describe("memory budget in a fixed heap", () => {
     test(`${front}: ${CLIENTS} concurrent ${BODY / 1024} KB uploads, three times, end in 200 or 503`, async () => {
       const port = front === "async" ? asyncPort : syncPort;
       const body = Buffer.alloc(BODY, 0x61);
+      await new Promise((resolve) => setTimeout(resolve, 300));  // what a test before held is let go
       await heapOf(port);  // the first call's own allocations (the JSON, the fetch's connection) settle
       const before = await heapOf(port);
       for (let round = 0; round < 3; round++) {
@@ -146,7 +172,9 @@ describe("memory budget in a fixed heap", () => {
       expect(after.chunks).toBeLessThanOrEqual(before.chunks + 1024);
       expect(after.slots).toBeLessThanOrEqual(before.slots + 1024);
     }, 60_000);
+  }
 
+  for (const front of ["async", "sync"] as const) {
     test(`${front}: WebSocket messages over the budget close the connection with 1009`, async () => {
       const port = front === "async" ? asyncPort : syncPort;
       const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
@@ -160,6 +188,22 @@ describe("memory budget in a fixed heap", () => {
       // The messages before the refusal were answered or still pending when it closed.
       expect(replies.every((r) => r === `${front} ${message.length}`)).toBe(true);
       await fw.waitFor(new RegExp(`^${front} ws error .*does not fit the XS heap`));
+      const res = await fetch(`http://127.0.0.1:${port}/upload`, { method: "POST", body: "still" });
+      expect(await res.text()).toBe(`${front} 5`);
+    }, 30_000);
+
+    test(`${front}: MQTT messages over the budget close the connection to the broker, the handler told`, async () => {
+      const port = front === "async" ? asyncPort : syncPort;
+      const peer = await Peer.connect(`mqtt://127.0.0.1:${broker.port}`);
+      try {
+        const payload = Buffer.alloc(120 * 1024, 0x63);
+        for (let i = 0; i < 6; i++) await peer.client.publishAsync(`big/${front}`, payload, { qos: 0 });
+        await fw.waitFor(new RegExp(`^${front} mqtt message ${payload.length}$`));
+        await fw.waitFor(new RegExp(`^${front} mqtt error .*does not fit the XS heap`));
+        await fw.waitFor(new RegExp(`^${front} mqtt close$`));
+      } finally {
+        await peer.end();
+      }
       const res = await fetch(`http://127.0.0.1:${port}/upload`, { method: "POST", body: "still" });
       expect(await res.text()).toBe(`${front} 5`);
     }, 30_000);

@@ -274,7 +274,7 @@ void xm_am_event_free(xm_am_event_t* e)
 	free(e);
 }
 
-// A request, WebSocket or MQTT message the XS heap has no room for (xm_mg_budget.c):
+// A request, response, WebSocket or MQTT message the XS heap has no room for (xm_mg_budget.c):
 // the poll task refuses it (core/message_refuse.c). An HTTP request's 503 says it
 // all (SILENT); for anything else the handler gets an ERROR event instead, saying
 // why (TOLD). A full command queue leaves the connection as it is.
@@ -282,7 +282,7 @@ enum { ADMITTED, SILENT, TOLD };
 
 static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
 {
-	if (!e->kind || !e->payload || (e->ev != MG_EV_HTTP_MSG && e->ev != MG_EV_WS_MSG && e->ev != MG_EV_MQTT_MSG))
+	if (!e->kind || !e->payload || !xm_mg_budget_counts(e->ev))
 		return ADMITTED;
 	if (xm_mg_budget_admit(the, xm_mg_budget_weight(e->kind, e->payload), why, size))
 		return ADMITTED;

@@ -15,6 +15,12 @@
 // Bytes of message copies owned by JavaScript message objects, not yet collected.
 static size_t held;
 
+bool xm_mg_budget_counts(int ev)
+{
+	// Not HTTP_HDRS nor WS_OPEN: a head is bounded by mongoose's header limits.
+	return ev == MG_EV_HTTP_MSG || ev == MG_EV_WS_MSG || ev == MG_EV_WS_CTL || ev == MG_EV_MQTT_CMD || ev == MG_EV_MQTT_MSG;
+}
+
 size_t xm_mg_budget_weight(int kind, const void* msg)
 {
 	if (kind == XM_MG_MSG_HTTP) {

@@ -257,11 +257,10 @@ static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c
 // handler told why, unless it was an HTTP request: the client's 503 says it all.
 static bool over_budget(xsMachine* the, struct mg_connection* c, int ev, void* ev_data, xm_core_http_state_t* http)
 {
-	int kind = message_kind(ev);
 	char why[160];
-	if (ev != MG_EV_HTTP_MSG && ev != MG_EV_WS_MSG && ev != MG_EV_MQTT_MSG)
+	if (!xm_mg_budget_counts(ev))
 		return false;
-	if (xm_mg_budget_admit(the, xm_mg_budget_weight(kind, ev_data), why, sizeof(why)))
+	if (xm_mg_budget_admit(the, xm_mg_budget_weight(message_kind(ev), ev_data), why, sizeof(why)))
 		return false;
 	xm_core_refuse_message(c, ev, http);
 	if (ev != MG_EV_HTTP_MSG || !c->is_accepted)
