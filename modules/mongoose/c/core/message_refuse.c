@@ -22,8 +22,6 @@ void xm_core_refuse_message(struct mg_connection* c, int ev, xm_core_http_state_
 		// connection, and the peer would lose the close frame with its code.
 		if (s)
 			s->ws_refused = true;
-		else
-			c->is_draining = 1;
 	}
 	else
 		c->is_closing = 1;

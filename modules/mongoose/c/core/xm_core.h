@@ -113,10 +113,11 @@ void xm_core_http_refuse(struct mg_connection* c, int status, const char* text);
 // MG_EV_WS_MSG, MG_EV_MQTT_MSG...) that JavaScript could not take for lack of XS
 // heap (the front ends' memory budget, xm_mg_budget.c). An accepted HTTP
 // request gets a 503 and the connection closes once it is sent, what arrives
-// meanwhile dropped (s); a WebSocket gets a close frame 1009, and its messages
-// are dropped (by xm_core_http_before) until the peer's close frame, which
-// mongoose answers by closing; any other connection closes at once. A
-// connection refused already is left alone.
+// meanwhile dropped; a WebSocket gets a close frame 1009, and its messages are
+// dropped (by xm_core_http_before) until the peer's close frame, which mongoose
+// answers by closing; any other connection closes at once. s is c's state
+// (NULL: an HTTP request's connection closes at once, a WebSocket's messages
+// still arrive). A connection refused already is left alone.
 void xm_core_refuse_message(struct mg_connection* c, int ev, xm_core_http_state_t* s);
 
 // ws_frame_check.c: RFC 6455's checks of incoming frames, in front of mongoose's
