@@ -6,7 +6,8 @@
 // and the sync Manager). Every client gets its 200 or a 503, some get their 200
 // each round, the firmware serves afterwards and its heap is back where it was.
 // Then WebSocket messages over the budget (closed with 1009), MQTT messages over
-// it (the connection to the broker closed, the handler told), and the app's own
+// it (the connection to the broker closed, the handler told), a fetch whose
+// response is over it (rejected, saying why), and the app's own
 // exhaustion of the heap: exit code 3 and the heap's figures.
 import http from "http";
 import WebSocket from "ws";
@@ -48,6 +49,16 @@ const am = new AsyncManager(undefined, {
 await am.start();
 await am.serve("http://127.0.0.1:${asyncPort}", async (req, conn) => {
   if (req.uri === "/heap") return heap();
+  if (req.uri === "/fetch") {
+    // The app's own data, held across the fetch: what is left of the heap is the response's budget.
+    const ballast = new Uint8Array(Number(req.queryVar("ballast")));
+    try {
+      const res = await am.fetch("http://127.0.0.1:" + req.queryVar("port") + "/big");
+      return "fetched " + (await res.arrayBuffer()).byteLength + " beside " + ballast.length;
+    } catch (error) {
+      return "fetch failed: " + (error as Error).message;
+    }
+  }
   if (req.uri === "/ws") {
     conn.handler = (c, ev, data) => {
       if (ev === MG_EV_WS_MSG && data instanceof WsMessage) {
@@ -208,6 +219,22 @@ describe("memory budget in a fixed heap", () => {
       expect(await res.text()).toBe(`${front} 5`);
     }, 30_000);
   }
+
+  test("async: a fetch's response over the budget rejects the fetch, saying why", async () => {
+    const server = http.createServer((_req, res) => res.end(Buffer.alloc(250_000, 0x64)));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((resolve) => setTimeout(resolve, 300));  // what a test before held is let go
+    try {
+      const ask = async (ballast: number) =>
+        (await fetch(`http://127.0.0.1:${asyncPort}/fetch?port=${port}&ballast=${ballast}`)).text();
+      expect(await ask(0)).toBe("fetched 250000 beside 0");
+      expect(await ask(150_000)).toMatch(/^fetch failed: fetch http:\/\/127\.0\.0\.1:\d+\/big: a message of \d+ bytes does not fit the XS heap/);
+      expect(await ask(0)).toBe("fetched 250000 beside 0");
+    } finally {
+      server.close();
+    }
+  }, 30_000);
 });
 
 test("an app that exhausts the fixed heap itself exits with code 3 and the heap's figures", async () => {
