@@ -46,6 +46,15 @@ void xm_stats_heap(xsMachine* the, xm_heap_t* heap)
 	heap->collections = collections;
 }
 
+size_t xm_stats_chunks_free(xsMachine* the, size_t* size)
+{
+	*size = (size_t)the->maximumChunksSize;
+	if (xm_app.profile.chunk_incremental)
+		return SIZE_MAX;
+	size_t used = (size_t)the->currentChunksSize;
+	return used < *size ? *size - used : 0;
+}
+
 void xm_stats_boot(xsMachine* the)
 {
 	xsBeginHost(the);

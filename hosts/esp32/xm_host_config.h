@@ -58,6 +58,12 @@
 #define XM_HOST_IDLE_TIMEOUT_MS 30000
 #define XM_HOST_MAX_CONNECTIONS 8
 
+// The share of a fixed-size XS chunk heap that network messages may not take
+// (xm_mg_budget.c), as a divisor: 8 keeps an eighth for the handlers' own work
+// (their response strings, promises, the headers they read), enough for a few
+// small answers even when the rest holds request bodies.
+#define XM_HOST_HEAP_RESERVE 8
+
 // ---- the XS task (main.c) -------------------------------------------------
 
 // Moddable's XS task priority: above ESP-IDF's main task (1), below lwIP's

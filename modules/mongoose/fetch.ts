@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // AsyncManager.fetch: one HTTP request on a connection of its own, the response
 // read whole.
-import { MG_EV_CLOSE, MG_EV_HTTP_MSG } from "mongoose/constants";
+import { MG_EV_CLOSE, MG_EV_ERROR, MG_EV_HTTP_MSG } from "mongoose/constants";
 import { HttpMessage } from "mongoose/messages";
 import { headerLines, type Headers } from "mongoose/headers";
 import type { TlsOptions } from "mongoose/tls";
@@ -59,6 +59,8 @@ export async function fetch(am: AsyncManager, url: string, options: FetchOptions
       response.resolve(new Response(data));
       c.close();
     }
+    // An error before the close says why (a response the XS heap has no room for, among others).
+    else if (ev === MG_EV_ERROR) response.reject(new Error(`fetch ${url}: ${String(data)}`));
     else if (ev === MG_EV_CLOSE) response.reject(new Error(`fetch ${url}: the connection closed before a response`));
   }, { http: true, timeout: options.timeout, signal: options.signal, tls: options.tls });
   await conn.send(concat([utf8(head), body]));

@@ -182,6 +182,56 @@ static void test_check_both(void)
 	mg_mgr_free(&mgr);
 }
 
+// The handler of a server that refuses every request for lack of memory, as the
+// front ends do (core/message_refuse.c).
+typedef struct {
+	xm_core_http_state_t s;
+	int messages;
+} refusing_t;
+
+static void refuse_all(struct mg_connection* c, int ev, void* ev_data)
+{
+	refusing_t* r = c->fn_data;
+	if (xm_core_http_before(c, ev, ev_data, &r->s) || ev != MG_EV_HTTP_MSG)
+		return;
+	r->messages++;
+	xm_core_refuse_message(c, ev, &r->s);
+	xm_core_refuse_message(c, ev, &r->s);  // once refused, left alone
+}
+
+static void test_refuse_message_503(void)
+{
+	struct mg_mgr mgr;
+	core_mgr_init(&mgr);
+	struct mg_connection* listener = mg_http_listen(&mgr, "http://127.0.0.1:0", core_record, NULL);
+	struct mg_connection* c = core_accepted(&mgr, listener, NULL);
+	refusing_t r = { 0 };
+	c->fn = refuse_all;
+	c->fn_data = &r;
+	static const char two[] = "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\n\r\n";
+	core_receive(c, two, sizeof(two) - 1);
+	CHECK(core_sent_starts(c, "HTTP/1.1 503 Service Unavailable\r\n"));
+	struct mg_str sent = mg_str_n((char*)c->send.buf, c->send.len);
+	CHECK(mg_match(sent, mg_str("#Connection: close\r\n#"), NULL));
+	CHECK_EQ(r.messages, 1);  // the pipelined GET is not parsed: the connection closes
+	CHECK(c->is_draining);
+	size_t before = c->send.len;
+	core_receive(c, "GET /c HTTP/1.1\r\n\r\n", 20);  // what still arrives is dropped
+	CHECK_EQ(c->recv.len, 0);
+	CHECK_EQ(c->send.len, before);
+	CHECK_EQ(r.messages, 1);
+	core_drop(c);
+
+	// Another connection of the kind (an HTTP client's, an MQTT one) is closed.
+	c = core_accepted(&mgr, NULL, NULL);
+	c->is_accepted = 0;
+	xm_core_refuse_message(c, MG_EV_HTTP_MSG, NULL);
+	CHECK(c->is_closing);
+	CHECK_EQ(c->send.len, 0);
+	core_drop(c);
+	mg_mgr_free(&mgr);
+}
+
 const test_case_t core_http_tests[] = {
 	{ "core: mongoose drops a request it cannot parse, unanswered", test_unparsed_request_unanswered_by_mongoose, false },
 	{ "core: http_unparsed_request answers 400 (conflicting Content-Length)", test_unparsed_request_answered_400, false },
@@ -189,5 +239,6 @@ const test_case_t core_http_tests[] = {
 	{ "core: http_request_line refuses what is no METHOD TARGET", test_request_line, false },
 	{ "core: http_body_over_limit answers 413 and drops the body", test_body_over_limit, false },
 	{ "core: http_check, both checks at once", test_check_both, false },
+	{ "core: refuse_message answers a request 503 and closes, other connections close", test_refuse_message_503, false },
 	{ NULL, NULL, false },
 };

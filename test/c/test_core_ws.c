@@ -154,10 +154,55 @@ static void test_frames_fault(void)
 	CHECK_EQ(code, 1009);
 }
 
+// A server that refuses every message for lack of memory (core/message_refuse.c),
+// dropping what xm_core_http_before drops, counting what reaches it.
+typedef struct {
+	xm_core_http_state_t s;
+	int messages, controls;
+} ws_refusing_t;
+
+static void refuse_messages(struct mg_connection* c, int ev, void* ev_data)
+{
+	ws_refusing_t* r = c->fn_data;
+	if (xm_core_http_before(c, ev, ev_data, &r->s))
+		return;
+	if (ev == MG_EV_WS_CTL)
+		r->controls++;
+	if (ev != MG_EV_WS_MSG)
+		return;
+	r->messages++;
+	xm_core_refuse_message(c, ev, &r->s);
+}
+
+static void test_refuse_message_1009(void)
+{
+	struct mg_mgr mgr;
+	core_mgr_init(&mgr);
+	struct mg_connection* c = upgraded(&mgr, NULL);
+	ws_refusing_t r = { 0 };
+	c->fn = refuse_messages;
+	c->fn_data = &r;
+	uint8_t frame[64];
+	size_t n = client_frame(frame, 0x81, "one");
+	n += client_frame(frame + n, 0x81, "two");
+	core_receive(c, frame, n);
+	CHECK_EQ(r.messages, 1);  // the second is dropped: one close frame
+	CHECK(c->send.len > 4 && c->send.buf[0] == 0x88 && c->send.buf[2] == 0x03 && c->send.buf[3] == 0xf1);
+	CHECK(!c->is_draining);  // still reading: the peer's close frame ends it
+	size_t sent = c->send.len;
+	core_receive(c, frame, client_frame(frame, 0x88, ""));
+	CHECK_EQ(r.controls, 1);
+	CHECK(c->send.len > sent);  // mongoose's answer to the close
+	CHECK(c->is_draining);
+	core_drop(c);
+	mg_mgr_free(&mgr);
+}
+
 const test_case_t core_ws_tests[] = {
 	{ "core: mongoose takes an unmasked client frame", test_mongoose_takes_unmasked, false },
 	{ "core: ws_frame_check lets good frames through to mongoose", test_frames_pass, false },
 	{ "core: ws_frame_check closes with 1002 or 1009", test_frames_refused, false },
 	{ "core: ws frames fault, frame by frame", test_frames_fault, false },
+	{ "core: refuse_message closes a WebSocket with 1009, then drops its messages", test_refuse_message_1009, false },
 	{ NULL, NULL, false },
 };

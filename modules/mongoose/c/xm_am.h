@@ -15,7 +15,9 @@
 // The poll task owns the mg_mgr: no mg_* call happens elsewhere (mg_wakeup is
 // thread-safe). The XS task owns the machine: the poll task never touches it.
 // Event data is copied once, at the crossing; the copy then belongs to the JS
-// message object and is freed by the garbage collector.
+// message object and is freed by the garbage collector. The memory budget
+// (xm_mg_budget.c) is decided on the XS task alone, as each message arrives: one
+// it refuses goes back as a REFUSE command, so no count is shared between tasks.
 #ifndef XM_AM_H
 #define XM_AM_H
 
@@ -27,6 +29,7 @@ enum {
 	XM_AM_LISTEN, XM_AM_CONNECT, XM_AM_SEND, XM_AM_WS_SEND, XM_AM_CLOSE, XM_AM_DRAIN,
 	XM_AM_WS_UPGRADE, XM_AM_WAKEUP, XM_AM_STALL,
 	XM_AM_MQTT, XM_AM_SNTP,  // flag: XM_CORE_MQTT_* (core/xm_core.h)
+	XM_AM_REFUSE,            // flag: the MG_EV_* of a message JavaScript had no memory for (xm_mg_budget.c)
 };
 
 // LISTEN/CONNECT kinds: XM_AM_KIND_* (xm_wire.h). CONNECT MQTT: extra is the

@@ -401,6 +401,9 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 			xm_core_ws_frame_check(c);  // as for the sync Manager
 		result(am, cmd->request, c->id, 0, NULL);
 		break;
+	case XM_AM_REFUSE:
+		xm_core_refuse_message(c, cmd->flag, &((conn_state_t*)c->fn_data)->core.http);
+		break;
 	case XM_AM_WAKEUP: {
 		// Straight into this iteration's batch, in command order. mg_wakeup would
 		// send a datagram to ourselves: a burst overflows the socket's queue (tiny

@@ -289,12 +289,41 @@ void xm_am_event_free(xm_am_event_t* e)
 	free(e);
 }
 
+// A request, response, WebSocket or MQTT message the XS heap has no room for (xm_mg_budget.c):
+// the poll task refuses it (core/message_refuse.c). An HTTP request's 503 says it
+// all (SILENT); for anything else the handler gets an ERROR event instead, saying
+// why (TOLD). A full command queue leaves the connection as it is.
+enum { ADMITTED, SILENT, TOLD };
+
+static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
+{
+	if (!e->kind || !e->payload || !xm_mg_budget_counts(e->ev))
+		return ADMITTED;
+	if (xm_mg_budget_admit(the, xm_mg_budget_weight(e->kind, e->payload), why, size))
+		return ADMITTED;
+	xm_am_cmd_t cmd = { 0 };
+	cmd.op = XM_AM_REFUSE;
+	cmd.flag = (uint8_t)e->ev;
+	cmd.conn = e->conn;
+	xm_am_command(e->am, &cmd);
+	if (e->ev == MG_EV_HTTP_MSG && (e->value & XM_MG_FLAG_ACCEPTED))
+		return SILENT;
+	e->ev = MG_EV_ERROR;
+	return TOLD;
+}
+
 static void deliver_one(xsMachine* the, xm_am_event_t* e)
 {
+	char why[160];
+	int refused = refusal(the, e, why, sizeof(why));
+	if (refused == SILENT)
+		return;
 	xsTry {
 		xsVar(0) = xsNumber((double)e->conn);
 		xsVar(1) = xsInteger(e->ev);
-		if (e->kind && e->payload) {
+		if (refused == TOLD)
+			xsVar(2) = xsString(why);
+		else if (e->kind && e->payload) {
 			xm_mg_new_message(the, &xsVar(2), e->kind, e->payload, true);
 			e->payload = NULL;  // the message object owns it now
 		}

@@ -105,6 +105,17 @@ struct mg_connection* xm_mg_live(xsMachine* the, xsSlot* slot); // open connecti
 void* xm_mg_message(xsMachine* the, xsSlot* slot, int kind);   // NULL when expired
 // A message object for data (borrowed for the handler call, or owned and freed with it).
 void xm_mg_new_message(xsMachine* the, xsSlot* result, int kind, void* data, bool owned);
+// The memory budget of network input (xm_mg_budget.c). counts: the message of
+// event ev is subject to it (those with a body: requests, responses, WebSocket
+// frames, MQTT packets); admit: whether a message of bytes may go to JavaScript
+// (may collect garbage first); if not, why says so. weight: a message's bytes as
+// the budget counts them; hold and release: an owned message object took its
+// copy, and freed it.
+bool xm_mg_budget_counts(int ev);
+bool xm_mg_budget_admit(xsMachine* the, size_t bytes, char* why, size_t size);
+size_t xm_mg_budget_weight(int kind, const void* msg);
+void xm_mg_budget_hold(int kind, const void* msg);
+void xm_mg_budget_release(int kind, const void* msg);
 // Connection flags as a bit set of XM_MG_FLAG_* (binding.json's wire).
 int xm_mg_flags(const struct mg_connection* c);
 

@@ -56,27 +56,44 @@ void xm_mg_mqtt_destroy(void* data)
 	(void)data;
 }
 
-static const struct {
-	int proto;
-	xsDestructor destructor;
-} message_kinds[] = {
-	[XM_MG_MSG_HTTP] = { XM_MG_PROTO_HTTP, xm_mg_http_destroy },
-	[XM_MG_MSG_WS] = { XM_MG_PROTO_WS, xm_mg_ws_destroy },
-	[XM_MG_MSG_MQTT] = { XM_MG_PROTO_MQTT, xm_mg_mqtt_destroy },
-};
-
-// The AsyncManager's messages are copies they own (freed with the object).
-void xm_mg_owned_destroy(void* data)
+// The AsyncManager's messages are copies they own (freed with the object), which
+// the memory budget counts until then: one destructor per kind, for its weight.
+static void owned_http_destroy(void* data)
 {
+	if (data)
+		xm_mg_budget_release(XM_MG_MSG_HTTP, data);
 	free(data);
 }
+
+static void owned_ws_destroy(void* data)
+{
+	if (data)
+		xm_mg_budget_release(XM_MG_MSG_WS, data);
+	free(data);
+}
+
+static void owned_mqtt_destroy(void* data)
+{
+	if (data)
+		xm_mg_budget_release(XM_MG_MSG_MQTT, data);
+	free(data);
+}
+
+static const struct {
+	int proto;
+	xsDestructor destructor, owned;
+} message_kinds[] = {
+	[XM_MG_MSG_HTTP] = { XM_MG_PROTO_HTTP, xm_mg_http_destroy, owned_http_destroy },
+	[XM_MG_MSG_WS] = { XM_MG_PROTO_WS, xm_mg_ws_destroy, owned_ws_destroy },
+	[XM_MG_MSG_MQTT] = { XM_MG_PROTO_MQTT, xm_mg_mqtt_destroy, owned_mqtt_destroy },
+};
 
 void* xm_mg_message(xsMachine* the, xsSlot* slot, int kind)
 {
 	static const char* const names[] = { "", "HttpMessage", "WsMessage", "MqttMessage" };
 	if (xsTypeOf(*slot) == xsReferenceType && xsIsInstanceOf(*slot, xm_mg_protos[message_kinds[kind].proto])) {
 		xsDestructor d = xsGetHostDestructor(*slot);
-		if (d == message_kinds[kind].destructor || d == xm_mg_owned_destroy)
+		if (d == message_kinds[kind].destructor || d == message_kinds[kind].owned)
 			return xsGetHostData(*slot);
 	}
 	xsTypeError("expected a %s", names[kind]);
@@ -87,8 +104,10 @@ void xm_mg_new_message(xsMachine* the, xsSlot* result, int kind, void* data, boo
 {
 	*result = xsNewHostInstance(xm_mg_protos[message_kinds[kind].proto]);
 	xsSetHostData(*result, data);
-	if (owned)
-		xsSetHostDestructor(*result, xm_mg_owned_destroy);
+	if (owned) {
+		xsSetHostDestructor(*result, message_kinds[kind].owned);
+		xm_mg_budget_hold(kind, data);
+	}
 }
 
 static int message_kind(int ev)
@@ -234,6 +253,21 @@ static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c
 		xm_core_http_500(c);
 }
 
+// A message the XS heap has no room for (xm_mg_budget.c): refused, and its
+// handler told why, unless it was an HTTP request: the client's 503 says it all.
+static bool over_budget(xsMachine* the, struct mg_connection* c, int ev, void* ev_data, xm_core_http_state_t* http)
+{
+	char why[160];
+	if (!xm_mg_budget_counts(ev))
+		return false;
+	if (xm_mg_budget_admit(the, xm_mg_budget_weight(message_kind(ev), ev_data), why, sizeof(why)))
+		return false;
+	xm_core_refuse_message(c, ev, http);
+	if (ev != MG_EV_HTTP_MSG || !c->is_accepted)
+		mg_call(c, MG_EV_ERROR, why);
+	return true;
+}
+
 void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 {
 	xm_mg_conn_t* first = c->fn_data;  // an accepted connection's listener's until deliver() adopts it
@@ -259,6 +293,8 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 	size_t sent = c->send.len, received = c->recv.len;
 	bool call = wanted(first, ev);
 	xm_mg_t* m = first->m;
+	if (call && xc && over_budget(m->the, c, ev, ev_data, http))
+		return;
 	// An unwanted event with nothing to keep up costs no XS call (POLL fires per connection per poll).
 	bool turn = false;
 	if (call || !xc || ev == MG_EV_CLOSE) {

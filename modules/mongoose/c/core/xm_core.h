@@ -34,6 +34,7 @@ void xm_core_drop_input(struct mg_connection* c, int ev, void* ev_data);
 typedef struct {
 	size_t discard;           // bytes of a refused request body still to drop
 	bool refused;             // a request was refused: nothing more is delivered
+	bool ws_refused;          // a WebSocket message was refused (message_refuse.c): no more are delivered
 } xm_core_http_state_t;
 
 // A listener's limits (conn_limits.c), which the connections it accepts get;
@@ -149,6 +150,17 @@ bool xm_core_http_check(struct mg_connection* c, int ev, void* ev_data, xm_core_
 // Queues an answer with that status (400, 408, 413, 503), text as its body, and
 // "Connection: close".
 void xm_core_http_refuse(struct mg_connection* c, int status, const char* text);
+
+// message_refuse.c: the answer to a message (event ev: MG_EV_HTTP_MSG,
+// MG_EV_WS_MSG, MG_EV_MQTT_MSG...) that JavaScript could not take for lack of XS
+// heap (the front ends' memory budget, xm_mg_budget.c). An accepted HTTP
+// request gets a 503 and the connection closes once it is sent, what arrives
+// meanwhile dropped; a WebSocket gets a close frame 1009, and its messages are
+// dropped (by xm_core_http_before) until the peer's close frame, which mongoose
+// answers by closing; any other connection closes at once. s is c's state
+// (NULL: an HTTP request's connection closes at once, a WebSocket's messages
+// still arrive). A connection refused already is left alone.
+void xm_core_refuse_message(struct mg_connection* c, int ev, xm_core_http_state_t* s);
 
 // ws_frame_check.c: RFC 6455's checks of incoming frames, in front of mongoose's
 // WebSocket handler: call right after mg_ws_upgrade or mg_ws_connect.

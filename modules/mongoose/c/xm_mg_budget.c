@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+// The memory budget of network input, XS task only, for both front ends. A
+// message (an HTTP request or response, a WebSocket or MQTT message) goes to
+// JavaScript only when its bytes, with those of the AsyncManager's message copies
+// that JavaScript still holds, fit in the XS chunk heap's free space less a
+// reserve (XM_HOST_HEAP_RESERVE) for the handlers' own work: the moment a
+// handler reads the body (text(), body) it is in the XS heap, and a handler
+// that awaits something keeps it there. Otherwise a collection runs (answered
+// requests' copies are freed by it: XS collects only when full), and if the
+// message still does not fit, the connection refuses it (core/message_refuse.c).
+// A profile whose chunk area grows takes from the C heap instead: no budget then.
+#include "xm_mg.h"
+#include "xm_host_config.h"
+
+// Bytes of message copies owned by JavaScript message objects, not yet collected.
+static size_t held;
+
+bool xm_mg_budget_counts(int ev)
+{
+	// Not HTTP_HDRS nor WS_OPEN: a head is bounded by mongoose's header limits.
+	return ev == MG_EV_HTTP_MSG || ev == MG_EV_WS_MSG || ev == MG_EV_WS_CTL || ev == MG_EV_MQTT_CMD || ev == MG_EV_MQTT_MSG;
+}
+
+size_t xm_mg_budget_weight(int kind, const void* msg)
+{
+	if (kind == XM_MG_MSG_HTTP) {
+		const struct mg_http_message* hm = msg;
+		return hm->body.len == (size_t)~0 ? hm->head.len : hm->message.len;  // ~0: no Content-Length
+	}
+	if (kind == XM_MG_MSG_WS)
+		return ((const struct mg_ws_message*)msg)->data.len;
+	return ((const struct mg_mqtt_message*)msg)->dgram.len;
+}
+
+void xm_mg_budget_hold(int kind, const void* msg)
+{
+	held += xm_mg_budget_weight(kind, msg);
+}
+
+void xm_mg_budget_release(int kind, const void* msg)
+{
+	held -= xm_mg_budget_weight(kind, msg);
+}
+
+static bool fits(xsMachine* the, size_t bytes, size_t* free)
+{
+	size_t size;
+	*free = xm_stats_chunks_free(the, &size);
+	size_t reserve = size / XM_HOST_HEAP_RESERVE + held;
+	return *free == SIZE_MAX || (*free >= reserve && bytes <= *free - reserve);
+}
+
+bool xm_mg_budget_admit(xsMachine* the, size_t bytes, char* why, size_t size)
+{
+	size_t free;
+	if (fits(the, bytes, &free))
+		return true;
+	xsBeginHost(the);
+	xsCollectGarbage();
+	xsEndHost(the);
+	if (fits(the, bytes, &free))
+		return true;
+	snprintf(why, size, "a message of %lu bytes does not fit the XS heap (%lu chunk bytes free, %lu held by messages): refused",
+		(unsigned long)bytes, (unsigned long)free, (unsigned long)held);
+	return false;
+}

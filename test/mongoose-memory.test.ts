@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+// The memory budget of network input (modules/mongoose/c/xm_mg_budget.c) with
+// real clients, in a fixed-size heap (384 KB of chunks, 16,384 slots,
+// incremental 0): 50 concurrent 200 KB uploads, three times over, to handlers
+// that read the body and hold it across an await, on both front ends (am.serve
+// and the sync Manager). Every client gets its 200 or a 503, some get their 200
+// each round, the firmware serves afterwards and its heap is back where it was.
+// Then WebSocket messages over the budget (closed with 1009), MQTT messages over
+// it (the connection to the broker closed, the handler told), a fetch whose
+// response is over it (rejected, saying why), and the app's own
+// exhaustion of the heap: exit code 3 and the heap's figures.
+import http from "http";
+import WebSocket from "ws";
+import { buildApp, makeApp, runFirmware } from "./helpers/sim";
+import { freePort, sanitizerReports, startFirmware, type Running } from "./helpers/net";
+import { startBroker, Peer, type Broker } from "./helpers/mqtt";
+
+const CREATION = { chunk: { initial: 393216, incremental: 0 }, heap: { initial: 16384, incremental: 0 } };
+const CLIENTS = 50;
+const BODY = 200 * 1024;
+
+// /heap: the chunk and slot bytes in use right after a collection, as JSON. The
+// collection is forced by allocating chunks until the count moves: one the slots
+// run out for does not compact the chunks, nor count what it freed of them.
+// MQTT: each manager's client subscribes to big/<front> and holds each payload
+// 200 ms, printing "<front> mqtt <what>" for its messages, errors and close.
+function firmware(asyncPort: number, syncPort: number, brokerPort: number): string {
+  return `
+import { AsyncManager, Manager, HttpMessage, WsMessage, MqttMessage, type Connection, type AsyncConnection,
+  MG_EV_HTTP_MSG, MG_EV_WS_MSG, MG_EV_ERROR, MG_EV_MQTT_OPEN, MG_EV_MQTT_MSG, MG_EV_CLOSE } from "mongoose";
+import Instrumentation from "instrumentation";
+
+const CHUNKS = Instrumentation.map("XS Chunk Heap Used")!;
+const SLOTS = Instrumentation.map("XS Slot Heap Used")!;
+const GCS = Instrumentation.map("XS Garbage Collection Count")!;
+let junk: object | undefined;
+function heap(): string {
+  for (let round = 0; round < 2; round++) {
+    const before = Instrumentation.get(GCS)!;
+    for (let i = 0; i < 100_000 && Instrumentation.get(GCS) === before; i++) junk = new ArrayBuffer(4096);
+  }
+  junk = undefined;
+  return JSON.stringify({ chunks: Instrumentation.get(CHUNKS), slots: Instrumentation.get(SLOTS) });
+}
+
+const am = new AsyncManager(undefined, {
+  errorHandler: (error) => console.log("async error", (error as Error).message),
+});
+await am.start();
+await am.serve("http://127.0.0.1:${asyncPort}", async (req, conn) => {
+  if (req.uri === "/heap") return heap();
+  if (req.uri === "/fetch") {
+    // The app's own data, held across the fetch: what is left of the heap is the response's budget.
+    const ballast = new Uint8Array(Number(req.queryVar("ballast")));
+    try {
+      const res = await am.fetch("http://127.0.0.1:" + req.queryVar("port") + "/big");
+      return "fetched " + (await res.arrayBuffer()).byteLength + " beside " + ballast.length;
+    } catch (error) {
+      return "fetch failed: " + (error as Error).message;
+    }
+  }
+  if (req.uri === "/ws") {
+    conn.handler = (c, ev, data) => {
+      if (ev === MG_EV_WS_MSG && data instanceof WsMessage) {
+        const text = data.text;
+        return am.sleep(50).then(() => c.wsSend("async " + text.length)).catch(() => {});
+      }
+      if (ev === MG_EV_ERROR) console.log("async ws error", data);
+    };
+    await conn.wsUpgrade(req.message);
+    return;
+  }
+  const body = req.text();
+  await am.sleep(100);
+  return "async " + body.length;
+});
+
+const held: Array<Uint8Array> = [];
+const mgr = new Manager((conn, ev, data) => {
+  if (ev === MG_EV_HTTP_MSG && data instanceof HttpMessage) {
+    if (data.uri === "/heap") return conn.reply(200, heap());
+    if (data.uri === "/ws") return conn.wsUpgrade(data);
+    const body = data.body;
+    held.push(body);
+    setTimeout(() => {
+      held.splice(held.indexOf(body), 1);
+      if (!conn.isClosing) conn.reply(200, "sync " + body.length);
+    }, 100);
+  } else if (ev === MG_EV_WS_MSG && data instanceof WsMessage) {
+    const bytes = data.data;
+    held.push(bytes);
+    setTimeout(() => {
+      held.splice(held.indexOf(bytes), 1);
+      if (!conn.isClosing) conn.wsSend("sync " + bytes.length);
+    }, 50);
+  } else if (ev === MG_EV_ERROR && conn.isWebsocket) {
+    console.log("sync ws error", data);
+  }
+});
+mgr.listen("http://127.0.0.1:${syncPort}");
+
+function mqttEvents(front: string, conn: Connection | AsyncConnection, ev: number, data: unknown): void {
+  if (ev === MG_EV_MQTT_MSG && data instanceof MqttMessage) {
+    const payload = data.data;
+    held.push(payload);
+    console.log(front + " mqtt message " + payload.length);
+    setTimeout(() => held.splice(held.indexOf(payload), 1), 200);
+  } else if (ev === MG_EV_ERROR) console.log(front + " mqtt error " + String(data));
+  else if (ev === MG_EV_CLOSE) console.log(front + " mqtt close");
+}
+const broker = "mqtt://127.0.0.1:${brokerPort}";
+mgr.mqttConnect(broker, { clientId: "fw-sync", handler: (conn, ev, data) => {
+  if (ev === MG_EV_MQTT_OPEN) conn.mqttSub("big/sync", 1);
+  mqttEvents("sync", conn, ev, data);
+} });
+const mq = await am.mqttConnect(broker, { clientId: "fw-async", handler: (conn, ev, data) => mqttEvents("async", conn, ev, data) });
+await mq.mqttSub("big/async", 1);
+mgr.run(10);
+console.log("ready");
+`;
+}
+
+function post(port: number, body: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path: "/upload", method: "POST", agent: false,
+      headers: { "Content-Length": body.length } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function heapOf(port: number): Promise<{ chunks: number; slots: number }> {
+  const res = await fetch(`http://127.0.0.1:${port}/heap`);
+  return (await res.json()) as { chunks: number; slots: number };
+}
+
+describe("memory budget in a fixed heap", () => {
+  let fw: Running;
+  let asyncPort: number;
+  let syncPort: number;
+  let broker: Broker;
+
+  beforeAll(async () => {
+    asyncPort = await freePort();
+    syncPort = await freePort();
+    broker = await startBroker();
+    const exe = buildApp(makeApp({
+      "manifest.json": JSON.stringify({ creation: CREATION, modules: { "*": ["./main"] } }),
+      "main.ts": firmware(asyncPort, syncPort, broker.port),
+    }));
+    fw = startFirmware(exe);
+    await fw.waitFor(/^ready$/);
+  }, 120_000);
+
+  afterAll(async () => {
+    await fw?.stop();
+    await broker?.stop();
+    expect(sanitizerReports(fw.stderr())).toEqual([]);
+  });
+
+  for (const front of ["async", "sync"] as const) {
+    test(`${front}: ${CLIENTS} concurrent ${BODY / 1024} KB uploads, three times, end in 200 or 503`, async () => {
+      const port = front === "async" ? asyncPort : syncPort;
+      const body = Buffer.alloc(BODY, 0x61);
+      await new Promise((resolve) => setTimeout(resolve, 300));  // what a test before held is let go
+      await heapOf(port);  // the first call's own allocations (the JSON, the fetch's connection) settle
+      const before = await heapOf(port);
+      for (let round = 0; round < 3; round++) {
+        const statuses = await Promise.all(Array.from({ length: CLIENTS }, () => post(port, body)));
+        const counts: Record<number, number> = {};
+        for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
+        console.log(`${front} round ${round + 1}:`, JSON.stringify(counts));
+        expect(statuses.filter((s) => s !== 200 && s !== 503 && s !== 413)).toEqual([]);
+        expect(counts[200]).toBeGreaterThan(0);
+      }
+      const res = await fetch(`http://127.0.0.1:${port}/upload`, { method: "POST", body: "after" });
+      expect(await res.text()).toBe(`${front} 5`);
+      const after = await heapOf(port);
+      console.log(`${front} heap before`, JSON.stringify(before), "after", JSON.stringify(after));
+      expect(after.chunks).toBeLessThanOrEqual(before.chunks + 1024);
+      expect(after.slots).toBeLessThanOrEqual(before.slots + 1024);
+    }, 60_000);
+  }
+
+  for (const front of ["async", "sync"] as const) {
+    test(`${front}: WebSocket messages over the budget close the connection with 1009`, async () => {
+      const port = front === "async" ? asyncPort : syncPort;
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+      await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
+      const replies: string[] = [];
+      ws.on("message", (m) => replies.push(m.toString()));
+      const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+      const message = Buffer.alloc(120 * 1024, 0x62);
+      for (let i = 0; i < 10; i++) ws.send(message);
+      expect(await closed).toBe(1009);
+      // The messages before the refusal were answered or still pending when it closed.
+      expect(replies.every((r) => r === `${front} ${message.length}`)).toBe(true);
+      await fw.waitFor(new RegExp(`^${front} ws error .*does not fit the XS heap`));
+      const res = await fetch(`http://127.0.0.1:${port}/upload`, { method: "POST", body: "still" });
+      expect(await res.text()).toBe(`${front} 5`);
+    }, 30_000);
+
+    test(`${front}: MQTT messages over the budget close the connection to the broker, the handler told`, async () => {
+      const port = front === "async" ? asyncPort : syncPort;
+      const peer = await Peer.connect(`mqtt://127.0.0.1:${broker.port}`);
+      try {
+        const payload = Buffer.alloc(120 * 1024, 0x63);
+        for (let i = 0; i < 6; i++) await peer.client.publishAsync(`big/${front}`, payload, { qos: 0 });
+        await fw.waitFor(new RegExp(`^${front} mqtt message ${payload.length}$`));
+        await fw.waitFor(new RegExp(`^${front} mqtt error .*does not fit the XS heap`));
+        await fw.waitFor(new RegExp(`^${front} mqtt close$`));
+      } finally {
+        await peer.end();
+      }
+      const res = await fetch(`http://127.0.0.1:${port}/upload`, { method: "POST", body: "still" });
+      expect(await res.text()).toBe(`${front} 5`);
+    }, 30_000);
+  }
+
+  test("async: a fetch's response over the budget rejects the fetch, saying why", async () => {
+    const server = http.createServer((_req, res) => res.end(Buffer.alloc(250_000, 0x64)));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((resolve) => setTimeout(resolve, 300));  // what a test before held is let go
+    try {
+      const ask = async (ballast: number) =>
+        (await fetch(`http://127.0.0.1:${asyncPort}/fetch?port=${port}&ballast=${ballast}`)).text();
+      expect(await ask(0)).toBe("fetched 250000 beside 0");
+      expect(await ask(150_000)).toMatch(/^fetch failed: fetch http:\/\/127\.0\.0\.1:\d+\/big: a message of \d+ bytes does not fit the XS heap/);
+      expect(await ask(0)).toBe("fetched 250000 beside 0");
+    } finally {
+      server.close();
+    }
+  }, 30_000);
+});
+
+test("an app that exhausts the fixed heap itself exits with code 3 and the heap's figures", async () => {
+  const exe = buildApp(makeApp({
+    "manifest.json": JSON.stringify({ creation: CREATION, modules: { "*": ["./main"] } }),
+    "main.ts": `
+const keep: string[] = [];
+setInterval(() => { for (let i = 0; i < 100; i++) keep.push("item " + keep.length + " ".repeat(100)); }, 0);
+`,
+  }));
+  const r = await runFirmware(exe);
+  expect(r.code).toBe(3);
+  expect(r.stderr).toMatch(/^xsmg: fatal: out of memory: the XS heap is full \(creation profile 'custom': 16384 heap slots, 393216 chunk bytes, \d+ stack slots\)$/m);
+}, 120_000);
