@@ -6,25 +6,62 @@
 #include "xm_am.h"
 
 // mqttConnect(am, url, clientId, user, pass, clean, keepalive, version,
-//             willTopic, willMessage, willQos, willRetain, request)
+//             willTopic, willMessage, willQos, willRetain, request[, ca, cert, key,
+//             name, skipVerification]): with the TLS options, mqtts://
 void xm_am_mqtt_connect(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
+	xm_am_mqtt_open_t* mq = calloc(1, sizeof(xm_am_mqtt_open_t));
+	if (!mq)
+		xsUnknownError("no memory for the MQTT connect");
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = XM_AM_CONNECT;
 	cmd.flag = XM_AM_KIND_MQTT;
 	cmd.request = (uint32_t)xsToInteger(xsArg(12));
-	cmd.extra = xm_mg_mqtt_connect_args(the, 2);
-	xm_am_post_open(the, am, &cmd, &xsArg(1));
+	cmd.extra = mq;
+	xsTry {
+		mq->mqtt = xm_mg_mqtt_connect_args(the, 2);
+		if (xsToInteger(xsArgc) > 13)
+			mq->tls = xm_mg_tls_options(the, 13);
+	}
+	xsCatch {
+		free(mq->mqtt);
+		free(mq);
+		xsThrow(xsException);
+	}
+	// Only a full queue or no memory for the URL fail from here on: the wrapper
+	// is freed then, its parts are freed here.
+	struct mg_mqtt_opts* volatile mqtt = mq->mqtt;  // volatile: read after a longjmp
+	struct mg_tls_opts* volatile tls = mq->tls;
+	xsTry {
+		xm_am_post_open(the, am, &cmd, &xsArg(1));
+	}
+	xsCatch {
+		free(mqtt);
+		free(tls);
+		xsThrow(xsException);
+	}
 }
 
-// mqttPub(am, conn, topic, message, qos, retain, properties, request)
+void xm_am_mqtt_open_free(xm_am_mqtt_open_t* mq)
+{
+	if (!mq)
+		return;
+	free(mq->mqtt);
+	free(mq->tls);
+	free(mq);
+}
+
+// mqttPub(am, conn, topic, message, qos, retain, properties, request[, retransmitId])
 void xm_am_mqtt_pub(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
 	xsVars(2);
 	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, XM_CORE_MQTT_PUB, 7);
-	cmd.extra = xm_mg_mqtt_pub_args(the, 2, &xsVar(0));
+	struct mg_mqtt_opts* opts = xm_mg_mqtt_pub_args(the, 2, &xsVar(0));
+	if (xsToInteger(xsArgc) > 8)  // the binding checked it is 0..65535
+		opts->retransmit_id = (uint16_t)xsToInteger(xsArg(8));
+	cmd.extra = opts;
 	xm_am_post(the, am, &cmd);
 }
 

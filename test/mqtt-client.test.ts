@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MIT
+// AsyncManager.mqtt, the resilient MQTT client, against a real mosquitto (plain
+// and TLS listeners) with the `mqtt` npm client as the other party. One firmware
+// runs the scenarios one after another and prints "<kind> {json}" lines; the test
+// acts on the broker (cuts a connection, freezes it with SIGSTOP, restarts it in
+// the middle of a stream) when the firmware says it is ready for it.
+import net from "net";
+import { buildApp, makeApp } from "./helpers/sim";
+import { freePort, sanitizerReports, startFirmware, type Running } from "./helpers/net";
+import { FIRMWARE_HELPERS, Peer, line } from "./helpers/mqtt";
+import { startMosquitto, type Mosquitto } from "./helpers/mosquitto";
+
+// XSMG_TEST_VARIANT=sanitize (ASan+UBSan) or tsan runs the firmware under a sanitizer.
+const VARIANT = process.env.XSMG_TEST_VARIANT;
+const STREAM = 1000;
+
+interface Ports {
+  url: string;
+  tls: string;
+  cert: string;
+  proxy: string;   // the broker through a TCP relay the test can cut
+  closed: string;  // nobody listens
+}
+
+function firmware(p: Ports): string {
+  return `
+import { AsyncManager, MqttMessage, MqttClient, MQTT_PROP_USER_PROPERTY, MQTT_PROP_CONTENT_TYPE, type MqttProperty } from "mongoose";
+const P = ${JSON.stringify(p)};
+const STREAM = ${STREAM};
+${FIRMWARE_HELPERS}
+function watch(name: string, client: MqttClient): void {
+  client.on("connect", (info) => out(name + "-event", { event: "connect", sessionPresent: info.sessionPresent }));
+  client.on("offline", (why) => out(name + "-event", { event: "offline", why: why.message }));
+  client.on("reconnect", (attempt) => out(name + "-event", { event: "reconnect", attempt }));
+  client.on("error", (error) => out(name + "-event", { event: "error", error: error.message }));
+}
+async function take(sub: AsyncIterableIterator<MqttMessage>, n: number): Promise<object[]> {
+  const got: object[] = [];
+  for await (const m of sub) {
+    got.push(describe(m));
+    if (got.length === n) break;
+  }
+  return got;
+}
+const fast = { minDelay: 100, maxDelay: 400 };
+
+async function basics(am: AsyncManager): Promise<void> {
+  const client = am.mqtt(P.url, { clientId: "fw-basic" });
+  await client.connected;
+  const loop = client.subscribe("fw/loop/+", { qos: 2 });
+  out("basic-granted", { qos: await loop.ready });
+  const reading = take(loop, 4);
+  await client.publish("fw/loop/q0", "zero", { qos: 0 });
+  await client.publish("fw/loop/q1", "one", { qos: 1 });
+  await client.publish("fw/loop/q2", "two", { qos: 2 });
+  out("basic-published", {});
+  out("basic-loop", { got: await reading });  // the test's peer publishes the fourth (QoS 2) once it saw the line above
+  await client.publish("fw/retained", "kept", { qos: 1, retain: true });
+  const retained = client.subscribe("fw/retained", { qos: 1 });
+  out("basic-retained", { got: await take(retained, 1) });
+  out("basic-pending", { pending: client.pending });
+  await client.end();
+  out("basic-ended", { connected: client.isConnected });
+}
+
+async function five(am: AsyncManager): Promise<void> {
+  const client = am.mqtt(P.url, { clientId: "fw-five", version: 5 });
+  await client.connected;
+  const sub = client.subscribe("fw/five/in", { qos: 1 });
+  await sub.ready;
+  out("five-ready", {});
+  const got = await take(sub, 1);
+  await client.publish("fw/five/out", "props", { qos: 1, properties: [
+    { id: MQTT_PROP_CONTENT_TYPE, value: "text/plain" }, { id: MQTT_PROP_USER_PROPERTY, key: "k", value: "v" }] });
+  out("five-got", { got });
+  await client.end();
+}
+
+async function bound(am: AsyncManager): Promise<void> {
+  const client = am.mqtt(P.closed, { clientId: "fw-bound", maxPending: 3, reconnect: fast, connectTimeout: 500 });
+  const kept = [1, 2, 3].map((i) => client.publish("fw/bound", String(i), { qos: 1 }).then(() => "delivered", (e: Error) => e.message));
+  const refused = await client.publish("fw/bound", "4", { qos: 1 }).then(() => "delivered", (e: Error) => e.message);
+  await am.sleep(300);
+  const connected = await Promise.race([client.connected.then(() => "yes", (e: Error) => e.message), am.sleep(10).then(() => "not yet")]);
+  await client.end();
+  out("bound", { refused, kept: await Promise.all(kept), connected, pending: client.pending });
+}
+
+async function tls(am: AsyncManager): Promise<void> {
+  const client = am.mqtt(P.tls, { clientId: "fw-tls", tls: { ca: P.cert } });
+  await client.connected;
+  const sub = client.subscribe("fw/tls", { qos: 1 });
+  await sub.ready;
+  const reading = take(sub, 1);
+  await client.publish("fw/tls", "over tls", { qos: 1 });
+  out("tls", { got: await reading });
+  await client.end();
+  try {
+    am.mqtt(P.url, { tls: { ca: P.cert } });
+    out("tls-plain", { error: "none" });
+  } catch (error) {
+    out("tls-plain", { error: (error as Error).message });
+  }
+}
+
+async function will(am: AsyncManager): Promise<void> {
+  const client = am.mqtt(P.proxy, { clientId: "fw-will", reconnect: fast, clean: false,
+    will: { topic: "fw/will", message: "gone", qos: 1 } });
+  watch("will", client);
+  const sub = client.subscribe("fw/after", { qos: 1 });
+  await sub.ready;
+  out("will-ready", {});  // the test cuts the relay now: the broker publishes the will
+  const got = await take(sub, 1);  // after the reconnect, through the resumed subscription
+  out("will-after", { got });
+  await client.end();
+}
+
+async function keepalive(am: AsyncManager): Promise<void> {
+  const client = am.mqtt(P.url, { clientId: "fw-ka", keepalive: 1, reconnect: fast, connectTimeout: 1000 });
+  watch("ka", client);
+  await client.connected;
+  await am.sleep(2500);  // pings keep it up meanwhile
+  const offline = new Promise<void>((resolve) => client.on("offline", () => resolve()));
+  out("ka-ready", { connected: client.isConnected });  // the test freezes the broker
+  await offline;
+  await client.publish("fw/ka", "while frozen", { qos: 1 });
+  out("ka-delivered", {});
+  await client.end();
+}
+
+async function stream(am: AsyncManager, qos: 1 | 2): Promise<void> {
+  const topic = "fw/stream/" + qos;
+  const sub = am.mqtt(P.url, { clientId: "fw-sub" + qos, clean: false, reconnect: fast, keepalive: 2, maxPending: STREAM });
+  const pub = am.mqtt(P.url, { clientId: "fw-pub" + qos, clean: false, reconnect: fast, keepalive: 2, maxPending: STREAM });
+  watch("pub" + qos, pub);
+  watch("sub" + qos, sub);
+  const messages = sub.subscribe(topic, { qos });
+  await messages.ready;
+  await pub.connected;
+  const seen: number[] = [];
+  const reading = (async () => {
+    const distinct = new Set<number>();
+    for await (const m of messages) {
+      const n = Number(m.text);
+      seen.push(n);
+      distinct.add(n);
+      if (distinct.size === STREAM) break;
+    }
+  })();
+  const sends: Promise<void>[] = [];
+  for (let i = 0; i < STREAM; i++) {
+    sends.push(pub.publish(topic, String(i), { qos }));
+    if (i === 300) out("stream-progress", { qos });  // the test restarts the broker now
+    if (i % 10 === 9) await am.sleep(5);
+  }
+  const results = await Promise.allSettled(sends);
+  await reading;
+  let order = 0;
+  let max = -1;
+  for (const n of seen) {
+    if (n > max + 1) order++;  // a first arrival that skipped one
+    if (n > max) max = n;
+  }
+  out("stream", { qos, failed: results.filter((r) => r.status === "rejected").length, count: seen.length,
+    distinct: new Set(seen).size, skips: order, first: seen.slice(0, 3) });
+  await pub.end();
+  await sub.end();
+}
+
+const am = new AsyncManager();
+await am.start();
+for (const [name, run] of [["basics", basics], ["five", five], ["bound", bound], ["tls", tls], ["will", will],
+  ["keepalive", keepalive], ["stream1", (a: AsyncManager) => stream(a, 1)], ["stream2", (a: AsyncManager) => stream(a, 2)]] as const) {
+  try {
+    await run(am);
+  } catch (error) {
+    out("failed", { name, error: String(error) });
+  }
+}
+out("all-done", {});
+await am.close();
+`;
+}
+
+/** A TCP relay to port; cut() closes every connection through it (an abrupt loss). */
+async function relay(port: number): Promise<{ port: number; cut(): void; close(): void }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, "127.0.0.1");
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    cut: () => sockets.forEach((s) => s.destroy()),
+    close: () => server.close(),
+  };
+}
+
+type Row = Record<string, unknown>;
+
+describe("AsyncManager.mqtt against mosquitto", () => {
+  let broker: Mosquitto;
+  let fw: Running;
+  let cutter: Awaited<ReturnType<typeof relay>>;
+  let peer: Peer;
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    cutter = await relay(broker.port);
+    peer = await Peer.connect(`mqtt://127.0.0.1:${broker.port}`, 5, "test-peer");
+    await peer.client.subscribeAsync(["fw/five/out", "fw/will", "fw/ka"], { qos: 1 });
+    const exe = buildApp(makeApp({
+      "manifest.json": JSON.stringify({ modules: { "*": ["./main"] } }),
+      "main.ts": firmware({
+        url: `mqtt://127.0.0.1:${broker.port}`, tls: `mqtts://127.0.0.1:${broker.tlsPort}`, cert: broker.cert,
+        proxy: `mqtt://127.0.0.1:${cutter.port}`, closed: `mqtt://127.0.0.1:${await freePort()}`,
+      }),
+    }), VARIANT);
+    fw = startFirmware(exe);
+  }, 120000);
+
+  afterAll(async () => {
+    if (process.env.XSMG_DUMP) console.log(fw?.stdout(), fw?.stderr());
+    await peer?.end();
+    const code = await fw?.stop();
+    cutter?.close();
+    await broker?.stop();
+    expect(sanitizerReports(fw?.stderr() ?? "")).toEqual([]);
+    // 0 once it has run every scenario (143 if stopped before).
+    expect([0, 143, ...(VARIANT === "tsan" ? [66] : [])]).toContain(code);
+  });
+
+  const get = (kind: string, timeoutMs = 20000) => line<Row>(fw, kind, () => true, timeoutMs);
+
+  test("QoS 0, 1 and 2 out and back, an incoming QoS 2 delivered once, retained messages, end()", async () => {
+    expect(await get("basic-granted")).toEqual({ qos: 2 });
+    await get("basic-published");
+    await peer.client.publishAsync("fw/loop/peer", "from node", { qos: 2 });
+    const loop = (await get("basic-loop")).got as Row[];
+    expect(loop.map((m) => [m.topic, m.text, m.qos])).toEqual([
+      ["fw/loop/q0", "zero", 0], ["fw/loop/q1", "one", 1], ["fw/loop/q2", "two", 2], ["fw/loop/peer", "from node", 2]]);
+    const retained = (await get("basic-retained")).got as Row[];
+    expect(retained.map((m) => [m.topic, m.text, m.retain])).toEqual([["fw/retained", "kept", true]]);
+    expect(await get("basic-pending")).toEqual({ pending: 0 });
+    expect(await get("basic-ended")).toEqual({ connected: false });
+  }, 60000);
+
+  test("MQTT 5 properties both ways", async () => {
+    await get("five-ready");
+    await peer.client.publishAsync("fw/five/in", "with props", { qos: 1,
+      properties: { contentType: "application/json", userProperties: { who: "node" } } });
+    const got = ((await get("five-got")).got as Row[])[0];
+    expect(got.text).toBe("with props");
+    expect(got.props).toEqual(expect.arrayContaining([{ id: 3, value: "application/json" }, { id: 0x26, key: "who", value: "node" }]));
+    const out = await peer.message("fw/five/out");
+    expect(out.payload.toString()).toBe("props");
+    expect(out.packet.properties?.contentType).toBe("text/plain");
+    expect(out.packet.properties?.userProperties).toEqual({ k: "v" });
+  }, 60000);
+
+  test("offline: messages wait up to maxPending, the next is refused with a clear error, end() rejects the waiting", async () => {
+    const bound = await get("bound");
+    expect(bound.refused).toMatch(/fw\/bound: 3 messages already wait for delivery \(the client's maxPending\)/);
+    expect(bound.kept).toEqual(Array(3).fill(expect.stringContaining("the client ended before the message was delivered")));
+    expect(bound.connected).toBe("not yet");
+    expect(bound.pending).toBe(0);
+  }, 60000);
+
+  test("mqtts:// against mosquitto's TLS listener; tls options on a plain URL throw", async () => {
+    const tls = await get("tls");
+    expect((tls.got as Row[]).map((m) => m.text)).toEqual(["over tls"]);
+    expect((await get("tls-plain")).error).toMatch(/tls options need a TLS URL/);
+  }, 60000);
+
+  test("a connection lost without DISCONNECT: the will is published, the client reconnects and its subscription works again", async () => {
+    await get("will-ready");
+    cutter.cut();
+    const will = await peer.message("fw/will");
+    expect(will.payload.toString()).toBe("gone");
+    await line(fw, "will-event", (e) => e.event === "connect" && e.sessionPresent === true, 10000);
+    await peer.client.publishAsync("fw/after", "again", { qos: 1 });
+    expect(((await get("will-after")).got as Row[]).map((m) => m.text)).toEqual(["again"]);
+    const events = fw.stdout().split("\n").filter((l) => l.startsWith("will-event ")).map((l) => JSON.parse(l.slice(11)).event);
+    expect(events.slice(0, 4)).toEqual(["connect", "offline", "reconnect", "connect"]);
+  }, 60000);
+
+  test("a broker that stops answering (SIGSTOP) is dropped within 1.5 keepalives; the message waits and is delivered after", async () => {
+    expect(await get("ka-ready")).toEqual({ connected: true });
+    broker.freeze();
+    const frozen = Date.now();
+    try {
+      const offline = await line<Row>(fw, "ka-event", (e) => e.event === "offline", 5000);
+      const took = Date.now() - frozen;
+      expect(offline.why).toMatch(/the broker was silent for \d+ ms \(keepalive 1 s\)/);
+      expect(took).toBeLessThan(1500 + 300);  // 1.5 keepalives, and the pipe's delay
+    } finally {
+      broker.thaw();
+    }
+    await get("ka-delivered", 15000);
+    expect((await peer.message("fw/ka")).payload.toString()).toBe("while frozen");
+  }, 60000);
+
+  for (const qos of [1, 2]) {
+    test(`a broker restarted in the middle of a QoS ${qos} stream of ${STREAM}: every message arrives${qos === 2 ? " exactly once" : ""}, in order`, async () => {
+      await line(fw, "stream-progress", (v) => v.qos === qos, 30000);
+      await broker.restart();
+      const result = await line<Row>(fw, "stream", (v) => v.qos === qos, 60000);
+      expect(result.failed).toBe(0);
+      expect(result.distinct).toBe(STREAM);
+      expect(result.skips).toBe(0);
+      if (qos === 2) expect(result.count).toBe(STREAM);
+      expect(result.first).toEqual([0, 1, 2]);
+      const events = fw.stdout().split("\n").filter((l) => l.startsWith(`pub${qos}-event `)).map((l) => JSON.parse(l.slice(11)).event);
+      expect(events).toContain("offline");
+      expect(events[events.length - 1]).toBe("connect");
+    }, 90000);
+  }
+
+  test("every scenario ran to its end", async () => {
+    await get("all-done", 30000);
+    expect(fw.stdout()).not.toMatch(/^failed /m);
+  }, 40000);
+});
