@@ -15,7 +15,7 @@ import type { AsyncConnection } from "mongoose/async-connection";
 import type { AsyncManager, AsyncTimer } from "mongoose/async-manager";
 import type { EventData } from "mongoose/connection";
 import { plainProperties, type MqttWill } from "mongoose/mqtt";
-import type { TlsOptions } from "mongoose/tls";
+import { tlsFor, type TlsOptions } from "mongoose/tls";
 import type { Bytes } from "mongoose/bytes";
 import { topicFilterFault, topicMatches, topicNameFault } from "mongoose/mqtt-topic";
 import { Outbox, type Outgoing } from "mongoose/mqtt-outbox";
@@ -96,6 +96,7 @@ export class MqttClient {
   readonly #running: Promise<void>;
   /** The connection, while the broker has accepted it. */
   #conn: AsyncConnection | undefined;
+  /** The last CONNACK's flag: the broker resumed the session. */
   #sessionPresent = false;
   #flushing = false;
   #ending = false;
@@ -114,6 +115,7 @@ export class MqttClient {
       throw new RangeError(`MQTT ${url}: keepalive must be whole seconds from 0 to 65535`);
     const maxPending = options.maxPending ?? 1000;
     if (!(maxPending >= 1)) throw new RangeError(`MQTT ${url}: maxPending must be 1 or more`);
+    tlsFor(`MQTT ${url}`, url, options.tls, true);  // throws now what every attempt would fail on
     this.#am = am;
     this.url = url;
     this.#options = options;
@@ -255,21 +257,23 @@ export class MqttClient {
         if (reconnect === false) this.#connected.reject(why);
         continue;
       }
-      if (this.#ending) {
+      if (this.#ending) {  // then its CONNACK did not make it the connection (#online)
         await conn.close();
         break;
       }
       failures = 0;
       attempt = 0;
-      this.#online(conn);
       await conn.closed;
       this.#offline();
     }
     this.#stopped();
   }
 
-  #online(conn: AsyncConnection): void {
+  // At the CONNACK's MQTT_CMD, in the handler: mqttConnect's promise settles a
+  // turn earlier (each event is a turn), without the session present flag.
+  #online(conn: AsyncConnection, sessionPresent: boolean): void {
     this.#conn = conn;
+    this.#sessionPresent = sessionPresent;
     this.#dropReason = undefined;
     this.#lastHeard = this.#lastPing = millis();
     // A new session: its packet ids start afresh.
@@ -407,7 +411,7 @@ export class MqttClient {
         this.#suback(filter, code);
       }
     }
-    else if (cmd === MQTT_CMD_CONNACK) this.#sessionPresent = (data.packet[2] & 1) !== 0;
+    else if (cmd === MQTT_CMD_CONNACK && data.ack === 0 && !this.#ending) this.#online(conn, (data.packet[2] & 1) !== 0);
   };
 
   #deliver(message: MqttMessage): void {

@@ -11,30 +11,22 @@
 void xm_am_mqtt_connect(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
-	xm_am_mqtt_open_t* mq = calloc(1, sizeof(xm_am_mqtt_open_t));
-	if (!mq)
-		xsUnknownError("no memory for the MQTT connect");
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = XM_AM_CONNECT;
 	cmd.flag = XM_AM_KIND_MQTT;
 	cmd.request = (uint32_t)xsToInteger(xsArg(12));
-	cmd.extra = mq;
+	struct mg_mqtt_opts* volatile mqtt = NULL;  // volatile: read after a longjmp
+	struct mg_tls_opts* volatile tls = NULL;
 	xsTry {
-		mq->mqtt = xm_mg_mqtt_connect_args(the, 2);
+		mqtt = xm_mg_mqtt_connect_args(the, 2);
 		if (xsToInteger(xsArgc) > 13)
-			mq->tls = xm_mg_tls_options(the, 13);
-	}
-	xsCatch {
-		free(mq->mqtt);
-		free(mq);
-		xsThrow(xsException);
-	}
-	// Only a full queue or no memory for the URL fail from here on: the wrapper
-	// is freed then, its parts are freed here.
-	struct mg_mqtt_opts* volatile mqtt = mq->mqtt;  // volatile: read after a longjmp
-	struct mg_tls_opts* volatile tls = mq->tls;
-	xsTry {
-		xm_am_post_open(the, am, &cmd, &xsArg(1));
+			tls = xm_mg_tls_options(the, 13);
+		xm_am_mqtt_open_t* mq = malloc(sizeof(xm_am_mqtt_open_t));
+		if (!mq)
+			xsUnknownError("no memory for the MQTT connect");
+		*mq = (xm_am_mqtt_open_t) { mqtt, tls };
+		cmd.extra = mq;
+		xm_am_post_open(the, am, &cmd, &xsArg(1));  // frees mq, not its parts, when it throws
 	}
 	xsCatch {
 		free(mqtt);
