@@ -35,6 +35,10 @@ export async function startMosquitto(): Promise<Mosquitto> {
     "persistence true",
     `persistence_location ${dir}/`,
     "max_queued_messages 10000",
+    // No window on messages in flight to a client: with one, mosquitto 2.0.11 lost
+    // QoS 2 messages it had to queue for a session restored after a restart (seen:
+    // 180 of 1,000, each acknowledged to the publisher with PUBREC and PUBCOMP).
+    "max_inflight_messages 0",
     `listener ${port} 127.0.0.1`,
     "allow_anonymous true",
     `listener ${tlsPort} 127.0.0.1`,
@@ -46,7 +50,7 @@ export async function startMosquitto(): Promise<Mosquitto> {
   let child: ChildProcess;
   let exited: Promise<void>;
   const launch = async () => {
-    child = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn("mosquitto", ["-c", conf, "-v"], { stdio: ["ignore", "pipe", "pipe"] });
     let up = "";
     const ready = new Promise<void>((resolve, reject) => {
       const grow = (d: Buffer) => {
