@@ -19,6 +19,7 @@ interface Ports {
   tls: string;
   cert: string;
   proxy: string;   // the broker through a TCP relay the test can cut
+  scripted: string;  // a broker that sends one QoS 2 PUBLISH twice (scripted())
   closed: string;  // nobody listens
 }
 
@@ -73,6 +74,13 @@ async function five(am: AsyncManager): Promise<void> {
   await client.publish("fw/five/out", "props", { qos: 1, properties: [
     { id: MQTT_PROP_CONTENT_TYPE, value: "text/plain" }, { id: MQTT_PROP_USER_PROPERTY, key: "k", value: "v" }] });
   out("five-got", { got });
+  await client.end();
+}
+
+async function duplicates(am: AsyncManager): Promise<void> {
+  const client = am.mqtt(P.scripted, { clientId: "fw-dup", reconnect: false });
+  const sub = client.subscribe("dup/#", { qos: 2 });
+  out("dup", { granted: await sub.ready, got: (await take(sub, 2)).map((m) => (m as { text: string }).text) });
   await client.end();
 }
 
@@ -176,7 +184,7 @@ async function stream(am: AsyncManager, qos: 1 | 2): Promise<void> {
 
 const am = new AsyncManager();
 await am.start();
-for (const [name, run] of [["basics", basics], ["five", five], ["bound", bound], ["tls", tls], ["will", will],
+for (const [name, run] of [["basics", basics], ["five", five], ["duplicates", duplicates], ["bound", bound], ["tls", tls], ["will", will],
   ["keepalive", keepalive], ["stream1", (a: AsyncManager) => stream(a, 1)], ["stream2", (a: AsyncManager) => stream(a, 2)]] as const) {
   try {
     await run(am);
@@ -209,24 +217,56 @@ async function relay(port: number): Promise<{ port: number; cut(): void; close()
   };
 }
 
+/**
+ * A broker that acts as one re-sending a QoS 2 message would after a reconnect:
+ * it accepts the client and its SUBSCRIBE (granting QoS 2), sends PUBLISH id 7
+ * "once", the same again with DUP, then PUBREL 7, then a new PUBLISH id 7 "again".
+ */
+async function scripted(): Promise<{ port: number; close(): void }> {
+  const packet = (first: number, ...body: number[]) => Buffer.from([first, body.length, ...body]);
+  const publish = (flags: number, text: string) => packet(0x30 | flags, 0, 5, ...Buffer.from("dup/a"), 0, 7, ...Buffer.from(text));
+  const server = net.createServer((socket) => {
+    let buffer = Buffer.alloc(0);
+    socket.on("error", () => undefined);
+    socket.on("data", (data) => {
+      buffer = Buffer.concat([buffer, data]);
+      while (buffer.length >= 2 && buffer.length >= 2 + buffer[1]) {  // remaining lengths below 128 here
+        const type = buffer[0] >> 4;
+        const body = buffer.subarray(2, 2 + buffer[1]);
+        buffer = buffer.subarray(2 + body.length);
+        if (type === 1) socket.write(packet(0x20, 0, 0));
+        else if (type === 12) socket.write(packet(0xd0));
+        else if (type === 8) {
+          socket.write(packet(0x90, body[0], body[1], 2));
+          socket.write(Buffer.concat([publish(0x04, "once"), publish(0x0c, "once"), packet(0x62, 0, 7), publish(0x04, "again")]));
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+}
+
 type Row = Record<string, unknown>;
 
 describe("AsyncManager.mqtt against mosquitto", () => {
   let broker: Mosquitto;
   let fw: Running;
   let cutter: Awaited<ReturnType<typeof relay>>;
+  let script: Awaited<ReturnType<typeof scripted>>;
   let peer: Peer;
 
   beforeAll(async () => {
     broker = await startMosquitto();
     cutter = await relay(broker.port);
+    script = await scripted();
     peer = await Peer.connect(`mqtt://127.0.0.1:${broker.port}`, 5, "test-peer");
     await peer.client.subscribeAsync(["fw/five/out", "fw/will", "fw/ka"], { qos: 1 });
     const exe = buildApp(makeApp({
       "manifest.json": JSON.stringify({ modules: { "*": ["./main"] } }),
       "main.ts": firmware({
         url: `mqtt://127.0.0.1:${broker.port}`, tls: `mqtts://127.0.0.1:${broker.tlsPort}`, cert: broker.cert,
-        proxy: `mqtt://127.0.0.1:${cutter.port}`, closed: `mqtt://127.0.0.1:${await freePort()}`,
+        proxy: `mqtt://127.0.0.1:${cutter.port}`, scripted: `mqtt://127.0.0.1:${script.port}`, closed: `mqtt://127.0.0.1:${await freePort()}`,
       }),
     }), VARIANT);
     fw = startFirmware(exe);
@@ -237,6 +277,7 @@ describe("AsyncManager.mqtt against mosquitto", () => {
     await peer?.end();
     const code = await fw?.stop();
     cutter?.close();
+    script?.close();
     await broker?.stop();
     expect(sanitizerReports(fw?.stderr() ?? "")).toEqual([]);
     // 0 once it has run every scenario (143 if stopped before).
@@ -269,6 +310,10 @@ describe("AsyncManager.mqtt against mosquitto", () => {
     expect(out.payload.toString()).toBe("props");
     expect(out.packet.properties?.contentType).toBe("text/plain");
     expect(out.packet.properties?.userProperties).toEqual({ k: "v" });
+  }, 60000);
+
+  test("an incoming QoS 2 PUBLISH sent again (DUP) before its PUBREL is delivered once; its id is new after PUBREL", async () => {
+    expect(await get("dup")).toEqual({ granted: 2, got: ["once", "again"] });
   }, 60000);
 
   test("offline: messages wait up to maxPending, the next is refused with a clear error, end() rejects the waiting", async () => {
