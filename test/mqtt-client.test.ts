@@ -25,7 +25,8 @@ interface Ports {
 
 function firmware(p: Ports): string {
   return `
-import { AsyncManager, MqttMessage, MqttClient, MQTT_PROP_USER_PROPERTY, MQTT_PROP_CONTENT_TYPE, type MqttProperty } from "mongoose";
+import { AsyncManager, MqttMessage, MQTT_PROP_USER_PROPERTY, MQTT_PROP_CONTENT_TYPE, type MqttClient, type MqttProperty } from "mongoose";
+import "mongoose/mqtt-client";
 const P = ${JSON.stringify(p)};
 const STREAM = ${STREAM};
 ${FIRMWARE_HELPERS}

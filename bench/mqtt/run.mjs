@@ -40,6 +40,7 @@ async function startMosquitto(work) {
 function firmwareSource(url) {
   return `
 import { AsyncManager } from "mongoose";
+import "mongoose/mqtt-client";
 const am = new AsyncManager();
 await am.start();
 const client = am.mqtt(${JSON.stringify(url)}, { clientId: "bench-fw", maxPending: ${WINDOW} });

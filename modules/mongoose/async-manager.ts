@@ -22,7 +22,7 @@ import { serveRequests, type ServeHandler } from "mongoose/serve";
 import { fetch, type FetchOptions, type Response } from "mongoose/fetch";
 import { stopPollTask } from "mongoose/shutdown";
 import { sntp, syncClock, type SntpOptions, type SyncClockOptions } from "mongoose/clock";
-import { MqttClient, type MqttClientOptions } from "mongoose/mqtt-client";
+import type { MqttClient, MqttClientOptions } from "mongoose/mqtt-client";
 
 const START_REQUEST = 1;
 const CLOSE_REQUEST = 2;
@@ -289,11 +289,17 @@ export class AsyncManager {
   /**
    * A resilient MQTT client (mqtt-client.ts): returned at once, it connects,
    * pings, reconnects, resubscribes and redelivers by itself; await client.connected.
+   * Needs `import "mongoose/mqtt-client"` once in the firmware.
    */
   mqtt(url: string, options: MqttClientOptions = {}): MqttClient {
     this.#check();
-    return new MqttClient(this, url, options);
+    if (!AsyncManager._mqttClient)
+      throw new Error(`mqtt ${url}: the MQTT client is a module of its own, which only firmware that imports it carries: import "mongoose/mqtt-client" once`);
+    return AsyncManager._mqttClient(this, url, options);
   }
+
+  /** @internal set by "mongoose/mqtt-client": a firmware that does not import it carries none of its code (about 17 KB of bytecode). */
+  static _mqttClient: ((am: AsyncManager, url: string, options: MqttClientOptions) => MqttClient) | undefined;
 
   /**
    * Accepts MQTT clients; resolves to the listener once bound. As with Manager it

@@ -12,7 +12,7 @@ import {
   type MqttProperty,
 } from "mongoose/messages";
 import type { AsyncConnection } from "mongoose/async-connection";
-import type { AsyncManager, AsyncTimer } from "mongoose/async-manager";
+import { AsyncManager, type AsyncTimer } from "mongoose/async-manager";
 import type { EventData } from "mongoose/connection";
 import { plainProperties, type MqttWill } from "mongoose/mqtt";
 import { tlsFor, type TlsOptions } from "mongoose/tls";
@@ -442,3 +442,6 @@ function reasonCode(packet: Uint8Array): number {
   at += 3;  // past the remaining length's last byte and the packet id
   return at < packet.length ? packet[at] : 0;
 }
+
+// AsyncManager.mqtt makes its clients here once this module is imported.
+AsyncManager._mqttClient = (am, url, options) => new MqttClient(am, url, options);
