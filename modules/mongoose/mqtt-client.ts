@@ -232,7 +232,8 @@ export class MqttClient {
   async #run(): Promise<void> {
     const reconnect = this.#options.reconnect ?? {};
     let failures = 0;
-    for (let attempt = 0; !this.#ending; attempt++) {
+    // Not after the manager's close(): its calls would fail at once, and the loop spin.
+    for (let attempt = 0; !this.#ending && this.#am.running; attempt++) {
       const controller = (this.#attempt = new AbortController());
       if (attempt > 0) {
         if (reconnect === false) break;
@@ -343,11 +344,17 @@ export class MqttClient {
   #send(entry: Outgoing, conn: AsyncConnection): void {
     entry.conn = conn.id;
     const am = this.#am;
-    const write = entry.released
-      ? this.#pubrel(conn, entry.id)
-      // A message that has a packet id goes again with it: mongoose then sets DUP.
-      : am._command((request) => native.mqttPub(am._native, conn.id, entry.topic, entry.payload, entry.qos, entry.retain,
-        entry.properties, request, entry.id), (outcome) => outcome.number);
+    let write: Promise<number>;
+    try {
+      write = entry.released
+        ? this.#pubrel(conn, entry.id)
+        // A message that has a packet id goes again with it: mongoose then sets DUP.
+        : am._command((request) => native.mqttPub(am._native, conn.id, entry.topic, entry.payload, entry.qos, entry.retain,
+          entry.properties, request, entry.id), (outcome) => outcome.number);
+    } catch (error) {  // the manager is closed
+      this.#outbox.fail(entry, error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
     const writing: Promise<void> = write.then((id) => {
       if (entry.writing === writing) entry.writing = undefined;
       if (!entry.released) this.#outbox.written(entry, id);
