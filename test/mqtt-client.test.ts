@@ -185,7 +185,7 @@ async function stream(am: AsyncManager, qos: 1 | 2): Promise<void> {
 
 const am = new AsyncManager();
 await am.start();
-for (const [name, run] of [["basics", basics], ["five", five], ["duplicates", duplicates], ["bound", bound], ["tls", tls], ["will", will],
+for (const [name, run] of [["duplicates", duplicates], ["basics", basics], ["five", five], ["bound", bound], ["tls", tls], ["will", will],
   ["keepalive", keepalive], ["stream1", (a: AsyncManager) => stream(a, 1)], ["stream2", (a: AsyncManager) => stream(a, 2)]] as const) {
   try {
     await run(am);
