@@ -91,6 +91,14 @@ export class MqttClient {
   readonly #earlySubacks = new Map<number, number>();
   /** Incoming QoS 2 packet ids delivered, until their PUBREL: a re-sent PUBLISH is not delivered again. */
   readonly #received = new Set<number>();
+  /**
+   * The last COMPLETED_KEPT incoming QoS 2 ids whose PUBREL came, oldest first. A
+   * broker re-sends such a message after a reconnect only against MQTT (it owes
+   * PUBREL, and PUBREL released the id), but mosquitto 2.0.11, restarted from its
+   * saved sessions, did: as a DUP PUBLISH, which is then not delivered again. A
+   * new message with a released id comes first without DUP.
+   */
+  readonly #completed = new Set<number>();
   readonly #listeners = new Map<string, Listener[]>();
   readonly #connected = deferred<void>();
   readonly #running: Promise<void>;
@@ -278,7 +286,10 @@ export class MqttClient {
     this.#dropReason = undefined;
     this.#lastHeard = this.#lastPing = millis();
     // A new session: its packet ids start afresh.
-    if (!this.#sessionPresent) this.#received.clear();
+    if (!this.#sessionPresent) {
+      this.#received.clear();
+      this.#completed.clear();
+    }
     this.#outbox.newConnection();
     this.#subIds.clear();
     this.#earlySubacks.clear();
@@ -407,7 +418,7 @@ export class MqttClient {
     const cmd = data.cmd;
     if (cmd === MQTT_CMD_PUBACK || cmd === MQTT_CMD_PUBREC || cmd === MQTT_CMD_PUBCOMP)
       this.#outbox.acknowledged(cmd, data.id, reasonCode(data.packet));
-    else if (cmd === MQTT_CMD_PUBREL) this.#received.delete(data.id);
+    else if (cmd === MQTT_CMD_PUBREL) this.#released(data.id);
     else if (cmd === MQTT_CMD_SUBACK) {
       const packet = data.packet;
       const code = packet[packet.length - 1];  // one filter per SUBSCRIBE: the last byte
@@ -423,11 +434,20 @@ export class MqttClient {
 
   #deliver(message: MqttMessage): void {
     if (message.qos === 2) {
-      if (this.#received.has(message.id)) return;  // mongoose sent PUBREC again; we delivered it already
-      this.#received.add(message.id);
+      const id = message.id;
+      if (this.#received.has(id)) return;  // mongoose sent PUBREC again; we delivered it already
+      if (this.#completed.delete(id) && (message.packet[0] & DUP) !== 0) return;
+      this.#received.add(id);
     }
     const topic = message.topic;
     for (const sub of this.#subs) if (topicMatches(sub.filter, topic)) sub._push(message);
+  }
+
+  #released(id: number): void {
+    this.#received.delete(id);
+    this.#completed.delete(id);
+    this.#completed.add(id);
+    if (this.#completed.size > COMPLETED_KEPT) this.#completed.delete(this.#completed.values().next().value!);
   }
 
   #emit<K extends keyof MqttClientEvents>(event: K, ...args: Parameters<MqttClientEvents[K]>): void {
@@ -440,6 +460,11 @@ export class MqttClient {
     }
   }
 }
+
+/** A PUBLISH's fixed header flag: sent again. */
+const DUP = 0x08;
+/** How many released QoS 2 ids #completed keeps: more than a broker keeps in flight by default (mosquitto: 20). */
+const COMPLETED_KEPT = 256;
 
 // An MQTT 5 acknowledgement's reason code: the byte after the packet id, when
 // the packet goes on (0, success, when it stops there, and always in 3.1.1).
