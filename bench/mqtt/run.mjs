@@ -21,8 +21,10 @@ const PAYLOAD = "x".repeat(64);
 async function startMosquitto(work) {
   const port = await freePort();
   const conf = path.join(work, "mosquitto.conf");
-  // Running as root, mosquitto would switch to user "mosquitto".
-  fs.writeFileSync(conf, `user ${os.userInfo().username}\nlistener ${port} 127.0.0.1\nallow_anonymous true\n`);
+  // Running as root, mosquitto would switch to user "mosquitto". Without
+  // set_tcp_nodelay its PUBACKs wait for delayed ACKs (about 40 ms per window):
+  // both clients then measured about 2,100 msg/s at QoS 1, the broker's pace.
+  fs.writeFileSync(conf, `user ${os.userInfo().username}\nset_tcp_nodelay true\nlistener ${port} 127.0.0.1\nallow_anonymous true\n`);
   const child = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
   await new Promise((resolve, reject) => {
