@@ -87,8 +87,6 @@ export class MqttClient {
   readonly #subs = new Set<MqttSubscription>();
   /** SUBSCRIBE packet ids awaiting their SUBACK, with their filter. */
   readonly #subIds = new Map<number, string>();
-  /** SUBACK codes whose packet id was not known yet (see Outbox's early acks). */
-  readonly #earlySubacks = new Map<number, number>();
   /** Incoming QoS 2 packet ids delivered, until their PUBREL: a re-sent PUBLISH is not delivered again. */
   readonly #received = new Set<number>();
   /**
@@ -163,8 +161,8 @@ export class MqttClient {
   }
 
   /**
-   * Publishes; resolves when its QoS flow completes: written (QoS 0), PUBACK
-   * (1), PUBCOMP (2). Offline, the message waits for the next connection; one in
+   * Publishes; resolves when its QoS flow completes: queued for the poll task
+   * to write (QoS 0), PUBACK (1), PUBCOMP (2). Offline, the message waits for the next connection; one in
    * flight when the connection drops is sent again (DUP). Rejects when maxPending
    * messages already wait, when the broker refuses it (MQTT 5 reason code), or
    * when end() comes first.
@@ -173,6 +171,7 @@ export class MqttClient {
     const qos = options.qos ?? 0;
     const fault = topicNameFault(topic) ??
       (qos === 0 || qos === 1 || qos === 2 ? undefined : "qos is 0, 1 or 2") ??
+      (options.properties?.length && this.#options.version !== 5 ? "properties need MQTT 5 (version: 5)" : undefined) ??
       (this.#ending ? "the client has ended" : undefined);
     if (fault) return Promise.reject(new TypeError(`MQTT publish to ${topic}: ${fault}`));
     let entry: Outgoing;
@@ -290,9 +289,7 @@ export class MqttClient {
       this.#received.clear();
       this.#completed.clear();
     }
-    this.#outbox.newConnection();
     this.#subIds.clear();
-    this.#earlySubacks.clear();
     const filters = new Map<string, 0 | 1 | 2>();
     for (const sub of this.#subs) filters.set(sub.filter, Math.max(filters.get(sub.filter) ?? 0, sub.qos) as 0 | 1 | 2);
     for (const [filter, qos] of filters) this.#subscribe(conn, filter, qos);
@@ -337,59 +334,55 @@ export class MqttClient {
     }
   }
 
-  // Hands every message not yet on conn to it, in publish order, once the writes
-  // queued for the previous connection have settled (each tells whether its
-  // message got a packet id there).
+  // Hands every message not yet on conn to it, in publish order, FLUSH_SLICE at a
+  // time: a PINGREQ after each slice resolves once the poll task has run them, so
+  // that a full outbox never overflows the command queue (256 on esp32).
   async #flush(conn: AsyncConnection): Promise<void> {
     this.#flushing = true;
     try {
-      await this.#outbox.writesSettled();
+      let slice = 0;
+      for (const entry of this.#outbox.entries()) {
+        if (entry.conn === conn.id) continue;
+        if (this.#conn !== conn) return;
+        this.#send(entry, conn);
+        if (++slice === FLUSH_SLICE) {
+          slice = 0;
+          await conn.mqttPing();
+        }
+      }
+    } catch {
+      // The connection went: the next one takes what is left.
     } finally {
       this.#flushing = false;
     }
-    if (this.#conn !== conn) return;
-    for (const entry of this.#outbox.entries())
-      if (entry.conn !== conn.id && !entry.writing) this.#send(entry, conn);
   }
 
+  // Queues the PUBLISH (or PUBLISH again, DUP, or PUBREL) for the poll task, with no
+  // completion to wait for: the packet id is ours, and the acknowledgement says
+  // the rest. A connection that closes before writing it hands it to the next.
   #send(entry: Outgoing, conn: AsyncConnection): void {
+    const again = entry.conn !== 0;
     entry.conn = conn.id;
-    const am = this.#am;
-    let write: Promise<number>;
     try {
-      write = entry.released
-        ? this.#pubrel(conn, entry.id)
-        // A message that has a packet id goes again with it: mongoose then sets DUP.
-        : am._command((request) => native.mqttPub(am._native, conn.id, entry.topic, entry.payload, entry.qos, entry.retain,
-          entry.properties, request, entry.id), (outcome) => outcome.number);
-    } catch (error) {  // the manager is closed
-      this.#outbox.fail(entry, error instanceof Error ? error : new Error(String(error)));
+      if (entry.released) this.#pubrel(conn, entry.id);
+      else native.mqttPub(this.#am._native, conn.id, entry.topic, entry.payload, entry.qos, entry.retain, entry.properties, 0,
+        entry.id, again);
+    } catch (error) {  // the command queue is full, or the manager closed
+      this.#outbox.finish(entry, error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    const writing: Promise<void> = write.then((id) => {
-      if (entry.writing === writing) entry.writing = undefined;
-      if (!entry.released) this.#outbox.written(entry, id);
-    }, (error: unknown) => {
-      if (entry.writing === writing) entry.writing = undefined;
-      // Lost with its connection: the next one takes it. Else the write itself failed.
-      if (!conn.isClosed && conn === this.#conn) this.#outbox.fail(entry, error instanceof Error ? error : new Error(String(error)));
-    });
-    entry.writing = writing;
+    if (entry.qos === 0) this.#outbox.finish(entry);  // at most once: it is on its way
   }
 
-  #pubrel(conn: AsyncConnection, id: number): Promise<number> {
-    conn.mqttSendHeader(MQTT_CMD_PUBREL, 2, 2).catch(ignore);  // the send below fails too
-    return conn.send(new Uint8Array([id >> 8, id & 255])).then(() => id);
+  #pubrel(conn: AsyncConnection, id: number): void {
+    conn.mqttSendHeader(MQTT_CMD_PUBREL, 2, 2).catch(ignore);  // lost with its connection: sent again on the next
+    conn.send(new Uint8Array([id >> 8, id & 255])).catch(ignore);
   }
 
   #subscribe(conn: AsyncConnection, filter: string, qos: 0 | 1 | 2): void {
+    // The SUBACK comes after the command's result: the poll task reads it in a later poll.
     conn.mqttSub(filter, qos).then((id) => {
-      const early = this.#earlySubacks.get(id);
-      if (early === undefined) this.#subIds.set(id, filter);
-      else {
-        this.#earlySubacks.delete(id);
-        this.#suback(filter, early);
-      }
+      this.#subIds.set(id, filter);
     }, ignore);  // the connection went: the next one subscribes again
   }
 
@@ -423,8 +416,7 @@ export class MqttClient {
       const packet = data.packet;
       const code = packet[packet.length - 1];  // one filter per SUBSCRIBE: the last byte
       const filter = this.#subIds.get(data.id);
-      if (filter === undefined) this.#earlySubacks.set(data.id, code);
-      else {
+      if (filter !== undefined) {
         this.#subIds.delete(data.id);
         this.#suback(filter, code);
       }
@@ -461,6 +453,8 @@ export class MqttClient {
   }
 }
 
+/** Messages handed to a new connection between two waits for the poll task (see #flush). */
+const FLUSH_SLICE = 64;
 /** A PUBLISH's fixed header flag: sent again. */
 const DUP = 0x08;
 /** How many released QoS 2 ids #completed keeps: more than a broker keeps in flight by default (mosquitto: 20). */

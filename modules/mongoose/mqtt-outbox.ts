@@ -14,12 +14,13 @@ export interface Outgoing {
   readonly qos: 0 | 1 | 2;
   readonly retain: boolean;
   readonly properties: MqttProperty[] | undefined;
-  /** The packet id mongoose gave it when first written (QoS 1 and 2), else 0. */
-  id: number;
+  /**
+   * Its packet id (QoS 1 and 2), the client's own: known before the PUBLISH is
+   * queued, so that no completion has to cross back to learn it. 0 for QoS 0.
+   */
+  readonly id: number;
   /** The connection (its id) it was last handed to; 0 when never. */
   conn: number;
-  /** While a write to conn is queued: settles (never rejects) once it is done or failed. */
-  writing: Promise<void> | undefined;
   /** QoS 2: the broker's PUBREC came (mongoose answered PUBREL); PUBCOMP is awaited. */
   released: boolean;
   readonly done: Deferred<void>;
@@ -30,12 +31,7 @@ export class Outbox {
   /** In publish order, which is the order of (re)sending. */
   readonly #all = new Set<Outgoing>();
   readonly #byId = new Map<number, Outgoing>();
-  /**
-   * Acknowledgements whose packet id is not known yet: the poll task may report
-   * the ack in the same batch as the write that gives the id, and the write's
-   * promise settles after the batch. Emptied by every new connection.
-   */
-  readonly #early = new Map<number, number>();
+  #lastId = 0;
   /** Called when the outbox becomes empty (MqttClient.end waits for it). */
   onEmpty: (() => void) | undefined;
 
@@ -55,41 +51,24 @@ export class Outbox {
     const kept = typeof payload === "string" ? payload : new Uint8Array(payload instanceof ArrayBuffer ? payload.slice(0) : payload.slice());
     const done = deferred<void>();
     done.promise.catch(ignore);  // the caller may never await a QoS 0 publish
-    const entry: Outgoing = { topic, payload: kept, qos, retain, properties, id: 0, conn: 0, writing: undefined, released: false, done };
+    const id = qos ? this.#freeId() : 0;
+    const entry: Outgoing = { topic, payload: kept, qos, retain, properties, id, conn: 0, released: false, done };
     this.#all.add(entry);
+    if (id) this.#byId.set(id, entry);
     return entry;
+  }
+
+  // The next id no message in flight has (at most limit are, fewer than 65,535).
+  #freeId(): number {
+    do {
+      this.#lastId = this.#lastId === 0xffff ? 1 : this.#lastId + 1;
+    } while (this.#byId.has(this.#lastId));
+    return this.#lastId;
   }
 
   /** Every message, in publish order (entries added while iterating are visited too). */
   entries(): IterableIterator<Outgoing> {
     return this.#all.values();
-  }
-
-  /** Settles once every write queued for an earlier connection has succeeded or failed. */
-  writesSettled(): Promise<void> {
-    const writes: Array<Promise<void>> = [];
-    for (const entry of this.#all) if (entry.writing) writes.push(entry.writing);
-    return Promise.all(writes).then(ignore);
-  }
-
-  /** A new connection: acknowledgements of the last one are gone with it. */
-  newConnection(): void {
-    this.#early.clear();
-  }
-
-  /** entry's write succeeded, giving its packet id (0 for QoS 0). */
-  written(entry: Outgoing, id: number): void {
-    if (entry.qos === 0) {
-      this.#finish(entry);
-      return;
-    }
-    entry.id = id;
-    this.#byId.set(id, entry);
-    const early = this.#early.get(id);
-    if (early !== undefined) {
-      this.#early.delete(id);
-      this.acknowledged(early, id, 0);
-    }
   }
 
   /**
@@ -98,29 +77,22 @@ export class Outbox {
    */
   acknowledged(cmd: number, id: number, reason: number): void {
     const entry = this.#byId.get(id);
-    if (!entry) {
-      this.#early.set(id, cmd);
-      return;
-    }
+    if (!entry) return;  // a late or repeated acknowledgement
     if (reason >= 0x80) {
-      this.#finish(entry, new Error(`MQTT publish to ${entry.topic}: the broker refused it (reason code 0x${reason.toString(16)})`));
+      this.finish(entry, new Error(`MQTT publish to ${entry.topic}: the broker refused it (reason code 0x${reason.toString(16)})`));
       return;
     }
     if (cmd === PUBREC && entry.qos === 2) entry.released = true;
-    else if ((cmd === PUBACK && entry.qos === 1) || (cmd === PUBCOMP && entry.qos === 2)) this.#finish(entry);
-  }
-
-  /** entry cannot be sent (its write failed on a live connection). */
-  fail(entry: Outgoing, error: Error): void {
-    this.#finish(entry, error);
+    else if ((cmd === PUBACK && entry.qos === 1) || (cmd === PUBCOMP && entry.qos === 2)) this.finish(entry);
   }
 
   /** Rejects every message still waiting with error (the client ended). */
   failAll(error: Error): void {
-    for (const entry of [...this.#all]) this.#finish(entry, error);
+    for (const entry of [...this.#all]) this.finish(entry, error);
   }
 
-  #finish(entry: Outgoing, error?: Error): void {
+  /** entry is done: sent (QoS 0), acknowledged, or failed with error. */
+  finish(entry: Outgoing, error?: Error): void {
     this.#all.delete(entry);
     if (entry.id && this.#byId.get(entry.id) === entry) this.#byId.delete(entry.id);
     if (error) entry.done.reject(error);
