@@ -162,10 +162,10 @@ export class MqttClient {
 
   /**
    * Publishes; resolves when its QoS flow completes: queued for the poll task
-   * to write (QoS 0), PUBACK (1), PUBCOMP (2). Offline, the message waits for the next connection; one in
-   * flight when the connection drops is sent again (DUP). Rejects when maxPending
-   * messages already wait, when the broker refuses it (MQTT 5 reason code), or
-   * when end() comes first.
+   * to write (QoS 0), PUBACK (1), PUBCOMP (2). Offline, the message waits for
+   * the next connection; one in flight when the connection drops is sent again
+   * (DUP). Rejects when maxPending messages already wait, when the broker refuses
+   * it (MQTT 5 reason code), or when end() comes first.
    */
   publish(topic: string, payload: Bytes, options: MqttPublishOptions = {}): Promise<void> {
     const qos = options.qos ?? 0;
@@ -297,9 +297,10 @@ export class MqttClient {
       const period = this.#keepalive * 250;
       this.#timer = this.#am.timerAdd(period, () => this.#checkAlive(conn), { repeat: true });
     }
+    // The waiting messages first: one a "connect" listener publishes goes after them.
+    this.#flush(conn).catch(ignore);
     this.#connected.resolve();
     this.#emit("connect", { sessionPresent: this.#sessionPresent });
-    this.#flush(conn).catch(ignore);
   }
 
   #offline(): void {
