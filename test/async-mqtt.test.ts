@@ -132,9 +132,11 @@ const wrong = { username: "alice", password: "wrong" };
 await report("refused", () => am.mqttConnect(P.secure, { clientId: "fw-mallory", ...wrong }));
 await report("refused5", () => am.mqttConnect(P.secure, { clientId: "fw-mallory5", version: 5, ...wrong }));
 await report("unreachable", () => am.mqttConnect("mqtt://127.0.0.1:" + P.closed));
-// Not offered yet: refused, rather than sending the credentials in plain text.
+// Refused rather than sending the credentials to a server nobody vouched for, or in plain text.
 await report("mqtts", () => am.mqttConnect("mqtts://127.0.0.1:" + P.closed, { username: "u", password: "p" }));
 await report("mqtts-listen", () => am.mqttListen("mqtts://127.0.0.1:" + P.closed));
+// This firmware does not import "mongoose/mqtt-client": am.mqtt() says so.
+await report("mqtt-unimported", async () => am.mqtt(P.url));
 await report("timeout", () => am.mqttConnect("mqtt://127.0.0.1:" + P.silent, { timeout: 300 }));
 await report("abort", () => {
   const controller = new AbortController();
@@ -460,12 +462,19 @@ describe("AsyncManager MQTT against mosquitto and the mqtt npm client", () => {
     });
   });
 
-  it("mqtts:// is refused by mqttConnect and mqttListen (no MQTT over TLS on the AsyncManager yet)", () => {
-    for (const [name, what] of [["mqtts", "mqttConnect"], ["mqtts-listen", "mqttListen"]]) {
-      expect(reportOf(fw, name)).toMatchObject({
-        ok: false, error: `${what} mqtts://127.0.0.1:${ports.closed}: MQTT over TLS is not supported by the AsyncManager yet`,
-      });
-    }
+  it("mqtts:// without tls options is refused by mqttConnect (it would trust anyone), and by mqttListen", () => {
+    expect(reportOf(fw, "mqtts")).toMatchObject({
+      ok: false, error: `mqttConnect mqtts://127.0.0.1:${ports.closed}: a TLS client needs tls.ca (the CA its server's certificate must lead to), or tls.skipVerification: true not to verify its certificate (the name is still checked)`,
+    });
+    expect(reportOf(fw, "mqtts-listen")).toMatchObject({
+      ok: false, error: `mqttListen mqtts://127.0.0.1:${ports.closed}: MQTT over TLS is not supported by the AsyncManager yet`,
+    });
+  });
+
+  it("am.mqtt() in a firmware that does not import \"mongoose/mqtt-client\" throws saying so", () => {
+    expect(reportOf(fw, "mqtt-unimported")).toMatchObject({
+      ok: false, error: `mqtt ${ports.url}: the MQTT client is a module of its own, which only firmware that imports it carries: import "mongoose/mqtt-client" once`,
+    });
   });
 
   it("a broker that never answers CONNECT: timeout and abort reject, and the connections are closed", async () => {

@@ -22,6 +22,7 @@ import { serveRequests, type ServeHandler } from "mongoose/serve";
 import { fetch, type FetchOptions, type Response } from "mongoose/fetch";
 import { stopPollTask } from "mongoose/shutdown";
 import { sntp, syncClock, type SntpOptions, type SyncClockOptions } from "mongoose/clock";
+import type { MqttClient, MqttClientOptions } from "mongoose/mqtt-client";
 
 const START_REQUEST = 1;
 const CLOSE_REQUEST = 2;
@@ -268,15 +269,37 @@ export class AsyncManager {
   }
 
   /**
-   * An MQTT client (options as Manager.mqttConnect's); resolves once the broker
-   * accepted it (CONNACK 0), rejects when it refuses (naming the code), on a DNS or
+   * An MQTT client (options as Manager.mqttConnect's, and tls for mqtts:// as
+   * connect's); resolves once the broker accepted it (CONNACK 0), rejects when it refuses (naming the code), on a DNS or
    * connect error, timeout or abort. The handler gets MQTT_OPEN and every other event.
    */
   mqttConnect(url: string, options: AsyncMqttConnectOptions = {}): Promise<AsyncConnection> {
-    if (urlIsSsl(url)) return Promise.reject(noMqttTls("mqttConnect", url));
-    return this.#connectWith("mqttConnect", url, (am, request) =>
-      native.mqttConnect(am, url, ...mqttConnectArgs(options), request), options.handler, options, true);
+    let tls: TlsOptions | undefined;
+    try {
+      tls = tlsFor(`mqttConnect ${url}`, url, options.tls, true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#connectWith("mqttConnect", url, (am, request) => {
+      if (tls) native.mqttConnect(am, url, ...mqttConnectArgs(options), request, tls.ca, tls.cert, tls.key, tls.name, tls.skipVerification ?? false);
+      else native.mqttConnect(am, url, ...mqttConnectArgs(options), request);
+    }, options.handler, options, true);
   }
+
+  /**
+   * A resilient MQTT client (mqtt-client.ts): returned at once, it connects,
+   * pings, reconnects, resubscribes and redelivers by itself; await client.connected.
+   * Needs `import "mongoose/mqtt-client"` once in the firmware.
+   */
+  mqtt(url: string, options: MqttClientOptions = {}): MqttClient {
+    this.#check();
+    if (!AsyncManager._mqttClient)
+      throw new Error(`mqtt ${url}: the MQTT client is a module of its own, which only firmware that imports it carries: import "mongoose/mqtt-client" once`);
+    return AsyncManager._mqttClient(this, url, options);
+  }
+
+  /** @internal set by "mongoose/mqtt-client": a firmware that does not import it carries none of its code (about 17 KB of bytecode). */
+  static _mqttClient: ((am: AsyncManager, url: string, options: MqttClientOptions) => MqttClient) | undefined;
 
   /**
    * Accepts MQTT clients; resolves to the listener once bound. As with Manager it

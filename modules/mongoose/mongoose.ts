@@ -33,3 +33,6 @@ export { Response } from "mongoose/fetch";
 export type { FetchOptions } from "mongoose/fetch";
 export type { SntpOptions, SyncClockOptions } from "mongoose/clock";
 export { topicFilterFault, topicMatches, topicNameFault } from "mongoose/mqtt-topic";
+// Types only: the client's code is in the image only for a firmware that imports "mongoose/mqtt-client".
+export type { MqttClient, MqttClientEvents, MqttClientOptions, MqttEndOptions, MqttPublishOptions } from "mongoose/mqtt-client";
+export type { MqttSubscription } from "mongoose/mqtt-subscription";

@@ -6,6 +6,7 @@ import type { Handler } from "mongoose/connection";
 import type { AsyncHandler } from "mongoose/async-connection";
 import type { AbortSignal } from "mongoose/abort";
 import type { MqttProperty } from "mongoose/messages";
+import type { TlsOptions } from "mongoose/tls";
 
 export interface MqttWill {
   topic: string;
@@ -41,6 +42,8 @@ export interface AsyncMqttConnectOptions extends Omit<MqttConnectOptions, "handl
   /** Milliseconds until the broker's CONNACK (default 30000). */
   timeout?: number;
   signal?: AbortSignal;
+  /** For mqtts://: see AsyncManager.connect. */
+  tls?: TlsOptions;
 }
 
 export interface MqttPubOptions {

@@ -32,9 +32,16 @@ enum {
 	XM_AM_REFUSE,            // flag: the MG_EV_* of a message JavaScript had no memory for (xm_mg_budget.c)
 };
 
-// LISTEN/CONNECT kinds: XM_AM_KIND_* (xm_wire.h). CONNECT MQTT: extra is the
-// packed mg_mqtt_opts (xm_mg_mqtt_connect_args). LISTEN: data is the listener's
-// xm_core_limits_t, then the URL.
+// LISTEN/CONNECT kinds: XM_AM_KIND_* (xm_wire.h). LISTEN: data is the listener's
+// xm_core_limits_t, then the URL. CONNECT MQTT: extra is one of these (the poll
+// task frees mqtt once the CONNECT is queued, and the connection takes tls), as
+// mqtts:// needs both and a command carries one block.
+typedef struct {
+	struct mg_mqtt_opts* mqtt;  // packed (xm_mg_mqtt_connect_args)
+	struct mg_tls_opts* tls;    // xm_mg_tls_options, or NULL for mqtt://
+} xm_am_mqtt_open_t;
+// Frees one whole (a CONNECT left in the queue at shutdown).
+void xm_am_mqtt_open_free(xm_am_mqtt_open_t* mq);
 
 // SEND flags: plain bytes, a reply's whole response, a chunked reply's head (the
 // handler writes the chunks and the end), or one chunk of it.
@@ -51,7 +58,7 @@ typedef struct {
 	size_t size;
 	void* extra;            // WS_UPGRADE: a copy of the request it answers, owned like data;
 	                        // LISTEN/CONNECT: TLS options (xm_mg_tls_options), taken by the
-	                        // connection; MQTT connect: packed mg_mqtt_opts
+	                        // connection; MQTT connect: an xm_am_mqtt_open_t
 } xm_am_cmd_t;
 
 // XM_AM_EV_RESULT (xm_wire.h), the event the poll task makes itself: a command's

@@ -5,8 +5,14 @@
 // Manager's run with it.
 #include "xm_am.h"
 
+// A PUBLISH command's size: its packet id is the caller's, and this is not a
+// re-send. mongoose marks every PUBLISH with a given id as one (DUP).
+#define FIRST_SEND 1
+#define MQTT_DUP 0x08
+
 // mqttConnect(am, url, clientId, user, pass, clean, keepalive, version,
-//             willTopic, willMessage, willQos, willRetain, request)
+//             willTopic, willMessage, willQos, willRetain, request[, ca, cert, key,
+//             name, skipVerification]): with the TLS options, mqtts://
 void xm_am_mqtt_connect(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
@@ -14,17 +20,50 @@ void xm_am_mqtt_connect(xsMachine* the)
 	cmd.op = XM_AM_CONNECT;
 	cmd.flag = XM_AM_KIND_MQTT;
 	cmd.request = (uint32_t)xsToInteger(xsArg(12));
-	cmd.extra = xm_mg_mqtt_connect_args(the, 2);
-	xm_am_post_open(the, am, &cmd, &xsArg(1));
+	struct mg_mqtt_opts* volatile mqtt = NULL;  // volatile: read after a longjmp
+	struct mg_tls_opts* volatile tls = NULL;
+	xsTry {
+		mqtt = xm_mg_mqtt_connect_args(the, 2);
+		if (xsToInteger(xsArgc) > 13)
+			tls = xm_mg_tls_options(the, 13);
+		xm_am_mqtt_open_t* mq = malloc(sizeof(xm_am_mqtt_open_t));
+		if (!mq)
+			xsUnknownError("no memory for the MQTT connect");
+		*mq = (xm_am_mqtt_open_t) { mqtt, tls };
+		cmd.extra = mq;
+		xm_am_post_open(the, am, &cmd, &xsArg(1));  // frees mq, not its parts, when it throws
+	}
+	xsCatch {
+		free(mqtt);
+		free(tls);
+		xsThrow(xsException);
+	}
 }
 
-// mqttPub(am, conn, topic, message, qos, retain, properties, request)
+void xm_am_mqtt_open_free(xm_am_mqtt_open_t* mq)
+{
+	if (!mq)
+		return;
+	free(mq->mqtt);
+	free(mq->tls);
+	free(mq);
+}
+
+// mqttPub(am, conn, topic, message, qos, retain, properties, request[, packetId, dup]):
+// with a packet id of its own (the binding checked it is 0..65535), the caller
+// need not wait for the command's result to learn it.
 void xm_am_mqtt_pub(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
 	xsVars(2);
 	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, XM_CORE_MQTT_PUB, 7);
-	cmd.extra = xm_mg_mqtt_pub_args(the, 2, &xsVar(0));
+	struct mg_mqtt_opts* opts = xm_mg_mqtt_pub_args(the, 2, &xsVar(0));
+	int argc = xsToInteger(xsArgc);
+	if (argc > 8) {
+		opts->retransmit_id = (uint16_t)xsToInteger(xsArg(8));
+		cmd.size = argc > 9 && xsTest(xsArg(9)) ? 0 : FIRST_SEND;
+	}
+	cmd.extra = opts;
 	xm_am_post(the, am, &cmd);
 }
 
@@ -112,12 +151,15 @@ bool xm_am_mqtt_run(struct mg_connection* c, const xm_am_cmd_t* cmd, uint32_t* v
 	}
 	size_t before = c->send.len;
 	uint8_t header = cmd->data ? *(const uint8_t*)cmd->data : 0;
-	*value = xm_core_mqtt_send(c, cmd->flag, opts, header, (uint32_t)cmd->size);
+	bool first = cmd->flag == XM_CORE_MQTT_PUB && cmd->size == FIRST_SEND;
+	*value = xm_core_mqtt_send(c, cmd->flag, opts, header, first ? 0 : (uint32_t)cmd->size);
 	// Every packet is two bytes at least: none queued means mg_send found no memory.
 	if (c->send.len == before) {
 		snprintf(why, size, "no memory for the send buffer of connection %lu", c->id);
 		return false;
 	}
+	if (first)
+		c->send.buf[before] &= (uint8_t)~MQTT_DUP;  // the fixed header's first byte
 	return true;
 }
 

@@ -305,17 +305,21 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 	s->connect_request = listen ? 0 : cmd->request;  // set now: mongoose may call back before it returns
 	s->ws = cmd->flag == XM_CORE_OPEN_WS;
 	s->mqtt = cmd->flag == XM_CORE_OPEN_MQTT;
-	if (!s->mqtt)
-		s->tls = cmd->extra;  // TLS options, taken by the connection
+	xm_am_mqtt_open_t* mqtt = s->mqtt ? cmd->extra : NULL;
+	s->tls = mqtt ? mqtt->tls : cmd->extra;  // TLS options, taken by the connection
 	const char* url = cmd->data;
 	if (listen) {
 		memcpy(&s->core.limits.set, cmd->data, sizeof(xm_core_limits_t));
 		url += sizeof(xm_core_limits_t);
 	}
 	char why[600];
-	struct mg_connection* c = xm_core_open(&am->mgr, listen, cmd->flag, url, s->mqtt ? cmd->extra : NULL,
+	struct mg_connection* c = xm_core_open(&am->mgr, listen, cmd->flag, url, mqtt ? mqtt->mqtt : NULL,
 		on_event, s, why, sizeof(why));
-	if (!s->mqtt)
+	if (mqtt) {
+		free(mqtt->mqtt);  // the CONNECT is queued: mongoose keeps no pointer into it
+		*mqtt = (xm_am_mqtt_open_t) { NULL, NULL };  // run_commands frees the rest
+	}
+	else
 		cmd->extra = NULL;
 	if (!c) {
 		free(s->tls);

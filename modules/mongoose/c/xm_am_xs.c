@@ -31,7 +31,10 @@ void xm_am_destroy(void* data)
 	xm_am_cmd_t cmd;
 	while (port_queue_receive(am->commands, &cmd, 0)) {
 		free(cmd.data);
-		free(cmd.extra);
+		if (cmd.op == XM_AM_CONNECT && cmd.flag == XM_AM_KIND_MQTT)
+			xm_am_mqtt_open_free(cmd.extra);
+		else
+			free(cmd.extra);
 	}
 	port_queue_delete(am->commands);
 	free(am);
