@@ -6,7 +6,7 @@
 // bounds. Every crossing goes through c/xm_am.h's two queues.
 import * as native from "mongoose/native-async";
 import { XM_AM_EV_RESULT, XM_AM_KIND_HTTP, XM_AM_KIND_MQTT, XM_AM_KIND_RAW, XM_AM_KIND_SNTP, XM_AM_KIND_WS } from "mongoose/wire";
-import { MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_MQTT_OPEN, MG_EV_OPEN, MG_EV_SNTP_TIME } from "mongoose/constants";
+import { MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MG_EV_OPEN, MG_EV_SNTP_TIME } from "mongoose/constants";
 import type { EventData } from "mongoose/connection";
 import { AsyncConnection, type AsyncHandler } from "mongoose/async-connection";
 import { tlsFor, type TlsOptions } from "mongoose/tls";
@@ -22,6 +22,7 @@ import { serveRequests, type ServeHandler } from "mongoose/serve";
 import { fetch, type FetchOptions, type Response } from "mongoose/fetch";
 import { stopPollTask } from "mongoose/shutdown";
 import { sntp, syncClock, type SntpOptions, type SyncClockOptions } from "mongoose/clock";
+import { MqttBroker, type MqttBrokerOptions } from "mongoose/mqtt-broker";
 
 const START_REQUEST = 1;
 const CLOSE_REQUEST = 2;
@@ -281,13 +282,23 @@ export class AsyncManager {
   /**
    * Accepts MQTT clients; resolves to the listener once bound. As with Manager it
    * parses, the handler answers (MQTT_CMD for each packet: mqttSendHeader + send,
-   * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
+   * mqttPong) and routes messages itself: mqttBroker() does all that. A client is
+   * parsed in the version its CONNECT names (3.1.1 or 5). mqtts:// takes options.tls as listen does.
    */
-  async mqttListen(url: string, handler?: AsyncHandler): Promise<AsyncConnection> {
-    if (urlIsSsl(url)) throw noMqttTls("mqttListen", url);
-    const conn = await this.#open((am, request) => native.open(am, true, url, XM_AM_KIND_MQTT, request));
+  async mqttListen(url: string, handler?: AsyncHandler, options?: { tls?: TlsOptions }): Promise<AsyncConnection> {
+    const conn = await this.#open((am, request) => nativeOpen(am, true, url, XM_AM_KIND_MQTT, request, options?.tls));
     if (handler) conn.handler = handler;
     return conn;
+  }
+
+  /**
+   * An MQTT broker (3.1, 3.1.1 and 5 clients); resolves once it listens. See
+   * MqttBrokerOptions for its limits, and the README for what it keeps.
+   * broker.publish() and broker.subscribe() are the firmware's own.
+   */
+  mqttBroker(url: string, options: MqttBrokerOptions = {}): Promise<MqttBroker> {
+    const broker = new MqttBroker(this, options, (error) => reportError(this.#errorHandler, error, undefined, MG_EV_MQTT_MSG));
+    return broker._listen(url, options.tls);
   }
 
   /**
@@ -455,7 +466,7 @@ function noMqttTls(what: string, url: string): TypeError {
   return new TypeError(`${what} ${url}: MQTT over TLS is not supported by the AsyncManager yet`);
 }
 
-// A LISTEN or CONNECT of kind XM_AM_KIND_RAW, _HTTP or _WS; a TLS URL takes options.
+// A LISTEN or CONNECT of kind XM_AM_KIND_RAW, _HTTP or _WS, or an MQTT LISTEN; a TLS URL takes options.
 function nativeOpen(am: object, listen: boolean, url: string, kind: number, request: number, options: TlsOptions | undefined): void {
   const tls = tlsFor(`${listen ? "listen" : "connect"} ${url}`, url, options, !listen);
   if (tls) native.open(am, listen, url, kind, request, tls.ca, tls.cert, tls.key, tls.name, tls.skipVerification ?? false);

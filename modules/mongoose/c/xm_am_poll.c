@@ -303,12 +303,13 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 	s->connect_request = listen ? 0 : cmd->request;  // set now: mongoose may call back before it returns
 	s->ws = cmd->flag == XM_CORE_OPEN_WS;
 	s->mqtt = cmd->flag == XM_CORE_OPEN_MQTT;
-	if (!s->mqtt)
-		s->tls = cmd->extra;  // TLS options, taken by the connection
+	bool client_opts = s->mqtt && !listen;  // else extra is the TLS options (an MQTT listener's too)
+	if (!client_opts)
+		s->tls = cmd->extra;  // taken by the connection
 	char why[600];
-	struct mg_connection* c = xm_core_open(&am->mgr, listen, cmd->flag, cmd->data, s->mqtt ? cmd->extra : NULL,
+	struct mg_connection* c = xm_core_open(&am->mgr, listen, cmd->flag, cmd->data, client_opts ? cmd->extra : NULL,
 		on_event, s, why, sizeof(why));
-	if (!s->mqtt)
+	if (!client_opts)
 		cmd->extra = NULL;
 	if (!c) {
 		free(s->tls);
@@ -328,6 +329,10 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 {
 	if (cmd->op == XM_AM_LISTEN || cmd->op == XM_AM_CONNECT) {
 		open_connection(am, cmd);
+		return;
+	}
+	if (cmd->op == XM_AM_FANOUT) {
+		xm_am_mqtt_fanout_run(am, cmd);
 		return;
 	}
 	if (cmd->op == XM_AM_STALL) {
