@@ -91,7 +91,8 @@ async function stats(name: string): Promise<{ clients: number; sessions: number;
 }
 
 function mosquitto(program: string, args: string[]): { child: ChildProcess; output: () => string; done: Promise<number> } {
-  const child = spawn(program, ["-h", "127.0.0.1", "-p", String(ports.main), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  // stdbuf: mosquitto_sub's output to a pipe would otherwise wait in its buffer until it exits.
+  const child = spawn("stdbuf", ["-oL", program, "-h", "127.0.0.1", "-p", String(ports.main), ...args], { stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
