@@ -135,6 +135,8 @@ await report("unreachable", () => am.mqttConnect("mqtt://127.0.0.1:" + P.closed)
 // Not offered yet: refused, rather than sending the credentials in plain text.
 await report("mqtts", () => am.mqttConnect("mqtts://127.0.0.1:" + P.closed, { username: "u", password: "p" }));
 await report("mqtts-listen", () => am.mqttListen("mqtts://127.0.0.1:" + P.closed));
+// This firmware does not import mongoose/mqtt-broker: it carries no broker.
+await report("no-broker", () => am.mqttBroker("mqtt://127.0.0.1:" + P.closed));
 await report("timeout", () => am.mqttConnect("mqtt://127.0.0.1:" + P.silent, { timeout: 300 }));
 await report("abort", () => {
   const controller = new AbortController();
@@ -466,6 +468,12 @@ describe("AsyncManager MQTT against mosquitto and the mqtt npm client", () => {
     });
     expect(reportOf(fw, "mqtts-listen")).toMatchObject({
       ok: false, error: `listen mqtts://127.0.0.1:${ports.closed}: a TLS server needs tls: { cert, key }`,
+    });
+  });
+
+  it("mqttBroker says how to link the broker in when the firmware did not", () => {
+    expect(reportOf(fw, "no-broker")).toMatchObject({
+      ok: false, error: `mqttBroker mqtt://127.0.0.1:${ports.closed}: the broker is not in this firmware: import "mongoose/mqtt-broker" once`,
     });
   });
 

@@ -22,6 +22,7 @@ interface Ports { main: number; small: number; secure: number }
 function firmware(p: Ports, tls: KeyPair): string {
   return `
 import { AsyncManager, type BrokerMessage } from "mongoose";
+import "mongoose/mqtt-broker";
 const P = ${JSON.stringify(p)};
 const TLS = ${JSON.stringify(tls)};
 function out(kind: string, fields: object): void {

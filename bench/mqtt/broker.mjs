@@ -118,6 +118,7 @@ function waitLine(child, pattern, timeoutMs = 20000) {
 
 const FIRMWARE = (port) => `
 import { AsyncManager } from "mongoose";
+import "mongoose/mqtt-broker";
 import { heap } from "broker_heap";
 const am = new AsyncManager();
 await am.start();

@@ -22,7 +22,7 @@ import { serveRequests, type ServeHandler } from "mongoose/serve";
 import { fetch, type FetchOptions, type Response } from "mongoose/fetch";
 import { stopPollTask } from "mongoose/shutdown";
 import { sntp, syncClock, type SntpOptions, type SyncClockOptions } from "mongoose/clock";
-import { MqttBroker, type MqttBrokerOptions } from "mongoose/mqtt-broker";
+import type { MqttBroker, MqttBrokerOptions } from "mongoose/mqtt-broker";
 
 const START_REQUEST = 1;
 const CLOSE_REQUEST = 2;
@@ -57,6 +57,19 @@ interface Opening {
 interface Settle {
   resolve(outcome: Outcome): void;
   reject(error: unknown): void;
+}
+
+/** How mongoose/mqtt-broker makes a broker for mqttBroker(). */
+export type BrokerFactory = (am: AsyncManager, url: string, options: MqttBrokerOptions,
+  report: (error: unknown) => void) => Promise<MqttBroker>;
+
+// Set when the firmware imports mongoose/mqtt-broker: one that does not, does not
+// carry the broker (about 42 KB of flash on a device).
+let brokerFactory: BrokerFactory | undefined;
+
+/** @internal mongoose/mqtt-broker gives mqttBroker() its broker when it is imported. */
+export function _provideBroker(factory: BrokerFactory): void {
+  brokerFactory = factory;
 }
 
 export interface AsyncTimer {
@@ -294,11 +307,13 @@ export class AsyncManager {
   /**
    * An MQTT broker (3.1, 3.1.1 and 5 clients); resolves once it listens. See
    * MqttBrokerOptions for its limits, and the README for what it keeps.
-   * broker.publish() and broker.subscribe() are the firmware's own.
+   * broker.publish() and broker.subscribe() are the firmware's own. The firmware
+   * links the broker in with `import "mongoose/mqtt-broker"`, once, anywhere.
    */
   mqttBroker(url: string, options: MqttBrokerOptions = {}): Promise<MqttBroker> {
-    const broker = new MqttBroker(this, options, (error) => reportError(this.#errorHandler, error, undefined, MG_EV_MQTT_MSG));
-    return broker._listen(url, options.tls);
+    if (!brokerFactory)
+      return Promise.reject(new Error(`mqttBroker ${url}: the broker is not in this firmware: import "mongoose/mqtt-broker" once`));
+    return brokerFactory(this, url, options, (error) => reportError(this.#errorHandler, error, undefined, MG_EV_MQTT_MSG));
   }
 
   /**

@@ -33,5 +33,5 @@ export { Response } from "mongoose/fetch";
 export type { FetchOptions } from "mongoose/fetch";
 export type { SntpOptions, SyncClockOptions } from "mongoose/clock";
 export { topicFilterFault, topicMatches, topicNameFault } from "mongoose/mqtt-topic";
-export { MqttBroker, BrokerMessage } from "mongoose/mqtt-broker";
-export type { MqttBrokerOptions, MqttClientInfo } from "mongoose/mqtt-broker";
+// Types only: the broker is linked in by `import "mongoose/mqtt-broker"` (AsyncManager.mqttBroker).
+export type { MqttBroker, BrokerMessage, MqttBrokerOptions, MqttClientInfo } from "mongoose/mqtt-broker";

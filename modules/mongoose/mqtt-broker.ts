@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// An MQTT broker in the firmware (AsyncManager.mqttBroker): mongoose parses the
-// packets of an MQTT listener's clients on the poll task and acknowledges their
-// QoS 1 and 2 PUBLISHes itself; this file answers the rest, keeps sessions and
-// retained messages, and routes each message to its subscribers with one
-// fan-out command (c/xm_am_broker.c) however many they are.
+// An MQTT broker in the firmware (AsyncManager.mqttBroker, once a module of the
+// firmware imports this one): mongoose parses the packets of an MQTT listener's
+// clients on the poll task and acknowledges their QoS 1 and 2 PUBLISHes itself;
+// this file answers the rest, keeps sessions and retained messages, and routes
+// each message to its subscribers with one fan-out command (c/xm_am_broker.c)
+// however many they are.
 import * as native from "mongoose/native-async";
 import { MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG } from "mongoose/constants";
 import {
@@ -11,7 +12,7 @@ import {
   MQTT_CMD_PUBREL, MQTT_CMD_SUBSCRIBE, MQTT_CMD_UNSUBSCRIBE,
 } from "mongoose/messages";
 import type { AsyncConnection } from "mongoose/async-connection";
-import type { AsyncManager, AsyncTimer } from "mongoose/async-manager";
+import { _provideBroker, type AsyncManager, type AsyncTimer } from "mongoose/async-manager";
 import type { Address, EventData } from "mongoose/connection";
 import type { TlsOptions } from "mongoose/tls";
 import { utf8, type Bytes } from "mongoose/bytes";
@@ -119,7 +120,7 @@ export class MqttBroker {
   #assigned = 0;
   #dropped = 0;
 
-  /** @internal AsyncManager.mqttBroker makes it. */
+  /** @internal AsyncManager.mqttBroker makes it (see the end of this file). */
   constructor(am: AsyncManager, options: MqttBrokerOptions, report: (error: unknown) => void) {
     this.#am = am;
     this.#report = report;
@@ -508,3 +509,5 @@ function limit(name: string, value: number | undefined, fallback: number): numbe
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`mqttBroker: ${name} must be a positive integer, got ${value}`);
   return value;
 }
+
+_provideBroker((am, url, options, report) => new MqttBroker(am, options, report)._listen(url, options.tls));
