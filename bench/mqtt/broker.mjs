@@ -11,7 +11,7 @@
 // Peers are raw sockets with packets made here: counting bytes, not parsing, so
 // that the clients cost little next to the brokers.
 // Usage: node bench/mqtt/broker.mjs [--messages N] [--subscribers S] [--clients C]
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -154,7 +154,9 @@ async function mosquitto(dir) {
   const port = await freePort();
   const conf = path.join(dir, "mosquitto.conf");
   fs.writeFileSync(conf, [`user ${os.userInfo().username}`, `listener ${port} 127.0.0.1`, "allow_anonymous true", ""].join("\n"));
-  const child = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "inherit"] });
+  // mosquitto -h prints its version and exits 3.
+  const version = /mosquitto version (\S+)/.exec(spawnSync("mosquitto", ["-h"], { encoding: "utf8" }).stdout)?.[1] ?? "?";
+  const child = spawn("mosquitto", ["-c", conf], { stdio: "ignore" });
   for (let i = 0; i < 100; i++) {
     const up = await new Promise((resolve) => net.connect(port, "127.0.0.1").on("connect", function () {
       this.destroy();
@@ -163,8 +165,7 @@ async function mosquitto(dir) {
     if (up) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { name: "mosquitto " + execFileSync("mosquitto", ["-h"], { encoding: "utf8" }).split("\n")[0].replace(/^mosquitto version /, ""),
-    port, pid: child.pid, stop: () => child.kill("SIGTERM") };
+  return { name: `mosquitto ${version}`, port, pid: child.pid, stop: () => child.kill("SIGTERM") };
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xsmg-bench-broker-"));
@@ -173,10 +174,11 @@ try {
   for (const start of [firmwareBroker, mosquitto]) {
     const b = await start(dir);
     try {
-      log(`${b.name}: fan-out, ${MESSAGES} messages to ${SUBSCRIBERS} subscribers`);
-      const f = await fanout(b.port);
+      // Memory first: after the fan-out, the freed buffers of its burst make the resident size move on its own.
       log(`${b.name}: memory with ${CLIENTS} idle clients`);
       const m = await perClient(b.port, b.pid, b.heap);
+      log(`${b.name}: fan-out, ${MESSAGES} messages to ${SUBSCRIBERS} subscribers`);
+      const f = await fanout(b.port);
       results.push({ name: b.name, f, m });
     } finally {
       b.stop();
