@@ -311,6 +311,7 @@ export class AsyncManager {
    * links the broker in with `import "mongoose/mqtt-broker"`, once, anywhere.
    */
   mqttBroker(url: string, options: MqttBrokerOptions = {}): Promise<MqttBroker> {
+    if (!this.running) return Promise.reject(notStarted());
     if (!brokerFactory)
       return Promise.reject(new Error(`mqttBroker ${url}: the broker is not in this firmware: import "mongoose/mqtt-broker" once`));
     return brokerFactory(this, url, options, (error) => reportError(this.#errorHandler, error, undefined, MG_EV_MQTT_MSG));
