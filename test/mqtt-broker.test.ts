@@ -47,6 +47,9 @@ broker.subscribe("fw/in/#", (m: BrokerMessage) => {
 for (const [name, b] of [["main", broker], ["small", small], ["secure", secure]] as const)
   b.subscribe("stats/" + name, () => out("stats", { name, clients: b.clients, sessions: b.sessions, retained: b.retained,
     dropped: b.dropped }));
+broker.subscribe("ctl/close-small", () => {
+  small.close().then(() => out("small-closed", { clients: small.clients, sessions: small.sessions }));
+});
 out("ready", {});
 `;
 }
@@ -340,6 +343,26 @@ describe("the firmware's MQTT broker", () => {
     // CONNECT of protocol level 6, client id "future".
     old.socket.write(Buffer.from([0x10, 18, 0, 4, ...Buffer.from("MQTT"), 6, 2, 0, 0, 0, 6, ...Buffer.from("future")]));
     expect(await old.next("connack")).toMatchObject({ returnCode: 1 });
+  });
+
+  it("close() ends the listener and every client, without their wills", async () => {
+    const watcher = await client({ clientId: "close-watcher" });
+    const got = collect(watcher);
+    await watcher.subscribeAsync("bye/#");
+    const member = await client({ clientId: "member", will: { topic: "bye/member", payload: Buffer.from("x"), qos: 0, retain: false } },
+      ports.small);
+    const closed = new Promise<void>((resolve) => member.once("close", () => resolve()));
+    const fresh = await Raw.open(ports.small);  // connected, no CONNECT yet
+    await new Promise((r) => setTimeout(r, 200));  // accepted by mongoose, not only by the kernel
+    await watcher.publishAsync("ctl/close-small", "", { qos: 1 });
+    expect(await line(fw, "small-closed")).toEqual({ clients: 0, sessions: 0 });
+    await closed;
+    await until("the fresh connection closed", () => fresh.closed);
+    const refused = await new Promise<string>((resolve) =>
+      net.connect(ports.small, "127.0.0.1").on("connect", () => resolve("connected")).on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "")));
+    expect(refused).toBe("ECONNREFUSED");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual([]);
   });
 
   it("speaks TLS on mqtts://", async () => {

@@ -117,6 +117,7 @@ export class MqttBroker {
   readonly #locals = new Set<Local>();
   readonly #routes = new Map<string, Target[]>();
   #timer: AsyncTimer | undefined;
+  #closed = false;
   #assigned = 0;
   #dropped = 0;
 
@@ -175,15 +176,20 @@ export class MqttBroker {
     };
   }
 
-  /** Closes the listener and every client; sessions and retained messages are forgotten. */
+  /** Closes the listener and every client (no wills); sessions and retained messages are forgotten. */
   async close(): Promise<void> {
     this.#timer?.cancel();
-    const conns = [this.listener, ...[...this.#byConn.values()].map((s) => s.conn!)];
+    this.#closed = true;
+    const ids = new Set([...this.#byConn.keys(), ...this.#fresh.keys(), ...this.#waiting.keys()]);
+    const conns = [this.listener, ...this.#am.connections.filter((conn) => ids.has(conn.id))];
     for (const s of this.#sessions.values()) s.will = undefined;
-    await Promise.all(conns.map((conn) => conn.close()));
     this.#sessions.clear();
     this.#byConn.clear();
+    this.#fresh.clear();
+    this.#waiting.clear();
     this.#routes.clear();
+    this.#retained.clear();
+    await Promise.all(conns.map((conn) => conn.close()));
   }
 
   readonly #handle = (conn: AsyncConnection, ev: number, data: EventData): void => {
@@ -197,7 +203,8 @@ export class MqttBroker {
         cmd === MQTT_CMD_DISCONNECT;
       this.#packet(conn, { cmd, id: data.id, qos: 0, retain: false, topic: "", raw: whole ? data.packet : undefined });
     } else if (ev === MG_EV_ACCEPT) {
-      this.#fresh.set(conn.id, Date.now());
+      if (this.#closed) void conn.close();  // accepted by the poll task while close() ran
+      else this.#fresh.set(conn.id, Date.now());
     } else if (ev === MG_EV_CLOSE) {
       this.#gone(conn);
     }
@@ -432,6 +439,7 @@ export class MqttBroker {
   }
 
   #fanout(msg: Routed, words: number[]): void {
+    if (!this.#am.running) return;  // closing: its connections close with it (a will of one of them)
     native.mqttFanout(this.#am._native, msg.topic, msg.payload, new Uint8Array(new Uint32Array(words).buffer));
   }
 
