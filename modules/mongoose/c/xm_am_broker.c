@@ -65,11 +65,19 @@ static void publish(struct mg_connection* c, uint32_t word, struct mg_str topic,
 		return;
 	uint8_t head[5] = { (uint8_t)(topic.len >> 8), (uint8_t)topic.len, (uint8_t)(word >> 24), (uint8_t)(word >> 16), 0 };
 	size_t id = qos ? 2 : 0, props = c->is_mqtt5 ? 1 : 0;
-	mg_mqtt_send_header(c, MQTT_CMD_PUBLISH, flags, (uint32_t)(2 + topic.len + id + props + message.len));
+	size_t length = 2 + topic.len + id + props + message.len, before = c->send.len;
+	size_t whole = 1 + (length < 128 ? 1 : length < 16384 ? 2 : length < 2097152 ? 3 : 4) + length;
+	mg_mqtt_send_header(c, MQTT_CMD_PUBLISH, flags, (uint32_t)length);
 	mg_send(c, head, 2);
 	mg_send(c, topic.buf, topic.len);
 	mg_send(c, head + 2, id + props);  // the packet id, then MQTT 5's empty properties
 	mg_send(c, message.buf, message.len);
+	if (c->send.len != before + whole) {
+		// A part did not fit in memory: the part that did would break the stream.
+		// Taken back, and the client closed (a QoS 1 copy goes again if it resumes).
+		c->send.len = before;
+		mg_error(c, "no memory for a PUBLISH of %lu bytes", (unsigned long)whole);
+	}
 }
 
 // Each connection is looked up in the sorted targets, in one pass over the
