@@ -45,7 +45,7 @@ broker.subscribe("fw/in/#", (m: BrokerMessage) => {
   broker.publish("fw/out/" + m.topic.slice("fw/in/".length), m.text.toUpperCase(), { qos: 1 });
 });
 for (const [name, b] of [["main", broker], ["small", small], ["secure", secure]] as const)
-  b.subscribe("stats/" + name, () => out("stats", { name, clients: b.clients, sessions: b.sessions, retained: b.retained,
+  broker.subscribe("stats/" + name, () => out("stats", { name, clients: b.clients, sessions: b.sessions, retained: b.retained,
     dropped: b.dropped }));
 broker.subscribe("ctl/close-small", () => {
   small.close().then(() => out("small-closed", { clients: small.clients, sessions: small.sessions }));
@@ -319,6 +319,30 @@ describe("the firmware's MQTT broker", () => {
     await bystander.publishAsync("m/still", "here", { qos: 1 });
     await until("the bystander's message", () => got.length === 1);
     expect(bystander.connected).toBe(true);
+  });
+
+  it("holds at most maxInflight unacknowledged copies per client, queues maxQueued more, and drops the rest", async () => {
+    const slow = await Raw.open(ports.small);
+    slow.connect("slow");
+    await slow.next("connack");
+    slow.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "win/#", qos: 1 }] } as Packet);
+    await slow.next("suback");
+    const before = (await stats("small")).dropped;
+    const pub = await client({ clientId: "win-pub" }, ports.small);
+    for (let i = 0; i < 7; i++) await pub.publishAsync(`win/${i}`, `m${i}`, { qos: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    const sent = () => slow.packets.filter((p) => p.cmd === "publish") as mqttPacket.IPublishPacket[];
+    expect(sent().map((p) => p.topic)).toEqual(["win/0", "win/1"]);  // maxInflight 2
+    expect((await stats("small")).dropped - before).toBe(2);  // 7 = 2 in flight + 3 queued + 2 dropped
+    // Each PUBACK opens the window for the next queued copy.
+    for (let acked = 0; acked < 5; acked++) {
+      await until(`copy ${acked}`, () => sent().length > acked);
+      slow.send({ cmd: "puback", messageId: sent()[acked].messageId } as Packet);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sent().map((p) => p.topic)).toEqual(["win/0", "win/1", "win/2", "win/3", "win/4"]);
+    slow.socket.destroy();
+    await pub.endAsync();
   });
 
   it("refuses clients over maxClients, and bad credentials, with the protocol's codes", async () => {
