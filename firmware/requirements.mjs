@@ -25,7 +25,7 @@ const GROUPS = {
   // The virtual board (hosts/qemu): the esp32 port on FreeRTOS in QEMU's RISC-V virt machine.
   qemu: { "qemu-system-riscv32": "qemu-system-misc" },
   test: { curl: "curl", openssl: "openssl", mosquitto: "mosquitto", mosquitto_passwd: "mosquitto",
-    chronyd: "chrony", valgrind: "valgrind" },
+    mosquitto_pub: "mosquitto-clients", mosquitto_sub: "mosquitto-clients", chronyd: "chrony", valgrind: "valgrind" },
   // libFuzzer targets of the mongoose core (test/fuzz): clang 14, Debian 12's, and
   // its libFuzzer runtime (looked for by a header of that package, the same on every arch).
   fuzz: { clang: "clang", "/usr/lib/llvm-14/lib/clang/14.0.6/include/fuzzer/FuzzedDataProvider.h": "libclang-rt-14-dev" },

@@ -137,6 +137,8 @@ await report("mqtts", () => am.mqttConnect("mqtts://127.0.0.1:" + P.closed, { us
 await report("mqtts-listen", () => am.mqttListen("mqtts://127.0.0.1:" + P.closed));
 // This firmware does not import "mongoose/mqtt-client": am.mqtt() says so.
 await report("mqtt-unimported", async () => am.mqtt(P.url));
+// This firmware does not import mongoose/mqtt-broker: it carries no broker.
+await report("no-broker", () => am.mqttBroker("mqtt://127.0.0.1:" + P.closed));
 await report("timeout", () => am.mqttConnect("mqtt://127.0.0.1:" + P.silent, { timeout: 300 }));
 await report("abort", () => {
   const controller = new AbortController();
@@ -462,18 +464,24 @@ describe("AsyncManager MQTT against mosquitto and the mqtt npm client", () => {
     });
   });
 
-  it("mqtts:// without tls options is refused by mqttConnect (it would trust anyone), and by mqttListen", () => {
+  it("mqtts:// without tls options is refused by mqttConnect (it would trust anyone); mqttListen wants a cert", () => {
     expect(reportOf(fw, "mqtts")).toMatchObject({
       ok: false, error: `mqttConnect mqtts://127.0.0.1:${ports.closed}: a TLS client needs tls.ca (the CA its server's certificate must lead to), or tls.skipVerification: true not to verify its certificate (the name is still checked)`,
     });
     expect(reportOf(fw, "mqtts-listen")).toMatchObject({
-      ok: false, error: `mqttListen mqtts://127.0.0.1:${ports.closed}: MQTT over TLS is not supported by the AsyncManager yet`,
+      ok: false, error: `listen mqtts://127.0.0.1:${ports.closed}: a TLS server needs tls: { cert, key }`,
     });
   });
 
   it("am.mqtt() in a firmware that does not import \"mongoose/mqtt-client\" throws saying so", () => {
     expect(reportOf(fw, "mqtt-unimported")).toMatchObject({
-      ok: false, error: `mqtt ${ports.url}: the MQTT client is a module of its own, which only firmware that imports it carries: import "mongoose/mqtt-client" once`,
+      ok: false, error: `mqtt ${ports.url}: not in this firmware, which links it in with import "mongoose/mqtt-client" once`,
+    });
+  });
+
+  it("mqttBroker says how to link the broker in when the firmware did not", () => {
+    expect(reportOf(fw, "no-broker")).toMatchObject({
+      ok: false, error: `mqttBroker mqtt://127.0.0.1:${ports.closed}: not in this firmware, which links it in with import "mongoose/mqtt-broker" once`,
     });
   });
 

@@ -6,7 +6,7 @@
 // bounds. Every crossing goes through c/xm_am.h's two queues.
 import * as native from "mongoose/native-async";
 import { XM_AM_EV_RESULT, XM_AM_KIND_HTTP, XM_AM_KIND_MQTT, XM_AM_KIND_RAW, XM_AM_KIND_SNTP, XM_AM_KIND_WS } from "mongoose/wire";
-import { MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_MQTT_OPEN, MG_EV_OPEN, MG_EV_SNTP_TIME } from "mongoose/constants";
+import { MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MG_EV_OPEN, MG_EV_SNTP_TIME } from "mongoose/constants";
 import type { EventData } from "mongoose/connection";
 import { AsyncConnection, type AsyncHandler } from "mongoose/async-connection";
 import { tlsFor, type TlsOptions } from "mongoose/tls";
@@ -23,6 +23,7 @@ import { fetch, type FetchOptions, type Response } from "mongoose/fetch";
 import { stopPollTask } from "mongoose/shutdown";
 import { sntp, syncClock, type SntpOptions, type SyncClockOptions } from "mongoose/clock";
 import type { MqttClient, MqttClientOptions } from "mongoose/mqtt-client";
+import type { MqttBroker, MqttBrokerOptions } from "mongoose/mqtt-broker";
 
 const START_REQUEST = 1;
 const CLOSE_REQUEST = 2;
@@ -57,6 +58,29 @@ interface Opening {
 interface Settle {
   resolve(outcome: Outcome): void;
   reject(error: unknown): void;
+}
+
+/**
+ * The parts a firmware links in by importing their module, which then provides
+ * itself here: a firmware that does not import one carries none of its code
+ * (the MQTT client is about 17 KB of bytecode, the broker about 42 KB of flash).
+ */
+interface Optional {
+  "mongoose/mqtt-client"?: (am: AsyncManager, url: string, options: MqttClientOptions) => MqttClient;
+  "mongoose/mqtt-broker"?: (am: AsyncManager, url: string, options: MqttBrokerOptions,
+    report: (error: unknown) => void) => Promise<MqttBroker>;
+}
+const optional: Optional = {};
+
+/** @internal called once by each module of Optional when it is imported. */
+export function _provide<K extends keyof Optional>(module: K, make: NonNullable<Optional[K]>): void {
+  optional[module] = make;
+}
+
+function linked<K extends keyof Optional>(module: K, what: string): NonNullable<Optional[K]> {
+  const make = optional[module];
+  if (!make) throw new Error(`${what}: not in this firmware, which links it in with import "${module}" once`);
+  return make;
 }
 
 export interface AsyncTimer {
@@ -293,25 +317,35 @@ export class AsyncManager {
    */
   mqtt(url: string, options: MqttClientOptions = {}): MqttClient {
     this.#check();
-    if (!AsyncManager._mqttClient)
-      throw new Error(`mqtt ${url}: the MQTT client is a module of its own, which only firmware that imports it carries: import "mongoose/mqtt-client" once`);
-    return AsyncManager._mqttClient(this, url, options);
+    return linked("mongoose/mqtt-client", `mqtt ${url}`)(this, url, options);
   }
-
-  /** @internal set by "mongoose/mqtt-client": a firmware that does not import it carries none of its code (about 17 KB of bytecode). */
-  static _mqttClient: ((am: AsyncManager, url: string, options: MqttClientOptions) => MqttClient) | undefined;
 
   /**
    * Accepts MQTT clients; resolves to the listener once bound. As with Manager it
    * parses, the handler answers (MQTT_CMD for each packet: mqttSendHeader + send,
-   * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
+   * mqttPong) and routes messages itself: mqttBroker() does all that. A client is
+   * parsed in the version its CONNECT names (3.1.1 or 5). mqtts:// takes options.tls as listen does.
    */
-  async mqttListen(url: string, handler?: AsyncHandler, options?: ListenLimits): Promise<AsyncConnection> {
-    if (urlIsSsl(url)) throw noMqttTls("mqttListen", url);
-    const conn = await this.#open((am, request) =>
-      native.open(am, true, url, XM_AM_KIND_MQTT, request, options?.headersTimeout, options?.idleTimeout, options?.maxConnections));
+  async mqttListen(url: string, handler?: AsyncHandler, options?: ListenLimits & { tls?: TlsOptions }): Promise<AsyncConnection> {
+    const conn = await this.#open((am, request) => nativeOpen(am, true, url, XM_AM_KIND_MQTT, request, options?.tls, options));
     if (handler) conn.handler = handler;
     return conn;
+  }
+
+  /**
+   * An MQTT broker (3.1, 3.1.1 and 5 clients); resolves once it listens. See
+   * MqttBrokerOptions for its limits, and the README for what it keeps.
+   * broker.publish() and broker.subscribe() are the firmware's own. The firmware
+   * links the broker in with `import "mongoose/mqtt-broker"`, once, anywhere.
+   */
+  mqttBroker(url: string, options: MqttBrokerOptions = {}): Promise<MqttBroker> {
+    if (!this.running) return Promise.reject(notStarted());
+    try {
+      return linked("mongoose/mqtt-broker", `mqttBroker ${url}`)(this, url, options,
+        (error) => reportError(this.#errorHandler, error, undefined, MG_EV_MQTT_MSG));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -478,11 +512,7 @@ function notStarted(): Error {
   return new Error("AsyncManager is not started");
 }
 
-function noMqttTls(what: string, url: string): TypeError {
-  return new TypeError(`${what} ${url}: MQTT over TLS is not supported by the AsyncManager yet`);
-}
-
-// A LISTEN or CONNECT of kind XM_AM_KIND_RAW, _HTTP or _WS; a TLS URL takes options, a listener its limits.
+// A LISTEN or CONNECT of kind XM_AM_KIND_RAW, _HTTP or _WS, or an MQTT LISTEN; a TLS URL takes options, a listener its limits.
 function nativeOpen(am: object, listen: boolean, url: string, kind: number, request: number, options: TlsOptions | undefined,
   limits: ListenLimits = {}): void {
   const tls = tlsFor(`${listen ? "listen" : "connect"} ${url}`, url, options, !listen);

@@ -36,3 +36,5 @@ export { topicFilterFault, topicMatches, topicNameFault } from "mongoose/mqtt-to
 // Types only: the client's code is in the image only for a firmware that imports "mongoose/mqtt-client".
 export type { MqttClient, MqttClientEvents, MqttClientOptions, MqttEndOptions, MqttPublishOptions } from "mongoose/mqtt-client";
 export type { MqttSubscription } from "mongoose/mqtt-subscription";
+// Types only: the broker is linked in by `import "mongoose/mqtt-broker"` (AsyncManager.mqttBroker).
+export type { MqttBroker, BrokerMessage, MqttBrokerOptions, MqttClientInfo } from "mongoose/mqtt-broker";

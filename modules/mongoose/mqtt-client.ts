@@ -12,7 +12,7 @@ import {
   type MqttProperty,
 } from "mongoose/messages";
 import type { AsyncConnection } from "mongoose/async-connection";
-import { AsyncManager, type AsyncTimer } from "mongoose/async-manager";
+import { _provide, type AsyncManager, type AsyncTimer } from "mongoose/async-manager";
 import type { EventData } from "mongoose/connection";
 import { plainProperties, type MqttWill } from "mongoose/mqtt";
 import { tlsFor, type TlsOptions } from "mongoose/tls";
@@ -471,4 +471,4 @@ function reasonCode(packet: Uint8Array): number {
 }
 
 // AsyncManager.mqtt makes its clients here once this module is imported.
-AsyncManager._mqttClient = (am, url, options) => new MqttClient(am, url, options);
+_provide("mongoose/mqtt-client", (am, url, options) => new MqttClient(am, url, options));

@@ -84,21 +84,43 @@ static void test_open_http_and_ws_clients(void)
 	mg_mgr_free(&mgr);
 }
 
-// An MQTT 5 client gets its PUBLISH repair; the MQTT server its CONNECT.
+// The server's end of a client's connection.
+static struct mg_connection* accepted_for(struct mg_mgr* mgr, const struct mg_connection* client)
+{
+	for (struct mg_connection* s = mgr->conns; s; s = s->next)
+		if (s->is_accepted && s->rem.port == client->loc.port)
+			return s;
+	return NULL;
+}
+
+// An MQTT 5 client gets its PUBLISH repair; the MQTT server its CONNECT, and
+// then speaks the version each client named (mongoose's server takes 3.1.1).
 static void test_open_mqtt(void)
 {
 	struct mg_mgr mgr;
 	recorder_t server = { 0 }, client = { 0 };
 	char url[64];
-	struct mg_mqtt_opts opts = { 0 };
+	struct mg_mqtt_opts opts = { 0 }, opts4 = { 0 };
 	opts.version = 5;
 	opts.client_id = mg_str("core-open");
+	opts4.version = 4;
+	opts4.client_id = mg_str("core-open-4");
 	core_mgr_init(&mgr);
 	struct mg_connection* l = open_ok(&mgr, true, XM_CORE_OPEN_MQTT, "mqtt://127.0.0.1:0", NULL, &server);
 	struct mg_connection* c = open_ok(&mgr, false, XM_CORE_OPEN_MQTT, at(url, sizeof(url), "mqtt", l), &opts, &client);
 	struct mg_connection* plain = mg_mqtt_connect(&mgr, url, &opts, core_record, NULL);
+	struct mg_connection* four = mg_mqtt_connect(&mgr, url, &opts4, core_record, NULL);
 	CHECK(c->pfn != plain->pfn);
 	CHECK(poll_for(&mgr, &server, MG_EV_MQTT_CMD));  // the CONNECT xm_core_open had mongoose send
+	struct mg_connection *s5 = NULL, *s4 = NULL;
+	for (int i = 0; i < 100 && core_seen(&server, MG_EV_MQTT_CMD) < 3; i++) {  // the three CONNECTs
+		mg_mgr_poll(&mgr, 10);
+		s5 = accepted_for(&mgr, c);
+		s4 = accepted_for(&mgr, four);
+	}
+	CHECK(core_seen(&server, MG_EV_MQTT_CMD) == 3);
+	CHECK(s5 && s5->is_mqtt5);
+	CHECK(s4 && !s4->is_mqtt5);
 	mg_mgr_free(&mgr);
 }
 

@@ -30,6 +30,7 @@ enum {
 	XM_AM_WS_UPGRADE, XM_AM_WAKEUP, XM_AM_STALL,
 	XM_AM_MQTT, XM_AM_SNTP,  // flag: XM_CORE_MQTT_* (core/xm_core.h)
 	XM_AM_REFUSE,            // flag: the MG_EV_* of a message JavaScript had no memory for (xm_mg_budget.c)
+	XM_AM_FANOUT,            // data: a PUBLISH and its targets (xm_am_broker.c)
 };
 
 // LISTEN/CONNECT kinds: XM_AM_KIND_* (xm_wire.h). LISTEN: data is the listener's
@@ -119,6 +120,9 @@ void xm_am_interrupt(xm_am_t* am);
 // packet id) once what it queued is written. refusal: a refused CONNACK's text.
 bool xm_am_mqtt_run(struct mg_connection* c, const xm_am_cmd_t* cmd, uint32_t* value, char* why, size_t size);
 const char* xm_am_mqtt_refusal(struct mg_connection* c, int code, char* why, size_t size);
+// The broker's fan-out (xm_am_broker.c), on the poll task: writes the PUBLISH of
+// cmd->data to each target connection still open.
+void xm_am_mqtt_fanout_run(xm_am_t* am, const xm_am_cmd_t* cmd);
 // XS task side helpers of xm_am_xs.c for the commands of other files.
 xm_am_t* xm_am_running(xsMachine* the);  // the AsyncManager of xsArg(0); throws unless started
 void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd);  // frees data and extra when it throws

@@ -305,8 +305,10 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 	s->connect_request = listen ? 0 : cmd->request;  // set now: mongoose may call back before it returns
 	s->ws = cmd->flag == XM_CORE_OPEN_WS;
 	s->mqtt = cmd->flag == XM_CORE_OPEN_MQTT;
-	xm_am_mqtt_open_t* mqtt = s->mqtt ? cmd->extra : NULL;
-	s->tls = mqtt ? mqtt->tls : cmd->extra;  // TLS options, taken by the connection
+	// An MQTT client's extra holds its MQTT and TLS options; every other open's
+	// (an MQTT listener's too) is the TLS options alone.
+	xm_am_mqtt_open_t* mqtt = s->mqtt && !listen ? cmd->extra : NULL;
+	s->tls = mqtt ? mqtt->tls : cmd->extra;  // taken by the connection
 	const char* url = cmd->data;
 	if (listen) {
 		memcpy(&s->core.limits.set, cmd->data, sizeof(xm_core_limits_t));
@@ -339,6 +341,10 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 {
 	if (cmd->op == XM_AM_LISTEN || cmd->op == XM_AM_CONNECT) {
 		open_connection(am, cmd);
+		return;
+	}
+	if (cmd->op == XM_AM_FANOUT) {
+		xm_am_mqtt_fanout_run(am, cmd);
 		return;
 	}
 	if (cmd->op == XM_AM_STALL) {

@@ -47,5 +47,7 @@ struct mg_connection* xm_core_open(struct mg_mgr* mgr, bool listen, xm_core_open
 		xm_core_ws_frame_check(c);
 	else if (kind == XM_CORE_OPEN_MQTT && !listen)
 		xm_core_mqtt5_short_publish(c);
+	else if (kind == XM_CORE_OPEN_MQTT)
+		xm_core_mqtt_server_version(c);
 	return c;
 }

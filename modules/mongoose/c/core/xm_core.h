@@ -175,6 +175,9 @@ const char* xm_core_ws_frames_fault(bool client, const uint8_t* buf, size_t star
 void xm_core_mqtt5_short_publish(struct mg_connection* c);
 // The repair itself, on a message mg_mqtt_parse made.
 void xm_core_mqtt5_repair(struct mg_mqtt_message* mm);
+// mqtt_server_version.c: an MQTT listener's accepted connections speak the
+// version their client's CONNECT names (mongoose takes 3.1.1); call right after mg_mqtt_listen.
+void xm_core_mqtt_server_version(struct mg_connection* listener);
 
 // dns_aaaa_requery.c: in front of the manager's resolver connections when they
 // exist: call before each mg_mgr_poll.
