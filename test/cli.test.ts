@@ -148,8 +148,8 @@ describe("xsmg new: an app outside this repo", () => {
 
 describe("npm test on a machine without a peer", () => {
   test("stops before any test, naming the missing program and the command that installs it", () => {
-    // A PATH with everything the steps before jest use, but no mosquitto and no
-    // apt-get (so nothing can install it, as for a user who is not root).
+    // A PATH with everything the steps before jest use, but no mosquitto (nor its
+    // clients) and no apt-get (so nothing can install them, as for a user who is not root).
     const bin = tempDir("xsmg-path-");
     const wanted = ["sh", "env", "node", "npm", "tar", "python3", "curl", "openssl", "chronyd", "valgrind", "cmake", "gcc", "make",
       "riscv64-unknown-elf-gcc", "cargo", "qemu-system-riscv32"];
@@ -159,7 +159,7 @@ describe("npm test on a machine without a peer", () => {
     }
     const r = sh(path.join(bin, "npm"), ["test", "--", "--listTests"], ROOT, { ...process.env, PATH: bin });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/^requirements: missing mosquitto, mosquitto_passwd; install with: (sudo )?apt-get update && (sudo )?apt-get install -y --no-install-recommends mosquitto$/m);
+    expect(r.stderr).toMatch(/^requirements: missing mosquitto, mosquitto_passwd, mosquitto_pub, mosquitto_sub; install with: (sudo )?apt-get update && (sudo )?apt-get install -y --no-install-recommends mosquitto mosquitto-clients$/m);
     expect(r.stdout).not.toMatch(/\.test\.ts/);  // jest never started
   });
 });
