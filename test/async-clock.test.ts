@@ -3,8 +3,8 @@
 // chronyd: the simulator starts an hour off (--clock-offset, as a device's clock
 // is before its first sync), and after the sync Date.now() in the firmware is
 // within 50 ms of the machine's clock, which chronyd serves.
-import http from "http";
 import { buildApp, makeApp } from "./helpers/sim";
+import { request } from "./helpers/http";
 import { freePort, startFirmware, sanitizerReports, type Running } from "./helpers/net";
 import { startChrony, startLossyRelay, type Chrony, type LossyRelay } from "./helpers/chrony";
 
@@ -45,15 +45,11 @@ console.log("serving");
 `;
 }
 
-function now(port: number): Promise<{ firmware: number; sent: number; received: number }> {
-  return new Promise((resolve, reject) => {
-    const sent = Date.now();
-    http.get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ firmware: Number(body), sent, received: Date.now() }));
-    }).on("error", reject);
-  });
+/** The firmware's Date.now() over HTTP, with this machine's clock when asked and answered. */
+async function now(port: number): Promise<{ firmware: number; sent: number; received: number }> {
+  const sent = Date.now();
+  const answer = await request(port, "GET", "/");
+  return { firmware: Number(answer.body.toString()), sent, received: Date.now() };
 }
 
 describe("AsyncManager.syncClock against chronyd", () => {

@@ -17,6 +17,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import mqttPacket from "mqtt-packet";
 import { CLI, freePort, makeLog, option } from "../lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -28,19 +29,11 @@ const CLIENTS = option("--clients", 200);
 const TOPIC = "bench/t";
 const PAYLOAD = Buffer.alloc(16, 0x61);
 
-function packet(first, body) {
-  const head = [first];
-  let n = body.length;
-  do {
-    head.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
-    n >>= 7;
-  } while (n > 0);
-  return Buffer.concat([Buffer.from(head), body]);
-}
-const str = (s) => Buffer.concat([Buffer.from([s.length >> 8, s.length & 0xff]), Buffer.from(s)]);
-const connect = (id) => packet(0x10, Buffer.concat([str("MQTT"), Buffer.from([4, 2, 0, 0]), str(id)]));
-const subscribe = (filter) => packet(0x82, Buffer.concat([Buffer.from([0, 1]), str(filter), Buffer.from([0])]));
-const publish = packet(0x30, Buffer.concat([str(TOPIC), PAYLOAD]));
+// Packets made by mqtt-packet, as the broker's tests make theirs.
+const connect = (clientId) => mqttPacket.generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clean: true, keepalive: 0, clientId });
+const subscribe = (filter) => mqttPacket.generate({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: filter, qos: 0 }] });
+const publishTo = (topic, payload) => mqttPacket.generate({ cmd: "publish", topic, payload, qos: 0, dup: false, retain: false });
+const publish = publishTo(TOPIC, PAYLOAD);
 const CONNACK_SUBACK = 4 + 5;
 
 /** A client that connects, subscribes to filter, and counts the bytes that follow. */
@@ -142,7 +135,7 @@ async function firmwareBroker(dir) {
   const heap = async () => {
     const line = waitLine(child, /heap slots=(\d+) chunks=(\d+)/);
     const s = net.connect(port, "127.0.0.1");
-    s.on("connect", () => s.write(Buffer.concat([connect("heap-probe"), packet(0x30, Buffer.concat([str("heap/now"), Buffer.from("?")]))])));
+    s.on("connect", () => s.write(Buffer.concat([connect("heap-probe"), publishTo("heap/now", "?")])));
     const m = await line;
     s.destroy();
     return Number(m[1]) + Number(m[2]);
