@@ -229,7 +229,7 @@ export class Manager {
    * Accepts MQTT clients and parses their packets (MQTT_CMD for each, MQTT_MSG for
    * PUBLISH; mongoose acknowledges QoS 1/2 publishes). It is a parser, not a broker:
    * the handler answers CONNECT, SUBSCRIBE, PINGREQ... (mqttSendHeader + send,
-   * mqttPong) and routes messages itself. Clients are taken as MQTT 3.1.1.
+   * mqttPong) and routes messages itself. A client is parsed in the version its CONNECT names (3.1.1 or 5).
    */
   mqttListen(url: string, handler?: Handler, options?: HandlerOptions & ListenLimits): Connection {
     return this.#open(handler, options, (events) => native.managerMqttListen(this.#native, url, events,
