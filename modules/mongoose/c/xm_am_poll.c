@@ -142,7 +142,7 @@ static void tls_start(struct mg_connection* c, conn_state_t* s)
 {
 	struct mg_tls_opts* opts = s->tls;
 	s->tls = NULL;  // a client connects once: no use keeping them
-	mg_tls_init(c, opts);
+	xm_mg_tls_init(c, opts);
 	xm_mg_tls_peer_init(&s->peer, c, opts->name);
 	free(opts);
 }
@@ -160,7 +160,7 @@ static conn_state_t* adopt(struct mg_connection* c, conn_state_t* ls)
 	s->sends_tail = &s->sends;
 	xm_core_conn_adopt(&s->core, c);
 	if (ls->tls)
-		mg_tls_init(c, ls->tls);
+		xm_mg_tls_init(c, ls->tls);
 	return s;
 }
 

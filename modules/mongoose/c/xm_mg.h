@@ -159,6 +159,9 @@ const struct mg_addr* xm_mg_tls_peer_real(const xm_mg_tls_peer_t* p, const struc
 // key, name (each a string, bytes or undefined) and skipVerification, copied into
 // one malloc'd block that free() releases whole (xm_mg_tls.c). Throws on bad types.
 struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first);
+// On the task that polls c's manager, instead of mg_tls_init: gives mongoose the date
+// the options carry first, if it has none (xm_mg_tls.c).
+void xm_mg_tls_init(struct mg_connection* c, const struct mg_tls_opts* opts);
 
 // Polls once: handlers and timers run inside, and a close() they asked for is
 // done after. turns: called by the loop (run()), each event is a turn of its own.

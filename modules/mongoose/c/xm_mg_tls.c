@@ -11,13 +11,23 @@ enum { TLS_CA, TLS_CERT, TLS_KEY, TLS_NAME, TLS_PARTS };
 // certificate is "not yet valid" (skipVerification included), and a client with
 // a CA first asks time.google.com for the date, over the Manager's DNS server,
 // failing with "time sync failed" when it cannot. A host that knows the date
-// sets it here. Called on the XS task only (both managers read TLS options
-// there), before any TLS connection that needs the date exists.
-static void set_date(void)
+// gives it to mongoose here. The global belongs to the task that polls the
+// connection's manager (mongoose's SNTP client writes it there, the handshake
+// reads it there), so the options carry the date from the XS task, where
+// xm_clock is read, and xm_mg_tls_init sets it on the polling task. A firmware
+// that runs TLS or SNTP on a sync Manager and an AsyncManager at once still
+// shares that one global of mongoose's between two tasks.
+typedef struct {
+	struct mg_tls_opts opts;  // first: free(&block->opts) frees the block
+	uint64_t boot;            // the date at mg_millis() 0, or 0 if unknown
+} tls_block_t;
+
+void xm_mg_tls_init(struct mg_connection* c, const struct mg_tls_opts* opts)
 {
-	uint64_t epoch = mg_boot_timestamp_ms ? 0 : xm_clock_epoch_ms();
-	if (epoch)
-		mg_boot_timestamp_ms = epoch - mg_millis();
+	uint64_t boot = ((const tls_block_t*)opts)->boot;
+	if (!mg_boot_timestamp_ms && boot)
+		mg_boot_timestamp_ms = boot;
+	mg_tls_init(c, opts);
 }
 
 // Copies: mongoose may report a bad part through an ERROR event, and JavaScript
@@ -28,19 +38,20 @@ static void set_date(void)
 struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first)
 {
 	const void* data[TLS_PARTS] = { NULL };
-	size_t size[TLS_PARTS] = { 0 }, total = sizeof(struct mg_tls_opts) + TLS_PARTS;
+	size_t size[TLS_PARTS] = { 0 }, total = sizeof(tls_block_t) + TLS_PARTS;
 	for (int i = 0; i < TLS_PARTS; i++) {
 		if (xsTypeOf(xsArg(first + i)) == xsUndefinedType)
 			continue;
 		xm_mg_bytes(the, &xsArg(first + i), &data[i], &size[i]);  // allocates nothing: the pointers stay valid
 		total += size[i];
 	}
-	set_date();
-	struct mg_tls_opts* opts = malloc(total);
-	if (!opts)
+	tls_block_t* block = malloc(total);
+	if (!block)
 		xsUnknownError("no memory for the TLS options");
+	uint64_t epoch = xm_clock_epoch_ms();
+	block->boot = epoch ? epoch - mg_millis() : 0;
 	struct mg_str part[TLS_PARTS];
-	char* at = (char*)(opts + 1);
+	char* at = (char*)(block + 1);
 	for (int i = 0; i < TLS_PARTS; i++) {
 		if (size[i])
 			memcpy(at, data[i], size[i]);
@@ -48,11 +59,11 @@ struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first)
 		part[i] = size[i] ? mg_str_n(at, size[i]) : mg_str_n(NULL, 0);  // empty is absent
 		at += size[i] + 1;
 	}
-	*opts = (struct mg_tls_opts) {
+	block->opts = (struct mg_tls_opts) {
 		.ca = part[TLS_CA], .cert = part[TLS_CERT], .key = part[TLS_KEY], .name = part[TLS_NAME],
 		.skip_verification = xsTest(xsArg(first + TLS_PARTS)) ? 1 : 0,
 	};
-	return opts;
+	return &block->opts;
 }
 
 // tlsInit(conn, ca, cert, key, name, skipVerification): each part a string,
@@ -63,7 +74,7 @@ void xm_mg_conn_tls_init(xsMachine* the)
 	if (c->tls)  // mg_tls_init would replace c->tls without freeing it (a leak of 2-3 KB)
 		xsUnknownError("connection %lu already has TLS: tlsFree() it first", c->id);
 	struct mg_tls_opts* opts = xm_mg_tls_options(the, 1);
-	mg_tls_init(c, opts);
+	xm_mg_tls_init(c, opts);
 	xm_mg_tls_peer_init(&xm_mg_conn(the, &xsArg(0))->peer, c, opts->name);
 	free(opts);
 }
