@@ -159,6 +159,7 @@ const inputs: Array<[string, Data]> = [
   ...Object.entries(bytes).map(([k, v]): [string, Data] => ["bytes." + k, v]),
   ["buffer.all", bytes.all.buffer],
   ["view.noise", new DataView(bytes.noise.buffer, 100, 1000)],
+  ["wide.noise", new Uint16Array(bytes.noise.buffer, 200, 500)],
 ];
 for (const [name, data] of inputs) {
   out("md5/" + name, md5(data));
@@ -431,6 +432,7 @@ describe("mongoose utilities in the firmware", () => {
     ...Object.entries(BYTES).map(([k, v]): [string, Buffer] => ["bytes." + k, v]),
     ["buffer.all", BYTES.all],
     ["view.noise", BYTES.noise.subarray(100, 1100)],
+    ["wide.noise", BYTES.noise.subarray(200, 1200)],
   ];
 
   test.each(["md5", "sha1", "sha256"])("%s matches crypto.createHash for every input", (algorithm) => {
