@@ -288,18 +288,14 @@ void xm_mg_conn_mqtt_pub(xsMachine* the)
 	conn_send(the, c, XM_CORE_MQTT_PUB, xm_mg_mqtt_pub_args(the, 1, &xsVar(0)), 0, 0);
 }
 
-// mqttSub(conn, topic, qos) and mqttUnsub(conn, topic): the packet id, which the
-// SUBACK or UNSUBACK carries.
+// mqttSub(conn, topic, qos), an UNSUBSCRIBE when qos is undefined: the packet id,
+// which the SUBACK or UNSUBACK carries.
 void xm_mg_conn_mqtt_sub(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	conn_send(the, c, XM_CORE_MQTT_SUB, xm_mg_mqtt_sub_args(the, 1, true), 0, 0);
-}
-
-void xm_mg_conn_mqtt_unsub(xsMachine* the)
-{
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	conn_send(the, c, XM_CORE_MQTT_UNSUB, xm_mg_mqtt_sub_args(the, 1, false), 0, 0);
+	xm_core_mqtt_op_t op;
+	struct mg_mqtt_opts* opts = xm_mg_mqtt_sub_args(the, 1, &op);
+	conn_send(the, c, op, opts, 0, 0);
 }
 
 // Checks and sizes with a reader above, then fills a block with it (see keep_t).
@@ -334,24 +330,29 @@ struct mg_mqtt_opts* xm_mg_mqtt_pub_args(xsMachine* the, int first, xsSlot* scra
 	return read_packed(the, read_pub, first, scratch);
 }
 
-struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, bool qos)
+struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, xm_core_mqtt_op_t* op)
 {
-	return read_packed(the, qos ? read_sub : read_unsub, first, NULL);
+	bool sub = xsTypeOf(xsArg(first + 1)) != xsUndefinedType;
+	*op = sub ? XM_CORE_MQTT_SUB : XM_CORE_MQTT_UNSUB;
+	return read_packed(the, sub ? read_sub : read_unsub, first, NULL);
 }
 
-void xm_mg_conn_mqtt_ping(xsMachine* the)
+xm_core_mqtt_op_t xm_mg_mqtt_control_args(xsMachine* the, int first)
 {
-	conn_send(the, xm_mg_conn_mqtt_ping_in(the).conn, XM_CORE_MQTT_PING, NULL, 0, 0);
+	int cmd = xsToInteger(xsArg(first));
+	switch (cmd) {
+	case MQTT_CMD_PINGREQ: return XM_CORE_MQTT_PING;
+	case MQTT_CMD_PINGRESP: return XM_CORE_MQTT_PONG;
+	case MQTT_CMD_DISCONNECT: return XM_CORE_MQTT_DISCONNECT;
+	default: xsRangeError("MQTT command %d is not PINGREQ, PINGRESP or DISCONNECT", cmd);
+	}
 }
 
-void xm_mg_conn_mqtt_pong(xsMachine* the)
+// mqttControl(conn, cmd): PINGREQ, PINGRESP or DISCONNECT, as mongoose makes them
+void xm_mg_conn_mqtt_control(xsMachine* the)
 {
-	conn_send(the, xm_mg_conn_mqtt_pong_in(the).conn, XM_CORE_MQTT_PONG, NULL, 0, 0);
-}
-
-void xm_mg_conn_mqtt_disconnect(xsMachine* the)
-{
-	conn_send(the, xm_mg_conn_mqtt_disconnect_in(the).conn, XM_CORE_MQTT_DISCONNECT, NULL, 0, 0);
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	conn_send(the, c, xm_mg_mqtt_control_args(the, 1), NULL, 0, 0);
 }
 
 uint8_t xm_mg_mqtt_header_args(xsMachine* the, int first, uint32_t* length)
