@@ -80,17 +80,9 @@ static struct mg_str keep_topic(xsMachine* the, keep_t* k, xsSlot* slot)
 	return topic;
 }
 
-static unsigned whole(xsMachine* the, xsSlot* slot, unsigned max, const char* what)
-{
-	double n = xsToNumber(*slot);
-	if (!(n >= 0 && n <= max) || n != (double)(unsigned)n)
-		xsRangeError("MQTT %s must be a whole number from 0 to %u", what, max);
-	return (unsigned)n;
-}
-
 static uint8_t qos_of(xsMachine* the, xsSlot* slot)
 {
-	return (uint8_t)whole(the, slot, 2, "QoS");
+	return (uint8_t)xm_mg_whole(the, xsToNumber(*slot), 2, "MQTT QoS");
 }
 
 // How the value of each MQTT 5 property is encoded (MQTT 5.0, 2.2.2.2).
@@ -162,7 +154,7 @@ static struct mg_mqtt_prop* keep_props(xsMachine* the, keep_t* k, xsSlot* array,
 		if (xsTypeOf(*item) != xsReferenceType)
 			xsTypeError("MQTT property %lu is not an object { id, value }", (unsigned long)i);
 		*field = xsGet(*item, xsID("id"));
-		unsigned id = whole(the, field, 0xff, "property id");
+		unsigned id = (unsigned)xm_mg_whole(the, xsToNumber(*field), 0xff, "MQTT property id");
 		uint32_t max;
 		int kind = prop_kind(id, &max);
 		prop->id = (uint8_t)id;
@@ -171,7 +163,7 @@ static struct mg_mqtt_prop* keep_props(xsMachine* the, keep_t* k, xsSlot* array,
 		case PROP_NUMBER:
 			if (xsTypeOf(*field) != xsIntegerType && xsTypeOf(*field) != xsNumberType)
 				xsTypeError("MQTT property 0x%02x takes a number", id);
-			prop->iv = (uint32_t)whole(the, field, max, "property value");
+			prop->iv = (uint32_t)xm_mg_whole(the, xsToNumber(*field), max, "MQTT property value");
 			break;
 		case PROP_STRING:
 			prop->val = keep_string(the, k, field, "property value");
@@ -206,7 +198,7 @@ static void read_connect(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, i
 	opts->user = keep_optional(the, k, &xsArg(first + 1), "username");
 	opts->pass = keep_optional(the, k, &xsArg(first + 2), "password");
 	opts->clean = xsTest(xsArg(first + 3));
-	opts->keepalive = (uint16_t)whole(the, &xsArg(first + 4), 0xffff, "keepalive");
+	opts->keepalive = (uint16_t)xm_mg_whole(the, xsToNumber(xsArg(first + 4)), 0xffff, "MQTT keepalive");
 	double version = xsToNumber(xsArg(first + 5));
 	if (version != 4 && version != 5)
 		xsRangeError("MQTT version must be 4 (3.1.1) or 5, not %g", version);
@@ -357,9 +349,9 @@ void xm_mg_conn_mqtt_control(xsMachine* the)
 
 uint8_t xm_mg_mqtt_header_args(xsMachine* the, int first, uint32_t* length)
 {
-	unsigned cmd = whole(the, &xsArg(first), 15, "command");
-	unsigned flags = whole(the, &xsArg(first + 1), 15, "header flags");
-	*length = whole(the, &xsArg(first + 2), MAX_REMAINING, "remaining length");
+	unsigned cmd = (unsigned)xm_mg_whole(the, xsToNumber(xsArg(first)), 15, "MQTT command");
+	unsigned flags = (unsigned)xm_mg_whole(the, xsToNumber(xsArg(first + 1)), 15, "MQTT header flags");
+	*length = (uint32_t)xm_mg_whole(the, xsToNumber(xsArg(first + 2)), MAX_REMAINING, "MQTT remaining length");
 	if (!cmd)
 		xsRangeError("MQTT command 0 is reserved");
 	return (uint8_t)(cmd << 4 | flags);

@@ -7,19 +7,11 @@
 // when anything allocates: each function reads its arguments first, creates
 // its result, then fetches the argument again to copy from it.
 #include <ctype.h>
-#include <math.h>
 #include <stdlib.h>
 #include "xm_args.h"
 
 #define BAD XM_CORE_TEXT_BAD
 #define MAX_CAPTURES 32
-
-static size_t whole(xsMachine* the, double n, double max, const char* what)
-{
-	if (!(n >= 0 && n <= max) || n != floor(n))
-		xsRangeError("%s must be an integer from 0 to %.0f", what, max);
-	return (size_t)n;
-}
 
 static xsIntegerValue chunk_size(xsMachine* the, size_t n)
 {
@@ -292,8 +284,8 @@ void xm_mg_util_multipart_next(xsMachine* the)
 {
 	xm_mg_util_multipart_next_in_t a = xm_mg_util_multipart_next_in(the);
 	struct mg_str body = a.body;
-	size_t start = whole(the, a.start, (double)body.len, "multipart start");
-	size_t ofs = whole(the, a.offset, (double)(body.len - start), "multipart offset");
+	size_t start = (size_t)xm_mg_whole(the, a.start, (double)body.len, "multipart start");
+	size_t ofs = (size_t)xm_mg_whole(the, a.offset, (double)(body.len - start), "multipart offset");
 	struct mg_str from = mg_str_n(body.buf + start, body.len - start);
 	struct mg_http_part part;
 	size_t next = mg_http_next_multipart(from, ofs, &part);
@@ -421,7 +413,7 @@ void xm_mg_util_base64_decode(xsMachine* the)
 void xm_mg_util_crc32(xsMachine* the)
 {
 	xm_mg_util_crc32_in_t a = xm_mg_util_crc32_in(the);
-	uint32_t initial = (uint32_t)whole(the, a.initial, 4294967295.0, "crc32 initial value");
+	uint32_t initial = (uint32_t)xm_mg_whole(the, a.initial, 4294967295.0, "crc32 initial value");
 	xsResult = xsNumber((double)mg_crc32(initial, a.data.buf, a.data.len));
 }
 
@@ -429,7 +421,7 @@ void xm_mg_util_crc32(xsMachine* the)
 
 void xm_mg_util_random_bytes(xsMachine* the)
 {
-	size_t n = whole(the, xm_mg_util_random_bytes_in(the).n, 1048576, "randomBytes size");
+	size_t n = (size_t)xm_mg_whole(the, xm_mg_util_random_bytes_in(the).n, 1048576, "randomBytes size");
 	xsResult = xsArrayBuffer(NULL, (xsIntegerValue)n);
 	if (n)
 		mg_random(xsToArrayBuffer(xsResult), n);
@@ -443,7 +435,7 @@ void xm_mg_util_millis(xsMachine* the)
 
 void xm_mg_util_log_set(xsMachine* the)
 {
-	mg_log_set((int)whole(the, xm_mg_util_log_set_in(the).level, MG_LL_VERBOSE, "log level"));
+	mg_log_set((int)xm_mg_whole(the, xm_mg_util_log_set_in(the).level, MG_LL_VERBOSE, "log level"));
 }
 
 void xm_mg_util_log_get(xsMachine* the)
