@@ -43,18 +43,11 @@ static void arg_copy(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t l
 
 // --- Strings as UTF-8 ---
 
-// utf8(value): a string whose XS bytes are not its UTF-8 becomes a Uint8Array
-// of its UTF-8; anything else comes back as it is.
+// utf8(text): a copy of the bytes the prologue read, the engine's own when they
+// are UTF-8, else converted (c/core/text.c).
 void xm_mg_util_utf8(xsMachine* the)
 {
-	xsResult = xsArg(0);
-	if (xsTypeOf(xsResult) != xsStringType)
-		return;
-	const void* data;
-	size_t size;
-	xm_mg_bytes(the, &xsResult, &data, &size);
-	if (xsTypeOf(xsResult) != xsStringType)
-		xsResult = xsNew1(xsGlobal, xsID("Uint8Array"), xsResult);
+	arg_copy(the, &xsResult, 0, 0, xm_mg_util_utf8_in(the).text.len);
 }
 
 // --- JSON ---
