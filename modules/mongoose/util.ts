@@ -124,19 +124,7 @@ export function httpParseMultipart(body: Data | HttpMessage, boundary?: string):
   } else {
     data = body;
   }
-  let start = 0;
-  if (boundary !== undefined) {
-    start = native.multipartStart(data, String(boundary));
-    if (start < 0) return [];
-  }
-  let offset = 0;
-  const parts: MultipartPart[] = [];
-  for (;;) {
-    const part = native.multipartNext(data, start, offset);
-    if (!part) return parts;
-    parts.push({ name: part[1], filename: part[2], body: part[3] });
-    offset = part[0];
-  }
+  return native.multipart(data, boundary).map(([name, filename, part]) => ({ name, filename, body: part }));
 }
 
 // --- Digests, encodings, checksums ---

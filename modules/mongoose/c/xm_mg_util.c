@@ -247,62 +247,55 @@ void xm_mg_util_http_var(xsMachine* the)
 		arg_text(the, &xsResult, 0, (size_t)(value.buf - buf.buf), value.len);
 }
 
-// multipartStart(body, boundary): the offset of the first "--boundary" line
-// (or closing "--boundary--"), or -1
-void xm_mg_util_multipart_start(xsMachine* the)
+// The offset of the first "--boundary" line (or closing "--boundary--") in body, or body.len.
+static size_t boundary_line(struct mg_str body, const char* boundary)
 {
-	xm_mg_util_multipart_start_in_t a = xm_mg_util_multipart_start_in(the);
-	const char* boundary = a.boundary;
-	struct mg_str body = a.body;
 	const char* s = body.buf;
 	size_t blen = strlen(boundary);
-	double found = -1;
 	for (size_t i = 0; i + blen + 4 <= body.len; i++) {
 		size_t end = i + 2 + blen;
 		if ((i == 0 || (i >= 2 && s[i - 2] == '\r' && s[i - 1] == '\n')) && s[i] == '-' && s[i + 1] == '-' &&
 				memcmp(s + i + 2, boundary, blen) == 0 &&
-				((s[end] == '\r' && s[end + 1] == '\n') || (s[end] == '-' && s[end + 1] == '-'))) {
-			found = (double)i;
-			break;
-		}
+				((s[end] == '\r' && s[end + 1] == '\n') || (s[end] == '-' && s[end + 1] == '-')))
+			return i;
 	}
-	xsResult = xsNumber(found);
+	return body.len;
 }
 
-// multipartNext(body, start, offset): [next, name, filename | undefined, body]
-// or undefined after the last part. mg_http_next_multipart compares each
-// delimiter with the body's first bytes, so it is given the body from the
-// first boundary line (start) on.
-void xm_mg_util_multipart_next(xsMachine* the)
+// multipart(body, boundary): [[name, filename | undefined, body], ...]. Without a
+// boundary, mongoose takes the body's first line as the boundary line; with one,
+// mg_http_next_multipart is given the body from its first line on, as it
+// compares each delimiter with the body's first bytes.
+void xm_mg_util_multipart(xsMachine* the)
 {
-	xm_mg_util_multipart_next_in_t a = xm_mg_util_multipart_next_in(the);
-	struct mg_str body = a.body;
-	size_t start = (size_t)xm_mg_whole(the, a.start, (double)body.len, "multipart start");
-	size_t ofs = (size_t)xm_mg_whole(the, a.offset, (double)(body.len - start), "multipart offset");
-	struct mg_str from = mg_str_n(body.buf + start, body.len - start);
-	struct mg_http_part part;
-	size_t next = mg_http_next_multipart(from, ofs, &part);
-	if (!next)
-		return;
-	// Offsets into the argument: the pointers go stale once anything allocates
-	// (only whether they are NULL is read after).
-	struct mg_str fields[3] = { part.name, part.filename, part.body };
-	size_t at[3];
-	for (int i = 0; i < 3; i++)
-		at[i] = fields[i].buf ? (size_t)(fields[i].buf - body.buf) : 0;
-	xsVars(1);
-	xsResult = xsNewArray(4);
-	xsVar(0) = xsNumber((double)next);
-	xsSetIndex(xsResult, 0, xsVar(0));
-	for (int i = 0; i < 2; i++) {
-		if (fields[i].buf)
-			arg_text(the, &xsVar(0), 0, at[i], fields[i].len);
-		else
-			xsVar(0) = i == 0 ? xsString("") : xsUndefined;
-		xsSetIndex(xsResult, i + 1, xsVar(0));
+	xm_mg_util_multipart_in_t a = xm_mg_util_multipart_in(the);
+	size_t start = a.boundary ? boundary_line(a.body, a.boundary) : 0, next = 0;
+	xsVars(2);
+	xsResult = xsNewArray(0);
+	for (xsIntegerValue n = 0;; n++) {
+		struct mg_str body = xm_mg_arg_bytes(the, 0);  // again: the last part's copies may have moved it
+		struct mg_http_part part;
+		next = mg_http_next_multipart(mg_str_n(body.buf + start, body.len - start), next, &part);
+		if (!next)
+			return;
+		// Offsets into the argument: the pointers go stale once anything allocates
+		// (only whether they are NULL is read after).
+		struct mg_str fields[3] = { part.name, part.filename, part.body };
+		size_t at[3];
+		for (int i = 0; i < 3; i++)
+			at[i] = fields[i].buf ? (size_t)(fields[i].buf - body.buf) : 0;
+		xsVar(0) = xsNewArray(3);
+		for (int i = 0; i < 2; i++) {
+			if (fields[i].buf)
+				arg_text(the, &xsVar(1), 0, at[i], fields[i].len);
+			else
+				xsVar(1) = i == 0 ? xsString("") : xsUndefined;
+			xsSetIndex(xsVar(0), i, xsVar(1));
+		}
+		arg_copy(the, &xsVar(1), 0, at[2], fields[2].len);
+		xsSetIndex(xsVar(0), 2, xsVar(1));
+		xsSetIndex(xsResult, n, xsVar(0));
 	}
-	arg_copy(the, &xsVar(0), 0, at[2], fields[2].len);
-	xsSetIndex(xsResult, 3, xsVar(0));
 }
 
 // --- Digests, base64, CRC ---
