@@ -95,19 +95,19 @@ function attempt(what: string, f: () => unknown): void {
 
 const m = new Manager();
 const listener = m.listen("tcp://127.0.0.1:0") as unknown as object;
-attempt("bytes", () => util.md5(42 as unknown as string));
-attempt("string", () => util.urlHost(undefined as unknown as string));
+attempt("bytes", () => util.digest(42 as unknown as string, 0));
+attempt("string", () => util.urlPart(undefined as unknown as string, 0));
 attempt("host", () => net.managerDns({}, "udp://127.0.0.1:53", 100));
 attempt("int", () => native.connPeek(listener, 2 as 0 | 1));
 attempt("optional", () => net.managerDns(m.nativeHandle, 5 as unknown as string, undefined));
 attempt("function", () => m.timerAdd(10, "soon" as unknown as () => void));
 attempt("message", () => native.hmField(listener, 0));
-attempt("good", () => util.md5(new Uint8Array([1, 2, 3])));
+attempt("good", () => util.digest(new Uint8Array([1, 2, 3]), 0));
 m.close();
 `, { args: ["--timeout", "10"] });
   expect(r.stdout.split("\n").filter(Boolean)).toEqual([
-    "bytes TypeError: md5: data must be a string, ArrayBuffer or view",
-    "string TypeError: urlHost: url must be a string",
+    "bytes TypeError: digest: data must be a string, ArrayBuffer or view",
+    "string TypeError: urlPart: url must be a string",
     "host TypeError: managerDns: manager must be a Manager",
     "int TypeError: connPeek: which must be an integer from 0 to 1",
     "optional TypeError: managerDns: url must be a string or undefined",

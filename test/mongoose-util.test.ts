@@ -115,6 +115,7 @@ import {
   urlPass, urlUri, urlIsSsl, match, httpVar, httpParseMultipart, md5, sha1, sha256, hmacSha256, hex,
   base64Encode, base64Decode, crc32, randomBytes, millis, logSet, logGet,
 } from "mongoose";
+import { utf8 } from "mongoose/bytes";
 
 ${NOISE_SOURCE}
 
@@ -159,6 +160,7 @@ const inputs: Array<[string, Data]> = [
   ...Object.entries(bytes).map(([k, v]): [string, Data] => ["bytes." + k, v]),
   ["buffer.all", bytes.all.buffer],
   ["view.noise", new DataView(bytes.noise.buffer, 100, 1000)],
+  ["wide.noise", new Uint16Array(bytes.noise.buffer, 200, 500)],
 ];
 for (const [name, data] of inputs) {
   out("md5/" + name, md5(data));
@@ -168,6 +170,7 @@ for (const [name, data] of inputs) {
   out("unbase64/" + name, base64Decode(base64Encode(data)));
   out("crc32/" + name, crc32(data));
   out("urlEncode/" + name, urlEncode(data));
+  if (typeof data === "string") out("utf8/" + name, utf8(data));
   for (const [k, key] of Object.entries(keys)) out("hmac/" + k + "/" + name, hmacSha256(key, data));
 }
 out("hmac/stringkey", hmacSha256("key", texts.ascii));
@@ -431,7 +434,14 @@ describe("mongoose utilities in the firmware", () => {
     ...Object.entries(BYTES).map(([k, v]): [string, Buffer] => ["bytes." + k, v]),
     ["buffer.all", BYTES.all],
     ["view.noise", BYTES.noise.subarray(100, 1100)],
+    ["wide.noise", BYTES.noise.subarray(200, 1200)],
   ];
+
+  test("utf8 (mongoose/bytes) gives a string's UTF-8, U+0000 and surrogates included", () => {
+    const texts = allInputs.filter(([name]) => name.startsWith("text."));
+    expect(texts.length).toBeGreaterThan(3);
+    for (const [name, data] of texts) expect([name, (value(`utf8/${name}`) as Buffer).toString("hex")]).toEqual([name, data.toString("hex")]);
+  });
 
   test.each(["md5", "sha1", "sha256"])("%s matches crypto.createHash for every input", (algorithm) => {
     for (const [name, data] of allInputs) {

@@ -6,19 +6,12 @@ import * as nativeUtil from "mongoose/native-util";
 /** Data to send: a string goes as its UTF-8 bytes. */
 export type Bytes = string | Uint8Array | ArrayBuffer;
 
-// XS's own ArrayBuffer.fromString (not in TypeScript's lib): the engine's bytes of a string.
-// Called on the constructor, which it constructs the result with.
-const XsArrayBuffer = ArrayBuffer as unknown as { fromString(text: string): ArrayBuffer };
-
 /**
  * The UTF-8 bytes of text. The engine keeps most strings as their UTF-8; C
  * (c/core/text.c) converts the others (U+0000, a surrogate pair made by
  * concatenation; a lone surrogate becomes U+FFFD).
  */
-export function utf8(text: string): Uint8Array {
-  const converted = nativeUtil.utf8(text);
-  return typeof converted === "string" ? new Uint8Array(XsArrayBuffer.fromString(converted)) : converted;
-}
+export const utf8: (text: string) => Uint8Array = nativeUtil.utf8;
 
 export function concat(parts: Array<Uint8Array | ArrayBufferView>): Uint8Array {
   const views = parts.map((p) => (p instanceof Uint8Array ? p : new Uint8Array(p.buffer, p.byteOffset, p.byteLength)));

@@ -12,7 +12,6 @@ import * as nativeSntp from "mongoose/native-sntp";
 import { checkTlsOptions, type TlsOptions } from "mongoose/tls";
 import { WEBSOCKET_OP_CLOSE, WEBSOCKET_OP_TEXT } from "mongoose/constants";
 import { chunked, headerLines, type Headers } from "mongoose/headers";
-import { MQTT_CMD_PINGREQ, MQTT_CMD_PINGRESP } from "mongoose/messages";
 import type { HttpMessage, WsMessage, MqttMessage, MqttProperty } from "mongoose/messages";
 import { wsClosePayload, type Bytes } from "mongoose/bytes";
 import { ConnectionSurface } from "mongoose/connection-surface";
@@ -158,13 +157,10 @@ export class Connection extends ConnectionSurface<void, number> {
     return nativeMqtt.connMqttPub(this, topic, message, qos, retain, properties);
   }
   protected override _mqttSub(topic: string, qos: number | undefined): number {
-    return qos === undefined ? nativeMqtt.connMqttUnsub(this, topic) : nativeMqtt.connMqttSub(this, topic, qos);
+    return nativeMqtt.connMqttSub(this, topic, qos);
   }
-  // C has a function per control packet.
   protected override _mqttControl(cmd: number): void {
-    if (cmd === MQTT_CMD_PINGREQ) nativeMqtt.connMqttPing(this);
-    else if (cmd === MQTT_CMD_PINGRESP) nativeMqtt.connMqttPong(this);
-    else nativeMqtt.connMqttDisconnect(this);
+    nativeMqtt.connMqttControl(this, cmd);
   }
   override mqttSendHeader(cmd: number, flags: number, length: number): void {
     nativeMqtt.connMqttSendHeader(this, cmd, flags, length);

@@ -9,41 +9,26 @@ import { bindNativeOnce } from "mongoose/manager";
 
 export type Data = string | ArrayBufferLike | ArrayBufferView;
 
-// What C reads directly: the engine keeps U+0000 and surrogates in strings
-// otherwise than UTF-8 does, so such strings go as their UTF-8 bytes; views
-// with elements wider than a byte go as byte views of the same memory.
-function bytes(data: Data): Data {
-  if (typeof data === "string") return native.utf8(data);
-  if (ArrayBuffer.isView(data) && !(data instanceof Uint8Array) && !(data instanceof DataView))
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return data;
-}
+// The natives take `Data` as it is: they read a string as its UTF-8, and a view
+// of wider elements as its bytes (c/xm_mg_args.c).
 
 // --- JSON (mg_json_get): paths like "$", "$.a.b", "$.list[2].name" ---
 
 /** The raw JSON text of the value at path ('"x"' for a string), or undefined. */
-export function jsonGet(json: Data, path: string): string | undefined {
-  return native.jsonGet(bytes(json), path);
-}
+export const jsonGet: (json: Data, path: string) => string | undefined = native.jsonGet;
 /** The number at path, or undefined when absent or not a number. */
-export function jsonGetNum(json: Data, path: string): number | undefined {
-  return native.jsonGetNum(bytes(json), path);
-}
+export const jsonGetNum: (json: Data, path: string) => number | undefined = native.jsonGetNum;
 /** The boolean at path, or undefined when absent or not a boolean. */
-export function jsonGetBool(json: Data, path: string): boolean | undefined {
-  return native.jsonGetBool(bytes(json), path);
-}
+export const jsonGetBool: (json: Data, path: string) => boolean | undefined = native.jsonGetBool;
 /** The number at path truncated toward zero, else `dflt` (mg_json_get_long, without C long's range). */
 export function jsonGetLong(json: Data, path: string, dflt = 0): number {
-  const n = native.jsonGetNum(bytes(json), path);
+  const n = native.jsonGetNum(json, path);
   if (n === undefined) return dflt;
   const whole = Math.trunc(n);
   return whole === 0 ? 0 : whole;  // a long has no -0
 }
 /** The string at path with its escapes decoded (all of \uXXXX, surrogate pairs too), or undefined. */
-export function jsonGetStr(json: Data, path: string): string | undefined {
-  return native.jsonGetStr(bytes(json), path);
-}
+export const jsonGetStr: (json: Data, path: string) => string | undefined = native.jsonGetStr;
 
 // --- URLs ---
 
@@ -51,39 +36,35 @@ export function jsonGetStr(json: Data, path: string): string | undefined {
  * Percent-encodes every byte of the UTF-8 text except A-Z a-z 0-9 . _ - ~, in
  * lowercase hex as mongoose does ("a b" -> "a%20b").
  */
-export function urlEncode(text: Data): string {
-  return native.urlEncode(bytes(text));
-}
+export const urlEncode: (text: Data) => string = native.urlEncode;
 /**
  * Decodes %xx escapes (and "+" as space when `form`); throws a URIError on a
  * malformed escape or when the result is not UTF-8.
  */
-export function urlDecode(text: Data, form = false): string {
-  return native.urlDecode(bytes(text), form);
-}
+export const urlDecode: (text: Data, form?: boolean) => string = native.urlDecode;
 /** "example.com" of "http://user:pw@example.com:8080/x" ("[::1]" for IPv6). */
 export function urlHost(url: string): string {
-  return native.urlHost(String(url));
+  return native.urlPart(url, 0);
 }
 /** The explicit port, else the scheme's default (http/ws 80, https/wss 443, mqtt 1883, mqtts 8883), else 0. */
 export function urlPort(url: string): number {
-  return native.urlPort(String(url));
+  return native.urlPart(url, 3);
 }
 /** The user name before "@", or "". */
 export function urlUser(url: string): string {
-  return native.urlUser(String(url));
+  return native.urlPart(url, 1);
 }
 /** The password before "@", or "". */
 export function urlPass(url: string): string {
-  return native.urlPass(String(url));
+  return native.urlPart(url, 2);
 }
 /** Everything from the path on, query and fragment included ("/" when there is no path). */
 export function urlUri(url: string): string {
-  return native.urlUri(String(url));
+  return native.urlPart(url, 5);
 }
 /** Whether the scheme is a TLS one (https, wss, mqtts, ssl, tls, tcps). */
 export function urlIsSsl(url: string): boolean {
-  return native.urlIsSsl(String(url));
+  return native.urlPart(url, 4);
 }
 
 // --- Matching ---
@@ -96,9 +77,7 @@ export function urlIsSsl(url: string): boolean {
  * `match("GET /users/42", "GET /users/*")` gives `["42"]`; `match("a/b/c.txt", "#.txt")`
  * gives `["a/b/c"]`; `match("a/b", "*")` gives undefined.
  */
-export function match(text: string, pattern: string): string[] | undefined {
-  return native.match(String(text), String(pattern));
-}
+export const match: (text: string, pattern: string) => string[] | undefined = native.match;
 
 // --- Forms and multipart bodies ---
 
@@ -106,9 +85,7 @@ export function match(text: string, pattern: string): string[] | undefined {
  * The raw value of `name` in "a=1&b=2" form text (not URL-decoded: use
  * urlDecode(value, true)), or undefined. Names compare case-insensitively.
  */
-export function httpVar(buf: Data, name: string): string | undefined {
-  return native.httpVar(bytes(buf), String(name));
-}
+export const httpVar: (buf: Data, name: string) => string | undefined = native.httpVar;
 
 export interface MultipartPart {
   /** The form field's name ("" when the part has none). */
@@ -145,41 +122,27 @@ export function httpParseMultipart(body: Data | HttpMessage, boundary?: string):
     boundary ??= boundaryOf(body.header("Content-Type"));
     data = body.body;
   } else {
-    data = bytes(body);
+    data = body;
   }
-  let start = 0;
-  if (boundary !== undefined) {
-    start = native.multipartStart(data, String(boundary));
-    if (start < 0) return [];
-  }
-  let offset = 0;
-  const parts: MultipartPart[] = [];
-  for (;;) {
-    const part = native.multipartNext(data, start, offset);
-    if (!part) return parts;
-    parts.push({ name: part[1], filename: part[2], body: part[3] });
-    offset = part[0];
-  }
+  return native.multipart(data, boundary).map(([name, filename, part]) => ({ name, filename, body: part }));
 }
 
 // --- Digests, encodings, checksums ---
 
 /** MD5 digest (16 bytes). */
 export function md5(data: Data): Uint8Array {
-  return native.md5(bytes(data));
+  return native.digest(data, 0);
 }
 /** SHA-1 digest (20 bytes). */
 export function sha1(data: Data): Uint8Array {
-  return native.sha1(bytes(data));
+  return native.digest(data, 1);
 }
 /** SHA-256 digest (32 bytes). */
 export function sha256(data: Data): Uint8Array {
-  return native.sha256(bytes(data));
+  return native.digest(data, 2);
 }
 /** HMAC-SHA-256 (RFC 2104) of data under key (32 bytes). */
-export function hmacSha256(key: Data, data: Data): Uint8Array {
-  return native.hmacSha256(bytes(key), bytes(data));
-}
+export const hmacSha256: (key: Data, data: Data) => Uint8Array = native.hmacSha256;
 
 const HEX = "0123456789abcdef";
 
@@ -192,28 +155,18 @@ export function hex(data: ArrayBufferLike | ArrayBufferView): string {
 }
 
 /** Standard base64 with "=" padding. */
-export function base64Encode(data: Data): string {
-  return native.base64Encode(bytes(data));
-}
+export const base64Encode: (data: Data) => string = native.base64Encode;
 /** Decodes standard base64 (padding optional); throws a TypeError on anything else (whitespace too). */
-export function base64Decode(text: Data): Uint8Array {
-  return native.base64Decode(bytes(text));
-}
+export const base64Decode: (text: Data) => Uint8Array = native.base64Decode;
 /** CRC-32 as zlib computes it, unsigned; pass the previous result as `initial` to continue over more data. */
-export function crc32(data: Data, initial = 0): number {
-  return native.crc32(bytes(data), initial);
-}
+export const crc32: (data: Data, initial?: number) => number = native.crc32;
 
 // --- Randomness, clock, log ---
 
 /** n bytes from the platform's random source (/dev/urandom, the ESP32's RNG); n up to 1 MiB. */
-export function randomBytes(n: number): Uint8Array {
-  return native.randomBytes(n);
-}
+export const randomBytes: (n: number) => Uint8Array = native.randomBytes;
 /** Milliseconds since boot, monotonic. */
-export function millis(): number {
-  return native.millis();
-}
+export const millis: () => number = native.millis;
 /** mongoose's own log verbosity: MG_LL_NONE ... MG_LL_VERBOSE (MG_LL_ERROR at start). It goes to stderr. */
 export function logSet(level: number): void {
   bindNativeOnce();  // which sets MG_LL_ERROR: first, or it would undo this

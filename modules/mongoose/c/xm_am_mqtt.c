@@ -71,31 +71,18 @@ void xm_am_mqtt_pub(xsMachine* the)
 void xm_am_mqtt_sub(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
-	bool sub = xsTypeOf(xsArg(3)) != xsUndefinedType;
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, sub ? XM_CORE_MQTT_SUB : XM_CORE_MQTT_UNSUB, 4);
-	cmd.extra = xm_mg_mqtt_sub_args(the, 2, sub);
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, 0, 4);
+	xm_core_mqtt_op_t op;
+	cmd.extra = xm_mg_mqtt_sub_args(the, 2, &op);
+	cmd.flag = (uint8_t)op;
 	xm_am_post(the, am, &cmd);
-}
-
-static int control_flag(int what)
-{
-	switch (what) {
-	case MQTT_CMD_PINGREQ: return XM_CORE_MQTT_PING;
-	case MQTT_CMD_PINGRESP: return XM_CORE_MQTT_PONG;
-	case MQTT_CMD_DISCONNECT: return XM_CORE_MQTT_DISCONNECT;
-	default: return -1;
-	}
 }
 
 // mqttControl(am, conn, cmd, request): PINGREQ, PINGRESP or DISCONNECT, as mongoose makes them
 void xm_am_mqtt_control(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
-	int what = xsToInteger(xsArg(2));
-	int flag = control_flag(what);
-	if (flag < 0)
-		xsRangeError("MQTT command %d is not PINGREQ, PINGRESP or DISCONNECT", what);
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, (uint8_t)flag, 3);
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, xm_mg_mqtt_control_args(the, 2), 3);
 	xm_am_post(the, am, &cmd);
 }
 

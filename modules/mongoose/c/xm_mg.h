@@ -143,9 +143,12 @@ xm_core_limits_t xm_mg_limits_args(xsMachine* the, int first, bool http);
 // point to: it is valid on any task until free(). pub uses the two slots at scratch.
 struct mg_mqtt_opts* xm_mg_mqtt_connect_args(xsMachine* the, int first);
 struct mg_mqtt_opts* xm_mg_mqtt_pub_args(xsMachine* the, int first, xsSlot* scratch);
-struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, bool qos);  // qos false: mqttUnsub's
+// mqttSub's topic, qos: *op is XM_CORE_MQTT_UNSUB when qos is undefined, else XM_CORE_MQTT_SUB.
+struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, xm_core_mqtt_op_t* op);
 // mqttSendHeader's cmd, flags, length: the header's first byte, and *length.
 uint8_t xm_mg_mqtt_header_args(xsMachine* the, int first, uint32_t* length);
+// mqttControl's cmd (PINGREQ, PINGRESP or DISCONNECT): its XM_CORE_MQTT_* op.
+xm_core_mqtt_op_t xm_mg_mqtt_control_args(xsMachine* the, int first);
 
 // The peer address for a TLS client: call right after mg_tls_init with the
 // options' name (a server's connection is left alone), then before handling each

@@ -17,7 +17,16 @@ struct mg_str xm_mg_arg_bytes(xsMachine* the, int i)
 	return mg_str_n(data, size);
 }
 
-// What xm_mg_bytes takes, converting a string then (see xm_args_read).
+double xm_mg_whole(xsMachine* the, double n, double max, const char* what)
+{
+	if (!(n >= 0 && n <= max) || n != floor(n))
+		xsRangeError("%s must be a whole number from 0 to %.0f", what, max);
+	return n;
+}
+
+// What xm_mg_bytes takes, converting a string then (see xm_args_read). A view
+// of elements wider than a byte, which XS gives no bytes of, becomes a
+// Uint8Array of the same memory (only when xm_mg_bytes refused it: no cost otherwise).
 static bool is_bytes(xsMachine* the, xsSlot* slot)
 {
 	const void* data;
@@ -34,6 +43,12 @@ static bool is_bytes(xsMachine* the, xsSlot* slot)
 	}
 	xsCatch {
 		ok = false;
+	}
+	if (!ok && xsIsInstanceOf(*slot, xsTypedArrayPrototype)) {
+		xsSlot buffer = xsGet(*slot, xsID("buffer"));  // held by the view, so kept from the collector
+		xsSlot offset = xsGet(*slot, xsID("byteOffset")), length = xsGet(*slot, xsID("byteLength"));
+		*slot = xsNew3(xsGlobal, xsID("Uint8Array"), buffer, offset, length);
+		ok = true;
 	}
 	return ok;
 }

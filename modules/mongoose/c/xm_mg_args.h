@@ -36,6 +36,9 @@ typedef union {
 // no pointer read moves until the native itself allocates.
 void xm_args_read(xsMachine* the, const char* names, const xm_arg_t* args, int count, xm_arg_value_t* values);
 
+// n, when it is a whole number from 0 to max; else throws the RangeError "what must be ...".
+double xm_mg_whole(xsMachine* the, double n, double max, const char* what);
+
 // The bytes of argument i once xm_args_read has taken it: reading them again
 // allocates nothing; the pointer is valid until something allocates.
 struct mg_str xm_mg_arg_bytes(xsMachine* the, int i);

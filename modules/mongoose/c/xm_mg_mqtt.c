@@ -80,17 +80,9 @@ static struct mg_str keep_topic(xsMachine* the, keep_t* k, xsSlot* slot)
 	return topic;
 }
 
-static unsigned whole(xsMachine* the, xsSlot* slot, unsigned max, const char* what)
-{
-	double n = xsToNumber(*slot);
-	if (!(n >= 0 && n <= max) || n != (double)(unsigned)n)
-		xsRangeError("MQTT %s must be a whole number from 0 to %u", what, max);
-	return (unsigned)n;
-}
-
 static uint8_t qos_of(xsMachine* the, xsSlot* slot)
 {
-	return (uint8_t)whole(the, slot, 2, "QoS");
+	return (uint8_t)xm_mg_whole(the, xsToNumber(*slot), 2, "MQTT QoS");
 }
 
 // How the value of each MQTT 5 property is encoded (MQTT 5.0, 2.2.2.2).
@@ -162,7 +154,7 @@ static struct mg_mqtt_prop* keep_props(xsMachine* the, keep_t* k, xsSlot* array,
 		if (xsTypeOf(*item) != xsReferenceType)
 			xsTypeError("MQTT property %lu is not an object { id, value }", (unsigned long)i);
 		*field = xsGet(*item, xsID("id"));
-		unsigned id = whole(the, field, 0xff, "property id");
+		unsigned id = (unsigned)xm_mg_whole(the, xsToNumber(*field), 0xff, "MQTT property id");
 		uint32_t max;
 		int kind = prop_kind(id, &max);
 		prop->id = (uint8_t)id;
@@ -171,7 +163,7 @@ static struct mg_mqtt_prop* keep_props(xsMachine* the, keep_t* k, xsSlot* array,
 		case PROP_NUMBER:
 			if (xsTypeOf(*field) != xsIntegerType && xsTypeOf(*field) != xsNumberType)
 				xsTypeError("MQTT property 0x%02x takes a number", id);
-			prop->iv = (uint32_t)whole(the, field, max, "property value");
+			prop->iv = (uint32_t)xm_mg_whole(the, xsToNumber(*field), max, "MQTT property value");
 			break;
 		case PROP_STRING:
 			prop->val = keep_string(the, k, field, "property value");
@@ -206,7 +198,7 @@ static void read_connect(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, i
 	opts->user = keep_optional(the, k, &xsArg(first + 1), "username");
 	opts->pass = keep_optional(the, k, &xsArg(first + 2), "password");
 	opts->clean = xsTest(xsArg(first + 3));
-	opts->keepalive = (uint16_t)whole(the, &xsArg(first + 4), 0xffff, "keepalive");
+	opts->keepalive = (uint16_t)xm_mg_whole(the, xsToNumber(xsArg(first + 4)), 0xffff, "MQTT keepalive");
 	double version = xsToNumber(xsArg(first + 5));
 	if (version != 4 && version != 5)
 		xsRangeError("MQTT version must be 4 (3.1.1) or 5, not %g", version);
@@ -288,18 +280,14 @@ void xm_mg_conn_mqtt_pub(xsMachine* the)
 	conn_send(the, c, XM_CORE_MQTT_PUB, xm_mg_mqtt_pub_args(the, 1, &xsVar(0)), 0, 0);
 }
 
-// mqttSub(conn, topic, qos) and mqttUnsub(conn, topic): the packet id, which the
-// SUBACK or UNSUBACK carries.
+// mqttSub(conn, topic, qos), an UNSUBSCRIBE when qos is undefined: the packet id,
+// which the SUBACK or UNSUBACK carries.
 void xm_mg_conn_mqtt_sub(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	conn_send(the, c, XM_CORE_MQTT_SUB, xm_mg_mqtt_sub_args(the, 1, true), 0, 0);
-}
-
-void xm_mg_conn_mqtt_unsub(xsMachine* the)
-{
-	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
-	conn_send(the, c, XM_CORE_MQTT_UNSUB, xm_mg_mqtt_sub_args(the, 1, false), 0, 0);
+	xm_core_mqtt_op_t op;
+	struct mg_mqtt_opts* opts = xm_mg_mqtt_sub_args(the, 1, &op);
+	conn_send(the, c, op, opts, 0, 0);
 }
 
 // Checks and sizes with a reader above, then fills a block with it (see keep_t).
@@ -334,31 +322,36 @@ struct mg_mqtt_opts* xm_mg_mqtt_pub_args(xsMachine* the, int first, xsSlot* scra
 	return read_packed(the, read_pub, first, scratch);
 }
 
-struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, bool qos)
+struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, xm_core_mqtt_op_t* op)
 {
-	return read_packed(the, qos ? read_sub : read_unsub, first, NULL);
+	bool sub = xsTypeOf(xsArg(first + 1)) != xsUndefinedType;
+	*op = sub ? XM_CORE_MQTT_SUB : XM_CORE_MQTT_UNSUB;
+	return read_packed(the, sub ? read_sub : read_unsub, first, NULL);
 }
 
-void xm_mg_conn_mqtt_ping(xsMachine* the)
+xm_core_mqtt_op_t xm_mg_mqtt_control_args(xsMachine* the, int first)
 {
-	conn_send(the, xm_mg_conn_mqtt_ping_in(the).conn, XM_CORE_MQTT_PING, NULL, 0, 0);
+	int cmd = xsToInteger(xsArg(first));
+	switch (cmd) {
+	case MQTT_CMD_PINGREQ: return XM_CORE_MQTT_PING;
+	case MQTT_CMD_PINGRESP: return XM_CORE_MQTT_PONG;
+	case MQTT_CMD_DISCONNECT: return XM_CORE_MQTT_DISCONNECT;
+	default: xsRangeError("MQTT command %d is not PINGREQ, PINGRESP or DISCONNECT", cmd);
+	}
 }
 
-void xm_mg_conn_mqtt_pong(xsMachine* the)
+// mqttControl(conn, cmd): PINGREQ, PINGRESP or DISCONNECT, as mongoose makes them
+void xm_mg_conn_mqtt_control(xsMachine* the)
 {
-	conn_send(the, xm_mg_conn_mqtt_pong_in(the).conn, XM_CORE_MQTT_PONG, NULL, 0, 0);
-}
-
-void xm_mg_conn_mqtt_disconnect(xsMachine* the)
-{
-	conn_send(the, xm_mg_conn_mqtt_disconnect_in(the).conn, XM_CORE_MQTT_DISCONNECT, NULL, 0, 0);
+	struct mg_connection* c = xm_mg_live(the, &xsArg(0));
+	conn_send(the, c, xm_mg_mqtt_control_args(the, 1), NULL, 0, 0);
 }
 
 uint8_t xm_mg_mqtt_header_args(xsMachine* the, int first, uint32_t* length)
 {
-	unsigned cmd = whole(the, &xsArg(first), 15, "command");
-	unsigned flags = whole(the, &xsArg(first + 1), 15, "header flags");
-	*length = whole(the, &xsArg(first + 2), MAX_REMAINING, "remaining length");
+	unsigned cmd = (unsigned)xm_mg_whole(the, xsToNumber(xsArg(first)), 15, "MQTT command");
+	unsigned flags = (unsigned)xm_mg_whole(the, xsToNumber(xsArg(first + 1)), 15, "MQTT header flags");
+	*length = (uint32_t)xm_mg_whole(the, xsToNumber(xsArg(first + 2)), MAX_REMAINING, "MQTT remaining length");
 	if (!cmd)
 		xsRangeError("MQTT command 0 is reserved");
 	return (uint8_t)(cmd << 4 | flags);

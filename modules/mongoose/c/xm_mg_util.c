@@ -7,20 +7,11 @@
 // when anything allocates: each function reads its arguments first, creates
 // its result, then fetches the argument again to copy from it.
 #include <ctype.h>
-#include <math.h>
 #include <stdlib.h>
 #include "xm_args.h"
 
 #define BAD XM_CORE_TEXT_BAD
 #define MAX_CAPTURES 32
-
-static size_t arg_size(xsMachine* the, int i, double max, const char* what)
-{
-	double n = xsToNumber(xsArg(i));
-	if (!(n >= 0 && n <= max) || n != floor(n))
-		xsRangeError("%s must be an integer from 0 to %.0f", what, max);
-	return (size_t)n;
-}
 
 static xsIntegerValue chunk_size(xsMachine* the, size_t n)
 {
@@ -52,18 +43,11 @@ static void arg_copy(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t l
 
 // --- Strings as UTF-8 ---
 
-// utf8(value): a string whose XS bytes are not its UTF-8 becomes a Uint8Array
-// of its UTF-8; anything else comes back as it is.
+// utf8(text): a copy of the bytes the prologue read, the engine's own when they
+// are UTF-8, else converted (c/core/text.c).
 void xm_mg_util_utf8(xsMachine* the)
 {
-	xsResult = xsArg(0);
-	if (xsTypeOf(xsResult) != xsStringType)
-		return;
-	const void* data;
-	size_t size;
-	xm_mg_bytes(the, &xsResult, &data, &size);
-	if (xsTypeOf(xsResult) != xsStringType)
-		xsResult = xsNew1(xsGlobal, xsID("Uint8Array"), xsResult);
+	arg_copy(the, &xsResult, 0, 0, xm_mg_util_utf8_in(the).text.len);
 }
 
 // --- JSON ---
@@ -197,50 +181,28 @@ void xm_mg_util_url_decode(xsMachine* the)
 	free(bytes);
 }
 
-// part of url (host, user or password) as a string; "" when mongoose found none.
-static void url_part(xsMachine* the, const char* url, struct mg_str part)
+// urlPart(url, part): 0 host, 1 user, 2 password (strings, "" when mongoose
+// found none), 3 port (the scheme's default without one), 4 whether TLS, 5 the
+// URI: from the first "/" after the host to the end ("/" when there is none).
+void xm_mg_util_url_part(xsMachine* the)
 {
+	xm_mg_util_url_part_in_t a = xm_mg_util_url_part_in(the);
+	const char* url = a.url;
+	struct mg_str part;
+	switch (a.part) {
+	case 0: part = mg_url_host(url); break;
+	case 1: part = mg_url_user(url); break;
+	case 2: part = mg_url_pass(url); break;
+	case 3: xsResult = xsInteger(mg_url_port(url)); return;
+	case 4: xsResult = xsBoolean(mg_url_is_ssl(url) != 0); return;
+	default:  // 5: the prologue checked 0..5
+		part = mg_str(mg_url_uri(url));
+		if (!(part.buf >= url && part.buf <= url + strlen(url))) {
+			xsResult = xsString(part.buf);
+			return;
+		}
+	}
 	arg_text(the, &xsResult, 0, part.len ? (size_t)(part.buf - url) : 0, part.len);
-}
-
-void xm_mg_util_url_host(xsMachine* the)
-{
-	const char* url = xm_mg_util_url_host_in(the).url;
-	url_part(the, url, mg_url_host(url));
-}
-
-void xm_mg_util_url_port(xsMachine* the)
-{
-	xsResult = xsInteger(mg_url_port(xm_mg_util_url_port_in(the).url));
-}
-
-void xm_mg_util_url_user(xsMachine* the)
-{
-	const char* url = xm_mg_util_url_user_in(the).url;
-	url_part(the, url, mg_url_user(url));
-}
-
-void xm_mg_util_url_pass(xsMachine* the)
-{
-	const char* url = xm_mg_util_url_pass_in(the).url;
-	url_part(the, url, mg_url_pass(url));
-}
-
-// urlUri(url): from the first "/" after the host to the end ("/" when there is none)
-void xm_mg_util_url_uri(xsMachine* the)
-{
-	const char* url = xm_mg_util_url_uri_in(the).url;
-	size_t len = strlen(url);
-	const char* uri = mg_url_uri(url);
-	if (uri >= url && uri <= url + len)
-		arg_text(the, &xsResult, 0, (size_t)(uri - url), len - (size_t)(uri - url));
-	else
-		xsResult = xsString(uri);
-}
-
-void xm_mg_util_url_is_ssl(xsMachine* the)
-{
-	xsResult = xsBoolean(mg_url_is_ssl(xm_mg_util_url_is_ssl_in(the).url) != 0);
 }
 
 // --- Matching, forms, multipart ---
@@ -285,94 +247,80 @@ void xm_mg_util_http_var(xsMachine* the)
 		arg_text(the, &xsResult, 0, (size_t)(value.buf - buf.buf), value.len);
 }
 
-// multipartStart(body, boundary): the offset of the first "--boundary" line
-// (or closing "--boundary--"), or -1
-void xm_mg_util_multipart_start(xsMachine* the)
+// The offset of the first "--boundary" line (or closing "--boundary--") in body, or body.len.
+static size_t boundary_line(struct mg_str body, const char* boundary)
 {
-	xm_mg_util_multipart_start_in_t a = xm_mg_util_multipart_start_in(the);
-	const char* boundary = a.boundary;
-	struct mg_str body = a.body;
 	const char* s = body.buf;
 	size_t blen = strlen(boundary);
-	double found = -1;
 	for (size_t i = 0; i + blen + 4 <= body.len; i++) {
 		size_t end = i + 2 + blen;
 		if ((i == 0 || (i >= 2 && s[i - 2] == '\r' && s[i - 1] == '\n')) && s[i] == '-' && s[i + 1] == '-' &&
 				memcmp(s + i + 2, boundary, blen) == 0 &&
-				((s[end] == '\r' && s[end + 1] == '\n') || (s[end] == '-' && s[end + 1] == '-'))) {
-			found = (double)i;
-			break;
-		}
+				((s[end] == '\r' && s[end + 1] == '\n') || (s[end] == '-' && s[end + 1] == '-')))
+			return i;
 	}
-	xsResult = xsNumber(found);
+	return body.len;
 }
 
-// multipartNext(body, start, offset): [next, name, filename | undefined, body]
-// or undefined after the last part. mg_http_next_multipart compares each
-// delimiter with the body's first bytes, so it is given the body from the
-// first boundary line (start) on.
-void xm_mg_util_multipart_next(xsMachine* the)
+// multipart(body, boundary): [[name, filename | undefined, body], ...]. Without a
+// boundary, mongoose takes the body's first line as the boundary line; with one,
+// mg_http_next_multipart is given the body from its first line on, as it
+// compares each delimiter with the body's first bytes.
+void xm_mg_util_multipart(xsMachine* the)
 {
-	struct mg_str body = xm_mg_util_multipart_next_in(the).body;
-	size_t start = arg_size(the, 1, (double)body.len, "multipart start");
-	size_t ofs = arg_size(the, 2, (double)(body.len - start), "multipart offset");
-	body = xm_mg_arg_bytes(the, 0);
-	struct mg_str from = mg_str_n(body.buf + start, body.len - start);
-	struct mg_http_part part;
-	size_t next = mg_http_next_multipart(from, ofs, &part);
-	if (!next)
-		return;
-	// Offsets into the argument: the pointers go stale once anything allocates
-	// (only whether they are NULL is read after).
-	struct mg_str fields[3] = { part.name, part.filename, part.body };
-	size_t at[3];
-	for (int i = 0; i < 3; i++)
-		at[i] = fields[i].buf ? (size_t)(fields[i].buf - body.buf) : 0;
-	xsVars(1);
-	xsResult = xsNewArray(4);
-	xsVar(0) = xsNumber((double)next);
-	xsSetIndex(xsResult, 0, xsVar(0));
-	for (int i = 0; i < 2; i++) {
-		if (fields[i].buf)
-			arg_text(the, &xsVar(0), 0, at[i], fields[i].len);
-		else
-			xsVar(0) = i == 0 ? xsString("") : xsUndefined;
-		xsSetIndex(xsResult, i + 1, xsVar(0));
+	xm_mg_util_multipart_in_t a = xm_mg_util_multipart_in(the);
+	size_t start = a.boundary ? boundary_line(a.body, a.boundary) : 0, next = 0;
+	xsVars(2);
+	xsResult = xsNewArray(0);
+	for (xsIntegerValue n = 0;; n++) {
+		struct mg_str body = xm_mg_arg_bytes(the, 0);  // again: the last part's copies may have moved it
+		struct mg_http_part part;
+		next = mg_http_next_multipart(mg_str_n(body.buf + start, body.len - start), next, &part);
+		if (!next)
+			return;
+		// Offsets into the argument: the pointers go stale once anything allocates
+		// (only whether they are NULL is read after).
+		struct mg_str fields[3] = { part.name, part.filename, part.body };
+		size_t at[3];
+		for (int i = 0; i < 3; i++)
+			at[i] = fields[i].buf ? (size_t)(fields[i].buf - body.buf) : 0;
+		xsVar(0) = xsNewArray(3);
+		for (int i = 0; i < 2; i++) {
+			if (fields[i].buf)
+				arg_text(the, &xsVar(1), 0, at[i], fields[i].len);
+			else
+				xsVar(1) = i == 0 ? xsString("") : xsUndefined;
+			xsSetIndex(xsVar(0), i, xsVar(1));
+		}
+		arg_copy(the, &xsVar(1), 0, at[2], fields[2].len);
+		xsSetIndex(xsVar(0), 2, xsVar(1));
+		xsSetIndex(xsResult, n, xsVar(0));
 	}
-	arg_copy(the, &xsVar(0), 0, at[2], fields[2].len);
-	xsSetIndex(xsResult, 3, xsVar(0));
 }
 
 // --- Digests, base64, CRC ---
 
-void xm_mg_util_md5(xsMachine* the)
+// digest(data, algorithm): 0 MD5, 1 SHA-1, 2 SHA-256
+void xm_mg_util_digest(xsMachine* the)
 {
-	struct mg_str s = xm_mg_util_md5_in(the).data;
-	unsigned char digest[16];
-	mg_md5_ctx ctx;
-	mg_md5_init(&ctx);
-	mg_md5_update(&ctx, (const unsigned char*)s.buf, s.len);
-	mg_md5_final(&ctx, digest);
-	xm_mg_new_bytes(the, &xsResult, digest, sizeof(digest));
-}
-
-void xm_mg_util_sha1(xsMachine* the)
-{
-	struct mg_str s = xm_mg_util_sha1_in(the).data;
-	unsigned char digest[20];
-	mg_sha1_ctx ctx;
-	mg_sha1_init(&ctx);
-	mg_sha1_update(&ctx, (const unsigned char*)s.buf, s.len);
-	mg_sha1_final(digest, &ctx);
-	xm_mg_new_bytes(the, &xsResult, digest, sizeof(digest));
-}
-
-void xm_mg_util_sha256(xsMachine* the)
-{
-	struct mg_str s = xm_mg_util_sha256_in(the).data;
-	uint8_t digest[32];
-	mg_sha256(digest, (uint8_t*)s.buf, s.len);
-	xm_mg_new_bytes(the, &xsResult, digest, sizeof(digest));
+	xm_mg_util_digest_in_t a = xm_mg_util_digest_in(the);
+	const unsigned char* data = (const unsigned char*)a.data.buf;
+	unsigned char digest[32];
+	static const uint8_t sizes[] = { 16, 20, 32 };
+	if (a.algorithm == 0) {
+		mg_md5_ctx ctx;
+		mg_md5_init(&ctx);
+		mg_md5_update(&ctx, data, a.data.len);
+		mg_md5_final(&ctx, digest);
+	} else if (a.algorithm == 1) {
+		mg_sha1_ctx ctx;
+		mg_sha1_init(&ctx);
+		mg_sha1_update(&ctx, data, a.data.len);
+		mg_sha1_final(digest, &ctx);
+	} else {
+		mg_sha256(digest, (uint8_t*)a.data.buf, a.data.len);
+	}
+	xm_mg_new_bytes(the, &xsResult, digest, sizes[a.algorithm]);
 }
 
 // hmacSha256(key, data): RFC 2104 over mongoose's SHA-256. Not mg_hmac_sha256:
@@ -450,17 +398,16 @@ void xm_mg_util_base64_decode(xsMachine* the)
 // crc32(data, initial): mongoose's CRC-32 (zlib's); pass a previous result to continue it
 void xm_mg_util_crc32(xsMachine* the)
 {
-	struct mg_str s = xm_mg_util_crc32_in(the).data;
-	uint32_t initial = (uint32_t)arg_size(the, 1, 4294967295.0, "crc32 initial value");
-	xsResult = xsNumber((double)mg_crc32(initial, s.buf, s.len));
+	xm_mg_util_crc32_in_t a = xm_mg_util_crc32_in(the);
+	uint32_t initial = (uint32_t)xm_mg_whole(the, a.initial, 4294967295.0, "crc32 initial value");
+	xsResult = xsNumber((double)mg_crc32(initial, a.data.buf, a.data.len));
 }
 
 // --- Randomness, clock, log ---
 
 void xm_mg_util_random_bytes(xsMachine* the)
 {
-	xm_mg_util_random_bytes_in(the);
-	size_t n = arg_size(the, 0, 1048576, "randomBytes size");
+	size_t n = (size_t)xm_mg_whole(the, xm_mg_util_random_bytes_in(the).n, 1048576, "randomBytes size");
 	xsResult = xsArrayBuffer(NULL, (xsIntegerValue)n);
 	if (n)
 		mg_random(xsToArrayBuffer(xsResult), n);
@@ -474,8 +421,7 @@ void xm_mg_util_millis(xsMachine* the)
 
 void xm_mg_util_log_set(xsMachine* the)
 {
-	xm_mg_util_log_set_in(the);
-	mg_log_set((int)arg_size(the, 0, MG_LL_VERBOSE, "log level"));
+	mg_log_set((int)xm_mg_whole(the, xm_mg_util_log_set_in(the).level, MG_LL_VERBOSE, "log level"));
 }
 
 void xm_mg_util_log_get(xsMachine* the)
