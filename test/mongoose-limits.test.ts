@@ -186,8 +186,8 @@ describe("listener limits", () => {
   it("a negative or NaN limit throws a RangeError naming the option", () => {
     const bad = fw.stdout().split("\n").filter((l) => l.startsWith("bad option"));
     expect(bad).toEqual([
-      "bad option RangeError managerListen: idleTimeout must be a number >= 0 (0 or Infinity: no limit), not -1",
-      "bad option RangeError managerListen: idleTimeout must be a number >= 0 (0 or Infinity: no limit), not nan",
+      "bad option RangeError managerOpen: idleTimeout must be a number >= 0 (0 or Infinity: no limit), not -1",
+      "bad option RangeError managerOpen: idleTimeout must be a number >= 0 (0 or Infinity: no limit), not nan",
     ]);
   });
 

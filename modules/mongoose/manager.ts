@@ -12,6 +12,7 @@ import { HttpMessage, WsMessage, MqttMessage } from "mongoose/messages";
 import { defaultErrorHandler, reportError } from "mongoose/errors";
 import { mqttConnectArgs, type MqttConnectOptions } from "mongoose/mqtt";
 import { parsesHttp } from "mongoose/scheme";
+import { XM_AM_KIND_HTTP, XM_AM_KIND_MQTT, XM_AM_KIND_RAW, XM_AM_KIND_SNTP, XM_AM_KIND_WS } from "mongoose/wire";
 
 export type ErrorHandler = (error: unknown, conn: Connection, ev: number) => void;
 
@@ -207,23 +208,21 @@ export class Manager {
 
   /** Listens on a URL ("http://0.0.0.0:8000", "tcp://127.0.0.1:1234", "udp://..."); throws if it cannot. */
   listen(url: string, handler?: Handler, options?: ListenOptions): Connection {
-    return this.#open(handler, options, (events) => native.managerListen(this.#native, url, events, parsesHttp(url, options?.http),
-      options?.headersTimeout, options?.idleTimeout, options?.maxConnections) as Connection);
+    return this.#open(true, url, parsesHttp(url, options?.http) ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, handler, options);
   }
   /** Connects to a URL; CONNECT (or ERROR) follows. */
   connect(url: string, handler?: Handler, options?: ConnectOptions): Connection {
-    return this.#open(handler, options, (events) => native.managerConnect(this.#native, url, events, parsesHttp(url, options?.http)) as Connection);
+    return this.#open(false, url, parsesHttp(url, options?.http) ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, handler, options);
   }
   wsConnect(url: string, handler?: Handler, options?: HandlerOptions): Connection {
-    return this.#open(handler, options, (events) => native.managerWsConnect(this.#native, url, events) as Connection);
+    return this.#open(false, url, XM_AM_KIND_WS, handler, options);
   }
   /**
    * Connects to an MQTT broker ("mqtt://host:1883"); mongoose sends CONNECT at once,
    * MQTT_OPEN brings the CONNACK return code (0: accepted; else mongoose closes).
    */
   mqttConnect(url: string, options: MqttConnectOptions & HandlerOptions = {}): Connection {
-    return this.#open(options.handler, options,
-      (events) => nativeMqtt.managerMqttConnect(this.#native, url, events, ...mqttConnectArgs(options)) as Connection);
+    return this.#open(false, url, XM_AM_KIND_MQTT, options.handler, options);
   }
   /**
    * Accepts MQTT clients and parses their packets (MQTT_CMD for each, MQTT_MSG for
@@ -232,24 +231,27 @@ export class Manager {
    * mqttPong) and routes messages itself. A client is parsed in the version its CONNECT names (3.1.1 or 5).
    */
   mqttListen(url: string, handler?: Handler, options?: HandlerOptions & ListenLimits): Connection {
-    return this.#open(handler, options, (events) => native.managerMqttListen(this.#native, url, events,
-      options?.headersTimeout, options?.idleTimeout, options?.maxConnections) as Connection);
+    return this.#open(true, url, XM_AM_KIND_MQTT, handler, options);
   }
   /** Asks an SNTP server for the time; SNTP_TIME brings epoch milliseconds. */
   sntpConnect(url: string, handler?: Handler, options?: HandlerOptions): Connection {
-    return this.#open(handler, options, (events) => native.managerSntpConnect(this.#native, url, events) as Connection);
+    return this.#open(false, url, XM_AM_KIND_SNTP, handler, options);
   }
 
   // mongoose calls back (OPEN; RESOLVE and even CONNECT for an address or UDP)
   // before the native open returns: C gives those to the new handler too.
   // The event list goes with the handler it was given with: a connection with a
   // handler of its own and no list gets every event, one without takes the Manager's.
-  #open(handler: Handler | undefined, options: HandlerOptions | undefined, open: (events: number) => Connection): Connection {
+  #open(listen: boolean, url: string, kind: number, handler: Handler | undefined,
+    options: (ListenOptions & Omit<MqttConnectOptions, "handler">) | undefined): Connection {
     const events = options?.events ? eventMask(options.events) : handler ? ALL_EVENTS : this.#events;
     const outer = this.#handlers.opening;
     this.#handlers.opening = handler;
     try {
-      const conn = open(events);
+      const conn = (!listen && kind === XM_AM_KIND_MQTT
+        ? nativeMqtt.managerMqttConnect(this.#native, url, events, ...mqttConnectArgs(options ?? {}))
+        : native.managerOpen(this.#native, listen, url, kind, events, options?.headersTimeout, options?.idleTimeout,
+          options?.maxConnections)) as Connection;
       if (handler) conn.handler = handler;
       return conn;
     } finally {

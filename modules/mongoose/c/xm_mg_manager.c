@@ -2,6 +2,7 @@
 // Manager: an mg_mgr, its poll, and the connections it opens.
 #include "xm_mg.h"
 #include "xm_args.h"
+#include "xm_wire.h"
 
 xsSlot xm_mg_protos[XM_MG_PROTO_COUNT];
 
@@ -229,34 +230,14 @@ void xm_mg_open(xsMachine* the, xm_mg_t* m, const char* url, int32_t events, con
 	xm_core_conn_adopt(&xc->core, c);
 }
 
-void xm_mg_manager_listen(xsMachine* the)
+// open(manager, listen, url, kind, events, limits...): kind is the core's, as the
+// AsyncManager's open numbers it.
+_Static_assert(XM_AM_KIND_RAW == XM_CORE_OPEN_RAW && XM_AM_KIND_HTTP == XM_CORE_OPEN_HTTP
+	&& XM_AM_KIND_WS == XM_CORE_OPEN_WS && XM_AM_KIND_MQTT == XM_CORE_OPEN_MQTT && XM_AM_KIND_SNTP == XM_CORE_OPEN_SNTP,
+	"mongoose/wire's kinds are the core's");
+void xm_mg_manager_open(xsMachine* the)
 {
-	xm_mg_manager_listen_in_t a = xm_mg_manager_listen_in(the);
-	xm_core_limits_t limits = xm_mg_limits_args(the, 4, a.http);
-	xm_mg_open(the, a.manager, a.url, a.events, &limits, a.http ? XM_CORE_OPEN_HTTP : XM_CORE_OPEN_RAW, NULL);
-}
-
-void xm_mg_manager_connect(xsMachine* the)
-{
-	xm_mg_manager_connect_in_t a = xm_mg_manager_connect_in(the);
-	xm_mg_open(the, a.manager, a.url, a.events, NULL, a.http ? XM_CORE_OPEN_HTTP : XM_CORE_OPEN_RAW, NULL);
-}
-
-void xm_mg_manager_ws_connect(xsMachine* the)
-{
-	xm_mg_manager_ws_connect_in_t a = xm_mg_manager_ws_connect_in(the);
-	xm_mg_open(the, a.manager, a.url, a.events, NULL, XM_CORE_OPEN_WS, NULL);
-}
-
-void xm_mg_manager_mqtt_listen(xsMachine* the)
-{
-	xm_mg_manager_mqtt_listen_in_t a = xm_mg_manager_mqtt_listen_in(the);
-	xm_core_limits_t limits = xm_mg_limits_args(the, 3, false);
-	xm_mg_open(the, a.manager, a.url, a.events, &limits, XM_CORE_OPEN_MQTT, NULL);
-}
-
-void xm_mg_manager_sntp_connect(xsMachine* the)
-{
-	xm_mg_manager_sntp_connect_in_t a = xm_mg_manager_sntp_connect_in(the);
-	xm_mg_open(the, a.manager, a.url, a.events, NULL, XM_CORE_OPEN_SNTP, NULL);
+	xm_mg_manager_open_in_t a = xm_mg_manager_open_in(the);
+	xm_core_limits_t limits = a.listen ? xm_mg_limits_args(the, 5, a.kind == XM_CORE_OPEN_HTTP) : (xm_core_limits_t){ 0 };
+	xm_mg_open(the, a.manager, a.url, a.events, a.listen ? &limits : NULL, (xm_core_open_kind_t)a.kind, NULL);
 }
