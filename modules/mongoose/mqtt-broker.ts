@@ -18,10 +18,12 @@ import type { TlsOptions } from "mongoose/tls";
 import { utf8, type Bytes } from "mongoose/bytes";
 import { topicFilterFault, topicMatches, topicNameFault } from "mongoose/mqtt-topic";
 import {
-  Malformed, PROP_AUTHENTICATION_METHOD, PROP_SESSION_EXPIRY, connack, disconnectReason, parseConnect, parseSubscribe,
+  Malformed, PROP_AUTHENTICATION_METHOD, PROP_SESSION_EXPIRY, connack, parseConnect, reasonCode, parseSubscribe,
   parseUnsubscribe, suback, unsuback, type Connect, type OutProperty, type Subscription,
 } from "mongoose/mqtt-packets";
 import { Session, type Pending, type Routed } from "mongoose/mqtt-session";
+// ignore: a send to a client that went meanwhile (its CLOSE event does the rest)
+import { ignore } from "mongoose/deferred";
 
 /** What authenticate is told about a client that sent CONNECT. */
 export interface MqttClientInfo {
@@ -233,7 +235,7 @@ export class MqttBroker {
         case MQTT_CMD_UNSUBSCRIBE: this.#unsubscribe(s, p.raw!); break;
         case MQTT_CMD_PINGREQ: conn.mqttPong().catch(ignore); break;
         case MQTT_CMD_DISCONNECT:
-          s.graceful = !(s.v5 && disconnectReason(p.raw!) === V5_DISCONNECT_WITH_WILL);
+          s.graceful = !(s.v5 && reasonCode(p.raw!, false) === V5_DISCONNECT_WITH_WILL);
           void conn.close();
           break;
         default: throw new Malformed(`packet type ${p.cmd} is not the client's to send`);
@@ -506,10 +508,6 @@ export class MqttBroker {
     this.#routes.clear();
     s.conn!.send(unsuback(s.v5, id, codes)).catch(ignore);
   }
-}
-
-function ignore(): void {
-  // a send to a client that went meanwhile: its CLOSE event does the rest
 }
 
 function limit(name: string, value: number | undefined, fallback: number): number {

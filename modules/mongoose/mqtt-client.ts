@@ -19,6 +19,7 @@ import { tlsFor, type TlsOptions } from "mongoose/tls";
 import type { Bytes } from "mongoose/bytes";
 import { topicFilterFault, topicMatches, topicNameFault } from "mongoose/mqtt-topic";
 import { Outbox, type Outgoing } from "mongoose/mqtt-outbox";
+import { packet, reasonCode } from "mongoose/mqtt-packets";
 import { MqttSubscription } from "mongoose/mqtt-subscription";
 import { AbortController, withDeadline } from "mongoose/abort";
 import { deferred, ignore } from "mongoose/deferred";
@@ -376,8 +377,7 @@ export class MqttClient {
   }
 
   #pubrel(conn: AsyncConnection, id: number): void {
-    conn.mqttSendHeader(MQTT_CMD_PUBREL, 2, 2).catch(ignore);  // lost with its connection: sent again on the next
-    conn.send(new Uint8Array([id >> 8, id & 255])).catch(ignore);
+    conn.send(packet(MQTT_CMD_PUBREL << 4 | 2, [id >> 8, id & 255])).catch(ignore);  // lost with its connection: sent again on the next
   }
 
   #subscribe(conn: AsyncConnection, filter: string, qos: 0 | 1 | 2): void {
@@ -411,11 +411,11 @@ export class MqttClient {
     if (ev !== MG_EV_MQTT_CMD) return;
     const cmd = data.cmd;
     if (cmd === MQTT_CMD_PUBACK || cmd === MQTT_CMD_PUBREC || cmd === MQTT_CMD_PUBCOMP)
-      this.#outbox.acknowledged(cmd, data.id, reasonCode(data.packet));
+      this.#outbox.acknowledged(cmd, data.id, reasonCode(data.packet, true));
     else if (cmd === MQTT_CMD_PUBREL) this.#released(data.id);
     else if (cmd === MQTT_CMD_SUBACK) {
-      const packet = data.packet;
-      const code = packet[packet.length - 1];  // one filter per SUBSCRIBE: the last byte
+      const bytes = data.packet;
+      const code = bytes[bytes.length - 1];  // one filter per SUBSCRIBE: the last byte
       const filter = this.#subIds.get(data.id);
       if (filter !== undefined) {
         this.#subIds.delete(data.id);
@@ -460,15 +460,6 @@ const FLUSH_SLICE = 64;
 const DUP = 0x08;
 /** How many released QoS 2 ids #completed keeps: more than a broker keeps in flight by default (mosquitto: 20). */
 const COMPLETED_KEPT = 256;
-
-// An MQTT 5 acknowledgement's reason code: the byte after the packet id, when
-// the packet goes on (0, success, when it stops there, and always in 3.1.1).
-function reasonCode(packet: Uint8Array): number {
-  let at = 1;
-  while (packet[at] & 0x80) at++;
-  at += 3;  // past the remaining length's last byte and the packet id
-  return at < packet.length ? packet[at] : 0;
-}
 
 // AsyncManager.mqtt makes its clients here once this module is imported.
 _provide("mongoose/mqtt-client", (am, url, options) => new MqttClient(am, url, options));

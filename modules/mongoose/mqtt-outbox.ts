@@ -6,6 +6,7 @@
 import { MQTT_CMD_PUBACK as PUBACK, MQTT_CMD_PUBCOMP as PUBCOMP, MQTT_CMD_PUBREC as PUBREC, type MqttProperty } from "mongoose/messages";
 import type { Bytes } from "mongoose/bytes";
 import { deferred, ignore, type Deferred } from "mongoose/deferred";
+import { freeId } from "mongoose/mqtt-packets";
 
 /** One message of MqttClient.publish, from the call until its flow completes. */
 export interface Outgoing {
@@ -51,19 +52,12 @@ export class Outbox {
     const kept = typeof payload === "string" ? payload : new Uint8Array(payload instanceof ArrayBuffer ? payload.slice(0) : payload.slice());
     const done = deferred<void>();
     done.promise.catch(ignore);  // the caller may never await a QoS 0 publish
-    const id = qos ? this.#freeId() : 0;
+    // At most limit ids are in flight, fewer than 65,535: there is always a free one.
+    const id = qos ? (this.#lastId = freeId(this.#lastId, this.#byId)) : 0;
     const entry: Outgoing = { topic, payload: kept, qos, retain, properties, id, conn: 0, released: false, done };
     this.#all.add(entry);
     if (id) this.#byId.set(id, entry);
     return entry;
-  }
-
-  // The next id no message in flight has (at most limit are, fewer than 65,535).
-  #freeId(): number {
-    do {
-      this.#lastId = this.#lastId === 0xffff ? 1 : this.#lastId + 1;
-    } while (this.#byId.has(this.#lastId));
-    return this.#lastId;
   }
 
   /** Every message, in publish order (entries added while iterating are visited too). */

@@ -2,7 +2,8 @@
 // The MQTT packets a broker reads whole (CONNECT, SUBSCRIBE, UNSUBSCRIBE: mongoose
 // parses only their fixed header) and those it answers with (CONNACK, SUBACK,
 // UNSUBACK), for MQTT 3.1, 3.1.1 and 5. PUBLISH, its acknowledgements and PINGs
-// are mongoose's (and c/xm_am_broker.c's fan-out).
+// are mongoose's (and c/xm_am_broker.c's fan-out). Also what the broker and the
+// client (mqtt-client.ts) share: reason codes, packet ids, the PUBREL it re-sends.
 import { MQTT_CMD_CONNACK, MQTT_CMD_SUBACK, MQTT_CMD_UNSUBACK } from "mongoose/messages";
 import { utf8 } from "mongoose/bytes";
 
@@ -170,13 +171,25 @@ export function parseUnsubscribe(packet: Uint8Array, v5: boolean): { id: number;
   return { id, filters };
 }
 
-/** An MQTT 5 DISCONNECT's reason code (0 when it has none). */
-export function disconnectReason(packet: Uint8Array): number {
+/**
+ * An MQTT 5 DISCONNECT's (withId false) or acknowledgement's reason code: the
+ * byte after the fixed header or the packet id; 0 (success) when the packet
+ * stops there, as it always does in 3.1.1.
+ */
+export function reasonCode(packet: Uint8Array, withId: boolean): number {
   const r = new Reader(packet);
+  r.at += withId ? 2 : 0;
   return r.left > 0 ? r.u8() : 0;
 }
 
-function packet(first: number, body: number[]): Uint8Array {
+/** The packet id after `after` (1 to 65535, then 1 again) that used does not hold. */
+export function freeId(after: number, used: { has(id: number): boolean }): number {
+  do after = after === 0xffff ? 1 : after + 1;
+  while (used.has(after));
+  return after;
+}
+
+export function packet(first: number, body: number[]): Uint8Array {
   const head = [first];
   let n = body.length;
   do {

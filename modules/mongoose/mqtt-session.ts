@@ -5,7 +5,7 @@
 // and the QoS 2 ids it sent whose PUBREL has not come. What only some sessions
 // need is made on first use: a connected client should cost little heap.
 import type { AsyncConnection } from "mongoose/async-connection";
-import type { Subscription, Will } from "mongoose/mqtt-packets";
+import { freeId, type Subscription, type Will } from "mongoose/mqtt-packets";
 
 /** A message as the broker routes it: from a client, or from the firmware itself. */
 export interface Routed {
@@ -44,7 +44,7 @@ export class Session {
   inflight: Map<number, Pending> | undefined;
   queue: Pending[] | undefined;
   qos2: Set<number> | undefined;
-  #nextId = 1;
+  #lastId = 0;
 
   constructor(readonly clientId: string) {}
 
@@ -59,9 +59,7 @@ export class Session {
   /** A packet id not in flight, for a QoS 1 copy now sent. */
   track(copy: Pending): number {
     const inflight = (this.inflight ??= new Map());
-    let id = this.#nextId;
-    while (inflight.has(id)) id = id === 0xffff ? 1 : id + 1;
-    this.#nextId = id === 0xffff ? 1 : id + 1;
+    const id = (this.#lastId = freeId(this.#lastId, inflight));
     inflight.set(id, copy);
     return id;
   }
