@@ -40,44 +40,23 @@ xm_mg_conn_t* xm_mg_conn_new(xsMachine* the, xm_mg_t* m, xsSlot* object)
 }
 
 // Messages point into mongoose's buffers and own nothing; distinct functions
-// tell the kinds apart.
-void xm_mg_http_destroy(void* data)
-{
-	(void)data;
-}
-
-void xm_mg_ws_destroy(void* data)
-{
-	(void)data;
-}
-
-void xm_mg_mqtt_destroy(void* data)
-{
-	(void)data;
-}
-
-// The AsyncManager's messages are copies they own (freed with the object), which
-// the memory budget counts until then: one destructor per kind, for its weight.
-static void owned_http_destroy(void* data)
-{
-	if (data)
-		xm_mg_budget_release(XM_MG_MSG_HTTP, data);
-	free(data);
-}
-
-static void owned_ws_destroy(void* data)
-{
-	if (data)
-		xm_mg_budget_release(XM_MG_MSG_WS, data);
-	free(data);
-}
-
-static void owned_mqtt_destroy(void* data)
-{
-	if (data)
-		xm_mg_budget_release(XM_MG_MSG_MQTT, data);
-	free(data);
-}
+// tell the kinds apart. The AsyncManager's messages are copies they own (freed
+// with the object), which the memory budget counts until then: one destructor
+// per kind, for its weight.
+#define MESSAGE_DESTRUCTORS(name, kind) \
+	void xm_mg_##name##_destroy(void* data) \
+	{ \
+		(void)data; \
+	} \
+	static void owned_##name##_destroy(void* data) \
+	{ \
+		if (data) \
+			xm_mg_budget_release(kind, data); \
+		free(data); \
+	}
+MESSAGE_DESTRUCTORS(http, XM_MG_MSG_HTTP)
+MESSAGE_DESTRUCTORS(ws, XM_MG_MSG_WS)
+MESSAGE_DESTRUCTORS(mqtt, XM_MG_MSG_MQTT)
 
 static const struct {
 	int proto;
