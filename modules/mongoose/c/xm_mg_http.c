@@ -70,17 +70,6 @@ void xm_mg_conn_http_chunk(xsMachine* the)
 	mg_http_write_chunk(a.conn, a.data.buf, a.data.len);
 }
 
-// C copies of optional string arguments: mongoose keeps them past any XS allocation.
-static char* optional_string(xsMachine* the, const char* text)
-{
-	if (!text)
-		return NULL;
-	char* s = strdup(text);
-	if (!s)
-		xsUnknownError("no memory");
-	return s;
-}
-
 // mongoose sends page404 with status 200. Serve without it; when that gave a 404,
 // send page404 in its place, under the status it stands for.
 static void serve_dir(struct mg_connection* c, struct mg_http_message* hm, struct mg_http_serve_opts* opts)
@@ -105,38 +94,34 @@ static void serve_dir(struct mg_connection* c, struct mg_http_message* hm, struc
 }
 
 // serve(conn, msg, path, rootDir, extraHeaders, mimeTypes, page404): a file when path
-// is a string, else a directory listing/file under rootDir
+// is a string, else a directory listing/file under rootDir. The strings are C
+// copies: mongoose keeps them past any XS allocation.
 void xm_mg_conn_serve(xsMachine* the)
 {
 	xm_mg_conn_serve_in_t a = xm_mg_conn_serve_in(the);
-	struct mg_connection* c = a.conn;
-	struct mg_http_message* hm = a.msg;
-	if (!hm)
+	if (!a.msg)
 		xsUnknownError("the request has expired: serve it from inside its handler");
-	char* path = optional_string(the, a.path);
-	struct mg_http_serve_opts opts = { 0 };
-	opts.root_dir = optional_string(the, a.rootDir);
-	opts.extra_headers = optional_string(the, a.extraHeaders);
-	opts.mime_types = optional_string(the, a.mimeTypes);
-	opts.page404 = optional_string(the, a.page404);
-	if (path)
-		mg_http_serve_file(c, hm, path, &opts);
+	const char* given[] = { a.path, a.rootDir, a.extraHeaders, a.mimeTypes, a.page404 };
+	char* s[5] = { NULL };
+	for (int i = 0; i < 5; i++) {
+		if (given[i] && !(s[i] = strdup(given[i]))) {
+			while (i--)
+				free(s[i]);
+			xsUnknownError("no memory");
+		}
+	}
+	struct mg_http_serve_opts opts = { .root_dir = s[1], .extra_headers = s[2], .mime_types = s[3], .page404 = s[4] };
+	if (s[0])
+		mg_http_serve_file(a.conn, a.msg, s[0], &opts);
 	else
-		serve_dir(c, hm, &opts);
-	free(path);
-	free((char*)opts.root_dir);
-	free((char*)opts.extra_headers);
-	free((char*)opts.mime_types);
-	free((char*)opts.page404);
+		serve_dir(a.conn, a.msg, &opts);
+	for (int i = 0; i < 5; i++)
+		free(s[i]);
 }
 
 // basicAuth(conn, user, pass): adds an Authorization header to an outgoing request
 void xm_mg_conn_basic_auth(xsMachine* the)
 {
 	xm_mg_conn_basic_auth_in_t a = xm_mg_conn_basic_auth_in(the);
-	char* user = optional_string(the, a.user);
-	char* pass = optional_string(the, a.pass);
-	mg_http_bauth(a.conn, user ? user : "", pass ? pass : "");
-	free(user);
-	free(pass);
+	mg_http_bauth(a.conn, a.user, a.pass);
 }

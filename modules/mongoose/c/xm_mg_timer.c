@@ -38,16 +38,15 @@ static void release(xm_mg_t* m, xm_mg_timer_t* t)
 	if (!timer)
 		return;
 	if (m->polling) {
+		// Parked: it never fires again. With no memory to list it for freeing, it
+		// stays, harmless, until the Manager closes.
+		timer->flags = MG_TIMER_ONCE | MG_TIMER_CALLED;
 		struct xm_mg_doomed* d = malloc(sizeof(*d));
 		if (d) {
-			timer->flags = MG_TIMER_ONCE | MG_TIMER_CALLED;  // parked: never fires again
 			d->timer = timer;
 			d->next = m->doomed;
 			m->doomed = d;
-			return;
 		}
-		// No memory to park it: it stays, harmless, until the Manager closes.
-		timer->flags = MG_TIMER_ONCE | MG_TIMER_CALLED;
 		return;
 	}
 	mg_timer_free(&m->mgr.timers, timer);
@@ -108,11 +107,7 @@ void xm_mg_timers_close(xsMachine* the, xm_mg_t* m)
 	xm_mg_timers_reap(m);
 	for (xm_mg_timer_t* t = m->timers; t; t = t->next) {
 		t->timer = NULL;  // mg_mgr_free frees every mongoose timer
-		if (t->active) {
-			t->active = false;
-			xsForget(t->callback);
-			xsForget(t->object);
-		}
+		deactivate(the, t);
 	}
 }
 

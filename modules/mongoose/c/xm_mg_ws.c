@@ -9,10 +9,7 @@ void xm_mg_conn_ws_upgrade(xsMachine* the)
 	xm_mg_conn_ws_upgrade_in_t a = xm_mg_conn_ws_upgrade_in(the);
 	if (!a.msg)
 		xsUnknownError("the request has expired: upgrade it from inside its handler");
-	if (*a.headerLines)
-		mg_ws_upgrade(a.conn, a.msg, "%s", a.headerLines);
-	else
-		mg_ws_upgrade(a.conn, a.msg, NULL);
+	mg_ws_upgrade(a.conn, a.msg, "%s", a.headerLines);  // "" adds no header
 	if (a.conn->is_websocket)
 		xm_core_ws_frame_check(a.conn);
 }
