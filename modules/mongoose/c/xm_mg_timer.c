@@ -118,11 +118,7 @@ void xm_mg_timers_orphan(xm_mg_t* m)
 		t->timer = NULL;
 	}
 	m->timers = NULL;
-	while (m->doomed) {
-		struct xm_mg_doomed* d = m->doomed;
-		m->doomed = d->next;
-		free(d);  // the timer itself is freed by mg_mgr_free
-	}
+	xm_mg_timers_reap(m);  // the mg_mgr is still there: mg_mgr_free, if to come, frees the others
 }
 
 // timerAdd(manager, ms, callback, repeat, runNow)
