@@ -395,17 +395,12 @@ void xm_mg_mm_field(xsMachine* the)
 {
 	xm_mg_mm_field_in_t a = xm_mg_mm_field_in(the);
 	struct mg_mqtt_message* mm = a.msg;
-	int value = 0;
-	if (mm) {
-		switch (a.n) {
-		case 0: value = mm->id; break;
-		case 1: value = mm->cmd; break;
-		case 2: value = mm->qos; break;
-		case 3: value = mm->ack; break;
-		default: value = mm->dgram.len ? (uint8_t)mm->dgram.buf[0] & 0x0f : 0; break;  // 4: the prologue checked 0..4
-		}
+	if (!mm) {
+		xsResult = xsInteger(0);
+		return;
 	}
-	xsResult = xsInteger(value);
+	int fields[] = { mm->id, mm->cmd, mm->qos, mm->ack, mm->dgram.len ? (uint8_t)mm->dgram.buf[0] & 0x0f : 0 };  // n is 0..4
+	xsResult = xsInteger(fields[a.n]);
 }
 
 // One decoded property into *object, using *value.
