@@ -366,7 +366,8 @@ export class MqttClient {
     const again = entry.conn !== 0;
     entry.conn = conn.id;
     try {
-      if (entry.released) this.#pubrel(conn, entry.id);
+      // A PUBREL lost with its connection is sent again on the next.
+      if (entry.released) conn.send(packet(MQTT_CMD_PUBREL << 4 | 2, [entry.id >> 8, entry.id & 255])).catch(ignore);
       else native.mqttPub(this.#am._native, conn.id, entry.topic, entry.payload, entry.qos, entry.retain, entry.properties, 0,
         entry.id, again);
     } catch (error) {  // the command queue is full, or the manager closed
@@ -374,10 +375,6 @@ export class MqttClient {
       return;
     }
     if (entry.qos === 0) this.#outbox.finish(entry);  // at most once: it is on its way
-  }
-
-  #pubrel(conn: AsyncConnection, id: number): void {
-    conn.send(packet(MQTT_CMD_PUBREL << 4 | 2, [id >> 8, id & 255])).catch(ignore);  // lost with its connection: sent again on the next
   }
 
   #subscribe(conn: AsyncConnection, filter: string, qos: 0 | 1 | 2): void {
