@@ -4,7 +4,9 @@
 // addresses) and what arrived for JavaScript (raw bytes, WebSocket and MQTT
 // messages), and turns every action into a command.
 import * as native from "mongoose/native-async";
-import { MG_EV_CLOSE, MG_EV_MQTT_MSG, MG_EV_READ, MG_EV_WS_MSG, WEBSOCKET_OP_CLOSE, WEBSOCKET_OP_TEXT } from "mongoose/constants";
+// Named: XS looks a namespace's property up on every call, and serve replies per request.
+import { reply as nativeReply } from "mongoose/native-async";
+import { MG_EV_CLOSE, MG_EV_HTTP_MSG, MG_EV_MQTT_MSG, MG_EV_READ, MG_EV_WS_MSG, WEBSOCKET_OP_CLOSE, WEBSOCKET_OP_TEXT } from "mongoose/constants";
 import { chunked, headerLines, type Headers } from "mongoose/headers";
 import { WsMessage, MqttMessage, type HttpMessage, type MqttProperty } from "mongoose/messages";
 import type { Address, EventData } from "mongoose/connection";
@@ -118,9 +120,18 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
   override reply(status: number, body: Bytes = "", headers?: Headers): Promise<void> {
     return this._reply(status, body, headers, true)!;
   }
-  /** @internal unawaited (serve): no promise, and no completion event crosses back. Throws when it cannot queue. */
+  /**
+   * @internal unawaited (serve): no promise, and no completion event crosses back,
+   * nor anything once the manager is closing. Throws when it cannot queue.
+   */
   _reply(status: number, body: Bytes, headers: Headers | undefined, awaited: boolean): Promise<void> | undefined {
     this._sends++;
+    if (!headers && !awaited) {
+      // serve's common answer, made as cheap as can be: once the manager is closing, nothing.
+      const am = this.#am._live;
+      if (am) nativeReply(am, this.#id, status, "", body, 0, false);
+      return undefined;
+    }
     const lines = headers ? headerLines(headers, "content-length") : "";
     if (headers && chunked(headers)) {
       // The head, then the body (if any) as the first chunk: commands run in order,
@@ -221,6 +232,7 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
   _event(ev: number, data: EventData, flags: number, addrs: string | undefined): void {
     this.#flags = flags | (this.#flags & GONE);
     if (addrs) this.#addrs = addrs;
+    if (ev === MG_EV_HTTP_MSG) return;  // the most common event: nothing of it is kept here
     if (ev === MG_EV_READ && data instanceof Uint8Array) ((this.#extra ??= {}).inbox ??= []).push(data);
     if (ev === MG_EV_WS_MSG && data instanceof WsMessage) ((this.#extra ??= {}).ws ??= new Inbox()).push(data);
     if (ev === MG_EV_MQTT_MSG && data instanceof MqttMessage) this.#extra?.mqtt?.push(data);

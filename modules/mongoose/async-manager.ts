@@ -195,6 +195,11 @@ export class AsyncManager {
     return this.#native!;
   }
 
+  /** @internal the native manager while running, else undefined: a check that does not throw. */
+  get _live(): object | undefined {
+    return this.#state === "running" ? this.#native : undefined;
+  }
+
   /** @internal queues a command whose completion settles the returned promise (with value's result). */
   _command<T = void>(post: (request: number) => void, value?: (outcome: Outcome) => T): Promise<T> {
     this.#check();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // AsyncManager.serve: an async handler per HTTP request, its answers in request order.
 import { MG_EV_HTTP_MSG } from "mongoose/constants";
-import { HttpMessage } from "mongoose/messages";
+import type { HttpMessage } from "mongoose/messages";
 import type { Headers } from "mongoose/headers";
 import type { AsyncConnection, AsyncHandler } from "mongoose/async-connection";
 import type { AsyncManager } from "mongoose/async-manager";
@@ -49,11 +49,10 @@ function settled(conn: AsyncConnection, pending: Promise<void>): void {
 export function serveRequests(am: AsyncManager, handler: ServeHandler,
   report: (error: unknown, conn: AsyncConnection) => void): AsyncHandler {
   // Sends a handler's response, unless it answered through conn itself (wsUpgrade,
-  // reply). The reply is not awaited: the command queue keeps responses in order,
-  // and no completion event has to cross back.
+  // reply) or the manager is closing. The reply is not awaited: the command queue
+  // keeps responses in order, and no completion event has to cross back.
   function respond(conn: AsyncConnection, sends: number, response: Answer | null): void {
     if (conn._sends !== sends || conn.isClosed || !am.running) return;
-    // A string, the common answer, needs no response object.
     let status = 200;
     let body: string | Uint8Array = "";
     let headers: Headers | undefined;
@@ -72,6 +71,10 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
         headers = undefined;
       }
     }
+    send(conn, status, body, headers);
+  }
+
+  function send(conn: AsyncConnection, status: number, body: string | Uint8Array, headers: Headers | undefined): void {
     try {
       conn._reply(status, body, headers, false);
     } catch (failure) {
@@ -97,8 +100,16 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
       failed(conn, sends, error);
       return undefined;
     }
-    // A string first: looking up then on one walks String.prototype's chain.
-    if (typeof response === "string" || !response || typeof (response as Promise<unknown>).then !== "function") {
+    // A string, the common answer, goes out at once: no response object, no then
+    // lookup (it walks String.prototype's chain), and only the check that matters.
+    // The connection cannot have closed meanwhile unless this is a pipelined request;
+    // a reply to a closed one is dropped by the poll task. _reply skips it once the
+    // manager is closing.
+    if (typeof response === "string") {
+      if (conn._sends === sends) send(conn, 200, response, undefined);
+      return undefined;
+    }
+    if (!response || typeof (response as Promise<unknown>).then !== "function") {
       respond(conn, sends, response as Answer);
       return undefined;
     }
@@ -113,8 +124,10 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
   }
 
   return (conn, ev, data) => {
-    if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
-    const req = new Request(data);
+    // The poll task hands an HTTP_MSG its request, or nothing when it had no memory
+    // to copy it: no instanceof needed (it costs as much as a call).
+    if (ev !== MG_EV_HTTP_MSG || !data) return;
+    const req = new Request(data as HttpMessage);
     const previous = conn._serving;
     if (!previous) {
       // The common case: answer's own promise clears conn._serving when it settles.
