@@ -79,11 +79,15 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
     try {
       conn._reply(status, body, headers, false);
     } catch (failure) {
-      // The command queue is full: this client gets no answer. Closing it (if even
-      // that can be queued) beats leaving it waiting.
-      report(failure, conn);
-      conn.close().catch(ignore);
+      unsent(conn, failure);
     }
+  }
+
+  // The command queue is full: this client gets no answer. Closing it (if even
+  // that can be queued) beats leaving it waiting.
+  function unsent(conn: AsyncConnection, failure: unknown): void {
+    report(failure, conn);
+    conn.close().catch(ignore);
   }
 
   function failed(conn: AsyncConnection, sends: number, error: unknown): void {
@@ -95,19 +99,23 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
   function answer(conn: AsyncConnection, req: Request): Promise<void> | undefined {
     const sends = conn._sends;
     let response: Answer | Promise<Answer>;
+    let returned = false;
+    // One try for the handler and a string's reply: each costs XS a setjmp.
     try {
       response = handler(req, conn);
+      returned = true;
+      // A string, the common answer, goes out at once: no response object, no then
+      // lookup (it walks String.prototype's chain), and only the check that matters.
+      // The connection cannot have closed meanwhile unless this is a pipelined request;
+      // a reply to a closed one is dropped by the poll task. _reply skips it once the
+      // manager is closing.
+      if (typeof response === "string") {
+        if (conn._sends === sends) conn._reply(200, response, undefined, false);
+        return undefined;
+      }
     } catch (error) {
-      failed(conn, sends, error);
-      return undefined;
-    }
-    // A string, the common answer, goes out at once: no response object, no then
-    // lookup (it walks String.prototype's chain), and only the check that matters.
-    // The connection cannot have closed meanwhile unless this is a pipelined request;
-    // a reply to a closed one is dropped by the poll task. _reply skips it once the
-    // manager is closing.
-    if (typeof response === "string") {
-      if (conn._sends === sends) send(conn, 200, response, undefined);
+      if (returned) unsent(conn, error);
+      else failed(conn, sends, error);
       return undefined;
     }
     if (!response || typeof (response as Promise<unknown>).then !== "function") {
