@@ -35,7 +35,6 @@ function parseAddress(text: string | undefined): Address | undefined {
 /** What only some connections need, kept apart so that an idle connection stays small. */
 interface ConnectionExtra {
   userdata?: unknown;
-  serving?: Promise<void>;
   closed?: Deferred<void>;
   inbox?: Uint8Array[];
   /** WebSocket messages, kept from the first on. */
@@ -74,11 +73,14 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
   // No private accessors for these: XS gives each instance of a class with private
   // methods or accessors an extra slot, and every connection counts.
 
-  /** @internal orders the responses of pipelined requests served by serve() (undefined when none is pending). */
-  get _serving(): Promise<void> | undefined { return this.#extra?.serving; }
-  set _serving(pending: Promise<void> | undefined) {
-    if (pending || this.#extra) (this.#extra ??= {}).serving = pending;
-  }
+  /**
+   * @internal orders the responses of pipelined requests served by serve() (undefined
+   * when none is pending). A field, not in #extra behind an accessor: serve reads it
+   * per request, and XS reads a field for a fifth of a getter call (and a property
+   * missing from the instance, looked up along the prototype chain, for nearly a
+   * getter's cost). One slot more per connection.
+   */
+  _serving: Promise<void> | undefined = undefined;
 
   /** Whatever the application wants to keep with the connection. */
   get userdata(): unknown { return this.#extra?.userdata; }
