@@ -483,10 +483,16 @@ export class AsyncManager {
       opening.conn = conn;
       conn.handler ??= opening.handler;
     }
-    // As the Manager passes them: the CONNACK's return code, the epoch milliseconds.
-    if (ev === MG_EV_MQTT_OPEN || ev === MG_EV_SNTP_TIME) data = number;
-    conn._event(ev, data, value, addrs);
-    if (ev === MG_EV_CLOSE) this.#conns.delete(id);
+    if (ev === MG_EV_HTTP_MSG) {
+      // The most common event brings the connection nothing but its flags; GONE is
+      // not among them, as the connection's CLOSE comes after its requests.
+      conn._bits = value;
+    } else {
+      // As the Manager passes them: the CONNACK's return code, the epoch milliseconds.
+      if (ev === MG_EV_MQTT_OPEN || ev === MG_EV_SNTP_TIME) data = number;
+      conn._event(ev, data, value, addrs);
+      if (ev === MG_EV_CLOSE) this.#conns.delete(id);
+    }
     const handler = conn.handler ?? this.handler;
     if (!handler) return;
     const sends = conn._sends;
