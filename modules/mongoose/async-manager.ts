@@ -104,6 +104,12 @@ export class AsyncManager {
   /** timerAdd's timers that may still fire: close() clears them, or they would keep the firmware alive. */
   readonly #timers = new Set<TimerID>();
   #closing: Promise<void> | undefined;
+  /**
+   * @internal the native manager while running, else undefined: serve's replies
+   * check it per request, and XS reads a field for a fifth of a getter's cost.
+   * Set and cleared with #state's "running".
+   */
+  _live: object | undefined;
   #started: Promise<Outcome> | undefined;
 
   constructor(handler?: AsyncHandler, options: AsyncManagerOptions = {}) {
@@ -158,6 +164,7 @@ export class AsyncManager {
       throw error;
     }
     this.#state = "running";
+    this._live = this.#native;
   }
 
   /** Stops the poll task and closes every connection; never deadlocks, see the README. */
@@ -173,6 +180,7 @@ export class AsyncManager {
   async #shutdown(): Promise<void> {
     if (this.#state === "starting") await this.#started?.catch(ignore);
     this.#state = "closing";
+    this._live = undefined;
     for (const id of this.#timers) clearInterval(id);
     this.#timers.clear();
     const done = deferred<Outcome>();
@@ -193,11 +201,6 @@ export class AsyncManager {
   get _native(): object {
     if (this.#state !== "running") throw notStarted();
     return this.#native!;
-  }
-
-  /** @internal the native manager while running, else undefined: a check that does not throw. */
-  get _live(): object | undefined {
-    return this.#state === "running" ? this.#native : undefined;
   }
 
   /** @internal queues a command whose completion settles the returned promise (with value's result). */
