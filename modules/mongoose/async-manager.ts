@@ -8,7 +8,7 @@ import * as native from "mongoose/native-async";
 import { XM_AM_EV_RESULT, XM_AM_KIND_HTTP, XM_AM_KIND_MQTT, XM_AM_KIND_RAW, XM_AM_KIND_SNTP, XM_AM_KIND_WS } from "mongoose/wire";
 import { MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MG_EV_OPEN, MG_EV_SNTP_TIME } from "mongoose/constants";
 import type { EventData } from "mongoose/connection";
-import { AsyncConnection, type AsyncHandler } from "mongoose/async-connection";
+import { AsyncConnection, type AsyncHandler, type CatchingHandler } from "mongoose/async-connection";
 import { tlsFor, type TlsOptions } from "mongoose/tls";
 import { urlIsSsl } from "mongoose/util";
 import { bindNativeOnce, type ListenLimits } from "mongoose/manager";
@@ -498,6 +498,11 @@ export class AsyncManager {
     }
     const handler = conn.handler ?? this.handler;
     if (!handler) return;
+    if (ev === MG_EV_HTTP_MSG && (handler as Partial<CatchingHandler>)._catches) {
+      // serve's, per request: no try around it, which would cost XS a setjmp.
+      handler(conn, ev, data);
+      return;
+    }
     const sends = conn._sends;
     try {
       const result = handler(conn, ev, data);

@@ -3,7 +3,7 @@
 import { MG_EV_HTTP_MSG } from "mongoose/constants";
 import type { HttpMessage } from "mongoose/messages";
 import type { Headers } from "mongoose/headers";
-import type { AsyncConnection, AsyncHandler } from "mongoose/async-connection";
+import type { AsyncConnection, AsyncHandler, CatchingHandler } from "mongoose/async-connection";
 import type { AsyncManager } from "mongoose/async-manager";
 import { ignore } from "mongoose/deferred";
 
@@ -48,7 +48,7 @@ function settled(conn: AsyncConnection, pending: Promise<void>): void {
  * what it returns; report gets what it throws (the client then gets a 500).
  */
 export function serveRequests(am: AsyncManager, handler: ServeHandler,
-  report: (error: unknown, conn: AsyncConnection) => void): AsyncHandler {
+  report: (error: unknown, conn: AsyncConnection) => void): CatchingHandler {
   // Sends a handler's response, unless it answered through conn itself (wsUpgrade,
   // reply) or the manager is closing. The reply is not awaited: the command queue
   // keeps responses in order, and no completion event has to cross back.
@@ -132,7 +132,7 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
     return pending;
   }
 
-  return (conn, ev, data) => {
+  const serve: AsyncHandler = (conn, ev, data) => {
     // The poll task hands an HTTP_MSG its request, or nothing when it had no memory
     // to copy it: no instanceof needed (it costs as much as a call).
     if (ev !== MG_EV_HTTP_MSG || !data) return;
@@ -154,4 +154,6 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
     conn._serving = pending;
     pending.then(() => settled(conn, pending));  // answer never rejects
   };
+  // Nothing escapes it: answer catches and reports the handler's failures.
+  return Object.assign(serve, { _catches: true as const });
 }
