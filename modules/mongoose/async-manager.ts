@@ -8,7 +8,7 @@ import * as native from "mongoose/native-async";
 import { XM_AM_EV_RESULT, XM_AM_KIND_HTTP, XM_AM_KIND_MQTT, XM_AM_KIND_RAW, XM_AM_KIND_SNTP, XM_AM_KIND_WS } from "mongoose/wire";
 import { MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MG_EV_OPEN, MG_EV_SNTP_TIME } from "mongoose/constants";
 import type { EventData } from "mongoose/connection";
-import { AsyncConnection, type AsyncHandler } from "mongoose/async-connection";
+import { AsyncConnection, type AsyncHandler, type CatchingHandler } from "mongoose/async-connection";
 import { tlsFor, type TlsOptions } from "mongoose/tls";
 import { urlIsSsl } from "mongoose/util";
 import { bindNativeOnce, type ListenLimits } from "mongoose/manager";
@@ -104,6 +104,12 @@ export class AsyncManager {
   /** timerAdd's timers that may still fire: close() clears them, or they would keep the firmware alive. */
   readonly #timers = new Set<TimerID>();
   #closing: Promise<void> | undefined;
+  /**
+   * @internal the native manager while running, else undefined: serve's replies
+   * check it per request, and XS reads a field for a fifth of a getter's cost.
+   * Set and cleared with #state's "running".
+   */
+  _live: object | undefined;
   #started: Promise<Outcome> | undefined;
 
   constructor(handler?: AsyncHandler, options: AsyncManagerOptions = {}) {
@@ -158,6 +164,7 @@ export class AsyncManager {
       throw error;
     }
     this.#state = "running";
+    this._live = this.#native;
   }
 
   /** Stops the poll task and closes every connection; never deadlocks, see the README. */
@@ -173,6 +180,7 @@ export class AsyncManager {
   async #shutdown(): Promise<void> {
     if (this.#state === "starting") await this.#started?.catch(ignore);
     this.#state = "closing";
+    this._live = undefined;
     for (const id of this.#timers) clearInterval(id);
     this.#timers.clear();
     const done = deferred<Outcome>();
@@ -478,12 +486,23 @@ export class AsyncManager {
       opening.conn = conn;
       conn.handler ??= opening.handler;
     }
-    // As the Manager passes them: the CONNACK's return code, the epoch milliseconds.
-    if (ev === MG_EV_MQTT_OPEN || ev === MG_EV_SNTP_TIME) data = number;
-    conn._event(ev, data, value, addrs);
-    if (ev === MG_EV_CLOSE) this.#conns.delete(id);
+    if (ev === MG_EV_HTTP_MSG) {
+      // The most common event brings the connection nothing but its flags; GONE is
+      // not among them, as the connection's CLOSE comes after its requests.
+      conn._bits = value;
+    } else {
+      // As the Manager passes them: the CONNACK's return code, the epoch milliseconds.
+      if (ev === MG_EV_MQTT_OPEN || ev === MG_EV_SNTP_TIME) data = number;
+      conn._event(ev, data, value, addrs);
+      if (ev === MG_EV_CLOSE) this.#conns.delete(id);
+    }
     const handler = conn.handler ?? this.handler;
     if (!handler) return;
+    if (ev === MG_EV_HTTP_MSG && (handler as Partial<CatchingHandler>)._catches) {
+      // serve's, per request: no try around it, which would cost XS a setjmp.
+      handler(conn, ev, data);
+      return;
+    }
     const sends = conn._sends;
     try {
       const result = handler(conn, ev, data);

@@ -1,30 +1,29 @@
 // SPDX-License-Identifier: MIT
 // AsyncManager.serve: an async handler per HTTP request, its answers in request order.
 import { MG_EV_HTTP_MSG } from "mongoose/constants";
-import { HttpMessage } from "mongoose/messages";
+import type { HttpMessage } from "mongoose/messages";
 import type { Headers } from "mongoose/headers";
-import type { AsyncConnection, AsyncHandler } from "mongoose/async-connection";
+import type { AsyncConnection, AsyncHandler, CatchingHandler } from "mongoose/async-connection";
 import type { AsyncManager } from "mongoose/async-manager";
 import { ignore } from "mongoose/deferred";
 
 /** A request handed to serve(): a copy, valid across awaits. */
 export class Request {
-  readonly #msg: HttpMessage;
-  /** @internal */
-  constructor(msg: HttpMessage) {
-    this.#msg = msg;
-  }
-  get method(): string { return this.#msg.method; }
-  get uri(): string { return this.#msg.uri; }
-  get query(): string { return this.#msg.query; }
-  get headers(): Array<[string, string]> { return this.#msg.headers; }
-  header(name: string): string | undefined { return this.#msg.header(name); }
-  queryVar(name: string): string | undefined { return this.#msg.queryVar(name); }
-  get body(): Uint8Array { return this.#msg.body; }
-  text(): string { return this.#msg.bodyText; }
-  json(): unknown { return JSON.parse(this.#msg.bodyText); }
   /** The underlying message (for wsUpgrade). */
-  get message(): HttpMessage { return this.#msg; }
+  declare readonly message: HttpMessage;
+  /** @internal made by serve() alone */
+  private constructor() {
+    throw new TypeError("Request objects are made by serve()");
+  }
+  get method(): string { return this.message.method; }
+  get uri(): string { return this.message.uri; }
+  get query(): string { return this.message.query; }
+  get headers(): Array<[string, string]> { return this.message.headers; }
+  header(name: string): string | undefined { return this.message.header(name); }
+  queryVar(name: string): string | undefined { return this.message.queryVar(name); }
+  get body(): Uint8Array { return this.message.body; }
+  text(): string { return this.message.bodyText; }
+  json(): unknown { return JSON.parse(this.message.bodyText); }
 }
 
 export interface ServeResponse {
@@ -37,6 +36,8 @@ export type ServeHandler = (req: Request, conn: AsyncConnection) => ServeRespons
 
 type Answer = ServeResponse | string | void;
 
+const requestPrototype = Request.prototype;
+
 // Once nothing is pending, an idle kept-alive connection holds no promise.
 function settled(conn: AsyncConnection, pending: Promise<void>): void {
   if (conn._serving === pending) conn._serving = undefined;
@@ -47,13 +48,12 @@ function settled(conn: AsyncConnection, pending: Promise<void>): void {
  * what it returns; report gets what it throws (the client then gets a 500).
  */
 export function serveRequests(am: AsyncManager, handler: ServeHandler,
-  report: (error: unknown, conn: AsyncConnection) => void): AsyncHandler {
+  report: (error: unknown, conn: AsyncConnection) => void): CatchingHandler {
   // Sends a handler's response, unless it answered through conn itself (wsUpgrade,
-  // reply). The reply is not awaited: the command queue keeps responses in order,
-  // and no completion event has to cross back.
+  // reply) or the manager is closing. The reply is not awaited: the command queue
+  // keeps responses in order, and no completion event has to cross back.
   function respond(conn: AsyncConnection, sends: number, response: Answer | null): void {
     if (conn._sends !== sends || conn.isClosed || !am.running) return;
-    // A string, the common answer, needs no response object.
     let status = 200;
     let body: string | Uint8Array = "";
     let headers: Headers | undefined;
@@ -72,14 +72,22 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
         headers = undefined;
       }
     }
+    send(conn, status, body, headers);
+  }
+
+  function send(conn: AsyncConnection, status: number, body: string | Uint8Array, headers: Headers | undefined): void {
     try {
       conn._reply(status, body, headers, false);
     } catch (failure) {
-      // The command queue is full: this client gets no answer. Closing it (if even
-      // that can be queued) beats leaving it waiting.
-      report(failure, conn);
-      conn.close().catch(ignore);
+      unsent(conn, failure);
     }
+  }
+
+  // The command queue is full: this client gets no answer. Closing it (if even
+  // that can be queued) beats leaving it waiting.
+  function unsent(conn: AsyncConnection, failure: unknown): void {
+    report(failure, conn);
+    conn.close().catch(ignore);
   }
 
   function failed(conn: AsyncConnection, sends: number, error: unknown): void {
@@ -91,14 +99,26 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
   function answer(conn: AsyncConnection, req: Request): Promise<void> | undefined {
     const sends = conn._sends;
     let response: Answer | Promise<Answer>;
+    let returned = false;
+    // One try for the handler and a string's reply: each costs XS a setjmp.
     try {
       response = handler(req, conn);
+      returned = true;
+      // A string, the common answer, goes out at once: no response object, no then
+      // lookup (it walks String.prototype's chain), and only the check that matters.
+      // The connection cannot have closed meanwhile unless this is a pipelined request;
+      // a reply to a closed one is dropped by the poll task. _reply skips it once the
+      // manager is closing.
+      if (typeof response === "string") {
+        if (conn._sends === sends) conn._reply(200, response, undefined, false);
+        return undefined;
+      }
     } catch (error) {
-      failed(conn, sends, error);
+      if (returned) unsent(conn, error);
+      else failed(conn, sends, error);
       return undefined;
     }
-    // A string first: looking up then on one walks String.prototype's chain.
-    if (typeof response === "string" || !response || typeof (response as Promise<unknown>).then !== "function") {
+    if (!response || typeof (response as Promise<unknown>).then !== "function") {
       respond(conn, sends, response as Answer);
       return undefined;
     }
@@ -112,9 +132,13 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
     return pending;
   }
 
-  return (conn, ev, data) => {
-    if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
-    const req = new Request(data);
+  const serve: AsyncHandler = (conn, ev, data) => {
+    // The poll task hands an HTTP_MSG its request, or nothing when it had no memory
+    // to copy it: no instanceof needed (it costs as much as a call).
+    if (ev !== MG_EV_HTTP_MSG || !data) return;
+    // An object literal on Request's prototype: XS makes it for a third of a
+    // constructor call's cost.
+    const req = { __proto__: requestPrototype, message: data } as unknown as Request;
     const previous = conn._serving;
     if (!previous) {
       // The common case: answer's own promise clears conn._serving when it settles.
@@ -130,4 +154,6 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
     conn._serving = pending;
     pending.then(() => settled(conn, pending));  // answer never rejects
   };
+  // Nothing escapes it: answer catches and reports the handler's failures.
+  return Object.assign(serve, { _catches: true as const });
 }
