@@ -29,25 +29,34 @@ export function takeAll<T>(items: T[] | undefined): T[] {
 
 /**
  * The queue behind an async iterator of messages: what arrived before it was
- * asked for, and the readers waiting for the next.
+ * asked for, the readers waiting for the next, and the error that ended it.
  */
 export class Inbox<T> {
   readonly #items: T[] = [];
-  readonly #waiting: Array<(result: IteratorResult<T>) => void> = [];
+  readonly #waiting: Array<(result: IteratorResult<T> | Promise<never>) => void> = [];
+  #error: unknown;
   push(item: T): void {
     const waiter = this.#waiting.shift();
     if (waiter) waiter({ value: item, done: false });
     else this.#items.push(item);
   }
-  /** The next item; the end when none is left and ended (the source closed, the reader left). */
+  /** The next item; then the error release() left, once; then the end when ended (the source closed, the reader left). */
   next(ended: boolean): Promise<IteratorResult<T>> {
     if (this.#items.length) return Promise.resolve({ value: this.#items.shift()!, done: false });
+    const error = this.#error;
+    this.#error = undefined;
+    if (error) return Promise.reject(error);
     if (ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
-  /** Ends the iteration of the readers waiting now; resolves as an iterator's return() does. */
-  release(): Promise<IteratorResult<T>> {
-    takeAll(this.#waiting).forEach((w) => w({ value: undefined, done: true }));
+  /**
+   * Ends the iteration of the readers waiting now, or with an error rejects them
+   * (none waiting: the next read rejects); resolves as an iterator's return() does.
+   */
+  release(error?: Error): Promise<IteratorResult<T>> {
+    const waiting = takeAll(this.#waiting);
+    if (error && !waiting.length) this.#error = error;
+    waiting.forEach((w) => w(error ? Promise.reject(error) : { value: undefined, done: true }));
     return Promise.resolve({ value: undefined, done: true });
   }
 }

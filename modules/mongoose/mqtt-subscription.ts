@@ -2,12 +2,7 @@
 // One MqttClient.subscribe(): the messages routed to it (its filter matched
 // here, as several subscriptions may share a connection), as an async iterable.
 import type { MqttMessage } from "mongoose/messages";
-import { deferred, ignore, takeAll } from "mongoose/deferred";
-
-interface Reader {
-  resolve(result: IteratorResult<MqttMessage>): void;
-  reject(error: unknown): void;
-}
+import { deferred, ignore, Inbox } from "mongoose/deferred";
 
 /**
  * What MqttClient.subscribe returns: `for await (const msg of sub)`. Leaving the
@@ -21,10 +16,8 @@ export class MqttSubscription implements AsyncIterableIterator<MqttMessage> {
   readonly #left: (sub: MqttSubscription) => void;
   readonly #granted = deferred<number>();
   #settled = false;
-  readonly #items: MqttMessage[] = [];
-  readonly #readers: Reader[] = [];
+  readonly #inbox = new Inbox<MqttMessage>();
   #ended = false;
-  #error: Error | undefined;
 
   /** @internal left: the client forgets it. */
   constructor(filter: string, qos: 0 | 1 | 2, left: (sub: MqttSubscription) => void) {
@@ -40,14 +33,7 @@ export class MqttSubscription implements AsyncIterableIterator<MqttMessage> {
   }
 
   next(): Promise<IteratorResult<MqttMessage>> {
-    if (this.#items.length) return Promise.resolve({ value: this.#items.shift()!, done: false });
-    if (this.#error) {
-      const error = this.#error;
-      this.#error = undefined;  // once: then the iteration is over
-      return Promise.reject(error);
-    }
-    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => this.#readers.push({ resolve, reject }));
+    return this.#inbox.next(this.#ended);
   }
 
   return(): Promise<IteratorResult<MqttMessage>> {
@@ -62,10 +48,7 @@ export class MqttSubscription implements AsyncIterableIterator<MqttMessage> {
 
   /** @internal a message its filter matches. */
   _push(message: MqttMessage): void {
-    if (this.#ended) return;
-    const reader = this.#readers.shift();
-    if (reader) reader.resolve({ value: message, done: false });
-    else this.#items.push(message);
+    if (!this.#ended) this.#inbox.push(message);
   }
 
   /** @internal a SUBACK for its filter: the granted QoS, or 0x80 and up for a refusal. */
@@ -90,11 +73,6 @@ export class MqttSubscription implements AsyncIterableIterator<MqttMessage> {
       this.#settled = true;
       this.#granted.reject(error ?? new Error(`MQTT subscribe ${this.filter}: ended before the broker's SUBACK`));
     }
-    const readers = takeAll(this.#readers);
-    if (error && readers.length) readers.forEach((r) => r.reject(error));
-    else {
-      this.#error = error;
-      readers.forEach((r) => r.resolve({ value: undefined, done: true }));
-    }
+    void this.#inbox.release(error);
   }
 }
