@@ -41,7 +41,7 @@ function eventMask(events: readonly number[]): number {
 }
 
 export interface ManagerOptions extends HandlerOptions {
-  /** Set up mongoose's wakeup pipe so that wakeup() works (it costs a socket pair). */
+  /** Set up mongoose's wakeup pipe so that wakeup() works before run(), which sets it up otherwise (it costs a socket pair). */
   enableWakeup?: boolean;
   /** Gets what handlers throw; by default it is logged with console.error. */
   errorHandler?: ErrorHandler;
@@ -267,7 +267,7 @@ export class Manager {
   wakeup(connectionId: number, data?: string | Uint8Array | ArrayBuffer): boolean {
     return native.managerWakeup(this.#native, connectionId, data);
   }
-  /** The id of mongoose's wakeup pipe connection (0 without enableWakeup). */
+  /** The id of mongoose's wakeup pipe connection (0 until enableWakeup or run() sets the pipe up). */
   get wakeupId(): number {
     return native.managerWakeupId(this.#native);
   }

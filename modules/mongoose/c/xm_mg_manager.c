@@ -111,8 +111,7 @@ void xm_mg_manager_create(xsMachine* the)
 			free(m);
 			xsUnknownError("cannot set up wakeup (socketpair failed)");
 		}
-		m->wakeup_id = m->mgr.conns ? m->mgr.conns->id : 0;  // the pipe is the first connection
-		m->pipe_id = m->wakeup_id;
+		m->pipe_id = m->mgr.conns->id;  // mongoose puts the pipe first
 	}
 	m->report = xsArg(0);
 	xsRemember(m->report);
@@ -174,7 +173,7 @@ void xm_mg_manager_wakeup_max(xsMachine* the)
 
 void xm_mg_manager_wakeup_id(xsMachine* the)
 {
-	xsResult = xsNumber((double)xm_mg_manager_wakeup_id_in(the).manager->wakeup_id);
+	xsResult = xsNumber((double)xm_mg_manager_wakeup_id_in(the).manager->pipe_id);
 }
 
 // Ids of the connections the binding owns (not mongoose's own DNS or wakeup pipe).
@@ -197,15 +196,15 @@ void xm_mg_manager_wakeup(xsMachine* the)
 {
 	xm_mg_manager_wakeup_in_t a = xm_mg_manager_wakeup_in(the);
 	xm_mg_t* m = a.manager;
-	if (!m->wakeup_id)
-		xsUnknownError("wakeup is not enabled: create the Manager with { enableWakeup: true }");
+	if (!m->pipe_id)
+		xsUnknownError("wakeup is not enabled: create the Manager with { enableWakeup: true }, or run() it");
 	unsigned long id = (unsigned long)a.id;
 	if (a.data.len > XM_MG_WAKEUP_MAX)
 		xsRangeError("wakeup: %lu bytes is more than one wakeup carries (at most %lu, WAKEUP_MAX_BYTES)",
 			(unsigned long)a.data.len, (unsigned long)XM_MG_WAKEUP_MAX);
 	bool live = false;
 	for (struct mg_connection* c = m->mgr.conns; c && !live; c = c->next)
-		live = c->id == id && !c->is_closing && id != m->wakeup_id;
+		live = c->id == id && !c->is_closing && id != m->pipe_id;
 	xsResult = xsBoolean(live && mg_wakeup(&m->mgr, id, a.data.buf, a.data.len));
 }
 
