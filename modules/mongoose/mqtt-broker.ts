@@ -89,6 +89,8 @@ interface Packet {
   raw?: Uint8Array;
 }
 
+// The options that are limits, and their defaults.
+const LIMITS = { maxClients: 64, maxInflight: 16, maxQueued: 100, maxSessions: 64, maxRetained: 256, connectTimeout: 10000 };
 const ROUTES_CACHED = 256;
 const SWEEP_MS = 500;
 // MQTT 3.1.1 CONNACK return codes, and MQTT 5's reason codes.
@@ -102,12 +104,7 @@ export class MqttBroker {
   listener!: AsyncConnection;
   readonly #am: AsyncManager;
   readonly #report: (error: unknown) => void;
-  readonly #maxClients: number;
-  readonly #maxInflight: number;
-  readonly #maxQueued: number;
-  readonly #maxSessions: number;
-  readonly #maxRetained: number;
-  readonly #connectTimeout: number;
+  readonly #limits = { ...LIMITS };
   readonly #authenticate: MqttBrokerOptions["authenticate"];
   readonly #sessions = new Map<string, Session>();
   readonly #byConn = new Map<number, Session>();
@@ -127,12 +124,12 @@ export class MqttBroker {
   constructor(am: AsyncManager, options: MqttBrokerOptions, report: (error: unknown) => void) {
     this.#am = am;
     this.#report = report;
-    this.#maxClients = limit("maxClients", options.maxClients, 64);
-    this.#maxInflight = limit("maxInflight", options.maxInflight, 16);
-    this.#maxQueued = limit("maxQueued", options.maxQueued, 100);
-    this.#maxSessions = limit("maxSessions", options.maxSessions, 64);
-    this.#maxRetained = limit("maxRetained", options.maxRetained, 256);
-    this.#connectTimeout = limit("connectTimeout", options.connectTimeout, 10000);
+    for (const name of Object.keys(LIMITS) as (keyof typeof LIMITS)[]) {
+      const value = options[name];
+      if (value === undefined) continue;
+      if (!Number.isInteger(value) || value < 1) throw new RangeError(`mqttBroker: ${name} must be a positive integer, got ${value}`);
+      this.#limits[name] = value;
+    }
     this.#authenticate = options.authenticate;
   }
 
@@ -289,7 +286,7 @@ export class MqttBroker {
   // Whether one more client may connect (one taking over its session's
   // connection is not one more); refuses it when not.
   #room(conn: AsyncConnection, clientId: string, v5: boolean): boolean {
-    if (this.#byConn.size < this.#maxClients || this.#sessions.get(clientId)?.online) return true;
+    if (this.#byConn.size < this.#limits.maxClients || this.#sessions.get(clientId)?.online) return true;
     this.#refuse(conn, v5, v5 ? V5_BUSY : V3_UNAVAILABLE);
     return false;
   }
@@ -375,7 +372,7 @@ export class MqttBroker {
       away++;
       if (!oldest || s.offlineSince < oldest.offlineSince) oldest = s;
     }
-    if (oldest && away > this.#maxSessions) this.#remove(oldest);
+    if (oldest && away > this.#limits.maxSessions) this.#remove(oldest);
   }
 
   #sweep(): void {
@@ -385,7 +382,7 @@ export class MqttBroker {
     for (const s of this.#sessions.values())
       if (!s.online && now - s.offlineSince > s.expiry) this.#remove(s);
     for (const [id, since] of this.#fresh)
-      if (now - since > this.#connectTimeout) {
+      if (now - since > this.#limits.connectTimeout) {
         this.#fresh.delete(id);
         void this.#am.connections.find((conn) => conn.id === id)?.close();
       }
@@ -425,16 +422,16 @@ export class MqttBroker {
   // into the session's queue (QoS 1 for a persistent session away, or a window full).
   #deliver(s: Session, copy: Pending, words: number[]): void {
     const conn = s.conn;
-    if (conn && (copy.qos === 0 || (s.inflightCount < this.#maxInflight && !s.queue?.length))) {
+    if (conn && (copy.qos === 0 || (s.inflightCount < this.#limits.maxInflight && !s.queue?.length))) {
       const id = copy.qos ? s.track(copy) : 0;
       words.push(conn.id, copy.qos | (copy.retain ? 8 : 0) | id << 16);
-    } else if (!(copy.qos && (conn || s.persistent) && s.enqueue(copy, this.#maxQueued))) {
+    } else if (!(copy.qos && (conn || s.persistent) && s.enqueue(copy, this.#limits.maxQueued))) {
       this.#dropped++;
     }
   }
 
   #pump(s: Session): void {
-    while (s.conn && s.queue?.length && s.inflightCount < this.#maxInflight) {
+    while (s.conn && s.queue?.length && s.inflightCount < this.#limits.maxInflight) {
       const copy = s.queue.shift()!;
       this.#fanout(copy.msg, [s.conn.id, copy.qos | (copy.retain ? 8 : 0) | s.track(copy) << 16]);
     }
@@ -447,7 +444,7 @@ export class MqttBroker {
 
   #keep(msg: Routed): void {
     if (msg.payload.length === 0) this.#retained.delete(msg.topic);
-    else if (this.#retained.has(msg.topic) || this.#retained.size < this.#maxRetained)
+    else if (this.#retained.has(msg.topic) || this.#retained.size < this.#limits.maxRetained)
       this.#retained.set(msg.topic, { topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: true });
     else this.#dropped++;
   }
@@ -508,12 +505,6 @@ export class MqttBroker {
     this.#routes.clear();
     s.conn!.send(unsuback(s.v5, id, codes)).catch(ignore);
   }
-}
-
-function limit(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`mqttBroker: ${name} must be a positive integer, got ${value}`);
-  return value;
 }
 
 _provide("mongoose/mqtt-broker", (am, url, options, report) => new MqttBroker(am, options, report)._listen(url, options.tls));
