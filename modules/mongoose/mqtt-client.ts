@@ -384,10 +384,6 @@ export class MqttClient {
     }, ignore);  // the connection went: the next one subscribes again
   }
 
-  #suback(filter: string, code: number): void {
-    for (const sub of [...this.#subs]) if (sub.filter === filter) sub._suback(code);
-  }
-
   // A subscription's reader left (or the broker refused it): unsubscribe when no other has its filter.
   #left(sub: MqttSubscription): void {
     this.#subs.delete(sub);
@@ -416,7 +412,7 @@ export class MqttClient {
       const filter = this.#subIds.get(data.id);
       if (filter !== undefined) {
         this.#subIds.delete(data.id);
-        this.#suback(filter, code);
+        for (const sub of [...this.#subs]) if (sub.filter === filter) sub._suback(code);
       }
     }
     else if (cmd === MQTT_CMD_CONNACK && data.ack === 0 && !this.#ending) this.#online(conn, (data.packet[2] & 1) !== 0);
