@@ -336,18 +336,14 @@ void xm_mg_util_hmac_sha256(xsMachine* the)
 		mg_sha256(block, (uint8_t*)key.buf, key.len);
 	else if (key.len)
 		memcpy(block, key.buf, key.len);
-	for (size_t i = 0; i < sizeof(pad); i++)
-		pad[i] = block[i] ^ 0x36;
-	mg_sha256_init(&ctx);
-	mg_sha256_update(&ctx, pad, sizeof(pad));
-	mg_sha256_update(&ctx, (const unsigned char*)data.buf, data.len);
-	mg_sha256_final(digest, &ctx);
-	for (size_t i = 0; i < sizeof(pad); i++)
-		pad[i] = block[i] ^ 0x5c;
-	mg_sha256_init(&ctx);
-	mg_sha256_update(&ctx, pad, sizeof(pad));
-	mg_sha256_update(&ctx, digest, sizeof(digest));
-	mg_sha256_final(digest, &ctx);
+	for (int outer = 0; outer < 2; outer++) {  // SHA-256(key ^ opad, SHA-256(key ^ ipad, data))
+		for (size_t i = 0; i < sizeof(pad); i++)
+			pad[i] = block[i] ^ (outer ? 0x5c : 0x36);
+		mg_sha256_init(&ctx);
+		mg_sha256_update(&ctx, pad, sizeof(pad));
+		mg_sha256_update(&ctx, outer ? digest : (const unsigned char*)data.buf, outer ? sizeof(digest) : data.len);
+		mg_sha256_final(digest, &ctx);
+	}
 	xm_mg_new_bytes(the, &xsResult, digest, sizeof(digest));
 }
 
