@@ -471,7 +471,7 @@ export class MqttBroker {
   }
 
   #subscribe(s: Session, raw: Uint8Array): void {
-    const { id, subscriptions } = parseSubscribe(raw, s.v5);
+    const { id, list: subscriptions } = parseSubscribe(raw, s.v5);
     const codes: number[] = [];
     const fresh: Subscription[] = [];
     for (const sub of subscriptions) {
@@ -500,7 +500,7 @@ export class MqttBroker {
   }
 
   #unsubscribe(s: Session, raw: Uint8Array): void {
-    const { id, filters } = parseUnsubscribe(raw, s.v5);
+    const { id, list: filters } = parseUnsubscribe(raw, s.v5);
     const codes = filters.map((filter) => (s.subs.delete(filter) ? 0 : V5_NO_SUBSCRIPTION));
     this.#routes.clear();
     s.conn!.send(unsuback(s.v5, id, codes)).catch(ignore);

@@ -141,34 +141,32 @@ export interface Subscription {
   retainHandling: number;
 }
 
-/** A SUBSCRIBE's packet id and filters (a filter's faults are the broker's to answer). */
-export function parseSubscribe(packet: Uint8Array, v5: boolean): { id: number; subscriptions: Subscription[] } {
-  if ((packet[0] & 15) !== 2) throw new Malformed("SUBSCRIBE's flags are not 2");
+// A SUBSCRIBE's or UNSUBSCRIBE's (name) packet id and its entries, one at least, each read by entry.
+function parseFilters<T>(packet: Uint8Array, v5: boolean, name: string, entry: (r: Reader) => T): { id: number; list: T[] } {
+  if ((packet[0] & 15) !== 2) throw new Malformed(`${name}'s flags are not 2`);
   const r = new Reader(packet);
   const id = r.u16();
   if (v5) r.properties();
-  const subscriptions: Subscription[] = [];
-  while (r.left > 0) {
+  const list: T[] = [];
+  while (r.left > 0) list.push(entry(r));
+  if (!list.length) throw new Malformed(`${name} has no filter`);
+  return { id, list };
+}
+
+/** A SUBSCRIBE's packet id and filters (a filter's faults are the broker's to answer). */
+export function parseSubscribe(packet: Uint8Array, v5: boolean): { id: number; list: Subscription[] } {
+  return parseFilters(packet, v5, "SUBSCRIBE", (r) => {
     const filter = r.text();
     const options = r.u8();
     if (options & 0xc0 || (options & 3) === 3 || (options >> 4 & 3) === 3 || (!v5 && options & 0xfc))
       throw new Malformed("a subscription's options are invalid");
-    subscriptions.push({ filter, qos: options & 3, noLocal: (options & 4) !== 0, asPublished: (options & 8) !== 0,
-      retainHandling: (options >> 4) & 3 });
-  }
-  if (!subscriptions.length) throw new Malformed("SUBSCRIBE has no filter");
-  return { id, subscriptions };
+    return { filter, qos: options & 3, noLocal: (options & 4) !== 0, asPublished: (options & 8) !== 0,
+      retainHandling: (options >> 4) & 3 };
+  });
 }
 
-export function parseUnsubscribe(packet: Uint8Array, v5: boolean): { id: number; filters: string[] } {
-  if ((packet[0] & 15) !== 2) throw new Malformed("UNSUBSCRIBE's flags are not 2");
-  const r = new Reader(packet);
-  const id = r.u16();
-  if (v5) r.properties();
-  const filters: string[] = [];
-  while (r.left > 0) filters.push(r.text());
-  if (!filters.length) throw new Malformed("UNSUBSCRIBE has no filter");
-  return { id, filters };
+export function parseUnsubscribe(packet: Uint8Array, v5: boolean): { id: number; list: string[] } {
+  return parseFilters(packet, v5, "UNSUBSCRIBE", (r) => r.text());
 }
 
 /**
