@@ -522,7 +522,7 @@ describe("Manager timers", () => {
   test("one-shot, repeat, runNow, cancel in its own callback or another's, added from handlers, stopped by close()", async () => {
     const exe = build({
       "main.ts": `
-import { Manager, MG_EV_POLL } from "mongoose";
+import { Manager, MG_EV_POLL, MG_EV_WAKEUP } from "mongoose";
 const t0 = Date.now();
 const ms = () => Date.now() - t0;
 const mgr = new Manager(undefined, { errorHandler: (e) => console.log("handler error", (e as Error).message) });
@@ -557,7 +557,8 @@ const self = mgr.timerAdd(15, () => {
 mgr.timerAdd(200, () => console.log("self total", own));
 
 let added = false;
-mgr.listen("tcp://127.0.0.1:0", (conn, ev) => {
+const listener = mgr.listen("tcp://127.0.0.1:0", (conn, ev, data) => {
+  if (ev === MG_EV_WAKEUP) console.log("woken", (data as Uint8Array).length);
   if (ev === MG_EV_POLL && !added) {
     added = true;
     const at = ms();
@@ -572,6 +573,8 @@ mgr.timerAdd(40, () => {
 let forever = 0;
 const spin = mgr.timerAdd(10, () => forever++, { repeat: true });
 const pending = mgr.timerAdd(60000, () => console.log("pending fired"));
+console.log("wakeupId before run", mgr.wakeupId);
+mgr.timerAdd(300, () => console.log("run's pipe", mgr.wakeupId > 0, mgr.wakeup(listener.id, "hi"), mgr.wakeup(mgr.wakeupId, "x")));
 mgr.timerAdd(400, () => {
   console.log("closing", ms(), spin.active);
   mgr.close();
@@ -631,6 +634,10 @@ try {
     expect(find("timerAdd after close:").join(" ")).toMatch(/closed/);
     expect(find("later")).toEqual(["true", "false"]);
     expect(find("wakeup without enableWakeup:").join(" ")).toMatch(/enableWakeup/);
+    // Without enableWakeup, run() sets the pipe up: wakeup() then works, and not to the pipe itself.
+    expect(find("wakeupId before run")).toEqual(["0"]);
+    expect(find("run's pipe")).toEqual(["true", "true", "false"]);
+    expect(find("woken")).toEqual(["2"]);
     expect(out).not.toContain("pending fired");
   });
 });
