@@ -31,9 +31,5 @@ export function wsClosePayload(code: number, reason: string): Uint8Array {
     throw new RangeError(`WebSocket close code must be an integer in 1000..4999, got ${code}`);
   const text = utf8(reason);
   if (text.length > 123) throw new RangeError(`a WebSocket close reason is at most 123 bytes, got ${text.length}`);
-  const payload = new Uint8Array(2 + text.length);
-  payload[0] = code >> 8;
-  payload[1] = code & 0xff;
-  payload.set(text, 2);
-  return payload;
+  return concat([new Uint8Array([code >> 8, code & 0xff]), text]);
 }
