@@ -387,3 +387,50 @@ describe("AsyncManager.mqtt against mosquitto", () => {
     expect(fw.stdout()).not.toMatch(/^failed /m);
   }, 40000);
 });
+
+describe("AsyncManager.mqtt subscriptions a broker refuses", () => {
+  // The firmware's own broker refuses shared subscriptions ($share/...) with
+  // 0x80: no mosquitto needed to see a refusal end an iteration.
+  test("a read in progress rejects; with none, the next read rejects, once, and then the iteration is over", async () => {
+    const port = await freePort();
+    const exe = buildApp(makeApp({
+      "manifest.json": JSON.stringify({ modules: { "*": ["./main"] } }),
+      "main.ts": `
+import { AsyncManager } from "mongoose";
+import "mongoose/mqtt-broker";
+import "mongoose/mqtt-client";
+const settle = (p: Promise<IteratorResult<unknown>>) => p.then((r) => "done " + r.done, (e: Error) => e.message);
+const am = new AsyncManager();
+await am.start();
+const url = "mqtt://127.0.0.1:${port}";
+await am.mqttBroker(url);
+const client = am.mqtt(url, { reconnect: false });
+await client.connected;
+const granted = client.subscribe("fw/ok");
+const waiting = client.subscribe("$share/g/a");
+const read = settle(waiting.next());
+const ready = await waiting.ready.then(String, (e: Error) => e.message);
+console.log("waiting " + JSON.stringify({ read: await read, ready, granted: await granted.ready }));
+const idle = client.subscribe("$share/g/b");
+await idle.ready.catch(() => {});
+console.log("idle " + JSON.stringify({ first: await settle(idle.next()), second: await settle(idle.next()) }));
+await client.end();
+await am.close();
+`,
+    }), VARIANT);
+    const fw = startFirmware(exe);
+    try {
+      const waiting = await line<{ read: string; ready: string; granted: number }>(fw, "waiting", () => true, 20000);
+      expect(waiting.read).toMatch(/MQTT subscribe \$share\/g\/a: the broker refused it \(code 0x80\)/);
+      expect(waiting.ready).toBe(waiting.read);
+      expect(waiting.granted).toBe(0);
+      const idle = await line<{ first: string; second: string }>(fw, "idle", () => true, 20000);
+      expect(idle.first).toMatch(/MQTT subscribe \$share\/g\/b: the broker refused it \(code 0x80\)/);
+      expect(idle.second).toBe("done true");
+      expect(await fw.exited).toBe(0);  // end() and close() leave nothing behind
+    } finally {
+      await fw.stop();
+    }
+    expect(sanitizerReports(fw.stderr())).toEqual([]);
+  }, 60000);
+});
