@@ -133,13 +133,11 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
    * nor anything once the manager is closing. Throws when it cannot queue.
    */
   _reply(status: number, body: Bytes, headers: Headers | undefined, awaited: boolean): Promise<void> | undefined {
-    this._sends++;
     if (!headers && !awaited) {
-      // serve's common answer, made as cheap as can be: once the manager is closing, nothing.
-      const am = this.#am._live;
-      if (am) nativeReply(am, this.#id, status, "", body, 0, false);
+      this._answer(status, body);
       return undefined;
     }
+    this._sends++;
     const lines = headers ? headerLines(headers, "content-length") : "";
     if (headers && chunked(headers)) {
       // The head, then the body (if any) as the first chunk: commands run in order,
@@ -153,6 +151,16 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
     if (awaited) return this.#am._command((request) => native.reply(this.#am._native, this.#id, status, lines, body, request, false));
     native.reply(this.#am._native, this.#id, status, lines, body, 0, false);
     return undefined;
+  }
+  /**
+   * @internal serve's common answer, without headers, made as cheap as can be (two
+   * arguments, not _reply's four): no promise, no completion event, and nothing once
+   * the manager is closing. Throws when it cannot queue.
+   */
+  _answer(status: number, body: Bytes): void {
+    this._sends++;
+    const am = this.#am._live;
+    if (am) nativeReply(am, this.#id, status, "", body, 0, false);
   }
   override httpChunk(data: Bytes): Promise<void> {
     this._sends++;
