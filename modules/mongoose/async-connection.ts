@@ -17,7 +17,8 @@ import type { AsyncManager, Outcome } from "mongoose/async-manager";
 
 export type AsyncHandler = (conn: AsyncConnection, ev: number, data: EventData) => void | Promise<void>;
 /** @internal a handler that reports and answers whatever its HTTP_MSG work throws or rejects with itself (serve's). */
-export type CatchingHandler = AsyncHandler & { readonly _catches: true };
+export type CatchingHandler = ((conn: AsyncConnection, ev: number, data: EventData, id?: number) => void | Promise<void>) &
+  { readonly _catches: true };
 
 // Ours, above the flag bits (XM_MG_FLAG_*, mongoose/wire): the connection has closed.
 const GONE = 1 << 16;

@@ -500,7 +500,7 @@ export class AsyncManager {
     if (!handler) return;
     if (ev === MG_EV_HTTP_MSG && (handler as Partial<CatchingHandler>)._catches) {
       // serve's, per request: no try around it, which would cost XS a setjmp.
-      handler(conn, ev, data);
+      (handler as CatchingHandler)(conn, ev, data, id);
       return;
     }
     const sends = conn._sends;
