@@ -8,7 +8,7 @@ import type { AsyncConnection, AsyncHandler, CatchingHandler } from "mongoose/as
 import type { AsyncManager } from "mongoose/async-manager";
 import { ignore } from "mongoose/deferred";
 // Named: XS looks a namespace's property up on every call.
-import { reply as nativeReply } from "mongoose/native-async";
+import { answer as nativeAnswer } from "mongoose/native-async";
 
 /** A request handed to serve(): a copy, valid across awaits. */
 export class Request {
@@ -139,7 +139,7 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
         if (conn._sends === sends) {
           conn._sends++;
           const live = am._live;
-          if (live) nativeReply(live, id, 200, "", response, 0, false);
+          if (live) nativeAnswer(live, id, 200, response);
         }
         return undefined;
       }
