@@ -154,9 +154,9 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
     return undefined;
   }
   /**
-   * @internal serve's common answer, without headers, made as cheap as can be (two
-   * arguments, not _reply's four, and the native answer's four, not reply's seven): no promise, no completion event, and nothing once
-   * the manager is closing. Throws when it cannot queue.
+   * @internal serve's answer without headers, made as cheap as can be (the native
+   * answer takes four arguments, reply seven): no promise, no completion event, and
+   * nothing once the manager is closing. Throws when it cannot queue.
    */
   _answer(status: number, body: Bytes): void {
     this._sends++;

@@ -4,7 +4,7 @@ import { MG_EV_HTTP_MSG } from "mongoose/constants";
 import type { HttpMessage } from "mongoose/messages";
 import type { Headers } from "mongoose/headers";
 import type { EventData } from "mongoose/connection";
-import type { AsyncConnection, AsyncHandler, CatchingHandler } from "mongoose/async-connection";
+import type { AsyncConnection, CatchingHandler } from "mongoose/async-connection";
 import type { AsyncManager } from "mongoose/async-manager";
 import { ignore } from "mongoose/deferred";
 // Named: XS looks a namespace's property up on every call.
@@ -80,8 +80,7 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
 
   function send(conn: AsyncConnection, status: number, body: string | Uint8Array, headers: Headers | undefined): void {
     try {
-      if (headers) conn._reply(status, body, headers, false);
-      else conn._answer(status, body);
+      conn._reply(status, body, headers, false);
     } catch (failure) {
       unsent(conn, failure);
     }
