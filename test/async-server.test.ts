@@ -307,6 +307,28 @@ describe("AsyncManager server", () => {
     }
   });
 
+  it("serve answers requests pipelined on one socket in their order, a slow async answer before the quick ones after it", async () => {
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(servePort, "127.0.0.1", () => socket.write(
+        ["/sleep", "/first", "/null", "/second"].map((uri) => `GET ${uri} HTTP/1.1\r\nHost: x\r\n\r\n`).join("")));
+      let got = "";
+      socket.on("data", (d) => {
+        got += d;
+        if (got.endsWith("served /second")) {
+          socket.destroy();
+          resolve(got);
+        }
+      });
+      socket.on("error", reject);
+      setTimeout(() => {
+        socket.destroy();
+        resolve(got);
+      }, 3000);
+    });
+    const bodies = text.split(/HTTP\/1\.1 \d+ [^\r]*\r\n[^]*?\r\n\r\n/).slice(1);
+    expect(bodies).toEqual(["after sleep", "served /first", "the handler returned no response\n", "served /second"]);
+  });
+
   it("200 concurrent keep-alive clients each get their own answers", async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
     const perClient = 5;

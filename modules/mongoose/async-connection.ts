@@ -5,7 +5,7 @@
 // messages), and turns every action into a command.
 import * as native from "mongoose/native-async";
 // Named: XS looks a namespace's property up on every call, and serve replies per request.
-import { reply as nativeReply } from "mongoose/native-async";
+import { answer as nativeAnswer } from "mongoose/native-async";
 import { MG_EV_CLOSE, MG_EV_MQTT_MSG, MG_EV_READ, MG_EV_WS_MSG, WEBSOCKET_OP_CLOSE, WEBSOCKET_OP_TEXT } from "mongoose/constants";
 import { chunked, headerLines, type Headers } from "mongoose/headers";
 import { WsMessage, MqttMessage, type HttpMessage, type MqttProperty } from "mongoose/messages";
@@ -17,7 +17,8 @@ import type { AsyncManager, Outcome } from "mongoose/async-manager";
 
 export type AsyncHandler = (conn: AsyncConnection, ev: number, data: EventData) => void | Promise<void>;
 /** @internal a handler that reports and answers whatever its HTTP_MSG work throws or rejects with itself (serve's). */
-export type CatchingHandler = AsyncHandler & { readonly _catches: true };
+export type CatchingHandler = ((conn: AsyncConnection, ev: number, data: EventData, id?: number) => void | Promise<void>) &
+  { readonly _catches: true };
 
 // Ours, above the flag bits (XM_MG_FLAG_*, mongoose/wire): the connection has closed.
 const GONE = 1 << 16;
@@ -133,13 +134,11 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
    * nor anything once the manager is closing. Throws when it cannot queue.
    */
   _reply(status: number, body: Bytes, headers: Headers | undefined, awaited: boolean): Promise<void> | undefined {
-    this._sends++;
     if (!headers && !awaited) {
-      // serve's common answer, made as cheap as can be: once the manager is closing, nothing.
-      const am = this.#am._live;
-      if (am) nativeReply(am, this.#id, status, "", body, 0, false);
+      this._answer(status, body);
       return undefined;
     }
+    this._sends++;
     const lines = headers ? headerLines(headers, "content-length") : "";
     if (headers && chunked(headers)) {
       // The head, then the body (if any) as the first chunk: commands run in order,
@@ -153,6 +152,16 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
     if (awaited) return this.#am._command((request) => native.reply(this.#am._native, this.#id, status, lines, body, request, false));
     native.reply(this.#am._native, this.#id, status, lines, body, 0, false);
     return undefined;
+  }
+  /**
+   * @internal serve's answer without headers, made as cheap as can be (the native
+   * answer takes four arguments, reply seven): no promise, no completion event, and
+   * nothing once the manager is closing. Throws when it cannot queue.
+   */
+  _answer(status: number, body: Bytes): void {
+    this._sends++;
+    const am = this.#am._live;
+    if (am) nativeAnswer(am, this.#id, status, body);
   }
   override httpChunk(data: Bytes): Promise<void> {
     this._sends++;

@@ -470,37 +470,43 @@ export class AsyncManager {
   readonly #dispatch = (id: number, ev: number, payload: unknown, value: number, number: number, addrs: string | undefined,
     request: number): void => {
     let data = payload as EventData;
-    if (ev === XM_AM_EV_RESULT) {
-      this.#opening.delete(request);
-      const d = this.#requests.get(request);
-      if (!d) return;
-      this.#requests.delete(request);
-      if (value === 0) d.resolve({ conn: number || id, addrs, number });
-      else d.reject(new Error(typeof data === "string" ? data : "failed"));
-      return;
-    }
-    const conn = this.#conns.get(id) ??
-      this.#connection(id, undefined, ev === MG_EV_OPEN || ev === MG_EV_ACCEPT ? number : 0);
-    const opening = request ? this.#opening.get(request) : undefined;
-    if (opening) {
-      opening.conn = conn;
-      conn.handler ??= opening.handler;
-    }
-    if (ev === MG_EV_HTTP_MSG) {
-      // The most common event brings the connection nothing but its flags; GONE is
-      // not among them, as the connection's CLOSE comes after its requests.
+    // The most common event first, with the fewest checks: a request of a known
+    // connection not being opened brings it nothing but its flags. GONE is not among
+    // them, as the connection's CLOSE comes after its requests.
+    let conn = ev === MG_EV_HTTP_MSG && !request ? this.#conns.get(id) : undefined;
+    if (conn) {
       conn._bits = value;
     } else {
-      // As the Manager passes them: the CONNACK's return code, the epoch milliseconds.
-      if (ev === MG_EV_MQTT_OPEN || ev === MG_EV_SNTP_TIME) data = number;
-      conn._event(ev, data, value, addrs);
-      if (ev === MG_EV_CLOSE) this.#conns.delete(id);
+      if (ev === XM_AM_EV_RESULT) {
+        this.#opening.delete(request);
+        const d = this.#requests.get(request);
+        if (!d) return;
+        this.#requests.delete(request);
+        if (value === 0) d.resolve({ conn: number || id, addrs, number });
+        else d.reject(new Error(typeof data === "string" ? data : "failed"));
+        return;
+      }
+      conn = this.#conns.get(id) ??
+        this.#connection(id, undefined, ev === MG_EV_OPEN || ev === MG_EV_ACCEPT ? number : 0);
+      const opening = request ? this.#opening.get(request) : undefined;
+      if (opening) {
+        opening.conn = conn;
+        conn.handler ??= opening.handler;
+      }
+      if (ev === MG_EV_HTTP_MSG) {
+        conn._bits = value;
+      } else {
+        // As the Manager passes them: the CONNACK's return code, the epoch milliseconds.
+        if (ev === MG_EV_MQTT_OPEN || ev === MG_EV_SNTP_TIME) data = number;
+        conn._event(ev, data, value, addrs);
+        if (ev === MG_EV_CLOSE) this.#conns.delete(id);
+      }
     }
     const handler = conn.handler ?? this.handler;
     if (!handler) return;
     if (ev === MG_EV_HTTP_MSG && (handler as Partial<CatchingHandler>)._catches) {
       // serve's, per request: no try around it, which would cost XS a setjmp.
-      handler(conn, ev, data);
+      (handler as CatchingHandler)(conn, ev, data, id);
       return;
     }
     const sends = conn._sends;

@@ -3,9 +3,12 @@
 import { MG_EV_HTTP_MSG } from "mongoose/constants";
 import type { HttpMessage } from "mongoose/messages";
 import type { Headers } from "mongoose/headers";
-import type { AsyncConnection, AsyncHandler, CatchingHandler } from "mongoose/async-connection";
+import type { EventData } from "mongoose/connection";
+import type { AsyncConnection, CatchingHandler } from "mongoose/async-connection";
 import type { AsyncManager } from "mongoose/async-manager";
 import { ignore } from "mongoose/deferred";
+// Named: XS looks a namespace's property up on every call.
+import { answer as nativeAnswer } from "mongoose/native-async";
 
 /** A request handed to serve(): a copy, valid across awaits. */
 export class Request {
@@ -95,8 +98,30 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
     respond(conn, sends, { status: 500, body: "Internal Server Error\n" });
   }
 
-  // Runs the handler for one request; a promise only when the handler returned one. Never rejects.
-  function answer(conn: AsyncConnection, req: Request): Promise<void> | undefined {
+  // Runs the handler for one request, queued when an earlier one on the connection
+  // is still pending (then called again with queued set, once that one answered):
+  // answers go out in request order. Returns a promise only when the handler
+  // returned one. Never throws nor rejects. One function, not a handler calling an
+  // answering one: a call costs XS more than all the checks below.
+  // id: the connection's, which the dispatch passes (XS reads an argument for a
+  // fraction of the id getter's cost).
+  const serve = (conn: AsyncConnection, ev: number, data: EventData, id = conn.id, queued?: true): Promise<void> | undefined => {
+    // The poll task hands an HTTP_MSG its request, or nothing when it had no memory
+    // to copy it: no instanceof needed (it costs as much as a call).
+    if (ev !== MG_EV_HTTP_MSG || !data) return undefined;
+    if (!queued) {
+      const previous = conn._serving;
+      if (previous) {
+        const next = () => serve(conn, ev, data, id, true);
+        const chained = previous.then(next, next);
+        conn._serving = chained;
+        chained.then(() => settled(conn, chained));  // serve never rejects
+        return undefined;
+      }
+    }
+    // An object literal on Request's prototype: XS makes it for a third of a
+    // constructor call's cost.
+    const req = { __proto__: requestPrototype, message: data } as unknown as Request;
     const sends = conn._sends;
     let response: Answer | Promise<Answer>;
     let returned = false;
@@ -107,10 +132,14 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
       // A string, the common answer, goes out at once: no response object, no then
       // lookup (it walks String.prototype's chain), and only the check that matters.
       // The connection cannot have closed meanwhile unless this is a pipelined request;
-      // a reply to a closed one is dropped by the poll task. _reply skips it once the
-      // manager is closing.
+      // a reply to a closed one is dropped by the poll task. What conn._answer does,
+      // inline, as a call costs more than the rest: once the manager is closing, nothing.
       if (typeof response === "string") {
-        if (conn._sends === sends) conn._reply(200, response, undefined, false);
+        if (conn._sends === sends) {
+          conn._sends++;
+          const live = am._live;
+          if (live) nativeAnswer(live, id, 200, response);
+        }
         return undefined;
       }
     } catch (error) {
@@ -129,31 +158,12 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
       settled(conn, pending);
       failed(conn, sends, error);
     });
+    // Every object saved here counts: a request stays live until its handler
+    // answers, and a burst of 200 at once must fit the esp32 creation profile.
+    // A queued one's is the chain's, which serve set before.
+    if (!queued) conn._serving = pending;
     return pending;
-  }
-
-  const serve: AsyncHandler = (conn, ev, data) => {
-    // The poll task hands an HTTP_MSG its request, or nothing when it had no memory
-    // to copy it: no instanceof needed (it costs as much as a call).
-    if (ev !== MG_EV_HTTP_MSG || !data) return;
-    // An object literal on Request's prototype: XS makes it for a third of a
-    // constructor call's cost.
-    const req = { __proto__: requestPrototype, message: data } as unknown as Request;
-    const previous = conn._serving;
-    if (!previous) {
-      // The common case: answer's own promise clears conn._serving when it settles.
-      // Every object saved here counts: a request stays live until its handler
-      // answers, and a burst of 200 at once must fit the esp32 creation profile.
-      const pending = answer(conn, req);
-      if (pending) conn._serving = pending;
-      return;
-    }
-    // Pipelined requests wait for the previous answer, so that responses go out in order.
-    const next = () => answer(conn, req);
-    const pending = previous.then(next, next);
-    conn._serving = pending;
-    pending.then(() => settled(conn, pending));  // answer never rejects
   };
-  // Nothing escapes it: answer catches and reports the handler's failures.
+  // Nothing escapes it: serve catches and reports the handler's failures.
   return Object.assign(serve, { _catches: true as const });
 }

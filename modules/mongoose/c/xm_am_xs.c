@@ -238,6 +238,20 @@ void xm_am_reply(xsMachine* the)
 	xm_am_post(the, am, &cmd);
 }
 
+// answer(am, conn, status, body): reply's common case, serve's answer per request.
+// Four arguments, not seven: each costs the caller's call and this side's reading.
+void xm_am_answer(xsMachine* the)
+{
+	xm_am_t* am = xm_am_running(the);
+	xm_am_cmd_t cmd = { 0 };
+	cmd.op = XM_AM_SEND;
+	cmd.flag = XM_AM_SEND_RESPONSE;
+	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
+	struct mg_str body;
+	cmd.data = xm_mg_http_response(the, xsToInteger(xsArg(2)), &xsArg(3), NULL, NULL, false, &body, &cmd.size);
+	xm_am_post(the, am, &cmd);
+}
+
 // close(am, conn, drain, request)
 void xm_am_close(xsMachine* the)
 {
@@ -315,37 +329,34 @@ static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
 	return TOLD;
 }
 
+// Throws only what the dispatch lets escape (or an allocation failure), which is
+// fatal: xm_am_deliver's one try per batch reports it.
 static void deliver_one(xsMachine* the, xm_am_event_t* e)
 {
 	char why[160];
 	int refused = refusal(the, e, why, sizeof(why));
 	if (refused == SILENT)
 		return;
-	xsTry {
-		xsVar(0) = xsNumber((double)e->conn);
-		xsVar(1) = xsInteger(e->ev);
-		if (refused == TOLD)
-			xsVar(2) = xsString(why);
-		else if (e->kind && e->payload) {
-			xm_mg_new_message(the, &xsVar(2), e->kind, e->payload, true);
-			e->payload = NULL;  // the message object owns it now
-		}
-		else if (e->payload && (e->ev == MG_EV_READ || e->ev == MG_EV_WAKEUP))
-			xm_mg_new_bytes(the, &xsVar(2), e->payload, e->size);
-		else if (e->payload)
-			xm_mg_new_string(the, &xsVar(2), mg_str_n(e->payload, e->size));
-		else
-			xsVar(2) = xsUndefined;
-		xsVar(3) = xsInteger(e->value);
-		xsVar(4) = xsNumber(e->number);
-		// Most events carry no addresses: no string for them on the hot path.
-		xsVar(5) = e->addrs[0] ? xsString(e->addrs) : xsUndefined;
-		xsVar(6) = xsNumber((double)e->request);
-		xsCallFunction7(e->am->dispatch, xsUndefined, xsVar(0), xsVar(1), xsVar(2), xsVar(3), xsVar(4), xsVar(5), xsVar(6));
+	xsVar(0) = xsNumber((double)e->conn);
+	xsVar(1) = xsInteger(e->ev);
+	if (refused == TOLD)
+		xsVar(2) = xsString(why);
+	else if (e->kind && e->payload) {
+		xm_mg_new_message(the, &xsVar(2), e->kind, e->payload, true);
+		e->payload = NULL;  // the message object owns it now
 	}
-	xsCatch {
-		xm_uncaught(the, "uncaught exception in the AsyncManager's dispatch");
-	}
+	else if (e->payload && (e->ev == MG_EV_READ || e->ev == MG_EV_WAKEUP))
+		xm_mg_new_bytes(the, &xsVar(2), e->payload, e->size);
+	else if (e->payload)
+		xm_mg_new_string(the, &xsVar(2), mg_str_n(e->payload, e->size));
+	else
+		xsVar(2) = xsUndefined;
+	xsVar(3) = xsInteger(e->value);
+	xsVar(4) = xsNumber(e->number);
+	// Most events carry no addresses: no string for them on the hot path.
+	xsVar(5) = e->addrs[0] ? xsString(e->addrs) : xsUndefined;
+	xsVar(6) = xsNumber((double)e->request);
+	xsCallFunction7(e->am->dispatch, xsUndefined, xsVar(0), xsVar(1), xsVar(2), xsVar(3), xsVar(4), xsVar(5), xsVar(6));
 }
 
 // A message's copy (an HTTP request, a WebSocket or MQTT message) is in the C heap,
@@ -377,13 +388,20 @@ static void collect_if_due(xsMachine* the, const xm_am_event_t* e)
 void xm_am_deliver(xsMachine* the, void* batch)
 {
 	xsVars(7);
-	for (xm_am_event_t* e = batch; e;) {
-		xm_am_event_t* next = e->next;
-		collect_if_due(the, e);
-		deliver_one(the, e);
-		xm_am_event_free(e);
-		if (next)
-			xm_turn_end(the);  // after the last one, xm_dispatch ends the turn
-		e = next;
+	// One try for the batch, not one per event (each costs XS a setjmp): what
+	// escapes the dispatch is fatal, so the events after it need no delivery.
+	xsTry {
+		for (xm_am_event_t* e = batch; e;) {
+			xm_am_event_t* next = e->next;
+			collect_if_due(the, e);
+			deliver_one(the, e);
+			xm_am_event_free(e);
+			if (next)
+				xm_turn_end(the);  // after the last one, xm_dispatch ends the turn
+			e = next;
+		}
+	}
+	xsCatch {
+		xm_uncaught(the, "uncaught exception in the AsyncManager's dispatch");
 	}
 }
