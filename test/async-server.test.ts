@@ -35,6 +35,16 @@ await am.serve("http://127.0.0.1:${servePort}", (req, conn) => {
       return { status: 201, headers: { "X-Slept": String(Date.now() - began) }, body: "after sleep" };
     })();
   }
+  if (req.uri === "/stream") {
+    // Answers through conn, chunked: its head lets mongoose read the next pipelined
+    // request at once, which must wait for this handler to finish its body.
+    return (async () => {
+      await conn.reply(200, "one,", { "Transfer-Encoding": "chunked" });
+      await am.sleep(50);
+      await conn.httpChunk("two");
+      await conn.httpChunk("");
+    })();
+  }
   if (req.uri === "/throw") throw new Error("serve handler threw");
   if (req.uri === "/reject") return Promise.reject(new Error("serve handler rejected"));
   if (req.uri === "/id") {
@@ -307,10 +317,10 @@ describe("AsyncManager server", () => {
     }
   });
 
-  it("serve answers requests pipelined on one socket in their order, a slow async answer before the quick ones after it", async () => {
+  it("serve answers requests pipelined on one socket in their order: a slow answer, a streamed one, a string, a 500", async () => {
     const text = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(servePort, "127.0.0.1", () => socket.write(
-        ["/sleep", "/first", "/null", "/second"].map((uri) => `GET ${uri} HTTP/1.1\r\nHost: x\r\n\r\n`).join("")));
+        ["/sleep", "/first", "/stream", "/null", "/second"].map((uri) => `GET ${uri} HTTP/1.1\r\nHost: x\r\n\r\n`).join("")));
       let got = "";
       socket.on("data", (d) => {
         got += d;
@@ -326,7 +336,8 @@ describe("AsyncManager server", () => {
       }, 3000);
     });
     const bodies = text.split(/HTTP\/1\.1 \d+ [^\r]*\r\n[^]*?\r\n\r\n/).slice(1);
-    expect(bodies).toEqual(["after sleep", "served /first", "the handler returned no response\n", "served /second"]);
+    expect(bodies).toEqual(["after sleep", "served /first", "4\r\none,\r\n3\r\ntwo\r\n0\r\n\r\n",
+      "the handler returned no response\n", "served /second"]);
   });
 
   it("200 concurrent keep-alive clients each get their own answers", async () => {
