@@ -5,7 +5,7 @@
 // messages), and turns every action into a command.
 import * as native from "mongoose/native-async";
 // Named: XS looks a namespace's property up on every call, and serve replies per request.
-import { answer as nativeAnswer } from "mongoose/native-async";
+import { reply as nativeReply } from "mongoose/native-async";
 import { MG_EV_CLOSE, MG_EV_MQTT_MSG, MG_EV_READ, MG_EV_WS_MSG, WEBSOCKET_OP_CLOSE, WEBSOCKET_OP_TEXT } from "mongoose/constants";
 import { chunked, headerLines, type Headers } from "mongoose/headers";
 import { WsMessage, MqttMessage, type HttpMessage, type MqttProperty } from "mongoose/messages";
@@ -134,34 +134,27 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
    * nor anything once the manager is closing. Throws when it cannot queue.
    */
   _reply(status: number, body: Bytes, headers: Headers | undefined, awaited: boolean): Promise<void> | undefined {
+    this._sends++;
     if (!headers && !awaited) {
-      this._answer(status, body);
+      // serve's answer (serve.ts sends a string's itself, the same way), as cheap as
+      // can be: four arguments, and nothing once the manager is closing.
+      const am = this.#am._live;
+      if (am) nativeReply(am, this.#id, status, body);
       return undefined;
     }
-    this._sends++;
     const lines = headers ? headerLines(headers, "content-length") : "";
     if (headers && chunked(headers)) {
       // The head, then the body (if any) as the first chunk: commands run in order,
       // so the chunk's completion is the reply's.
-      native.reply(this.#am._native, this.#id, status, lines, "", 0, true);
+      nativeReply(this.#am._native, this.#id, status, "", lines, 0, true);
       const empty = typeof body === "string" ? body === "" : body.byteLength === 0;
       if (awaited) return empty ? Promise.resolve() : this.httpChunk(body);
       if (!empty) native.chunk(this.#am._native, this.#id, body, 0);
       return undefined;
     }
-    if (awaited) return this.#am._command((request) => native.reply(this.#am._native, this.#id, status, lines, body, request, false));
-    native.reply(this.#am._native, this.#id, status, lines, body, 0, false);
+    if (awaited) return this.#am._command((request) => nativeReply(this.#am._native, this.#id, status, body, lines, request));
+    nativeReply(this.#am._native, this.#id, status, body, lines);
     return undefined;
-  }
-  /**
-   * @internal serve's answer without headers, made as cheap as can be (the native
-   * answer takes four arguments, reply seven): no promise, no completion event, and
-   * nothing once the manager is closing. Throws when it cannot queue.
-   */
-  _answer(status: number, body: Bytes): void {
-    this._sends++;
-    const am = this.#am._live;
-    if (am) nativeAnswer(am, this.#id, status, body);
   }
   override httpChunk(data: Bytes): Promise<void> {
     this._sends++;
@@ -245,7 +238,7 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
     this.#addrs = addrs;
   }
 
-  /** @internal the poll task reported an event (not HTTP_MSG: see _bits). */
+  /** @internal the poll task reported an event (the dispatch sets a known connection's HTTP_MSG flags itself: see _bits). */
   _event(ev: number, data: EventData, flags: number, addrs: string | undefined): void {
     this._bits = flags | (this._bits & GONE);
     if (addrs) this.#addrs = addrs;

@@ -105,9 +105,9 @@ export class AsyncManager {
   readonly #timers = new Set<TimerID>();
   #closing: Promise<void> | undefined;
   /**
-   * @internal the native manager while running, else undefined: serve's replies
-   * check it per request, and XS reads a field for a fifth of a getter's cost.
-   * Set and cleared with #state's "running".
+   * @internal the native manager while running, else undefined: what says whether
+   * it runs (running, _native), a field as serve's replies read it per request and
+   * XS reads a field for a fifth of a getter's cost. Set and cleared with #state's "running".
    */
   _live: object | undefined;
   #started: Promise<Outcome> | undefined;
@@ -138,7 +138,7 @@ export class AsyncManager {
   }
 
   get running(): boolean {
-    return this.#state === "running";
+    return this._live !== undefined;
   }
   /** The mg_mgr belongs to the poll task; JavaScript reaches it through this object. */
   get manager(): AsyncManager {
@@ -192,15 +192,15 @@ export class AsyncManager {
     this.#opening.clear();
   }
 
-  #check(): object {
-    if (this.#state !== "running") throw notStarted();
-    return this.#native!;
+  #check(): void {
+    if (!this._live) throw notStarted();
   }
 
-  /** @internal #check's, inlined: every command reads it. */
+  /** @internal the native manager; throws unless running. */
   get _native(): object {
-    if (this.#state !== "running") throw notStarted();
-    return this.#native!;
+    const live = this._live;
+    if (!live) throw notStarted();
+    return live;
   }
 
   /** @internal queues a command whose completion settles the returned promise (with value's result). */
@@ -227,7 +227,7 @@ export class AsyncManager {
   // Throws, rather than rejects, when it cannot post: #connectWith rewords only
   // the poll task's reasons, and a bad option stays the TypeError it is.
   #open(post: (am: object, request: number) => void, opening: Opening = {}): Promise<AsyncConnection> {
-    const native_ = this.#check();
+    const native_ = this._native;
     const request = this.#nextRequest++;
     const d = deferred<Outcome>();
     this.#requests.set(request, d);
@@ -441,7 +441,7 @@ export class AsyncManager {
    * size: the data travels on the command queue, not in a datagram as Manager's.
    */
   wakeup(connectionId: number, data?: Bytes): boolean {
-    const am = this.#check();
+    const am = this._native;
     if (!this.#conns.has(connectionId)) return false;
     native.wakeup(am, connectionId, data);
     return true;
@@ -449,7 +449,7 @@ export class AsyncManager {
 
   /** @internal test hook: makes the poll task block in "native work" for ms. */
   _stall(ms: number): void {
-    native.stall(this.#check(), ms);
+    native.stall(this._native, ms);
   }
 
   // The connection with this id, made at its first event or result; one a listener
@@ -493,14 +493,10 @@ export class AsyncManager {
         opening.conn = conn;
         conn.handler ??= opening.handler;
       }
-      if (ev === MG_EV_HTTP_MSG) {
-        conn._bits = value;
-      } else {
-        // As the Manager passes them: the CONNACK's return code, the epoch milliseconds.
-        if (ev === MG_EV_MQTT_OPEN || ev === MG_EV_SNTP_TIME) data = number;
-        conn._event(ev, data, value, addrs);
-        if (ev === MG_EV_CLOSE) this.#conns.delete(id);
-      }
+      // As the Manager passes them: the CONNACK's return code, the epoch milliseconds.
+      if (ev === MG_EV_MQTT_OPEN || ev === MG_EV_SNTP_TIME) data = number;
+      conn._event(ev, data, value, addrs);
+      if (ev === MG_EV_CLOSE) this.#conns.delete(id);
     }
     const handler = conn.handler ?? this.handler;
     if (!handler) return;

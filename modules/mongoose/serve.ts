@@ -8,7 +8,7 @@ import type { AsyncConnection, CatchingHandler } from "mongoose/async-connection
 import type { AsyncManager } from "mongoose/async-manager";
 import { ignore } from "mongoose/deferred";
 // Named: XS looks a namespace's property up on every call.
-import { answer as nativeAnswer } from "mongoose/native-async";
+import { reply as nativeReply } from "mongoose/native-async";
 
 /** A request handed to serve(): a copy, valid across awaits. */
 export class Request {
@@ -75,10 +75,6 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
         headers = undefined;
       }
     }
-    send(conn, status, body, headers);
-  }
-
-  function send(conn: AsyncConnection, status: number, body: string | Uint8Array, headers: Headers | undefined): void {
     try {
       conn._reply(status, body, headers, false);
     } catch (failure) {
@@ -132,13 +128,13 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
       // A string, the common answer, goes out at once: no response object, no then
       // lookup (it walks String.prototype's chain), and only the check that matters.
       // The connection cannot have closed meanwhile unless this is a pipelined request;
-      // a reply to a closed one is dropped by the poll task. What conn._answer does,
-      // inline, as a call costs more than the rest: once the manager is closing, nothing.
+      // a reply to a closed one is dropped by the poll task. What conn._reply does without
+      // headers, inline, as a call costs more than the rest: once the manager is closing, nothing.
       if (typeof response === "string") {
         if (conn._sends === sends) {
           conn._sends++;
           const live = am._live;
-          if (live) nativeAnswer(live, id, 200, response);
+          if (live) nativeReply(live, id, 200, response);
         }
         return undefined;
       }

@@ -220,35 +220,23 @@ void xm_am_chunk(xsMachine* the)
 	post_bytes(the, XM_AM_SEND, XM_AM_SEND_CHUNK);
 }
 
-// reply(am, conn, status, headerLines, body, request, chunked): framed here, sent
-// whole by the poll task. A chunked reply is its head alone: its body goes in chunks.
+// reply(am, conn, status, body[, headerLines, request, chunked]): framed here, sent
+// whole by the poll task. A chunked reply is its head alone: its body goes in
+// chunks. serve's answers pass the first four alone: each argument costs the call.
 void xm_am_reply(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
-	bool chunked = xsTest(xsArg(6));
+	int argc = xsToInteger(xsArgc);
+	bool chunked = argc > 6 && xsTest(xsArg(6));
 	// The poll task treats a reply's head apart (XM_AM_SEND in xm_am_poll.c).
 	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_SEND, chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE, 5);
-	int status = xsToInteger(xsArg(2));
 	struct mg_str body;
-	cmd.data = xm_mg_http_response(the, status, &xsArg(4), NULL, &xsArg(3), chunked, &body, &cmd.size);
+	cmd.data = xm_mg_http_response(the, xsToInteger(xsArg(2)), &xsArg(3), NULL, argc > 4 ? &xsArg(4) : NULL, chunked,
+		&body, &cmd.size);
 	if (chunked && body.len) {
 		free(cmd.data);
 		xsRangeError("a chunked reply's body goes in chunks");
 	}
-	xm_am_post(the, am, &cmd);
-}
-
-// answer(am, conn, status, body): reply's common case, serve's answer per request.
-// Four arguments, not seven: each costs the caller's call and this side's reading.
-void xm_am_answer(xsMachine* the)
-{
-	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = { 0 };
-	cmd.op = XM_AM_SEND;
-	cmd.flag = XM_AM_SEND_RESPONSE;
-	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
-	struct mg_str body;
-	cmd.data = xm_mg_http_response(the, xsToInteger(xsArg(2)), &xsArg(3), NULL, NULL, false, &body, &cmd.size);
 	xm_am_post(the, am, &cmd);
 }
 
