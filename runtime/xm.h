@@ -134,6 +134,8 @@ void xm_stats_heap(xsMachine* the, xm_heap_t* heap);
 // Chunk bytes free now (garbage not yet collected counts as used), with the chunk
 // area's size in *size; SIZE_MAX when the creation profile lets the area grow.
 size_t xm_stats_chunks_free(xsMachine* the, size_t* size);
+// The same for the slots: free now, the heap's count in *count.
+size_t xm_stats_slots_free(xsMachine* the, size_t* count);
 
 // xm_clock.c: the firmware's calendar clock, in ms since 1970 (0 while the date
 // is unknown), and setting it from the network.

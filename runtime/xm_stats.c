@@ -55,6 +55,15 @@ size_t xm_stats_chunks_free(xsMachine* the, size_t* size)
 	return used < *size ? *size - used : 0;
 }
 
+size_t xm_stats_slots_free(xsMachine* the, size_t* count)
+{
+	*count = (size_t)the->maximumHeapCount;
+	if (xm_app.profile.heap_incremental)
+		return SIZE_MAX;
+	size_t used = (size_t)the->currentHeapCount;
+	return used < *count ? *count - used : 0;
+}
+
 void xm_stats_boot(xsMachine* the)
 {
 	xsBeginHost(the);

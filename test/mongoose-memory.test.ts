@@ -7,9 +7,11 @@
 // each round, the firmware serves afterwards and its heap is back where it was.
 // Then WebSocket messages over the budget (closed with 1009), MQTT messages over
 // it (the connection to the broker closed, the handler told), a fetch whose
-// response is over it (rejected, saying why), and the app's own
-// exhaustion of the heap: exit code 3 and the heap's figures.
+// response is over it (rejected, saying why), the app's own exhaustion of the
+// heap (exit code 3 and the heap's figures), and the esp32 profile's slots
+// under 100 connections with a request each in flight.
 import http from "http";
+import net from "net";
 import WebSocket from "ws";
 import { buildApp, makeApp, runFirmware } from "./helpers/sim";
 import { freePort, sanitizerReports, startFirmware, type Running } from "./helpers/net";
@@ -248,4 +250,51 @@ setInterval(() => { for (let i = 0; i < 100; i++) keep.push("item " + keep.lengt
   const r = await runFirmware(exe);
   expect(r.code).toBe(3);
   expect(r.stderr).toMatch(/^xsmg: fatal: out of memory: the XS heap is full \(creation profile 'custom': 16384 heap slots, 393216 chunk bytes, \d+ stack slots\)$/m);
+}, 120_000);
+
+// The esp32 creation profile's fixed slots (about 4,900) hold some tens of
+// connections with a request each in flight, not 100: the budget refuses the
+// requests it has no slots for, where XS would otherwise stop the firmware.
+test("esp32 profile: 100 connections at once, each request held 200 ms, end in 200 or 503, and the firmware serves on", async () => {
+  const port = await freePort();
+  const exe = buildApp(makeApp({
+    "manifest.json": JSON.stringify({ creation: "esp32", modules: { "*": ["./main"] } }),
+    "main.ts": `
+import { AsyncManager } from "mongoose";
+const am = new AsyncManager();
+await am.start();
+await am.serve("http://127.0.0.1:${port}", async () => {
+  await am.sleep(200);
+  return "ok";
+});
+console.log("ready");
+`,
+  }));
+  const fw = startFirmware(exe);
+  try {
+    await fw.waitFor(/^ready$/);
+    const statuses = await Promise.all(Array.from({ length: 100 }, () => new Promise<string>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+      let text = "";
+      socket.on("data", (d) => {
+        text += d;
+        if (/\r\n\r\n/.test(text)) {
+          resolve(text.split(" ")[1]);
+          socket.destroy();
+        }
+      });
+      socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error"));
+      socket.on("close", () => resolve("closed without an answer"));
+    })));
+    const counts: Record<string, number> = {};
+    for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
+    console.log("esp32 profile, 100 connections:", JSON.stringify(counts));
+    expect(statuses.filter((s) => s !== "200" && s !== "503")).toEqual([]);
+    expect(counts["200"]).toBeGreaterThan(0);
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    expect(await res.text()).toBe("ok");
+  } finally {
+    await fw.stop();
+  }
+  expect(sanitizerReports(fw.stderr())).toEqual([]);
 }, 120_000);

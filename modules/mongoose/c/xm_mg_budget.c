@@ -3,12 +3,13 @@
 // message (an HTTP request or response, a WebSocket or MQTT message) goes to
 // JavaScript only when its bytes, with those of the AsyncManager's message copies
 // that JavaScript still holds, fit in the XS chunk heap's free space less a
-// reserve (XM_HOST_HEAP_RESERVE) for the handlers' own work: the moment a
-// handler reads the body (text(), body) it is in the XS heap, and a handler
-// that awaits something keeps it there. Otherwise a collection runs (answered
-// requests' copies are freed by it: XS collects only when full), and if the
-// message still does not fit, the connection refuses it (core/message_refuse.c).
-// A profile whose chunk area grows takes from the C heap instead: no budget then.
+// reserve (XM_HOST_HEAP_RESERVE) for the handlers' own work, and as large a
+// share of the slots is free: the moment a handler reads the body (text(), body)
+// it is in the XS heap, and a handler that awaits something keeps it and its
+// own objects there. Otherwise a collection runs (answered requests' copies are
+// freed by it: XS collects only when full), and if the message still does not
+// fit, the connection refuses it (core/message_refuse.c). An area the creation
+// profile lets grow takes from the C heap instead: no budget for it then.
 #include "xm_mg.h"
 #include "xm_host_config.h"
 
@@ -42,25 +43,29 @@ void xm_mg_budget_release(int kind, const void* msg)
 	held -= xm_mg_budget_weight(kind, msg);
 }
 
-static bool fits(xsMachine* the, size_t bytes, size_t* free)
+// The slots too keep the reserve: many connections each with a request in
+// flight (a handler awaiting something) run out of slots long before chunks.
+static bool fits(xsMachine* the, size_t bytes, size_t* free, size_t* slots)
 {
-	size_t size;
+	size_t size, count;
 	*free = xm_stats_chunks_free(the, &size);
+	*slots = xm_stats_slots_free(the, &count);
 	size_t reserve = size / XM_HOST_HEAP_RESERVE + held;
-	return *free == SIZE_MAX || (*free >= reserve && bytes <= *free - reserve);
+	bool chunks_fit = *free == SIZE_MAX || (*free >= reserve && bytes <= *free - reserve);
+	return chunks_fit && (*slots == SIZE_MAX || *slots >= count / XM_HOST_HEAP_RESERVE);
 }
 
 bool xm_mg_budget_admit(xsMachine* the, size_t bytes, char* why, size_t size)
 {
-	size_t free;
-	if (fits(the, bytes, &free))
+	size_t free, slots;
+	if (fits(the, bytes, &free, &slots))
 		return true;
 	xsBeginHost(the);
 	xsCollectGarbage();
 	xsEndHost(the);
-	if (fits(the, bytes, &free))
+	if (fits(the, bytes, &free, &slots))
 		return true;
-	snprintf(why, size, "a message of %lu bytes does not fit the XS heap (%lu chunk bytes free, %lu held by messages): refused",
-		(unsigned long)bytes, (unsigned long)free, (unsigned long)held);
+	snprintf(why, size, "a message of %lu bytes does not fit the XS heap (%lu chunk bytes and %ld slots free, %lu bytes held by messages): refused",
+		(unsigned long)bytes, (unsigned long)free, slots == SIZE_MAX ? -1L : (long)slots, (unsigned long)held);
 	return false;
 }
