@@ -234,6 +234,8 @@ async function openConnections(port, count) {
       if (text.endsWith("ok")) resolve(socket);
     });
     socket.on("error", reject);
+    // A 503 from the memory budget closes the connection: say so, not hang.
+    socket.on("close", () => reject(new Error(`a connection closed after ${JSON.stringify(text.split("\r\n")[0])}`)));
   })));
 }
 
