@@ -70,12 +70,8 @@ interface Local {
   callback: (message: BrokerMessage) => void;
 }
 
-/** A session's or the firmware's subscription matching a topic. */
-interface Target {
-  session?: Session;
-  local?: Local;
-  sub: Subscription;
-}
+/** A firmware subscription, or a session's matching a topic. */
+type Target = Local | { session: Session; sub: Subscription };
 
 /** A packet with what the broker reads of it, taken while its handler runs. */
 interface Packet {
@@ -181,7 +177,6 @@ export class MqttBroker {
     this.#closed = true;
     const ids = new Set([...this.#byConn.keys(), ...this.#fresh.keys(), ...this.#waiting.keys()]);
     const conns = [this.listener, ...this.#am.connections.filter((conn) => ids.has(conn.id))];
-    for (const s of this.#sessions.values()) s.will = undefined;
     this.#sessions.clear();
     this.#byConn.clear();
     this.#fresh.clear();
@@ -308,13 +303,11 @@ export class MqttBroker {
       this.#offline(before);
       void old.close();
     }
-    let s = this.#sessions.get(clientId);
-    const present = s !== undefined && !c.clean;
-    if (s && !present) this.#remove(s);
-    if (!s || !present) {
-      s = new Session(clientId);
-      this.#sessions.set(clientId, s);
-    }
+    const kept = this.#sessions.get(clientId);
+    const present = kept !== undefined && !c.clean;
+    if (kept && !present) this.#remove(kept);
+    const s = present ? kept : new Session(clientId);
+    this.#sessions.set(clientId, s);
     const expiry = c.properties.get(PROP_SESSION_EXPIRY) ?? 0;
     s.conn = conn;
     s.v5 = v5;
@@ -354,7 +347,7 @@ export class MqttBroker {
     this.#fresh.delete(conn.id);
     this.#waiting.delete(conn.id);
     const s = this.#byConn.get(conn.id);
-    if (s && s.conn === conn) this.#offline(s);
+    if (s?.conn === conn) this.#offline(s);
   }
 
   #remove(s: Session): void {
@@ -399,13 +392,9 @@ export class MqttBroker {
     if (msg.retain) this.#keep(msg);
     const words: number[] = [];
     for (const t of this.#route(msg.topic)) {
-      if (t.local) {
-        this.#local(t.local, msg, false);
-        continue;
-      }
-      const s = t.session!;
-      if (t.sub.noLocal && msg.from === s) continue;
-      this.#deliver(s, { msg, qos: Math.min(msg.qos, t.sub.qos, 1), retain: t.sub.asPublished && msg.retain }, words);
+      if ("callback" in t) this.#local(t, msg, false);
+      else if (!(t.sub.noLocal && msg.from === t.session))
+        this.#deliver(t.session, { msg, qos: Math.min(msg.qos, t.sub.qos, 1), retain: t.sub.asPublished && msg.retain }, words);
     }
     if (words.length) this.#fanout(msg, words);
   }
@@ -462,9 +451,7 @@ export class MqttBroker {
         if ((!best || sub.qos > best.qos) && topicMatches(sub.filter, topic)) best = sub;
       if (best) targets.push({ session, sub: best });
     }
-    for (const local of this.#locals)
-      if (topicMatches(local.filter, topic))
-        targets.push({ local, sub: { filter: local.filter, qos: 1, noLocal: false, asPublished: true, retainHandling: 0 } });
+    for (const local of this.#locals) if (topicMatches(local.filter, topic)) targets.push(local);
     if (this.#routes.size >= ROUTES_CACHED) this.#routes.clear();
     this.#routes.set(topic, targets);
     return targets;
