@@ -338,7 +338,7 @@ export class MqttBroker {
     s.offlineSince = Date.now();
     const will = s.will;
     s.will = undefined;
-    if (will && !s.graceful) this.#publish({ topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain });
+    if (will && !s.graceful) this.#publish(will);
     if (!s.persistent) this.#remove(s);
     else this.#evict();
   }
