@@ -211,8 +211,7 @@ export class MqttClient {
    * the will) and closes; the subscriptions end. Safe to call more than once.
    */
   end(options: MqttEndOptions = {}): Promise<void> {
-    this.#ended ??= this.#end(options);
-    return this.#ended;
+    return (this.#ended ??= this.#end(options));
   }
 
   async #end(options: MqttEndOptions): Promise<void> {
