@@ -282,21 +282,19 @@ export class MqttBroker {
   // connection is not one more); refuses it when not.
   #room(conn: AsyncConnection, clientId: string, v5: boolean): boolean {
     if (this.#byConn.size < this.#limits.maxClients || this.#sessions.get(clientId)?.online) return true;
-    this.#refuse(conn, v5, v5 ? V5_BUSY : V3_UNAVAILABLE);
-    return false;
+    return this.#refuse(conn, v5, v5 ? V5_BUSY : V3_UNAVAILABLE);
   }
 
-  #refuse(conn: AsyncConnection, v5: boolean, code: number): void {
+  // Sends the refusing CONNACK, then closes; false: the client is not admitted.
+  #refuse(conn: AsyncConnection, v5: boolean, code: number): false {
     conn.send(connack(v5, false, code)).catch(ignore);
     conn.drain().catch(ignore);
+    return false;
   }
 
   #admit(conn: AsyncConnection, c: Connect, clientId: string, assigned: string | undefined, ok: boolean): boolean {
     const v5 = c.level === 5;
-    if (!ok) {
-      this.#refuse(conn, v5, v5 ? V5_BAD_LOGIN : V3_BAD_LOGIN);
-      return false;
-    }
+    if (!ok) return this.#refuse(conn, v5, v5 ? V5_BAD_LOGIN : V3_BAD_LOGIN);
     const before = this.#sessions.get(clientId);
     if (before?.conn) {  // the same client again: it takes the session over from its old connection
       const old = before.conn;

@@ -150,9 +150,9 @@ export class MqttClient {
     return this;
   }
   off<K extends keyof MqttClientEvents>(event: K, listener: MqttClientEvents[K]): this {
-    const list = this.#listeners.get(event);
-    const at = list ? list.indexOf(listener) : -1;
-    if (at >= 0) list!.splice(at, 1);
+    const list = this.#listeners.get(event) ?? [];
+    const at = list.indexOf(listener);
+    if (at >= 0) list.splice(at, 1);
     return this;
   }
 
