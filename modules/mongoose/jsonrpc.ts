@@ -104,11 +104,7 @@ export class JsonRpc {
     }
     if (!Array.isArray(request)) return this.#call(request);
     if (request.length === 0) return errorText(null, JSONRPC_INVALID_REQUEST, "Invalid Request: empty batch");
-    const responses: string[] = [];
-    for (const one of request) {
-      const response = this.#call(one);
-      if (response !== undefined) responses.push(response);
-    }
+    const responses = request.map((one) => this.#call(one)).filter((response) => response !== undefined);
     return responses.length ? `[${responses.join(",")}]` : undefined;
   }
 

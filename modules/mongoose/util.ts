@@ -23,9 +23,7 @@ export const jsonGetBool: (json: Data, path: string) => boolean | undefined = na
 /** The number at path truncated toward zero, else `dflt` (mg_json_get_long, without C long's range). */
 export function jsonGetLong(json: Data, path: string, dflt = 0): number {
   const n = native.jsonGetNum(json, path);
-  if (n === undefined) return dflt;
-  const whole = Math.trunc(n);
-  return whole === 0 ? 0 : whole;  // a long has no -0
+  return n === undefined ? dflt : Math.trunc(n) || 0;  // a long has no -0
 }
 /** The string at path with its escapes decoded (all of \uXXXX, surrogate pairs too), or undefined. */
 export const jsonGetStr: (json: Data, path: string) => string | undefined = native.jsonGetStr;
@@ -105,14 +103,11 @@ function boundaryOf(contentType: string | undefined): string | undefined {
  * body with a preamble needs one.
  */
 export function httpParseMultipart(body: Data | HttpMessage, boundary?: string): MultipartPart[] {
-  let data: Data;
   if (body instanceof HttpMessage) {
     boundary ??= boundaryOf(body.header("Content-Type"));
-    data = body.body;
-  } else {
-    data = body;
+    body = body.body;
   }
-  return native.multipart(data, boundary).map(([name, filename, part]) => ({ name, filename, body: part }));
+  return native.multipart(body, boundary).map(([name, filename, part]) => ({ name, filename, body: part }));
 }
 
 // --- Digests, encodings, checksums ---
