@@ -79,7 +79,6 @@ export interface MqttClientEvents {
 type Listener = (...args: never[]) => void;
 
 export class MqttClient {
-  readonly url: string;
   readonly #am: AsyncManager;
   readonly #options: MqttClientOptions;
   readonly clientId: string;
@@ -114,7 +113,7 @@ export class MqttClient {
   #dropReason: Error | undefined;
 
   /** @internal AsyncManager.mqtt makes it. */
-  constructor(am: AsyncManager, url: string, options: MqttClientOptions) {
+  constructor(am: AsyncManager, readonly url: string, options: MqttClientOptions) {
     const keepalive = options.keepalive ?? 60;
     if (!(keepalive >= 0 && keepalive <= 65535) || keepalive !== Math.floor(keepalive))
       throw new RangeError(`MQTT ${url}: keepalive must be whole seconds from 0 to 65535`);
@@ -122,7 +121,6 @@ export class MqttClient {
     if (!(maxPending >= 1)) throw new RangeError(`MQTT ${url}: maxPending must be 1 or more`);
     tlsFor(`MQTT ${url}`, url, options.tls, true);  // throws now what every attempt would fail on
     this.#am = am;
-    this.url = url;
     this.#options = options;
     this.clientId = options.clientId ?? `xsmg-${hex(randomBytes(6))}`;
     this.#keepalive = keepalive;
@@ -287,10 +285,7 @@ export class MqttClient {
     const filters = new Map<string, 0 | 1 | 2>();
     for (const sub of this.#subs) filters.set(sub.filter, Math.max(filters.get(sub.filter) ?? 0, sub.qos) as 0 | 1 | 2);
     for (const [filter, qos] of filters) this.#subscribe(conn, filter, qos);
-    if (this.#keepalive) {
-      const period = this.#keepalive * 250;
-      this.#timer = this.#am.timerAdd(period, () => this.#checkAlive(conn), { repeat: true });
-    }
+    if (this.#keepalive) this.#timer = this.#am.timerAdd(this.#keepalive * 250, () => this.#checkAlive(conn), { repeat: true });
     // The waiting messages first: one a "connect" listener publishes goes after them.
     this.#flush(conn).catch(ignore);
     this.#connected.resolve();
