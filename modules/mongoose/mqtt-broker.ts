@@ -19,7 +19,7 @@ import { utf8, type Bytes } from "mongoose/bytes";
 import { topicFilterFault, topicMatches, topicNameFault } from "mongoose/mqtt-topic";
 import {
   Malformed, PROP_AUTHENTICATION_METHOD, PROP_SESSION_EXPIRY, connack, parseConnect, reasonCode, parseSubscribe,
-  parseUnsubscribe, suback, unsuback, type Connect, type OutProperty, type Subscription,
+  parseUnsubscribe, suback, unsuback, XsString, type Connect, type OutProperty, type Subscription,
 } from "mongoose/mqtt-packets";
 import { Session, type Pending, type Routed } from "mongoose/mqtt-session";
 // ignore: a send to a client that went meanwhile (its CLOSE event does the rest)
@@ -61,7 +61,7 @@ export class BrokerMessage {
     /** The client that published it; undefined when the firmware did. */
     readonly clientId: string | undefined) {}
   get text(): string {
-    return (String as unknown as { fromArrayBuffer(b: ArrayBuffer): string }).fromArrayBuffer(this.payload.slice().buffer);
+    return XsString.fromArrayBuffer(this.payload.slice().buffer);
   }
 }
 
