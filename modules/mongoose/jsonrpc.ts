@@ -13,13 +13,9 @@ export const JSONRPC_INTERNAL_ERROR = -32603;
 
 /** Throw this from a handler to answer with a chosen error code (and data). */
 export class JsonRpcError extends Error {
-  readonly code: number;
-  readonly data: unknown;
-  constructor(code: number, message: string, data?: unknown) {
+  constructor(readonly code: number, message: string, readonly data?: unknown) {
     super(message);
     this.name = "JsonRpcError";
-    this.code = code;
-    this.data = data;
   }
 }
 
@@ -108,11 +104,7 @@ export class JsonRpc {
     }
     if (!Array.isArray(request)) return this.#call(request);
     if (request.length === 0) return errorText(null, JSONRPC_INVALID_REQUEST, "Invalid Request: empty batch");
-    const responses: string[] = [];
-    for (const one of request) {
-      const response = this.#call(one);
-      if (response !== undefined) responses.push(response);
-    }
+    const responses = request.map((one) => this.#call(one)).filter((response) => response !== undefined);
     return responses.length ? `[${responses.join(",")}]` : undefined;
   }
 
@@ -135,21 +127,18 @@ export class JsonRpc {
     if (params !== undefined && typeof params !== "object")
       return errorText(id, JSONRPC_INVALID_REQUEST, "Invalid Request: params must be an array or an object");
 
-    const method = this.#find(request.method);
     const call: JsonRpcRequest = { method: request.method, params, id: hasId ? id : undefined };
     let response: string;
-    if (!method) {
-      response = errorText(id, JSONRPC_METHOD_NOT_FOUND, `Method not found: ${request.method}`);
-    } else {
-      try {
-        const result = method.handler(params, call);
-        if (typeof (result as { then?: unknown } | null)?.then === "function")
-          throw new Error(`${request.method} returned a promise: handlers must return their result`);
-        response = JSON.stringify({ jsonrpc: "2.0", id, result: result === undefined ? null : result });
-      } catch (error) {
-        if (error instanceof JsonRpcError) response = errorText(id, error.code, error.message, error.data);
-        else response = errorText(id, JSONRPC_INTERNAL_ERROR, thrownMessage(error));
-      }
+    try {
+      const method = this.#find(request.method);
+      if (!method) throw new JsonRpcError(JSONRPC_METHOD_NOT_FOUND, `Method not found: ${request.method}`);
+      const result = method.handler(params, call);
+      if (typeof (result as { then?: unknown } | null)?.then === "function")
+        throw new Error(`${request.method} returned a promise: handlers must return their result`);
+      response = JSON.stringify({ jsonrpc: "2.0", id, result: result === undefined ? null : result });
+    } catch (error) {
+      if (error instanceof JsonRpcError) response = errorText(id, error.code, error.message, error.data);
+      else response = errorText(id, JSONRPC_INTERNAL_ERROR, thrownMessage(error));
     }
     return hasId ? response : undefined;
   }

@@ -114,8 +114,7 @@ export class WsMessage {
   }
   /** A close frame's reason, else undefined. */
   get closeReason(): string | undefined {
-    if (this.opcode !== WEBSOCKET_OP_CLOSE) return undefined;
-    return wmText(this, 2);
+    return this.opcode === WEBSOCKET_OP_CLOSE ? wmText(this, 2) : undefined;
   }
 }
 

@@ -19,7 +19,7 @@ import { utf8, type Bytes } from "mongoose/bytes";
 import { topicFilterFault, topicMatches, topicNameFault } from "mongoose/mqtt-topic";
 import {
   Malformed, PROP_AUTHENTICATION_METHOD, PROP_SESSION_EXPIRY, connack, parseConnect, reasonCode, parseSubscribe,
-  parseUnsubscribe, suback, unsuback, type Connect, type OutProperty, type Subscription,
+  parseUnsubscribe, suback, unsuback, XsString, type Connect, type OutProperty, type Subscription,
 } from "mongoose/mqtt-packets";
 import { Session, type Pending, type Routed } from "mongoose/mqtt-session";
 // ignore: a send to a client that went meanwhile (its CLOSE event does the rest)
@@ -61,7 +61,7 @@ export class BrokerMessage {
     /** The client that published it; undefined when the firmware did. */
     readonly clientId: string | undefined) {}
   get text(): string {
-    return (String as unknown as { fromArrayBuffer(b: ArrayBuffer): string }).fromArrayBuffer(this.payload.slice().buffer);
+    return XsString.fromArrayBuffer(this.payload.slice().buffer);
   }
 }
 
@@ -70,12 +70,8 @@ interface Local {
   callback: (message: BrokerMessage) => void;
 }
 
-/** A session's or the firmware's subscription matching a topic. */
-interface Target {
-  session?: Session;
-  local?: Local;
-  sub: Subscription;
-}
+/** A firmware subscription, or a session's matching a topic. */
+type Target = Local | { session: Session; sub: Subscription };
 
 /** A packet with what the broker reads of it, taken while its handler runs. */
 interface Packet {
@@ -181,7 +177,6 @@ export class MqttBroker {
     this.#closed = true;
     const ids = new Set([...this.#byConn.keys(), ...this.#fresh.keys(), ...this.#waiting.keys()]);
     const conns = [this.listener, ...this.#am.connections.filter((conn) => ids.has(conn.id))];
-    for (const s of this.#sessions.values()) s.will = undefined;
     this.#sessions.clear();
     this.#byConn.clear();
     this.#fresh.clear();
@@ -287,34 +282,30 @@ export class MqttBroker {
   // connection is not one more); refuses it when not.
   #room(conn: AsyncConnection, clientId: string, v5: boolean): boolean {
     if (this.#byConn.size < this.#limits.maxClients || this.#sessions.get(clientId)?.online) return true;
-    this.#refuse(conn, v5, v5 ? V5_BUSY : V3_UNAVAILABLE);
-    return false;
+    return this.#refuse(conn, v5, v5 ? V5_BUSY : V3_UNAVAILABLE);
   }
 
-  #refuse(conn: AsyncConnection, v5: boolean, code: number): void {
+  // Sends the refusing CONNACK, then closes; false: the client is not admitted.
+  #refuse(conn: AsyncConnection, v5: boolean, code: number): false {
     conn.send(connack(v5, false, code)).catch(ignore);
     conn.drain().catch(ignore);
+    return false;
   }
 
   #admit(conn: AsyncConnection, c: Connect, clientId: string, assigned: string | undefined, ok: boolean): boolean {
     const v5 = c.level === 5;
-    if (!ok) {
-      this.#refuse(conn, v5, v5 ? V5_BAD_LOGIN : V3_BAD_LOGIN);
-      return false;
-    }
+    if (!ok) return this.#refuse(conn, v5, v5 ? V5_BAD_LOGIN : V3_BAD_LOGIN);
     const before = this.#sessions.get(clientId);
     if (before?.conn) {  // the same client again: it takes the session over from its old connection
       const old = before.conn;
       this.#offline(before);
       void old.close();
     }
-    let s = this.#sessions.get(clientId);
-    const present = s !== undefined && !c.clean;
-    if (s && !present) this.#remove(s);
-    if (!s || !present) {
-      s = new Session(clientId);
-      this.#sessions.set(clientId, s);
-    }
+    const kept = this.#sessions.get(clientId);
+    const present = kept !== undefined && !c.clean;
+    if (kept && !present) this.#remove(kept);
+    const s = present ? kept : new Session(clientId);
+    this.#sessions.set(clientId, s);
     const expiry = c.properties.get(PROP_SESSION_EXPIRY) ?? 0;
     s.conn = conn;
     s.v5 = v5;
@@ -345,7 +336,7 @@ export class MqttBroker {
     s.offlineSince = Date.now();
     const will = s.will;
     s.will = undefined;
-    if (will && !s.graceful) this.#publish({ topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain });
+    if (will && !s.graceful) this.#publish(will);
     if (!s.persistent) this.#remove(s);
     else this.#evict();
   }
@@ -354,7 +345,7 @@ export class MqttBroker {
     this.#fresh.delete(conn.id);
     this.#waiting.delete(conn.id);
     const s = this.#byConn.get(conn.id);
-    if (s && s.conn === conn) this.#offline(s);
+    if (s?.conn === conn) this.#offline(s);
   }
 
   #remove(s: Session): void {
@@ -399,13 +390,9 @@ export class MqttBroker {
     if (msg.retain) this.#keep(msg);
     const words: number[] = [];
     for (const t of this.#route(msg.topic)) {
-      if (t.local) {
-        this.#local(t.local, msg, false);
-        continue;
-      }
-      const s = t.session!;
-      if (t.sub.noLocal && msg.from === s) continue;
-      this.#deliver(s, { msg, qos: Math.min(msg.qos, t.sub.qos, 1), retain: t.sub.asPublished && msg.retain }, words);
+      if ("callback" in t) this.#local(t, msg, false);
+      else if (!(t.sub.noLocal && msg.from === t.session))
+        this.#deliver(t.session, { msg, qos: Math.min(msg.qos, t.sub.qos, 1), retain: t.sub.asPublished && msg.retain }, words);
     }
     if (words.length) this.#fanout(msg, words);
   }
@@ -462,9 +449,7 @@ export class MqttBroker {
         if ((!best || sub.qos > best.qos) && topicMatches(sub.filter, topic)) best = sub;
       if (best) targets.push({ session, sub: best });
     }
-    for (const local of this.#locals)
-      if (topicMatches(local.filter, topic))
-        targets.push({ local, sub: { filter: local.filter, qos: 1, noLocal: false, asPublished: true, retainHandling: 0 } });
+    for (const local of this.#locals) if (topicMatches(local.filter, topic)) targets.push(local);
     if (this.#routes.size >= ROUTES_CACHED) this.#routes.clear();
     this.#routes.set(topic, targets);
     return targets;

@@ -79,10 +79,9 @@ export interface MqttClientEvents {
 type Listener = (...args: never[]) => void;
 
 export class MqttClient {
-  readonly url: string;
   readonly #am: AsyncManager;
   readonly #options: MqttClientOptions;
-  readonly #clientId: string;
+  readonly clientId: string;
   readonly #keepalive: number;
   readonly #outbox: Outbox;
   readonly #subs = new Set<MqttSubscription>();
@@ -103,8 +102,6 @@ export class MqttClient {
   readonly #running: Promise<void>;
   /** The connection, while the broker has accepted it. */
   #conn: AsyncConnection | undefined;
-  /** The last CONNACK's flag: the broker resumed the session. */
-  #sessionPresent = false;
   #flushing = false;
   #ending = false;
   #ended: Promise<void> | undefined;
@@ -116,7 +113,7 @@ export class MqttClient {
   #dropReason: Error | undefined;
 
   /** @internal AsyncManager.mqtt makes it. */
-  constructor(am: AsyncManager, url: string, options: MqttClientOptions) {
+  constructor(am: AsyncManager, readonly url: string, options: MqttClientOptions) {
     const keepalive = options.keepalive ?? 60;
     if (!(keepalive >= 0 && keepalive <= 65535) || keepalive !== Math.floor(keepalive))
       throw new RangeError(`MQTT ${url}: keepalive must be whole seconds from 0 to 65535`);
@@ -124,9 +121,8 @@ export class MqttClient {
     if (!(maxPending >= 1)) throw new RangeError(`MQTT ${url}: maxPending must be 1 or more`);
     tlsFor(`MQTT ${url}`, url, options.tls, true);  // throws now what every attempt would fail on
     this.#am = am;
-    this.url = url;
     this.#options = options;
-    this.#clientId = options.clientId ?? `xsmg-${hex(randomBytes(6))}`;
+    this.clientId = options.clientId ?? `xsmg-${hex(randomBytes(6))}`;
     this.#keepalive = keepalive;
     this.#outbox = new Outbox(maxPending);
     this.#connected.promise.catch(ignore);  // awaiting it is optional
@@ -140,9 +136,6 @@ export class MqttClient {
   get isConnected(): boolean {
     return this.#conn !== undefined;
   }
-  get clientId(): string {
-    return this.#clientId;
-  }
   /** Messages published and not yet through their QoS flow. */
   get pending(): number {
     return this.#outbox.size;
@@ -155,9 +148,9 @@ export class MqttClient {
     return this;
   }
   off<K extends keyof MqttClientEvents>(event: K, listener: MqttClientEvents[K]): this {
-    const list = this.#listeners.get(event);
-    const at = list ? list.indexOf(listener) : -1;
-    if (at >= 0) list!.splice(at, 1);
+    const list = this.#listeners.get(event) ?? [];
+    const at = list.indexOf(listener);
+    if (at >= 0) list.splice(at, 1);
     return this;
   }
 
@@ -216,8 +209,7 @@ export class MqttClient {
    * the will) and closes; the subscriptions end. Safe to call more than once.
    */
   end(options: MqttEndOptions = {}): Promise<void> {
-    this.#ended ??= this.#end(options);
-    return this.#ended;
+    return (this.#ended ??= this.#end(options));
   }
 
   async #end(options: MqttEndOptions): Promise<void> {
@@ -253,7 +245,7 @@ export class MqttClient {
       let conn: AsyncConnection;
       try {
         conn = await this.#am.mqttConnect(this.url, {
-          clientId: this.#clientId, username: this.#options.username, password: this.#options.password,
+          clientId: this.clientId, username: this.#options.username, password: this.#options.password,
           cleanSession: this.#options.clean ?? true, keepalive: this.#keepalive, version: this.#options.version,
           will: this.#options.will, tls: this.#options.tls, timeout: this.#options.connectTimeout,
           signal: controller.signal, handler: this.#handler,
@@ -282,11 +274,10 @@ export class MqttClient {
   // turn earlier (each event is a turn), without the session present flag.
   #online(conn: AsyncConnection, sessionPresent: boolean): void {
     this.#conn = conn;
-    this.#sessionPresent = sessionPresent;
     this.#dropReason = undefined;
     this.#lastHeard = this.#lastPing = millis();
     // A new session: its packet ids start afresh.
-    if (!this.#sessionPresent) {
+    if (!sessionPresent) {
       this.#received.clear();
       this.#completed.clear();
     }
@@ -294,20 +285,16 @@ export class MqttClient {
     const filters = new Map<string, 0 | 1 | 2>();
     for (const sub of this.#subs) filters.set(sub.filter, Math.max(filters.get(sub.filter) ?? 0, sub.qos) as 0 | 1 | 2);
     for (const [filter, qos] of filters) this.#subscribe(conn, filter, qos);
-    if (this.#keepalive) {
-      const period = this.#keepalive * 250;
-      this.#timer = this.#am.timerAdd(period, () => this.#checkAlive(conn), { repeat: true });
-    }
+    if (this.#keepalive) this.#timer = this.#am.timerAdd(this.#keepalive * 250, () => this.#checkAlive(conn), { repeat: true });
     // The waiting messages first: one a "connect" listener publishes goes after them.
     this.#flush(conn).catch(ignore);
     this.#connected.resolve();
-    this.#emit("connect", { sessionPresent: this.#sessionPresent });
+    this.#emit("connect", { sessionPresent });
   }
 
   #offline(): void {
     this.#conn = undefined;
     this.#timer?.cancel();
-    this.#timer = undefined;
     this.#emit("offline", this.#dropReason ?? new Error(`MQTT ${this.url}: the connection closed`));
   }
 
@@ -315,8 +302,7 @@ export class MqttClient {
     this.#ending = true;
     for (const sub of this.#subs) sub._end();
     this.#subs.clear();
-    const why = new Error(`MQTT ${this.url}: the client ended before the message was delivered`);
-    this.#outbox.failAll(why);
+    this.#outbox.failAll(new Error(`MQTT ${this.url}: the client ended before the message was delivered`));
     this.#connected.reject(new Error(`MQTT ${this.url}: the client ended before it connected`));
   }
 
@@ -408,12 +394,10 @@ export class MqttClient {
     else if (cmd === MQTT_CMD_PUBREL) this.#released(data.id);
     else if (cmd === MQTT_CMD_SUBACK) {
       const bytes = data.packet;
-      const code = bytes[bytes.length - 1];  // one filter per SUBSCRIBE: the last byte
       const filter = this.#subIds.get(data.id);
-      if (filter !== undefined) {
-        this.#subIds.delete(data.id);
-        for (const sub of [...this.#subs]) if (sub.filter === filter) sub._suback(code);
-      }
+      this.#subIds.delete(data.id);
+      // One filter per SUBSCRIBE: its code is the last byte.
+      for (const sub of [...this.#subs]) if (sub.filter === filter) sub._suback(bytes[bytes.length - 1]);
     }
     else if (cmd === MQTT_CMD_CONNACK && data.ack === 0 && !this.#ending) this.#online(conn, (data.packet[2] & 1) !== 0);
   };

@@ -28,7 +28,6 @@ export interface Outgoing {
 }
 
 export class Outbox {
-  readonly #limit: number;
   /** In publish order, which is the order of (re)sending. */
   readonly #all = new Set<Outgoing>();
   readonly #byId = new Map<number, Outgoing>();
@@ -36,9 +35,7 @@ export class Outbox {
   /** Called when the outbox becomes empty (MqttClient.end waits for it). */
   onEmpty: (() => void) | undefined;
 
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
+  constructor(private readonly limit: number) {}
 
   get size(): number {
     return this.#all.size;
@@ -46,10 +43,10 @@ export class Outbox {
 
   /** A new message; throws when limit messages are already waiting. */
   add(topic: string, payload: Bytes, qos: 0 | 1 | 2, retain: boolean, properties: MqttProperty[] | undefined): Outgoing {
-    if (this.#all.size >= this.#limit)
+    if (this.#all.size >= this.limit)
       throw new Error(`MQTT publish to ${topic}: ${this.#all.size} messages already wait for delivery (the client's maxPending)`);
     // A copy: the caller may reuse its buffer while the message waits offline.
-    const kept = typeof payload === "string" ? payload : new Uint8Array(payload instanceof ArrayBuffer ? payload.slice(0) : payload.slice());
+    const kept = typeof payload === "string" ? payload : new Uint8Array(payload.slice(0));
     const done = deferred<void>();
     done.promise.catch(ignore);  // the caller may never await a QoS 0 publish
     // At most limit ids are in flight, fewer than 65,535: there is always a free one.

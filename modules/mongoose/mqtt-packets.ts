@@ -11,7 +11,7 @@ import { utf8 } from "mongoose/bytes";
 export class Malformed extends Error {}
 
 // XS's String.fromArrayBuffer (not in TypeScript's lib): UTF-8 bytes as a string.
-const XsString = String as unknown as { fromArrayBuffer(buffer: ArrayBuffer): string };
+export const XsString = String as unknown as { fromArrayBuffer(buffer: ArrayBuffer): string };
 
 // MQTT 5 property ids by the size of their value: 1, 2 or 4 bytes, a variable
 // integer; the others are strings or binary data (2-byte length), or a pair.

@@ -11,8 +11,6 @@ import { deferred, ignore, Inbox } from "mongoose/deferred";
  * filter, ready rejects and so does the reading in progress or the next one.
  */
 export class MqttSubscription implements AsyncIterableIterator<MqttMessage> {
-  readonly filter: string;
-  readonly qos: 0 | 1 | 2;
   readonly #left: (sub: MqttSubscription) => void;
   readonly #granted = deferred<number>();
   #settled = false;
@@ -20,9 +18,7 @@ export class MqttSubscription implements AsyncIterableIterator<MqttMessage> {
   #ended = false;
 
   /** @internal left: the client forgets it. */
-  constructor(filter: string, qos: 0 | 1 | 2, left: (sub: MqttSubscription) => void) {
-    this.filter = filter;
-    this.qos = qos;
+  constructor(readonly filter: string, readonly qos: 0 | 1 | 2, left: (sub: MqttSubscription) => void) {
     this.#left = left;
     this.#granted.promise.catch(ignore);  // a refusal also ends the iteration: awaiting ready is optional
   }

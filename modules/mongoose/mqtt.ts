@@ -54,14 +54,10 @@ export interface MqttPubOptions {
 }
 
 /** The arguments after the URL of both managers' native MQTT connect, defaults applied. */
-export type MqttConnectArgs = [clientId: string | undefined, username: string | undefined,
-  password: string | undefined, cleanSession: boolean, keepalive: number, version: number,
-  willTopic: string | undefined, willMessage: MqttWill["message"] | undefined, willQos: number, willRetain: boolean];
-
-export function mqttConnectArgs(options: Omit<MqttConnectOptions, "handler">): MqttConnectArgs {
+export function mqttConnectArgs(options: Omit<MqttConnectOptions, "handler">) {
   const will = options.will;
   return [options.clientId, options.username, options.password, options.cleanSession ?? true,
-    options.keepalive ?? 0, options.version ?? 4, will?.topic, will?.message, will?.qos ?? 0, will?.retain ?? false];
+    options.keepalive ?? 0, options.version ?? 4, will?.topic, will?.message, will?.qos ?? 0, will?.retain ?? false] as const;
 }
 
 /** Plain copies of MQTT properties: the native side then reads data, never getters. */

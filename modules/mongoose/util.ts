@@ -23,9 +23,7 @@ export const jsonGetBool: (json: Data, path: string) => boolean | undefined = na
 /** The number at path truncated toward zero, else `dflt` (mg_json_get_long, without C long's range). */
 export function jsonGetLong(json: Data, path: string, dflt = 0): number {
   const n = native.jsonGetNum(json, path);
-  if (n === undefined) return dflt;
-  const whole = Math.trunc(n);
-  return whole === 0 ? 0 : whole;  // a long has no -0
+  return n === undefined ? dflt : Math.trunc(n) || 0;  // a long has no -0
 }
 /** The string at path with its escapes decoded (all of \uXXXX, surrogate pairs too), or undefined. */
 export const jsonGetStr: (json: Data, path: string) => string | undefined = native.jsonGetStr;
@@ -43,29 +41,17 @@ export const urlEncode: (text: Data) => string = native.urlEncode;
  */
 export const urlDecode: (text: Data, form?: boolean) => string = native.urlDecode;
 /** "example.com" of "http://user:pw@example.com:8080/x" ("[::1]" for IPv6). */
-export function urlHost(url: string): string {
-  return native.urlPart(url, 0);
-}
+export const urlHost = (url: string): string => native.urlPart(url, 0);
 /** The explicit port, else the scheme's default (http/ws 80, https/wss 443, mqtt 1883, mqtts 8883), else 0. */
-export function urlPort(url: string): number {
-  return native.urlPart(url, 3);
-}
+export const urlPort = (url: string): number => native.urlPart(url, 3);
 /** The user name before "@", or "". */
-export function urlUser(url: string): string {
-  return native.urlPart(url, 1);
-}
+export const urlUser = (url: string): string => native.urlPart(url, 1);
 /** The password before "@", or "". */
-export function urlPass(url: string): string {
-  return native.urlPart(url, 2);
-}
+export const urlPass = (url: string): string => native.urlPart(url, 2);
 /** Everything from the path on, query and fragment included ("/" when there is no path). */
-export function urlUri(url: string): string {
-  return native.urlPart(url, 5);
-}
+export const urlUri = (url: string): string => native.urlPart(url, 5);
 /** Whether the scheme is a TLS one (https, wss, mqtts, ssl, tls, tcps). */
-export function urlIsSsl(url: string): boolean {
-  return native.urlPart(url, 4);
-}
+export const urlIsSsl = (url: string): boolean => native.urlPart(url, 4);
 
 // --- Matching ---
 
@@ -117,30 +103,21 @@ function boundaryOf(contentType: string | undefined): string | undefined {
  * body with a preamble needs one.
  */
 export function httpParseMultipart(body: Data | HttpMessage, boundary?: string): MultipartPart[] {
-  let data: Data;
   if (body instanceof HttpMessage) {
     boundary ??= boundaryOf(body.header("Content-Type"));
-    data = body.body;
-  } else {
-    data = body;
+    body = body.body;
   }
-  return native.multipart(data, boundary).map(([name, filename, part]) => ({ name, filename, body: part }));
+  return native.multipart(body, boundary).map(([name, filename, part]) => ({ name, filename, body: part }));
 }
 
 // --- Digests, encodings, checksums ---
 
 /** MD5 digest (16 bytes). */
-export function md5(data: Data): Uint8Array {
-  return native.digest(data, 0);
-}
+export const md5 = (data: Data): Uint8Array => native.digest(data, 0);
 /** SHA-1 digest (20 bytes). */
-export function sha1(data: Data): Uint8Array {
-  return native.digest(data, 1);
-}
+export const sha1 = (data: Data): Uint8Array => native.digest(data, 1);
 /** SHA-256 digest (32 bytes). */
-export function sha256(data: Data): Uint8Array {
-  return native.digest(data, 2);
-}
+export const sha256 = (data: Data): Uint8Array => native.digest(data, 2);
 /** HMAC-SHA-256 (RFC 2104) of data under key (32 bytes). */
 export const hmacSha256: (key: Data, data: Data) => Uint8Array = native.hmacSha256;
 
