@@ -367,6 +367,13 @@ describe("the firmware's MQTT broker", () => {
     // CONNECT of protocol level 6, client id "future".
     old.socket.write(Buffer.from([0x10, 18, 0, 4, ...Buffer.from("MQTT"), 6, 2, 0, 0, 0, 6, ...Buffer.from("future")]));
     expect(await old.next("connack")).toMatchObject({ returnCode: 1 });
+    // A name that does not go with its level: "MQTT" is 3.1.1 and 5, "MQIsdp" is 3.1 alone.
+    for (const [name, level] of [["MQTT", 3], ["MQIsdp", 4]] as const) {
+      const mismatched = await Raw.open();
+      mismatched.socket.write(Buffer.from([0x10, 12 + name.length, 0, name.length, ...Buffer.from(name), level, 2, 0, 0, 0, 4,
+        ...Buffer.from("odd1")]));
+      expect(await mismatched.next("connack")).toMatchObject({ returnCode: 1 });
+    }
   });
 
   it("close() ends the listener and every client, without their wills", async () => {

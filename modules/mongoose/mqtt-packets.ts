@@ -110,8 +110,9 @@ export function parseConnect(packet: Uint8Array): Connect {
   const r = new Reader(packet);
   const name = r.text();
   const level = r.u8();
+  // A name and level that do not go together are refused as an unknown level.
   if (!((name === "MQTT" && (level === 4 || level === 5)) || (name === "MQIsdp" && level === 3)))
-    return { level: level === 4 || level === 5 ? 0 : level, clean: true, keepalive: 0, clientId: "", properties: new Map() };
+    return { level: 0, clean: true, keepalive: 0, clientId: "", properties: new Map() };
   const flags = r.u8();
   if (flags & 1) throw new Malformed("CONNECT's reserved flag is set");
   const keepalive = r.u16();
