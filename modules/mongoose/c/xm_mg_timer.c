@@ -10,33 +10,35 @@ struct xm_mg_doomed {
 	struct mg_timer* timer;
 };
 
-static void unlink_record(xm_mg_timer_t* t)
-{
-	for (xm_mg_timer_t** link = &t->m->timers; *link; link = &(*link)->next) {
-		if (*link == t) {
-			*link = t->next;
-			return;
-		}
-	}
-}
-
-// Inactive timers are not remembered, so this runs only for them.
+// Inactive timers are not remembered, so this runs only for them. A record
+// with a Manager is on its list: timerAdd links it, only orphaning unlinks it.
 void xm_mg_timer_destroy(void* data)
 {
 	xm_mg_timer_t* t = data;
 	if (!t)
 		return;
-	if (t->m)
-		unlink_record(t);
+	if (t->m) {
+		xm_mg_timer_t** link = &t->m->timers;
+		while (*link != t)
+			link = &(*link)->next;
+		*link = t->next;
+	}
 	free(t);
 }
 
-static void release(xm_mg_t* m, xm_mg_timer_t* t)
+// A record without a Manager has no mongoose timer either (orphaned: both cleared).
+static void deactivate(xsMachine* the, xm_mg_timer_t* t)
 {
+	if (!t->active)
+		return;
+	t->active = false;
+	xsForget(t->callback);
+	xsForget(t->object);
 	struct mg_timer* timer = t->timer;
 	t->timer = NULL;
 	if (!timer)
 		return;
+	xm_mg_t* m = t->m;
 	if (m->polling) {
 		// Parked: it never fires again. With no memory to list it for freeing, it
 		// stays, harmless, until the Manager closes.
@@ -51,17 +53,6 @@ static void release(xm_mg_t* m, xm_mg_timer_t* t)
 	}
 	mg_timer_free(&m->mgr.timers, timer);
 	free(timer);
-}
-
-static void deactivate(xsMachine* the, xm_mg_timer_t* t)
-{
-	if (!t->active)
-		return;
-	t->active = false;
-	xsForget(t->callback);
-	xsForget(t->object);
-	if (t->m)
-		release(t->m, t);
 }
 
 static void fire(void* arg)
