@@ -225,18 +225,13 @@ static void read_pub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int f
 		xsRangeError("MQTT PUBLISH packet of %lu bytes is too large (at most %u)", (unsigned long)size, MAX_REMAINING);
 }
 
-// mqttUnsub's: topic.
-static void read_unsub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
+// mqttSub's: topic, qos (undefined: an UNSUBSCRIBE, which has none).
+static void read_sub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
 {
 	(void)scratch;
 	opts->topic = keep_topic(the, k, &xsArg(first));
-}
-
-// mqttSub's: topic, qos.
-static void read_sub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
-{
-	read_unsub(the, k, opts, first, scratch);
-	opts->qos = qos_of(the, &xsArg(first + 1));
+	if (xsTypeOf(xsArg(first + 1)) != xsUndefinedType)
+		opts->qos = qos_of(the, &xsArg(first + 1));
 }
 
 // mqttConnect(manager, url, events, clientId, user, pass, clean, keepalive, version,
@@ -294,8 +289,7 @@ void xm_mg_conn_mqtt_sub(xsMachine* the)
 static struct mg_mqtt_opts* read_packed(xsMachine* the, reader_t* read, int first, xsSlot* scratch)
 {
 	keep_t k = { NULL, 0 };
-	struct mg_mqtt_opts sizing;
-	memset(&sizing, 0, sizeof(sizing));
+	struct mg_mqtt_opts sizing = { 0 };
 	read(the, &k, &sizing, first, scratch);  // throws for a bad argument: nothing to free yet
 	packed_t* volatile p = calloc(1, sizeof(packed_t) + k.used);  // volatile: read after a longjmp
 	if (!p)
@@ -324,9 +318,8 @@ struct mg_mqtt_opts* xm_mg_mqtt_pub_args(xsMachine* the, int first, xsSlot* scra
 
 struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, xm_core_mqtt_op_t* op)
 {
-	bool sub = xsTypeOf(xsArg(first + 1)) != xsUndefinedType;
-	*op = sub ? XM_CORE_MQTT_SUB : XM_CORE_MQTT_UNSUB;
-	return read_packed(the, sub ? read_sub : read_unsub, first, NULL);
+	*op = xsTypeOf(xsArg(first + 1)) != xsUndefinedType ? XM_CORE_MQTT_SUB : XM_CORE_MQTT_UNSUB;
+	return read_packed(the, read_sub, first, NULL);
 }
 
 xm_core_mqtt_op_t xm_mg_mqtt_control_args(xsMachine* the, int first)
