@@ -119,9 +119,7 @@ void xm_mg_util_json_get_str(xsMachine* the)
 	xm_mg_util_json_get_str_in_t a = xm_mg_util_json_get_str_in(the);
 	struct mg_str json = a.json;
 	int len = 0, ofs = json_find(the, json, a.path, &len);
-	if (ofs < 0 || len < 2)
-		return;
-	if (json.buf[ofs] != '"')
+	if (ofs < 0 || len < 2 || json.buf[ofs] != '"')
 		return;
 	size_t size = xm_core_json_unescape(json.buf + ofs + 1, (size_t)len - 2, NULL);
 	if (size == BAD)
@@ -160,7 +158,6 @@ void xm_mg_util_url_encode(xsMachine* the)
 void xm_mg_util_url_decode(xsMachine* the)
 {
 	xm_mg_util_url_decode_in_t a = xm_mg_util_url_decode_in(the);
-	int form = a.form;
 	struct mg_str s = a.data;
 	for (size_t i = 0; i < s.len; i++) {
 		if (s.buf[i] == '%' && !(i + 2 < s.len && isxdigit((unsigned char)s.buf[i + 1]) && isxdigit((unsigned char)s.buf[i + 2])))
@@ -170,7 +167,7 @@ void xm_mg_util_url_decode(xsMachine* the)
 	char* bytes = malloc(s.len + 1);
 	if (!bytes)
 		xsUnknownError("no memory to decode %lu bytes", (unsigned long)s.len);
-	int n = mg_url_decode(s.buf, s.len, bytes, s.len + 1, form);
+	int n = mg_url_decode(s.buf, s.len, bytes, s.len + 1, a.form);
 	size_t size = n < 0 ? BAD : xm_core_text_size(bytes, (size_t)n, true, false);
 	if (size == BAD) {
 		free(bytes);
@@ -211,22 +208,20 @@ void xm_mg_util_url_part(xsMachine* the)
 void xm_mg_util_match(xsMachine* the)
 {
 	xm_mg_util_match_in_t a = xm_mg_util_match_in(the);
-	const char* text = a.text;
-	const char* pattern = a.pattern;
-	size_t wildcards = 0, plen = strlen(pattern);
+	size_t wildcards = 0, plen = strlen(a.pattern);
 	for (size_t i = 0; i < plen; i++)
-		wildcards += pattern[i] == '*' || pattern[i] == '#' || pattern[i] == '?';
+		wildcards += a.pattern[i] == '*' || a.pattern[i] == '#' || a.pattern[i] == '?';
 	if (wildcards > MAX_CAPTURES)
 		xsRangeError("match pattern has more than %d wildcards", MAX_CAPTURES);
 	// mongoose steps one past the last capture, and back one when it backtracks:
 	// a spare slot at each end.
 	struct mg_str slots[MAX_CAPTURES + 2], *caps = slots + 1;
 	memset(slots, 0, sizeof(slots));
-	if (!mg_match(mg_str(text), mg_str_n(pattern, plen), caps))
+	if (!mg_match(mg_str(a.text), mg_str_n(a.pattern, plen), caps))
 		return;
 	size_t ofs[MAX_CAPTURES], len[MAX_CAPTURES];
 	for (size_t i = 0; i < wildcards; i++) {
-		ofs[i] = caps[i].buf ? (size_t)(caps[i].buf - text) : 0;
+		ofs[i] = caps[i].buf ? (size_t)(caps[i].buf - a.text) : 0;
 		len[i] = caps[i].buf ? caps[i].len : 0;
 	}
 	xsVars(1);
@@ -241,10 +236,9 @@ void xm_mg_util_match(xsMachine* the)
 void xm_mg_util_http_var(xsMachine* the)
 {
 	xm_mg_util_http_var_in_t a = xm_mg_util_http_var_in(the);
-	struct mg_str buf = a.buf;
-	struct mg_str value = mg_http_var(buf, mg_str(a.name));
+	struct mg_str value = mg_http_var(a.buf, mg_str(a.name));
 	if (value.buf)
-		arg_text(the, &xsResult, 0, (size_t)(value.buf - buf.buf), value.len);
+		arg_text(the, &xsResult, 0, (size_t)(value.buf - a.buf.buf), value.len);
 }
 
 // The offset of the first "--boundary" line (or closing "--boundary--") in body, or body.len.
