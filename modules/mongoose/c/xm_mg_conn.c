@@ -250,7 +250,7 @@ static bool over_budget(xsMachine* the, struct mg_connection* c, int ev, void* e
 void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 {
 	xm_mg_conn_t* first = c->fn_data;  // an accepted connection's listener's until deliver() adopts it
-	if (!first || !first->m || first->m->in_gc)
+	if (!first || first->m->in_gc)  // NULL: refused by core/conn_limits.c
 		return;
 	xm_core_conn_t* listener;
 	xm_mg_conn_t* xc = (xm_mg_conn_t*)xm_core_conn_of(c, &listener);
