@@ -29,7 +29,7 @@ typedef struct xm_mg {
 	xsSlot handlers;          // JS { manager, opening }: the handlers after a connection's own; remembered
 	xsIdentifier id_handler, id_manager, id_opening;  // their property names, looked up once
 	xm_mg_timer_t* timers;    // every timer record whose Timer object exists
-	struct xm_mg_doomed* doomed;  // mongoose timers to free once mg_mgr_poll returns
+	bool parked;              // a timer was parked in poll: xm_mg_timers_reap frees it (xm_mg_timer.c)
 	unsigned long pipe_id;    // mongoose's wakeup pipe, made by enableWakeup or run(); 0: none
 	xsSlot object;            // the host object, remembered while running
 	xsSlot resolve;           // run()'s promise's resolve, remembered while running
