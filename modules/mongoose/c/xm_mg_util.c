@@ -41,16 +41,12 @@ static void arg_copy(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t l
 	*result = xsNew1(xsGlobal, xsID("Uint8Array"), *result);
 }
 
-// --- Strings as UTF-8 ---
-
 // utf8(text): a copy of the bytes the prologue read, the engine's own when they
 // are UTF-8, else converted (c/core/text.c).
 void xm_mg_util_utf8(xsMachine* the)
 {
 	arg_copy(the, &xsResult, 0, 0, xm_mg_util_utf8_in(the).text.len);
 }
-
-// --- JSON ---
 
 // The (json, path) arguments, as xm_args.h read them: the path must start with "$".
 static void json_check(xsMachine* the, struct mg_str json, const char* path)
@@ -131,8 +127,6 @@ void xm_mg_util_json_get_str(xsMachine* the)
 	to[size] = 0;
 }
 
-// --- URLs ---
-
 static bool url_safe(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -201,8 +195,6 @@ void xm_mg_util_url_part(xsMachine* the)
 	}
 	arg_text(the, &xsResult, 0, part.len ? (size_t)(part.buf - url) : 0, part.len);
 }
-
-// --- Matching, forms, multipart ---
 
 // match(text, pattern): [captures...] when mg_match matches, else undefined
 void xm_mg_util_match(xsMachine* the)
@@ -291,8 +283,6 @@ void xm_mg_util_multipart(xsMachine* the)
 		xsSetIndex(xsResult, n, xsVar(0));
 	}
 }
-
-// --- Digests, base64, CRC ---
 
 // digest(data, algorithm): 0 MD5, 1 SHA-1, 2 SHA-256
 void xm_mg_util_digest(xsMachine* the)
@@ -392,8 +382,6 @@ void xm_mg_util_crc32(xsMachine* the)
 	uint32_t initial = (uint32_t)xm_mg_whole(the, a.initial, 4294967295.0, "crc32 initial value");
 	xsResult = xsNumber((double)mg_crc32(initial, a.data.buf, a.data.len));
 }
-
-// --- Randomness, clock, log ---
 
 void xm_mg_util_random_bytes(xsMachine* the)
 {
