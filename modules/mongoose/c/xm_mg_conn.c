@@ -307,7 +307,6 @@ int xm_mg_flags(const struct mg_connection* c)
 	return flags;
 }
 
-// [recv.len, recv.size, send.len, send.size]
 void xm_mg_conn_buffers(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_conn_buffers_in(the).conn->core.c;
@@ -318,7 +317,6 @@ void xm_mg_conn_buffers(xsMachine* the)
 		xsSetIndex(xsResult, i, xsNumber((double)values[i]));
 }
 
-// addr(conn, remote): { address, port, family } or undefined
 void xm_mg_conn_addr(xsMachine* the)
 {
 	xm_mg_conn_addr_in_t in = xm_mg_conn_addr_in(the);

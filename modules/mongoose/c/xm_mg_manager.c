@@ -33,7 +33,6 @@ static void log_char(char c, void* param)
 	}
 }
 
-// register(Manager.prototype, Connection.prototype, HttpMessage.prototype, ...)
 void xm_mg_register(xsMachine* the)
 {
 	xm_mg_register_in(the);
@@ -96,7 +95,6 @@ struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager)
 	return &xm_mg_manager(the, &handle)->mgr;
 }
 
-// new NativeManager(report, handlers, enableWakeup): returns the host object.
 void xm_mg_manager_create(xsMachine* the)
 {
 	xm_mg_manager_create_in_t a = xm_mg_manager_create_in(the);
