@@ -37,7 +37,7 @@ typedef struct xm_mg {
 	bool polling;
 	bool running;             // registered with the loop by run()
 	bool turns;               // the loop polls it: each call into JavaScript is a turn
-	bool close_pending;       // close() was called inside poll
+	bool close_pending;       // close() was called (inside poll: done once it returns); true whenever closed is
 	bool closed;
 	bool in_gc;               // freed by the garbage collector: no JavaScript
 } xm_mg_t;

@@ -81,7 +81,7 @@ void xm_mg_manager_destroy(void* data)
 xm_mg_t* xm_mg_manager(xsMachine* the, xsSlot* slot)
 {
 	xm_mg_t* m = xsGetHostDataValidate(*slot, xm_mg_manager_destroy);
-	if (m->closed || m->close_pending)
+	if (m->close_pending)
 		xsUnknownError("the Manager is closed");
 	return m;
 }
@@ -146,7 +146,7 @@ void xm_mg_manager_poll(xsMachine* the)
 void xm_mg_manager_close(xsMachine* the)
 {
 	xm_mg_t* m = xsGetHostDataValidate(xsArg(0), xm_mg_manager_destroy);
-	if (m->closed || m->close_pending)
+	if (m->close_pending)
 		return;
 	if (m->polling) {
 		// Inside a handler: mongoose still walks its connections. Finish after poll.
@@ -161,7 +161,7 @@ void xm_mg_manager_close(xsMachine* the)
 void xm_mg_manager_closed(xsMachine* the)
 {
 	xm_mg_t* m = xsGetHostDataValidate(xsArg(0), xm_mg_manager_destroy);
-	xsResult = xsBoolean(m->closed || m->close_pending);
+	xsResult = xsBoolean(m->close_pending);
 }
 
 void xm_mg_manager_wakeup_max(xsMachine* the)
