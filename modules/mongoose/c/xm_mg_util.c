@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include "xm_args.h"
 
-#define BAD XM_CORE_TEXT_BAD
 #define MAX_CAPTURES 32
 
 static xsIntegerValue chunk_size(xsMachine* the, size_t n)
@@ -118,7 +117,7 @@ void xm_mg_util_json_get_str(xsMachine* the)
 	if (ofs < 0 || len < 2 || json.buf[ofs] != '"')
 		return;
 	size_t size = xm_core_json_unescape(json.buf + ofs + 1, (size_t)len - 2, NULL);
-	if (size == BAD)
+	if (size == XM_CORE_TEXT_BAD)
 		return;
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
 	json = xm_mg_arg_bytes(the, 0);
@@ -161,14 +160,15 @@ void xm_mg_util_url_decode(xsMachine* the)
 	char* bytes = malloc(s.len + 1);
 	if (!bytes)
 		xsUnknownError("no memory to decode %lu bytes", (unsigned long)s.len);
-	int n = mg_url_decode(s.buf, s.len, bytes, s.len + 1, a.form);
-	size_t size = n < 0 ? BAD : xm_core_text_size(bytes, (size_t)n, true, false);
-	if (size == BAD) {
+	// Cannot fail: the escapes are checked above as mongoose checks them, and bytes has room.
+	size_t n = (size_t)mg_url_decode(s.buf, s.len, bytes, s.len + 1, a.form);
+	size_t size = xm_core_text_size(bytes, n, true, false);
+	if (size == XM_CORE_TEXT_BAD) {
 		free(bytes);
 		xsURIError("the %%-decoded bytes are not UTF-8 text");
 	}
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
-	xm_core_text_fill(xsToString(xsResult), bytes, (size_t)n, false);
+	xm_core_text_fill(xsToString(xsResult), bytes, n, false);
 	free(bytes);
 }
 
