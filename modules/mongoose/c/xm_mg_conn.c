@@ -89,22 +89,16 @@ void xm_mg_new_message(xsMachine* the, xsSlot* result, int kind, void* data, boo
 	}
 }
 
+// The kind of the message each event carries, 0 for none.
+static const uint8_t event_messages[] = {
+	[MG_EV_HTTP_HDRS] = XM_MG_MSG_HTTP, [MG_EV_HTTP_MSG] = XM_MG_MSG_HTTP, [MG_EV_WS_OPEN] = XM_MG_MSG_HTTP,
+	[MG_EV_WS_MSG] = XM_MG_MSG_WS, [MG_EV_WS_CTL] = XM_MG_MSG_WS,
+	[MG_EV_MQTT_CMD] = XM_MG_MSG_MQTT, [MG_EV_MQTT_MSG] = XM_MG_MSG_MQTT,
+};
+
 static int message_kind(int ev)
 {
-	switch (ev) {
-	case MG_EV_HTTP_HDRS:
-	case MG_EV_HTTP_MSG:
-	case MG_EV_WS_OPEN:
-		return XM_MG_MSG_HTTP;
-	case MG_EV_WS_MSG:
-	case MG_EV_WS_CTL:
-		return XM_MG_MSG_WS;
-	case MG_EV_MQTT_CMD:
-	case MG_EV_MQTT_MSG:
-		return XM_MG_MSG_MQTT;
-	default:
-		return 0;
-	}
+	return (unsigned)ev < sizeof(event_messages) ? event_messages[ev] : 0;
 }
 
 // The third handler argument: a message object valid during the call, or a value.
