@@ -29,7 +29,7 @@ typedef struct xm_mg {
 	xsSlot handlers;          // JS { manager, opening }: the handlers after a connection's own; remembered
 	xsIdentifier id_handler, id_manager, id_opening;  // their property names, looked up once
 	xm_mg_timer_t* timers;    // every timer record whose Timer object exists
-	struct xm_mg_doomed* doomed;  // mongoose timers to free once mg_mgr_poll returns
+	bool parked;              // a timer was parked in poll: xm_mg_timers_reap frees it (xm_mg_timer.c)
 	unsigned long pipe_id;    // mongoose's wakeup pipe, made by enableWakeup or run(); 0: none
 	xsSlot object;            // the host object, remembered while running
 	xsSlot resolve;           // run()'s promise's resolve, remembered while running
@@ -37,7 +37,7 @@ typedef struct xm_mg {
 	bool polling;
 	bool running;             // registered with the loop by run()
 	bool turns;               // the loop polls it: each call into JavaScript is a turn
-	bool close_pending;       // close() was called inside poll
+	bool close_pending;       // close() was called (inside poll: done once it returns); true whenever closed is
 	bool closed;
 	bool in_gc;               // freed by the garbage collector: no JavaScript
 } xm_mg_t;
@@ -133,6 +133,23 @@ void xm_mg_open(xsMachine* the, xm_mg_t* m, const char* url, int32_t events, con
 // host's default (xm_host_config.h), 0 or Infinity for none (xm_mg_limits.c).
 // Throws a RangeError naming the option for a negative number or NaN.
 xm_core_limits_t xm_mg_limits_args(xsMachine* the, int first, bool http);
+// Bytes of a string, ArrayBuffer, typed array or DataView argument.
+void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size);
+// An HTTP response framed for either manager (core/http_reply.c), malloc'd, or a
+// thrown RangeError (status) or "no memory": body_slot (NULL: none) a string or
+// bytes, found in *body; reason_slot (NULL or not a string: the status's phrase);
+// header_lines (NULL: none) "Name: value\r\n" lines the caller checked. A chunked
+// response is its head alone.
+char* xm_mg_http_response(xsMachine* the, int status, xsSlot* body_slot, xsSlot* reason_slot, xsSlot* header_lines,
+	bool chunked, struct mg_str* body, size_t* total);
+// A JavaScript Uint8Array holding a copy of the bytes.
+void xm_mg_new_bytes(xsMachine* the, xsSlot* result, const void* data, size_t size);
+// A JavaScript string from bytes that need not end with NUL.
+void xm_mg_new_string(xsMachine* the, xsSlot* result, struct mg_str s);
+
+// For native extensions: the mg_mgr behind a Manager, given the TypeScript Manager
+// or its nativeHandle (XS task only; mg_wakeup on it is safe from any thread).
+struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager);
 
 // ---- the task that owns the manager -----------------------------------------
 
@@ -149,13 +166,12 @@ uint8_t xm_mg_mqtt_header_args(xsMachine* the, int first, uint32_t* length);
 // mqttControl's cmd (PINGREQ, PINGRESP or DISCONNECT): its XM_CORE_MQTT_* op.
 xm_core_mqtt_op_t xm_mg_mqtt_control_args(xsMachine* the, int first);
 
-// The peer address for a TLS client: call right after mg_tls_init with the
-// options' name (a server's connection is left alone), then before handling each
-// of the connection's events, and on tlsFree. _real gives the connection's
-// remote address, hidden or not.
+// The peer address for a TLS client: _init right after mg_tls_init with the
+// options' name (a server's connection is left alone), _event before handling
+// each of the connection's events. _real gives the connection's remote address,
+// hidden or not.
 void xm_mg_tls_peer_init(xm_mg_tls_peer_t* p, struct mg_connection* c, struct mg_str name);
 void xm_mg_tls_peer_event(xm_mg_tls_peer_t* p, struct mg_connection* c, int ev);
-void xm_mg_tls_peer_restore(xm_mg_tls_peer_t* p, struct mg_connection* c);
 const struct mg_addr* xm_mg_tls_peer_real(const xm_mg_tls_peer_t* p, const struct mg_connection* c);
 // XS task: TLS options from JavaScript arguments xsArg(first) to xsArg(first + 4): ca, cert,
 // key, name (each a string, bytes or undefined) and skipVerification, copied into
@@ -193,26 +209,6 @@ typedef struct {
 // fills, which must outlive the task's last mongoose call. Without it, the task
 // would share the XS task's line.
 void xm_mg_log_line_own(xm_mg_log_line_t* line);
-
-// ---- XS task only ----------------------------------------------------------
-
-// Bytes of a string, ArrayBuffer, typed array or DataView argument.
-void xm_mg_bytes(xsMachine* the, xsSlot* slot, const void** data, size_t* size);
-// An HTTP response framed for either manager (core/http_reply.c), malloc'd, or a
-// thrown RangeError (status) or "no memory": body_slot (NULL: none) a string or
-// bytes, found in *body; reason_slot (NULL or not a string: the status's phrase);
-// header_lines (NULL: none) "Name: value\r\n" lines the caller checked. A chunked
-// response is its head alone.
-char* xm_mg_http_response(xsMachine* the, int status, xsSlot* body_slot, xsSlot* reason_slot, xsSlot* header_lines,
-	bool chunked, struct mg_str* body, size_t* total);
-// A JavaScript Uint8Array holding a copy of the bytes.
-void xm_mg_new_bytes(xsMachine* the, xsSlot* result, const void* data, size_t size);
-// A JavaScript string from bytes that need not end with NUL.
-void xm_mg_new_string(xsMachine* the, xsSlot* result, struct mg_str s);
-
-// For native extensions: the mg_mgr behind a Manager, given the TypeScript Manager
-// or its nativeHandle (XS task only; mg_wakeup on it is safe from any thread).
-struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager);
 
 // The most data one mg_wakeup delivers whole: mongoose sends the connection id and
 // the data as one datagram and reads it into a buffer of MG_IO_SIZE bytes; the

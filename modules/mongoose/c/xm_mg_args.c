@@ -93,16 +93,13 @@ static void fail(xsMachine* the, const char* names, const xm_arg_t* a, int i)
 		"a number", "a 32-bit integer", "a function", "an object" };
 	const char* what = a->kind >= XM_ARG_HOST ? host_names[a->kind - XM_ARG_HOST] : kinds[a->kind];
 	const char* or_undefined = a->optional ? " or undefined" : "";
-	// A debug engine starts the message with the native's name itself.
-#ifdef mxDebug
-	if (a->kind == XM_ARG_INT && a->max)
-		xsTypeError("%s must be an integer from 0 to %u%s", name, (unsigned)a->max, or_undefined);
-	xsTypeError("%s must be %s%s", name, what, or_undefined);
-#else
-	if (a->kind == XM_ARG_INT && a->max)
-		xsTypeError("%s: %s must be an integer from 0 to %u%s", names, name, (unsigned)a->max, or_undefined);
-	xsTypeError("%s: %s must be %s%s", names, name, what, or_undefined);
+	char native[64] = "";
+#ifndef mxDebug
+	snprintf(native, sizeof(native), "%s: ", names);  // a debug engine starts the message with it itself
 #endif
+	if (a->kind == XM_ARG_INT && a->max)
+		xsTypeError("%s%s must be an integer from 0 to %u%s", native, name, (unsigned)a->max, or_undefined);
+	xsTypeError("%s%s must be %s%s", native, name, what, or_undefined);
 }
 
 void xm_args_read(xsMachine* the, const char* names, const xm_arg_t* args, int count, xm_arg_value_t* values)

@@ -89,22 +89,16 @@ void xm_mg_new_message(xsMachine* the, xsSlot* result, int kind, void* data, boo
 	}
 }
 
+// The kind of the message each event carries, 0 for none.
+static const uint8_t event_messages[] = {
+	[MG_EV_HTTP_HDRS] = XM_MG_MSG_HTTP, [MG_EV_HTTP_MSG] = XM_MG_MSG_HTTP, [MG_EV_WS_OPEN] = XM_MG_MSG_HTTP,
+	[MG_EV_WS_MSG] = XM_MG_MSG_WS, [MG_EV_WS_CTL] = XM_MG_MSG_WS,
+	[MG_EV_MQTT_CMD] = XM_MG_MSG_MQTT, [MG_EV_MQTT_MSG] = XM_MG_MSG_MQTT,
+};
+
 static int message_kind(int ev)
 {
-	switch (ev) {
-	case MG_EV_HTTP_HDRS:
-	case MG_EV_HTTP_MSG:
-	case MG_EV_WS_OPEN:
-		return XM_MG_MSG_HTTP;
-	case MG_EV_WS_MSG:
-	case MG_EV_WS_CTL:
-		return XM_MG_MSG_WS;
-	case MG_EV_MQTT_CMD:
-	case MG_EV_MQTT_MSG:
-		return XM_MG_MSG_MQTT;
-	default:
-		return 0;
-	}
+	return (unsigned)ev < sizeof(event_messages) ? event_messages[ev] : 0;
 }
 
 // The third handler argument: a message object valid during the call, or a value.
@@ -250,7 +244,7 @@ static bool over_budget(xsMachine* the, struct mg_connection* c, int ev, void* e
 void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 {
 	xm_mg_conn_t* first = c->fn_data;  // an accepted connection's listener's until deliver() adopts it
-	if (!first || !first->m || first->m->in_gc)
+	if (!first || first->m->in_gc)  // NULL: refused by core/conn_limits.c
 		return;
 	xm_core_conn_t* listener;
 	xm_mg_conn_t* xc = (xm_mg_conn_t*)xm_core_conn_of(c, &listener);
@@ -307,7 +301,6 @@ int xm_mg_flags(const struct mg_connection* c)
 	return flags;
 }
 
-// [recv.len, recv.size, send.len, send.size]
 void xm_mg_conn_buffers(xsMachine* the)
 {
 	struct mg_connection* c = xm_mg_conn_buffers_in(the).conn->core.c;
@@ -318,7 +311,6 @@ void xm_mg_conn_buffers(xsMachine* the)
 		xsSetIndex(xsResult, i, xsNumber((double)values[i]));
 }
 
-// addr(conn, remote): { address, port, family } or undefined
 void xm_mg_conn_addr(xsMachine* the)
 {
 	xm_mg_conn_addr_in_t in = xm_mg_conn_addr_in(the);

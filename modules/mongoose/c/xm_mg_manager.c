@@ -33,7 +33,6 @@ static void log_char(char c, void* param)
 	}
 }
 
-// register(Manager.prototype, Connection.prototype, HttpMessage.prototype, ...)
 void xm_mg_register(xsMachine* the)
 {
 	xm_mg_register_in(the);
@@ -82,7 +81,7 @@ void xm_mg_manager_destroy(void* data)
 xm_mg_t* xm_mg_manager(xsMachine* the, xsSlot* slot)
 {
 	xm_mg_t* m = xsGetHostDataValidate(*slot, xm_mg_manager_destroy);
-	if (m->closed || m->close_pending)
+	if (m->close_pending)
 		xsUnknownError("the Manager is closed");
 	return m;
 }
@@ -96,7 +95,6 @@ struct mg_mgr* xm_mg_mgr_of(xsMachine* the, xsSlot* manager)
 	return &xm_mg_manager(the, &handle)->mgr;
 }
 
-// new NativeManager(report, handlers, enableWakeup): returns the host object.
 void xm_mg_manager_create(xsMachine* the)
 {
 	xm_mg_manager_create_in_t a = xm_mg_manager_create_in(the);
@@ -148,7 +146,7 @@ void xm_mg_manager_poll(xsMachine* the)
 void xm_mg_manager_close(xsMachine* the)
 {
 	xm_mg_t* m = xsGetHostDataValidate(xsArg(0), xm_mg_manager_destroy);
-	if (m->closed || m->close_pending)
+	if (m->close_pending)
 		return;
 	if (m->polling) {
 		// Inside a handler: mongoose still walks its connections. Finish after poll.
@@ -163,7 +161,7 @@ void xm_mg_manager_close(xsMachine* the)
 void xm_mg_manager_closed(xsMachine* the)
 {
 	xm_mg_t* m = xsGetHostDataValidate(xsArg(0), xm_mg_manager_destroy);
-	xsResult = xsBoolean(m->closed || m->close_pending);
+	xsResult = xsBoolean(m->close_pending);
 }
 
 void xm_mg_manager_wakeup_max(xsMachine* the)

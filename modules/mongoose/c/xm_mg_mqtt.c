@@ -85,10 +85,10 @@ static uint8_t qos_of(xsMachine* the, xsSlot* slot)
 	return (uint8_t)xm_mg_whole(the, xsToNumber(*slot), 2, "MQTT QoS");
 }
 
-// How the value of each MQTT 5 property is encoded (MQTT 5.0, 2.2.2.2).
-enum { PROP_UNKNOWN, PROP_STRING, PROP_BINARY, PROP_PAIR, PROP_NUMBER };
-// The table's numbers by width: 1, 2 or 4 bytes, or a varint.
-enum { PROP_BYTE = PROP_NUMBER + 1, PROP_TWO_BYTES, PROP_FOUR_BYTES, PROP_VARINT };
+// How the value of each MQTT 5 property is encoded (MQTT 5.0, 2.2.2.2); numbers
+// by width: 1, 2 or 4 bytes, or a varint.
+enum { PROP_UNKNOWN, PROP_STRING, PROP_BINARY, PROP_PAIR, PROP_BYTE, PROP_TWO_BYTES, PROP_FOUR_BYTES, PROP_VARINT };
+static const uint32_t prop_maxima[] = { 0xff, 0xffff, 0xffffffffu, MAX_REMAINING };  // from PROP_BYTE on
 
 static const uint8_t prop_kinds[] = {
 	[MQTT_PROP_PAYLOAD_FORMAT_INDICATOR] = PROP_BYTE,
@@ -120,13 +120,9 @@ static const uint8_t prop_kinds[] = {
 	[MQTT_PROP_USER_PROPERTY] = PROP_PAIR,
 };
 
-// PROP_NUMBER for every width, with the largest value in *max.
-static int prop_kind(unsigned id, uint32_t* max)
+static int prop_kind(unsigned id)
 {
-	static const uint32_t maxima[] = { 0xff, 0xffff, 0xffffffffu, MAX_REMAINING };
-	int kind = id < sizeof(prop_kinds) ? prop_kinds[id] : PROP_UNKNOWN;
-	*max = kind >= PROP_BYTE ? maxima[kind - PROP_BYTE] : 0;
-	return kind >= PROP_BYTE ? PROP_NUMBER : kind;
+	return id < sizeof(prop_kinds) ? prop_kinds[id] : PROP_UNKNOWN;
 }
 
 // Reads [{ id, value, key? }, ...] into C properties; *count is 0 for undefined.
@@ -155,16 +151,12 @@ static struct mg_mqtt_prop* keep_props(xsMachine* the, keep_t* k, xsSlot* array,
 			xsTypeError("MQTT property %lu is not an object { id, value }", (unsigned long)i);
 		*field = xsGet(*item, xsID("id"));
 		unsigned id = (unsigned)xm_mg_whole(the, xsToNumber(*field), 0xff, "MQTT property id");
-		uint32_t max;
-		int kind = prop_kind(id, &max);
+		int kind = prop_kind(id);
 		prop->id = (uint8_t)id;
 		*field = xsGet(*item, xsID("value"));
 		switch (kind) {
-		case PROP_NUMBER:
-			if (xsTypeOf(*field) != xsIntegerType && xsTypeOf(*field) != xsNumberType)
-				xsTypeError("MQTT property 0x%02x takes a number", id);
-			prop->iv = (uint32_t)xm_mg_whole(the, xsToNumber(*field), max, "MQTT property value");
-			break;
+		case PROP_UNKNOWN:
+			xsRangeError("unknown MQTT property id 0x%02x", id);
 		case PROP_STRING:
 			prop->val = keep_string(the, k, field, "property value");
 			break;
@@ -177,7 +169,10 @@ static struct mg_mqtt_prop* keep_props(xsMachine* the, keep_t* k, xsSlot* array,
 			prop->key = keep_string(the, k, field, "user property key");
 			break;
 		default:
-			xsRangeError("unknown MQTT property id 0x%02x", id);
+			if (xsTypeOf(*field) != xsIntegerType && xsTypeOf(*field) != xsNumberType)
+				xsTypeError("MQTT property 0x%02x takes a number", id);
+			prop->iv = (uint32_t)xm_mg_whole(the, xsToNumber(*field), prop_maxima[kind - PROP_BYTE], "MQTT property value");
+			break;
 		}
 		*encoded += 1 + 4 + 4 + prop->key.len + prop->val.len;
 	}
@@ -225,18 +220,13 @@ static void read_pub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int f
 		xsRangeError("MQTT PUBLISH packet of %lu bytes is too large (at most %u)", (unsigned long)size, MAX_REMAINING);
 }
 
-// mqttUnsub's: topic.
-static void read_unsub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
+// mqttSub's: topic, qos (undefined: an UNSUBSCRIBE, which has none).
+static void read_sub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
 {
 	(void)scratch;
 	opts->topic = keep_topic(the, k, &xsArg(first));
-}
-
-// mqttSub's: topic, qos.
-static void read_sub(xsMachine* the, keep_t* k, struct mg_mqtt_opts* opts, int first, xsSlot* scratch)
-{
-	read_unsub(the, k, opts, first, scratch);
-	opts->qos = qos_of(the, &xsArg(first + 1));
+	if (xsTypeOf(xsArg(first + 1)) != xsUndefinedType)
+		opts->qos = qos_of(the, &xsArg(first + 1));
 }
 
 // mqttConnect(manager, url, events, clientId, user, pass, clean, keepalive, version,
@@ -294,8 +284,7 @@ void xm_mg_conn_mqtt_sub(xsMachine* the)
 static struct mg_mqtt_opts* read_packed(xsMachine* the, reader_t* read, int first, xsSlot* scratch)
 {
 	keep_t k = { NULL, 0 };
-	struct mg_mqtt_opts sizing;
-	memset(&sizing, 0, sizeof(sizing));
+	struct mg_mqtt_opts sizing = { 0 };
 	read(the, &k, &sizing, first, scratch);  // throws for a bad argument: nothing to free yet
 	packed_t* volatile p = calloc(1, sizeof(packed_t) + k.used);  // volatile: read after a longjmp
 	if (!p)
@@ -324,9 +313,8 @@ struct mg_mqtt_opts* xm_mg_mqtt_pub_args(xsMachine* the, int first, xsSlot* scra
 
 struct mg_mqtt_opts* xm_mg_mqtt_sub_args(xsMachine* the, int first, xm_core_mqtt_op_t* op)
 {
-	bool sub = xsTypeOf(xsArg(first + 1)) != xsUndefinedType;
-	*op = sub ? XM_CORE_MQTT_SUB : XM_CORE_MQTT_UNSUB;
-	return read_packed(the, sub ? read_sub : read_unsub, first, NULL);
+	*op = xsTypeOf(xsArg(first + 1)) != xsUndefinedType ? XM_CORE_MQTT_SUB : XM_CORE_MQTT_UNSUB;
+	return read_packed(the, read_sub, first, NULL);
 }
 
 xm_core_mqtt_op_t xm_mg_mqtt_control_args(xsMachine* the, int first)
@@ -406,14 +394,12 @@ void xm_mg_mm_field(xsMachine* the)
 // One decoded property into *object, using *value.
 static void decode_prop(xsMachine* the, const struct mg_mqtt_prop* prop, xsSlot* object, xsSlot* value)
 {
-	uint32_t max;
-	int kind = prop_kind(prop->id, &max);
 	*object = xsNewObject();
 	*value = xsInteger(prop->id);
 	xsSet(*object, xsID("id"), *value);
-	switch (kind) {
-	case PROP_NUMBER:
-		*value = xsNumber((double)prop->iv);
+	switch (prop_kind(prop->id)) {
+	case PROP_STRING:
+		xm_mg_new_string(the, value, prop->val);
 		break;
 	case PROP_BINARY:
 		xm_mg_new_bytes(the, value, prop->val.buf, prop->val.len);
@@ -423,8 +409,8 @@ static void decode_prop(xsMachine* the, const struct mg_mqtt_prop* prop, xsSlot*
 		xsSet(*object, xsID("key"), *value);
 		xm_mg_new_string(the, value, prop->val);
 		break;
-	default:
-		xm_mg_new_string(the, value, prop->val);
+	default:  // a number (mg_mqtt_next_prop stops at an unknown id)
+		*value = xsNumber((double)prop->iv);
 		break;
 	}
 	xsSet(*object, xsID("value"), *value);

@@ -1,58 +1,27 @@
 // SPDX-License-Identifier: MIT
 // Manager timers (mg_timer) calling JavaScript. mongoose reads a timer after
 // calling it and frees one-shot timers itself, so a timer cancelled or finished
-// during poll is parked (it can never fire again) and freed once mg_mgr_poll
-// has returned.
+// during poll is parked (it can never fire again, and without MG_TIMER_AUTODELETE
+// mongoose keeps it) and freed once mg_mgr_poll has returned.
 #include "xm_args.h"
 
-struct xm_mg_doomed {
-	struct xm_mg_doomed* next;
-	struct mg_timer* timer;
-};
-
-static void unlink_record(xm_mg_timer_t* t)
-{
-	for (xm_mg_timer_t** link = &t->m->timers; *link; link = &(*link)->next) {
-		if (*link == t) {
-			*link = t->next;
-			return;
-		}
-	}
-}
-
-// Inactive timers are not remembered, so this runs only for them.
+// Inactive timers are not remembered, so this runs only for them. A record
+// with a Manager is on its list: timerAdd links it, only orphaning unlinks it.
 void xm_mg_timer_destroy(void* data)
 {
 	xm_mg_timer_t* t = data;
 	if (!t)
 		return;
-	if (t->m)
-		unlink_record(t);
+	if (t->m) {
+		xm_mg_timer_t** link = &t->m->timers;
+		while (*link != t)
+			link = &(*link)->next;
+		*link = t->next;
+	}
 	free(t);
 }
 
-static void release(xm_mg_t* m, xm_mg_timer_t* t)
-{
-	struct mg_timer* timer = t->timer;
-	t->timer = NULL;
-	if (!timer)
-		return;
-	if (m->polling) {
-		// Parked: it never fires again. With no memory to list it for freeing, it
-		// stays, harmless, until the Manager closes.
-		timer->flags = MG_TIMER_ONCE | MG_TIMER_CALLED;
-		struct xm_mg_doomed* d = malloc(sizeof(*d));
-		if (d) {
-			d->timer = timer;
-			d->next = m->doomed;
-			m->doomed = d;
-		}
-		return;
-	}
-	mg_timer_free(&m->mgr.timers, timer);
-	free(timer);
-}
-
+// A record without a Manager has no mongoose timer either (orphaned: both cleared).
 static void deactivate(xsMachine* the, xm_mg_timer_t* t)
 {
 	if (!t->active)
@@ -60,15 +29,25 @@ static void deactivate(xsMachine* the, xm_mg_timer_t* t)
 	t->active = false;
 	xsForget(t->callback);
 	xsForget(t->object);
-	if (t->m)
-		release(t->m, t);
+	struct mg_timer* timer = t->timer;
+	t->timer = NULL;
+	if (!timer)
+		return;
+	xm_mg_t* m = t->m;
+	if (m->polling) {
+		timer->flags = MG_TIMER_ONCE | MG_TIMER_CALLED;
+		m->parked = true;
+		return;
+	}
+	mg_timer_free(&m->mgr.timers, timer);
+	free(timer);
 }
 
+// Only an active timer of a live Manager fires: a cancelled one is freed or
+// parked, and mg_mgr_free (close, collection) frees them all before it polls.
 static void fire(void* arg)
 {
 	xm_mg_timer_t* t = arg;
-	if (!t->active || !t->m || t->m->in_gc)
-		return;
 	xm_mg_t* m = t->m;  // a running Manager, remembered, outlives the turn
 	xsMachine* the = m->the;
 	bool turn = xm_mg_turn_begin(m);
@@ -91,22 +70,27 @@ static void fire(void* arg)
 		xm_mg_turn_end(the, m);
 }
 
+// Parked timers are ours (fire) without MG_TIMER_AUTODELETE, which mg_timer_add sets on every other.
 void xm_mg_timers_reap(xm_mg_t* m)
 {
-	while (m->doomed) {
-		struct xm_mg_doomed* d = m->doomed;
-		m->doomed = d->next;
-		mg_timer_free(&m->mgr.timers, d->timer);
-		free(d->timer);
-		free(d);
+	if (!m->parked)
+		return;
+	m->parked = false;
+	for (struct mg_timer** link = &m->mgr.timers; *link;) {
+		struct mg_timer* timer = *link;
+		if (timer->fn == fire && !(timer->flags & MG_TIMER_AUTODELETE)) {
+			*link = timer->next;
+			free(timer);
+		} else {
+			link = &timer->next;
+		}
 	}
 }
 
 void xm_mg_timers_close(xsMachine* the, xm_mg_t* m)
 {
-	xm_mg_timers_reap(m);
 	for (xm_mg_timer_t* t = m->timers; t; t = t->next) {
-		t->timer = NULL;  // mg_mgr_free frees every mongoose timer
+		t->timer = NULL;  // mg_mgr_free frees every mongoose timer, parked ones too
 		deactivate(the, t);
 	}
 }
@@ -117,8 +101,7 @@ void xm_mg_timers_orphan(xm_mg_t* m)
 		t->m = NULL;
 		t->timer = NULL;
 	}
-	m->timers = NULL;
-	xm_mg_timers_reap(m);  // the mg_mgr is still there: mg_mgr_free, if to come, frees the others
+	m->timers = NULL;  // the mongoose timers, parked ones too, go with mg_mgr_free (done or to come)
 }
 
 // timerAdd(manager, ms, callback, repeat, runNow)

@@ -66,34 +66,6 @@ struct mg_tls_opts* xm_mg_tls_options(xsMachine* the, int first)
 	return &block->opts;
 }
 
-// tlsInit(conn, ca, cert, key, name, skipVerification): each part a string,
-// byte array or undefined.
-void xm_mg_conn_tls_init(xsMachine* the)
-{
-	struct mg_connection* c = xm_mg_conn_tls_init_in(the).conn;
-	if (c->tls)  // mg_tls_init would replace c->tls without freeing it (a leak of 2-3 KB)
-		xsUnknownError("connection %lu already has TLS: tlsFree() it first", c->id);
-	struct mg_tls_opts* opts = xm_mg_tls_options(the, 1);
-	xm_mg_tls_init(c, opts);
-	xm_mg_tls_peer_init(&xm_mg_conn(the, &xsArg(0))->peer, c, opts->name);
-	free(opts);
-}
-
-// tlsFree(conn): mongoose only frees the state; the connection must stop using it too.
-void xm_mg_conn_tls_free(xsMachine* the)
-{
-	struct mg_connection* c = xm_mg_conn_tls_free_in(the).conn;
-	if (!c->tls)
-		return;
-	// Once connected, the peer speaks TLS: there is no going back to plain bytes.
-	bool talking = !c->is_listening && !c->is_resolving && !c->is_connecting;
-	xm_mg_tls_peer_restore(&xm_mg_conn(the, &xsArg(0))->peer, c);
-	mg_tls_free(c);
-	c->is_tls = c->is_tls_hs = 0;
-	if (talking)
-		c->is_closing = 1;
-}
-
 // mongoose 7.23 compares a server certificate's SAN IP entries with the address
 // the client is connected to (mg_tls_verify_cert_san is given &c->rem), whatever
 // name the client asked for: a certificate that lists the server's own IP
@@ -125,7 +97,7 @@ void xm_mg_tls_peer_init(xm_mg_tls_peer_t* p, struct mg_connection* c, struct mg
 		hide(p, c);
 }
 
-void xm_mg_tls_peer_restore(xm_mg_tls_peer_t* p, struct mg_connection* c)
+static void restore(xm_mg_tls_peer_t* p, struct mg_connection* c)
 {
 	if (p->hidden)
 		c->rem = p->real;
@@ -137,10 +109,38 @@ void xm_mg_tls_peer_event(xm_mg_tls_peer_t* p, struct mg_connection* c, int ev)
 	if (p->pending && ev == MG_EV_CONNECT)
 		hide(p, c);
 	else if (ev == MG_EV_TLS_HS || ev == MG_EV_ERROR || ev == MG_EV_CLOSE)
-		xm_mg_tls_peer_restore(p, c);
+		restore(p, c);
 }
 
 const struct mg_addr* xm_mg_tls_peer_real(const xm_mg_tls_peer_t* p, const struct mg_connection* c)
 {
 	return p->hidden ? &p->real : &c->rem;
+}
+
+// tlsInit(conn, ca, cert, key, name, skipVerification): each part a string,
+// byte array or undefined.
+void xm_mg_conn_tls_init(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_conn_tls_init_in(the).conn;
+	if (c->tls)  // mg_tls_init would replace c->tls without freeing it (a leak of 2-3 KB)
+		xsUnknownError("connection %lu already has TLS: tlsFree() it first", c->id);
+	struct mg_tls_opts* opts = xm_mg_tls_options(the, 1);
+	xm_mg_tls_init(c, opts);
+	xm_mg_tls_peer_init(&xm_mg_conn(the, &xsArg(0))->peer, c, opts->name);
+	free(opts);
+}
+
+// tlsFree(conn): mongoose only frees the state; the connection must stop using it too.
+void xm_mg_conn_tls_free(xsMachine* the)
+{
+	struct mg_connection* c = xm_mg_conn_tls_free_in(the).conn;
+	if (!c->tls)
+		return;
+	// Once connected, the peer speaks TLS: there is no going back to plain bytes.
+	bool talking = !c->is_listening && !c->is_resolving && !c->is_connecting;
+	restore(&xm_mg_conn(the, &xsArg(0))->peer, c);
+	mg_tls_free(c);
+	c->is_tls = c->is_tls_hs = 0;
+	if (talking)
+		c->is_closing = 1;
 }

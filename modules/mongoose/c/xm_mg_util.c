@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include "xm_args.h"
 
-#define BAD XM_CORE_TEXT_BAD
 #define MAX_CAPTURES 32
 
 static xsIntegerValue chunk_size(xsMachine* the, size_t n)
@@ -41,16 +40,12 @@ static void arg_copy(xsMachine* the, xsSlot* result, int i, size_t ofs, size_t l
 	*result = xsNew1(xsGlobal, xsID("Uint8Array"), *result);
 }
 
-// --- Strings as UTF-8 ---
-
 // utf8(text): a copy of the bytes the prologue read, the engine's own when they
 // are UTF-8, else converted (c/core/text.c).
 void xm_mg_util_utf8(xsMachine* the)
 {
 	arg_copy(the, &xsResult, 0, 0, xm_mg_util_utf8_in(the).text.len);
 }
-
-// --- JSON ---
 
 // The (json, path) arguments, as xm_args.h read them: the path must start with "$".
 static void json_check(xsMachine* the, struct mg_str json, const char* path)
@@ -119,12 +114,10 @@ void xm_mg_util_json_get_str(xsMachine* the)
 	xm_mg_util_json_get_str_in_t a = xm_mg_util_json_get_str_in(the);
 	struct mg_str json = a.json;
 	int len = 0, ofs = json_find(the, json, a.path, &len);
-	if (ofs < 0 || len < 2)
-		return;
-	if (json.buf[ofs] != '"')
+	if (ofs < 0 || len < 2 || json.buf[ofs] != '"')
 		return;
 	size_t size = xm_core_json_unescape(json.buf + ofs + 1, (size_t)len - 2, NULL);
-	if (size == BAD)
+	if (size == XM_CORE_TEXT_BAD)
 		return;
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
 	json = xm_mg_arg_bytes(the, 0);
@@ -132,8 +125,6 @@ void xm_mg_util_json_get_str(xsMachine* the)
 	xm_core_json_unescape(json.buf + ofs + 1, (size_t)len - 2, to);
 	to[size] = 0;
 }
-
-// --- URLs ---
 
 static bool url_safe(unsigned char c)
 {
@@ -160,7 +151,6 @@ void xm_mg_util_url_encode(xsMachine* the)
 void xm_mg_util_url_decode(xsMachine* the)
 {
 	xm_mg_util_url_decode_in_t a = xm_mg_util_url_decode_in(the);
-	int form = a.form;
 	struct mg_str s = a.data;
 	for (size_t i = 0; i < s.len; i++) {
 		if (s.buf[i] == '%' && !(i + 2 < s.len && isxdigit((unsigned char)s.buf[i + 1]) && isxdigit((unsigned char)s.buf[i + 2])))
@@ -170,14 +160,15 @@ void xm_mg_util_url_decode(xsMachine* the)
 	char* bytes = malloc(s.len + 1);
 	if (!bytes)
 		xsUnknownError("no memory to decode %lu bytes", (unsigned long)s.len);
-	int n = mg_url_decode(s.buf, s.len, bytes, s.len + 1, form);
-	size_t size = n < 0 ? BAD : xm_core_text_size(bytes, (size_t)n, true, false);
-	if (size == BAD) {
+	// Cannot fail: the escapes are checked above as mongoose checks them, and bytes has room.
+	size_t n = (size_t)mg_url_decode(s.buf, s.len, bytes, s.len + 1, a.form);
+	size_t size = xm_core_text_size(bytes, n, true, false);
+	if (size == XM_CORE_TEXT_BAD) {
 		free(bytes);
 		xsURIError("the %%-decoded bytes are not UTF-8 text");
 	}
 	xsResult = xsStringBuffer(NULL, chunk_size(the, size));
-	xm_core_text_fill(xsToString(xsResult), bytes, (size_t)n, false);
+	xm_core_text_fill(xsToString(xsResult), bytes, n, false);
 	free(bytes);
 }
 
@@ -205,28 +196,24 @@ void xm_mg_util_url_part(xsMachine* the)
 	arg_text(the, &xsResult, 0, part.len ? (size_t)(part.buf - url) : 0, part.len);
 }
 
-// --- Matching, forms, multipart ---
-
 // match(text, pattern): [captures...] when mg_match matches, else undefined
 void xm_mg_util_match(xsMachine* the)
 {
 	xm_mg_util_match_in_t a = xm_mg_util_match_in(the);
-	const char* text = a.text;
-	const char* pattern = a.pattern;
-	size_t wildcards = 0, plen = strlen(pattern);
+	size_t wildcards = 0, plen = strlen(a.pattern);
 	for (size_t i = 0; i < plen; i++)
-		wildcards += pattern[i] == '*' || pattern[i] == '#' || pattern[i] == '?';
+		wildcards += a.pattern[i] == '*' || a.pattern[i] == '#' || a.pattern[i] == '?';
 	if (wildcards > MAX_CAPTURES)
 		xsRangeError("match pattern has more than %d wildcards", MAX_CAPTURES);
 	// mongoose steps one past the last capture, and back one when it backtracks:
 	// a spare slot at each end.
 	struct mg_str slots[MAX_CAPTURES + 2], *caps = slots + 1;
 	memset(slots, 0, sizeof(slots));
-	if (!mg_match(mg_str(text), mg_str_n(pattern, plen), caps))
+	if (!mg_match(mg_str(a.text), mg_str_n(a.pattern, plen), caps))
 		return;
 	size_t ofs[MAX_CAPTURES], len[MAX_CAPTURES];
 	for (size_t i = 0; i < wildcards; i++) {
-		ofs[i] = caps[i].buf ? (size_t)(caps[i].buf - text) : 0;
+		ofs[i] = caps[i].buf ? (size_t)(caps[i].buf - a.text) : 0;
 		len[i] = caps[i].buf ? caps[i].len : 0;
 	}
 	xsVars(1);
@@ -241,10 +228,9 @@ void xm_mg_util_match(xsMachine* the)
 void xm_mg_util_http_var(xsMachine* the)
 {
 	xm_mg_util_http_var_in_t a = xm_mg_util_http_var_in(the);
-	struct mg_str buf = a.buf;
-	struct mg_str value = mg_http_var(buf, mg_str(a.name));
+	struct mg_str value = mg_http_var(a.buf, mg_str(a.name));
 	if (value.buf)
-		arg_text(the, &xsResult, 0, (size_t)(value.buf - buf.buf), value.len);
+		arg_text(the, &xsResult, 0, (size_t)(value.buf - a.buf.buf), value.len);
 }
 
 // The offset of the first "--boundary" line (or closing "--boundary--") in body, or body.len.
@@ -297,8 +283,6 @@ void xm_mg_util_multipart(xsMachine* the)
 		xsSetIndex(xsResult, n, xsVar(0));
 	}
 }
-
-// --- Digests, base64, CRC ---
 
 // digest(data, algorithm): 0 MD5, 1 SHA-1, 2 SHA-256
 void xm_mg_util_digest(xsMachine* the)
@@ -398,8 +382,6 @@ void xm_mg_util_crc32(xsMachine* the)
 	uint32_t initial = (uint32_t)xm_mg_whole(the, a.initial, 4294967295.0, "crc32 initial value");
 	xsResult = xsNumber((double)mg_crc32(initial, a.data.buf, a.data.len));
 }
-
-// --- Randomness, clock, log ---
 
 void xm_mg_util_random_bytes(xsMachine* the)
 {

@@ -33,10 +33,8 @@ void xm_mg_wm_text(xsMachine* the)
 	xm_mg_wm_text_in_t a = xm_mg_wm_text_in(the);
 	struct mg_ws_message* wm = a.msg;
 	size_t offset = (size_t)a.offset;
-	if (!wm || offset > wm->data.len)
-		xm_mg_new_string(the, &xsResult, mg_str_n(NULL, 0));
-	else
-		xm_mg_new_string(the, &xsResult, mg_str_n(wm->data.buf + offset, wm->data.len - offset));
+	bool any = wm && offset <= wm->data.len;
+	xm_mg_new_string(the, &xsResult, any ? mg_str_n(wm->data.buf + offset, wm->data.len - offset) : mg_str_n(NULL, 0));
 }
 
 // flags(msg): the frame's first byte (FIN bit 0x80, opcode 0x0f)
