@@ -12,8 +12,8 @@ export async function stopPollTask(am: object, stopped: Promise<unknown>, timeou
   native.stop(am);
   const started = Date.now();
   for (;;) {
-    const left = timeoutMs - (Date.now() - started);
-    const wait = Math.min(RETRY_MS, Math.max(left, 0));
+    const left = Math.max(timeoutMs - (Date.now() - started), 0);
+    const wait = Math.min(RETRY_MS, left);
     // The retry timer is cleared once the poll task is done: a pending timer keeps the firmware alive.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const finished = await Promise.race([
@@ -27,7 +27,7 @@ export async function stopPollTask(am: object, stopped: Promise<unknown>, timeou
     }
     // The last wait ran to the deadline: Date.now() may read a millisecond short
     // of it when the timer fires (the timers keep their own clock).
-    if (wait === Math.max(left, 0) || Date.now() - started >= timeoutMs) {
+    if (wait === left || Date.now() - started >= timeoutMs) {
       console.warn(`AsyncManager: the poll task did not stop within ${timeoutMs} ms (stuck in ${native.activity(am)}); abandoning it`);
       native.finish(am, true);
       return;
