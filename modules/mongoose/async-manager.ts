@@ -89,9 +89,8 @@ export class AsyncManager {
   handler: AsyncHandler | undefined;
   #native: object | undefined;
   readonly #errorHandler: AsyncErrorHandler;
-  readonly #pollInterval: number;
-  readonly #shutdownTimeout: number;
-  readonly #queueLength: number | undefined;
+  /** A copy: read at start() and close(). */
+  readonly #options: AsyncManagerOptions;
   #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
   readonly #conns = new Map<number, AsyncConnection>();
   readonly #requests = new Map<number, Settle>();
@@ -112,9 +111,7 @@ export class AsyncManager {
     bindNativeOnce();
     this.handler = handler;
     this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
-    this.#pollInterval = options.pollInterval ?? 100;
-    this.#shutdownTimeout = options.shutdownTimeout ?? 30000;
-    this.#queueLength = options.commandQueueLength;  // undefined: the host's (xm_host_config.h)
+    this.#options = { ...options };
   }
 
   /** Runs fn with a started AsyncManager and closes it afterwards, whatever happens. */
@@ -151,7 +148,7 @@ export class AsyncManager {
     const started = deferred<Outcome>();
     this.#started = started.promise;
     this.#requests.set(START_REQUEST, started);
-    this.#native = native.create(this.#dispatch, this.#pollInterval, this.#queueLength);
+    this.#native = native.create(this.#dispatch, this.#options.pollInterval ?? 100, this.#options.commandQueueLength);
     native.start(this.#native);
     try {
       await started.promise;
@@ -169,8 +166,7 @@ export class AsyncManager {
       this.#state = "closed";
       return Promise.resolve();
     }
-    this.#closing ??= this.#shutdown();
-    return this.#closing;
+    return (this.#closing ??= this.#shutdown());
   }
 
   async #shutdown(): Promise<void> {
@@ -181,7 +177,7 @@ export class AsyncManager {
     this.#timers.clear();
     const done = deferred<Outcome>();
     this.#requests.set(CLOSE_REQUEST, done);
-    await stopPollTask(this.#native!, done.promise, this.#shutdownTimeout);
+    await stopPollTask(this.#native!, done.promise, this.#options.shutdownTimeout ?? 30000);
     this.#state = "closed";
     for (const d of this.#requests.values()) d.reject(new Error("AsyncManager closed"));
     this.#requests.clear();
@@ -442,8 +438,7 @@ export class AsyncManager {
     if (!conn) {
       conn = new AsyncConnection(this, id);
       this.#conns.set(id, conn);
-      const handler = listener ? this.#conns.get(listener)?.handler : undefined;
-      if (handler) conn.handler = handler;
+      if (listener) conn.handler = this.#conns.get(listener)?.handler;
     }
     if (addrs) conn._addresses(addrs);
     return conn;
@@ -459,16 +454,15 @@ export class AsyncManager {
     let conn = ev === MG_EV_HTTP_MSG && !request ? this.#conns.get(id) : undefined;
     if (conn) {
       conn._bits = value;
+    } else if (ev === XM_AM_EV_RESULT) {
+      this.#opening.delete(request);
+      const d = this.#requests.get(request);
+      if (!d) return;
+      this.#requests.delete(request);
+      if (value === 0) d.resolve({ conn: number || id, addrs, number });
+      else d.reject(new Error(typeof data === "string" ? data : "failed"));
+      return;
     } else {
-      if (ev === XM_AM_EV_RESULT) {
-        this.#opening.delete(request);
-        const d = this.#requests.get(request);
-        if (!d) return;
-        this.#requests.delete(request);
-        if (value === 0) d.resolve({ conn: number || id, addrs, number });
-        else d.reject(new Error(typeof data === "string" ? data : "failed"));
-        return;
-      }
       conn = this.#conns.get(id) ??
         this.#connection(id, undefined, ev === MG_EV_OPEN || ev === MG_EV_ACCEPT ? number : 0);
       const opening = request ? this.#opening.get(request) : undefined;
