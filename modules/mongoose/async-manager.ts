@@ -88,8 +88,7 @@ export class AsyncManager {
   /** The manager's own handler, for connections without one. */
   handler: AsyncHandler | undefined;
   #native: object | undefined;
-  readonly #errorHandler: AsyncErrorHandler;
-  /** A copy: read at start() and close(). */
+  /** A copy: what the caller changes later does not count. */
   readonly #options: AsyncManagerOptions;
   #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
   readonly #conns = new Map<number, AsyncConnection>();
@@ -110,7 +109,6 @@ export class AsyncManager {
   constructor(handler?: AsyncHandler, options: AsyncManagerOptions = {}) {
     bindNativeOnce();
     this.handler = handler;
-    this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
     this.#options = { ...options };
   }
 
@@ -332,7 +330,7 @@ export class AsyncManager {
   async mqttBroker(url: string, options: MqttBrokerOptions = {}): Promise<MqttBroker> {
     this.#check();
     return linked("mongoose/mqtt-broker", `mqttBroker ${url}`)(this, url, options,
-      (error) => reportError(this.#errorHandler, error, undefined, MG_EV_MQTT_MSG));
+      (error) => this.#report(error, undefined, MG_EV_MQTT_MSG));
   }
 
   /**
@@ -363,7 +361,7 @@ export class AsyncManager {
    */
   syncClock(url: string, options: SyncClockOptions = {}): Promise<number> {
     this.#check();
-    return syncClock(this, url, options, (error) => reportError(this.#errorHandler, error, undefined, MG_EV_SNTP_TIME));
+    return syncClock(this, url, options, (error) => this.#report(error, undefined, MG_EV_SNTP_TIME));
   }
 
   /**
@@ -492,8 +490,8 @@ export class AsyncManager {
     }
   };
 
-  #report(error: unknown, conn: AsyncConnection, ev: number): void {
-    reportError(this.#errorHandler, error, conn, ev);
+  #report(error: unknown, conn: AsyncConnection | undefined, ev: number): void {
+    reportError(this.#options.errorHandler ?? defaultErrorHandler, error, conn, ev);
   }
 
   // A handler threw or rejected: tell the errorHandler, and answer 500 to an HTTP
