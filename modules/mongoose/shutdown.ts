@@ -4,6 +4,7 @@
 // room in a full queue, so it is woken again every 5 s, with a warning naming what
 // it is doing, until the deadline; then it is abandoned (its memory not freed).
 import * as native from "mongoose/native-async";
+import { withDeadline } from "mongoose/abort";
 
 const RETRY_MS = 5000;
 
@@ -14,13 +15,9 @@ export async function stopPollTask(am: object, stopped: Promise<unknown>, timeou
   for (;;) {
     const left = Math.max(timeoutMs - (Date.now() - started), 0);
     const wait = Math.min(RETRY_MS, left);
-    // The retry timer is cleared once the poll task is done: a pending timer keeps the firmware alive.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const finished = await Promise.race([
-      stopped.then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), wait))),
-    ]);
-    clearTimeout(timer);
+    // undefined when the wait ran out. withDeadline clears its timer once the poll
+    // task is done: a pending timer would keep the firmware alive.
+    const finished = await withDeadline(stopped.then(() => true), wait, undefined, "AsyncManager close", true);
     if (finished) {
       native.finish(am, false);
       return;
