@@ -1,29 +1,28 @@
 // SPDX-License-Identifier: MIT
 // Cancelling and deadlines for the AsyncManager's connect, fetch and sleep: the
 // engine has no AbortController, so the module exports its own.
-import { takeAll } from "mongoose/deferred";
 
 /** A cancel signal for connect, fetch and sleep (XS has no AbortController). */
 export class AbortSignal {
-  #aborted = false;
   #reason: unknown = undefined;
-  #listeners: Array<(reason: unknown) => void> = [];
+  #listeners: Array<(reason: unknown) => void> | undefined = [];
   get aborted(): boolean {
-    return this.#aborted;
+    return this.#listeners === undefined;
   }
   get reason(): unknown {
     return this.#reason;
   }
   onAbort(listener: (reason: unknown) => void): void {
-    if (this.#aborted) listener(this.#reason);
-    else this.#listeners.push(listener);
+    if (this.#listeners) this.#listeners.push(listener);
+    else listener(this.#reason);
   }
   /** @internal */
   static _abort(signal: AbortSignal, reason: unknown): void {
-    if (signal.#aborted) return;
-    signal.#aborted = true;
+    const listeners = signal.#listeners;
+    if (!listeners) return;
+    signal.#listeners = undefined;
     signal.#reason = reason;
-    for (const listener of takeAll(signal.#listeners)) listener(reason);
+    for (const listener of listeners) listener(reason);
   }
 }
 

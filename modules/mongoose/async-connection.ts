@@ -12,7 +12,7 @@ import { WsMessage, MqttMessage, type HttpMessage, type MqttProperty } from "mon
 import type { Address, EventData } from "mongoose/connection";
 import { ConnectionSurface } from "mongoose/connection-surface";
 import { concat, wsClosePayload, type Bytes } from "mongoose/bytes";
-import { deferred, Inbox, type Deferred } from "mongoose/deferred";
+import { deferred, ignore, Inbox, type Deferred } from "mongoose/deferred";
 import type { AsyncManager, Outcome } from "mongoose/async-manager";
 
 export type AsyncHandler = (conn: AsyncConnection, ev: number, data: EventData) => void | Promise<void>;
@@ -123,7 +123,7 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
   /** Sends bytes; resolves once they were written to the socket (back-pressure for loops). */
   send(data: Bytes): Promise<void> {
     this._sends++;
-    return this.#am._command((request) => native.send(this.#am._native, this.#id, data, request, -1));
+    return this.#am._command((am, request) => native.send(am, this.#id, data, request, -1));
   }
   /** A complete HTTP response, binary-safe; resolves once written. */
   override reply(status: number, body: Bytes = "", headers?: Headers): Promise<void> {
@@ -152,54 +152,52 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
       if (!empty) native.chunk(this.#am._native, this.#id, body, 0);
       return undefined;
     }
-    if (awaited) return this.#am._command((request) => nativeReply(this.#am._native, this.#id, status, body, lines, request));
+    if (awaited) return this.#am._command((am, request) => nativeReply(am, this.#id, status, body, lines, request));
     nativeReply(this.#am._native, this.#id, status, body, lines);
     return undefined;
   }
   override httpChunk(data: Bytes): Promise<void> {
     this._sends++;
-    return this.#am._command((request) => native.chunk(this.#am._native, this.#id, data, request));
+    return this.#am._command((am, request) => native.chunk(am, this.#id, data, request));
   }
   wsUpgrade(msg: HttpMessage, headers?: Headers): Promise<void> {
     this._sends++;
     const lines = headerLines(headers);
-    return this.#am._command((request) => native.wsUpgrade(this.#am._native, this.#id, msg, lines, request));
+    return this.#am._command((am, request) => native.wsUpgrade(am, this.#id, msg, lines, request));
   }
   wsSend(data: Bytes, op: number = WEBSOCKET_OP_TEXT): Promise<void> {
     this._sends++;
-    return this.#am._command((request) => native.send(this.#am._native, this.#id, data, request, op));
+    return this.#am._command((am, request) => native.send(am, this.#id, data, request, op));
   }
   /** Closes (after a WebSocket close frame with code and reason, on a WebSocket); resolves when closed. */
   async close(code?: number, reason = ""): Promise<void> {
     // Once the manager is closing, its shutdown closes every connection: nothing to do,
     // and no rejection for the callers that close without awaiting (timeouts, aborts).
     if (this.isClosed || !this.#am.running) return;
-    if (this.isWebsocket && code !== undefined) {
-      await this.wsSend(wsClosePayload(code, reason), WEBSOCKET_OP_CLOSE).catch(() => undefined);
-    }
-    await this.#am._command((request) => native.close(this.#am._native, this.#id, false, request)).catch(() => undefined);
+    if (this.isWebsocket && code !== undefined)
+      await this.wsSend(wsClosePayload(code, reason), WEBSOCKET_OP_CLOSE).catch(ignore);
+    await this.#am._command((am, request) => native.close(am, this.#id, false, request)).catch(ignore);
     return this.closed;
   }
   /** Sends what is queued, then closes. */
   drain(): Promise<void> {
-    return this.#am._command((request) => native.close(this.#am._native, this.#id, true, request));
+    return this.#am._command((am, request) => native.close(am, this.#id, true, request));
   }
 
   // MQTT, as Connection's: each resolves once its packet is written to the socket
   // (as send() does), to the packet id where Connection returns one.
   protected override _mqttPub(topic: string, message: Bytes, qos: number, retain: boolean,
     properties: MqttProperty[] | undefined): Promise<number> {
-    return this.#am._command((request) => native.mqttPub(this.#am._native, this.#id, topic, message, qos, retain,
-      properties, request), packetId);
+    return this.#am._command((am, request) => native.mqttPub(am, this.#id, topic, message, qos, retain, properties, request), packetId);
   }
   protected override _mqttSub(topic: string, qos: number | undefined): Promise<number> {
-    return this.#am._command((request) => native.mqttSub(this.#am._native, this.#id, topic, qos, request), packetId);
+    return this.#am._command((am, request) => native.mqttSub(am, this.#id, topic, qos, request), packetId);
   }
   protected override _mqttControl(cmd: number): Promise<void> {
-    return this.#am._command((request) => native.mqttControl(this.#am._native, this.#id, cmd, request));
+    return this.#am._command((am, request) => native.mqttControl(am, this.#id, cmd, request));
   }
   override mqttSendHeader(cmd: number, flags: number, length: number): Promise<void> {
-    return this.#am._command((request) => native.mqttHeader(this.#am._native, this.#id, cmd, flags, length, request));
+    return this.#am._command((am, request) => native.mqttHeader(am, this.#id, cmd, flags, length, request));
   }
   /**
    * The MQTT messages (PUBLISH) received from the first call on, as an async
@@ -221,7 +219,7 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
 
   /** Asks the server of an sntpConnect connection again (mongoose sends the first request itself). */
   sntpRequest(): Promise<void> {
-    return this.#am._command((request) => native.sntpRequest(this.#am._native, this.#id, request));
+    return this.#am._command((am, request) => native.sntpRequest(am, this.#id, request));
   }
 
   /** WebSocket messages as they arrive; ends when the connection closes. */

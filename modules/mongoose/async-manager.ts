@@ -6,17 +6,16 @@
 // bounds. Every crossing goes through c/xm_am.h's two queues.
 import * as native from "mongoose/native-async";
 import { XM_AM_EV_RESULT, XM_AM_KIND_HTTP, XM_AM_KIND_MQTT, XM_AM_KIND_RAW, XM_AM_KIND_SNTP, XM_AM_KIND_WS } from "mongoose/wire";
-import { MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MG_EV_OPEN, MG_EV_SNTP_TIME } from "mongoose/constants";
+import { MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_HTTP_MSG, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MG_EV_OPEN, MG_EV_SNTP_TIME } from "mongoose/constants";
 import type { EventData } from "mongoose/connection";
 import { AsyncConnection, type AsyncHandler, type CatchingHandler } from "mongoose/async-connection";
 import { tlsFor, type TlsOptions } from "mongoose/tls";
-import { urlIsSsl } from "mongoose/util";
 import { bindNativeOnce, type ListenLimits } from "mongoose/manager";
 import { defaultErrorHandler, reportError } from "mongoose/errors";
 import { mqttConnectArgs, type AsyncMqttConnectOptions } from "mongoose/mqtt";
 import { parsesHttp } from "mongoose/scheme";
 import { withDeadline, type AbortSignal } from "mongoose/abort";
-import { deferred, ignore } from "mongoose/deferred";
+import { deferred, ignore, type Deferred } from "mongoose/deferred";
 import type { Bytes } from "mongoose/bytes";
 import { serveRequests, type ServeHandler } from "mongoose/serve";
 import { fetch, type FetchOptions, type Response } from "mongoose/fetch";
@@ -55,10 +54,7 @@ interface Opening {
 }
 
 /** How a command's RESULT settles what waits for it. */
-interface Settle {
-  resolve(outcome: Outcome): void;
-  reject(error: unknown): void;
-}
+type Settle = Omit<Deferred<Outcome>, "promise">;
 
 /**
  * The parts a firmware links in by importing their module, which then provides
@@ -92,10 +88,8 @@ export class AsyncManager {
   /** The manager's own handler, for connections without one. */
   handler: AsyncHandler | undefined;
   #native: object | undefined;
-  readonly #errorHandler: AsyncErrorHandler;
-  readonly #pollInterval: number;
-  readonly #shutdownTimeout: number;
-  readonly #queueLength: number | undefined;
+  /** A copy: what the caller changes later does not count. */
+  readonly #options: AsyncManagerOptions;
   #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
   readonly #conns = new Map<number, AsyncConnection>();
   readonly #requests = new Map<number, Settle>();
@@ -115,10 +109,7 @@ export class AsyncManager {
   constructor(handler?: AsyncHandler, options: AsyncManagerOptions = {}) {
     bindNativeOnce();
     this.handler = handler;
-    this.#errorHandler = options.errorHandler ?? defaultErrorHandler;
-    this.#pollInterval = options.pollInterval ?? 100;
-    this.#shutdownTimeout = options.shutdownTimeout ?? 30000;
-    this.#queueLength = options.commandQueueLength;  // undefined: the host's (xm_host_config.h)
+    this.#options = { ...options };
   }
 
   /** Runs fn with a started AsyncManager and closes it afterwards, whatever happens. */
@@ -155,7 +146,7 @@ export class AsyncManager {
     const started = deferred<Outcome>();
     this.#started = started.promise;
     this.#requests.set(START_REQUEST, started);
-    this.#native = native.create(this.#dispatch, this.#pollInterval, this.#queueLength);
+    this.#native = native.create(this.#dispatch, this.#options.pollInterval ?? 100, this.#options.commandQueueLength);
     native.start(this.#native);
     try {
       await started.promise;
@@ -173,8 +164,7 @@ export class AsyncManager {
       this.#state = "closed";
       return Promise.resolve();
     }
-    this.#closing ??= this.#shutdown();
-    return this.#closing;
+    return (this.#closing ??= this.#shutdown());
   }
 
   async #shutdown(): Promise<void> {
@@ -185,7 +175,7 @@ export class AsyncManager {
     this.#timers.clear();
     const done = deferred<Outcome>();
     this.#requests.set(CLOSE_REQUEST, done);
-    await stopPollTask(this.#native!, done.promise, this.#shutdownTimeout);
+    await stopPollTask(this.#native!, done.promise, this.#options.shutdownTimeout ?? 30000);
     this.#state = "closed";
     for (const d of this.#requests.values()) d.reject(new Error("AsyncManager closed"));
     this.#requests.clear();
@@ -204,15 +194,15 @@ export class AsyncManager {
   }
 
   /** @internal queues a command whose completion settles the returned promise (with value's result). */
-  _command<T = void>(post: (request: number) => void, value?: (outcome: Outcome) => T): Promise<T> {
-    this.#check();
+  _command<T = void>(post: (am: object, request: number) => void, value?: (outcome: Outcome) => T): Promise<T> {
+    const am = this._native;
     const request = this.#nextRequest++;
     let settle!: Settle;
     const done = new Promise<T>((resolve, reject) =>
       (settle = { resolve: (outcome) => resolve(value ? value(outcome) : undefined as T), reject }));
     this.#requests.set(request, settle);
     try {
-      post(request);
+      post(am, request);
     } catch (error) {
       this.#requests.delete(request);
       return Promise.reject(error);
@@ -247,9 +237,13 @@ export class AsyncManager {
    * A TLS URL (https://, wss://, tls://...) needs options.tls with cert and key: every
    * accepted connection then speaks TLS. The limits are Manager.listen's.
    */
-  async listen(url: string, handler?: AsyncHandler, options?: { http?: boolean; tls?: TlsOptions } & ListenLimits): Promise<AsyncConnection> {
-    const http = parsesHttp(url, options?.http);
-    const conn = await this.#open((am, request) => nativeOpen(am, true, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, options?.tls, options));
+  listen(url: string, handler?: AsyncHandler, options?: { http?: boolean; tls?: TlsOptions } & ListenLimits): Promise<AsyncConnection> {
+    return this.#listen(url, parsesHttp(url, options?.http) ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, handler, options);
+  }
+
+  async #listen(url: string, kind: number, handler: AsyncHandler | undefined,
+    options: { tls?: TlsOptions } & ListenLimits | undefined): Promise<AsyncConnection> {
+    const conn = await this.#open((am, request) => nativeOpen(am, true, url, kind, request, options?.tls, options));
     if (handler) conn.handler = handler;
     return conn;
   }
@@ -260,9 +254,8 @@ export class AsyncManager {
    * options.tls with ca, or skipVerification: true; name defaults to the URL's host.
    */
   connect(url: string, handler?: AsyncHandler, options: { http?: boolean; timeout?: number; signal?: AbortSignal; tls?: TlsOptions } = {}): Promise<AsyncConnection> {
-    const http = parsesHttp(url, options.http);
-    return this.#connectWith("connect", url, (am, request) =>
-      nativeOpen(am, false, url, http ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW, request, options.tls), handler, options);
+    const kind = parsesHttp(url, options.http) ? XM_AM_KIND_HTTP : XM_AM_KIND_RAW;
+    return this.#connectWith("connect", url, (am, request) => nativeOpen(am, false, url, kind, request, options.tls), handler, options);
   }
 
   /** A WebSocket client; resolves once the handshake is done. wss:// takes options.tls as connect does. */
@@ -271,16 +264,12 @@ export class AsyncManager {
   }
 
   // early: the handler gets the connection's events from the first (OPEN) on, as
-  // with Manager, instead of from the settling on.
-  #connectWith(what: string, url: string, post: (am: object, request: number) => void, handler: AsyncHandler | undefined,
+  // with Manager, instead of from the settling on. Async: not started or a bad
+  // option (#open throws) is a rejection like any other failure.
+  async #connectWith(what: string, url: string, post: (am: object, request: number) => void, handler: AsyncHandler | undefined,
     options: { timeout?: number; signal?: AbortSignal }, early = false): Promise<AsyncConnection> {
     const opening: Opening = { handler: early ? handler : undefined };
-    let open: Promise<AsyncConnection>;
-    try {
-      open = this.#open(post, opening);
-    } catch (error) {
-      return Promise.reject(error);  // not started, bad options: a rejection like any other failure
-    }
+    const open = this.#open(post, opening);
     // mongoose's reasons ("socket error") do not say what failed: name the URL.
     const opened = open.catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
@@ -294,10 +283,9 @@ export class AsyncManager {
       opening.conn?.close();
       opened.then((conn) => conn.close(), () => undefined);
     });
-    return result.then((conn) => {
-      if (handler) conn.handler = handler;
-      return conn;
-    });
+    const conn = await result;
+    if (handler) conn.handler = handler;
+    return conn;
   }
 
   /**
@@ -305,13 +293,8 @@ export class AsyncManager {
    * connect's); resolves once the broker accepted it (CONNACK 0), rejects when it refuses (naming the code), on a DNS or
    * connect error, timeout or abort. The handler gets MQTT_OPEN and every other event.
    */
-  mqttConnect(url: string, options: AsyncMqttConnectOptions = {}): Promise<AsyncConnection> {
-    let tls: TlsOptions | undefined;
-    try {
-      tls = tlsFor(`mqttConnect ${url}`, url, options.tls, true);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async mqttConnect(url: string, options: AsyncMqttConnectOptions = {}): Promise<AsyncConnection> {
+    const tls = tlsFor(`mqttConnect ${url}`, url, options.tls, true);
     return this.#connectWith("mqttConnect", url, (am, request) => {
       if (tls) native.mqttConnect(am, url, ...mqttConnectArgs(options), request, tls.ca, tls.cert, tls.key, tls.name, tls.skipVerification ?? false);
       else native.mqttConnect(am, url, ...mqttConnectArgs(options), request);
@@ -334,10 +317,8 @@ export class AsyncManager {
    * mqttPong) and routes messages itself: mqttBroker() does all that. A client is
    * parsed in the version its CONNECT names (3.1.1 or 5). mqtts:// takes options.tls as listen does.
    */
-  async mqttListen(url: string, handler?: AsyncHandler, options?: ListenLimits & { tls?: TlsOptions }): Promise<AsyncConnection> {
-    const conn = await this.#open((am, request) => nativeOpen(am, true, url, XM_AM_KIND_MQTT, request, options?.tls, options));
-    if (handler) conn.handler = handler;
-    return conn;
+  mqttListen(url: string, handler?: AsyncHandler, options?: ListenLimits & { tls?: TlsOptions }): Promise<AsyncConnection> {
+    return this.#listen(url, XM_AM_KIND_MQTT, handler, options);
   }
 
   /**
@@ -346,14 +327,10 @@ export class AsyncManager {
    * broker.publish() and broker.subscribe() are the firmware's own. The firmware
    * links the broker in with `import "mongoose/mqtt-broker"`, once, anywhere.
    */
-  mqttBroker(url: string, options: MqttBrokerOptions = {}): Promise<MqttBroker> {
-    if (!this.running) return Promise.reject(notStarted());
-    try {
-      return linked("mongoose/mqtt-broker", `mqttBroker ${url}`)(this, url, options,
-        (error) => reportError(this.#errorHandler, error, undefined, MG_EV_MQTT_MSG));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async mqttBroker(url: string, options: MqttBrokerOptions = {}): Promise<MqttBroker> {
+    this.#check();
+    return linked("mongoose/mqtt-broker", `mqttBroker ${url}`)(this, url, options,
+      (error) => this.#report(error, undefined, MG_EV_MQTT_MSG));
   }
 
   /**
@@ -384,7 +361,7 @@ export class AsyncManager {
    */
   syncClock(url: string, options: SyncClockOptions = {}): Promise<number> {
     this.#check();
-    return syncClock(this, url, options, (error) => reportError(this.#errorHandler, error, undefined, MG_EV_SNTP_TIME));
+    return syncClock(this, url, options, (error) => this.#report(error, undefined, MG_EV_SNTP_TIME));
   }
 
   /**
@@ -459,8 +436,7 @@ export class AsyncManager {
     if (!conn) {
       conn = new AsyncConnection(this, id);
       this.#conns.set(id, conn);
-      const handler = listener ? this.#conns.get(listener)?.handler : undefined;
-      if (handler) conn.handler = handler;
+      if (listener) conn.handler = this.#conns.get(listener)?.handler;
     }
     if (addrs) conn._addresses(addrs);
     return conn;
@@ -476,16 +452,15 @@ export class AsyncManager {
     let conn = ev === MG_EV_HTTP_MSG && !request ? this.#conns.get(id) : undefined;
     if (conn) {
       conn._bits = value;
+    } else if (ev === XM_AM_EV_RESULT) {
+      this.#opening.delete(request);
+      const d = this.#requests.get(request);
+      if (!d) return;
+      this.#requests.delete(request);
+      if (value === 0) d.resolve({ conn: number || id, addrs, number });
+      else d.reject(new Error(typeof data === "string" ? data : "failed"));
+      return;
     } else {
-      if (ev === XM_AM_EV_RESULT) {
-        this.#opening.delete(request);
-        const d = this.#requests.get(request);
-        if (!d) return;
-        this.#requests.delete(request);
-        if (value === 0) d.resolve({ conn: number || id, addrs, number });
-        else d.reject(new Error(typeof data === "string" ? data : "failed"));
-        return;
-      }
       conn = this.#conns.get(id) ??
         this.#connection(id, undefined, ev === MG_EV_OPEN || ev === MG_EV_ACCEPT ? number : 0);
       const opening = request ? this.#opening.get(request) : undefined;
@@ -515,8 +490,8 @@ export class AsyncManager {
     }
   };
 
-  #report(error: unknown, conn: AsyncConnection, ev: number): void {
-    reportError(this.#errorHandler, error, conn, ev);
+  #report(error: unknown, conn: AsyncConnection | undefined, ev: number): void {
+    reportError(this.#options.errorHandler ?? defaultErrorHandler, error, conn, ev);
   }
 
   // A handler threw or rejected: tell the errorHandler, and answer 500 to an HTTP

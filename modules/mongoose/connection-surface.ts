@@ -11,7 +11,6 @@ import type { Bytes } from "mongoose/bytes";
 import type { Headers } from "mongoose/headers";
 import * as wire from "mongoose/wire";
 
-
 export abstract class ConnectionSurface<Done extends void | Promise<void>, Id extends number | Promise<number>> {
   /** The flag bits, as C packs them. */
   protected abstract _flags(): number;

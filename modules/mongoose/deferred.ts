@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Promise plumbing of the AsyncManager: a promise settled from outside, and the
-// helpers its waiting lists use.
+// queue behind its async iterators.
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -20,12 +20,6 @@ export function deferred<T>(): Deferred<T> {
 
 /** For promises settled while nobody awaits them yet: a rejection here is not fatal. */
 export function ignore(): void {}
-
-// Empties items and returns what they were. Not splice(0) on an empty array: XS then
-// hands memcpy a NULL pointer, which the sanitize build (UBSan) stops on.
-export function takeAll<T>(items: T[] | undefined): T[] {
-  return items?.length ? items.splice(0) : [];
-}
 
 /**
  * The queue behind an async iterator of messages: what arrived before it was
@@ -54,7 +48,9 @@ export class Inbox<T> {
    * (none waiting: the next read rejects); resolves as an iterator's return() does.
    */
   release(error?: Error): Promise<IteratorResult<T>> {
-    const waiting = takeAll(this.#waiting);
+    // Not splice(0) on an empty array: XS then hands memcpy a NULL pointer, which
+    // the sanitize build (UBSan) stops on.
+    const waiting = this.#waiting.length ? this.#waiting.splice(0) : [];
     if (error && !waiting.length) this.#error = error;
     waiting.forEach((w) => w(error ? Promise.reject(error) : { value: undefined, done: true }));
     return Promise.resolve({ value: undefined, done: true });

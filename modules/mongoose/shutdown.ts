@@ -4,6 +4,7 @@
 // room in a full queue, so it is woken again every 5 s, with a warning naming what
 // it is doing, until the deadline; then it is abandoned (its memory not freed).
 import * as native from "mongoose/native-async";
+import { withDeadline } from "mongoose/abort";
 
 const RETRY_MS = 5000;
 
@@ -12,22 +13,18 @@ export async function stopPollTask(am: object, stopped: Promise<unknown>, timeou
   native.stop(am);
   const started = Date.now();
   for (;;) {
-    const left = timeoutMs - (Date.now() - started);
-    const wait = Math.min(RETRY_MS, Math.max(left, 0));
-    // The retry timer is cleared once the poll task is done: a pending timer keeps the firmware alive.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const finished = await Promise.race([
-      stopped.then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), wait))),
-    ]);
-    clearTimeout(timer);
+    const left = Math.max(timeoutMs - (Date.now() - started), 0);
+    const wait = Math.min(RETRY_MS, left);
+    // undefined when the wait ran out. withDeadline clears its timer once the poll
+    // task is done: a pending timer would keep the firmware alive.
+    const finished = await withDeadline(stopped.then(() => true), wait, undefined, "AsyncManager close", true);
     if (finished) {
       native.finish(am, false);
       return;
     }
     // The last wait ran to the deadline: Date.now() may read a millisecond short
     // of it when the timer fires (the timers keep their own clock).
-    if (wait === Math.max(left, 0) || Date.now() - started >= timeoutMs) {
+    if (wait === left || Date.now() - started >= timeoutMs) {
       console.warn(`AsyncManager: the poll task did not stop within ${timeoutMs} ms (stuck in ${native.activity(am)}); abandoning it`);
       native.finish(am, true);
       return;
