@@ -65,7 +65,6 @@ void xm_am_create(xsMachine* the)
 		free(am);
 		xsUnknownError("no memory for the AsyncManager's command queue");
 	}
-	am->the = the;
 	am->poll_ms = xsToInteger(xsArg(1));
 	am->dispatch = xsArg(0);
 	xsRemember(am->dispatch);
@@ -117,9 +116,7 @@ void xm_am_activity(xsMachine* the)
 		"mg_mgr_poll", "running commands", "waiting for room in the XS task's queue",
 		"native work (test stall)", "shutting down",
 	};
-	xm_am_t* am = am_of(the);
-	int doing = atomic_load(&am->activity);
-	xsResult = xsString(doing >= 0 && doing <= XM_AM_DOING_EXIT ? names[doing] : "?");
+	xsResult = xsString(names[atomic_load(&am_of(the)->activity)]);  // only ever an XM_AM_DOING_*
 }
 
 static void* copy_bytes(xsMachine* the, xsSlot* slot, size_t* size)
@@ -162,29 +159,20 @@ void xm_am_open(xsMachine* the)
 	xm_core_limits_t limits = xm_mg_limits_args(the, 5, cmd.flag == XM_AM_KIND_HTTP);
 	if (xsToInteger(xsArgc) > 8)
 		cmd.extra = xm_mg_tls_options(the, 8);
-	if (cmd.op == XM_AM_CONNECT) {
-		xm_am_post_open(the, am, &cmd, &xsArg(2));
-		return;
-	}
-	const char* url = xsToString(xsArg(2));
-	size_t n = strlen(url) + 1;
-	cmd.data = malloc(sizeof(limits) + n);
-	if (!cmd.data) {
-		free(cmd.extra);
-		xsUnknownError("no memory for the URL");
-	}
-	memcpy(cmd.data, &limits, sizeof(limits));
-	memcpy((char*)cmd.data + sizeof(limits), url, n);
-	xm_am_post(the, am, &cmd);
+	xm_am_post_open(the, am, &cmd, &xsArg(2), &limits);
 }
 
-void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url)
+void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url, const xm_core_limits_t* limits)
 {
-	cmd->data = strdup(xsToString(*url));
+	const char* text = xsToString(*url);
+	size_t n = strlen(text) + 1;
+	cmd->data = malloc(sizeof(*limits) + n);
 	if (!cmd->data) {
 		free(cmd->extra);
 		xsUnknownError("no memory for the URL");
 	}
+	memcpy(cmd->data, limits, sizeof(*limits));
+	memcpy((char*)cmd->data + sizeof(*limits), text, n);
 	xm_am_post(the, am, cmd);
 }
 
