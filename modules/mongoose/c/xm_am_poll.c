@@ -211,8 +211,7 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 			if (e->payload)
 				c->recv.len = 0;
 		}
-		e->number = (double)*(long*)ev_data;
-		break;
+		// fall through
 	case MG_EV_WRITE:
 		e->number = (double)*(long*)ev_data;
 		break;
