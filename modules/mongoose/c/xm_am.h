@@ -85,7 +85,7 @@ struct xm_am {
 	struct mg_mgr mgr;            // first: a connection's c->mgr is its AsyncManager
 	xsSlot dispatch;              // JS (conn, ev, data, value, extra) for every event; remembered
 	port_queue_t* commands;
-	port_task_t* task;
+	port_task_t* task;            // from start() to finish(): a started manager has it or is closed
 	atomic_bool ready;            // the wakeup pipe exists: commands may wake the poll task
 	atomic_int waking;            // other tasks inside xm_am_interrupt: the pipe must stay open
 	atomic_bool orphaned;         // the XS machine is going away: post no more events
@@ -98,7 +98,7 @@ struct xm_am {
 	xm_am_event_t* batch;         // events of this poll iteration (poll task)
 	xm_am_event_t** batch_tail;
 	xm_mg_log_line_t log_line;    // mongoose's log lines of the poll task
-	bool started, closed;
+	bool closed;
 };
 
 enum { XM_AM_DOING_POLL, XM_AM_DOING_COMMANDS, XM_AM_DOING_POSTING, XM_AM_DOING_STALL, XM_AM_DOING_EXIT };

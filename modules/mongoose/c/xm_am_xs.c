@@ -48,7 +48,7 @@ static xm_am_t* am_of(xsMachine* the)
 xm_am_t* xm_am_running(xsMachine* the)
 {
 	xm_am_t* am = am_of(the);
-	if (!am->started || am->closed || atomic_load(&am->stop))
+	if (!am->task || am->closed || atomic_load(&am->stop))
 		xsUnknownError("AsyncManager is not started");
 	return am;
 }
@@ -75,12 +75,11 @@ void xm_am_create(xsMachine* the)
 void xm_am_start(xsMachine* the)
 {
 	xm_am_t* am = am_of(the);
-	if (am->started)
+	if (am->task || am->closed)
 		xsUnknownError("AsyncManager is already started");
 	am->task = port_task_create("mg-poll", xm_am_poll_main, am, XM_HOST_POLL_STACK, XM_HOST_POLL_PRIORITY);
 	if (!am->task)
 		xsUnknownError("cannot create the poll task");
-	am->started = true;
 	xm_ref();  // the firmware stays up while the poll task may still send events
 }
 
@@ -88,7 +87,7 @@ void xm_am_start(xsMachine* the)
 void xm_am_stop(xsMachine* the)
 {
 	xm_am_t* am = am_of(the);
-	if (!am->started || am->closed)
+	if (!am->task || am->closed)
 		return;
 	atomic_store(&am->stop, true);
 	xm_am_interrupt(am);
