@@ -26,7 +26,7 @@
 #include "xm_wire.h"  // the numbers TypeScript shares, generated from ../binding.json
 
 enum {
-	XM_AM_LISTEN, XM_AM_CONNECT, XM_AM_SEND, XM_AM_WS_SEND, XM_AM_CLOSE, XM_AM_DRAIN,
+	XM_AM_LISTEN, XM_AM_CONNECT, XM_AM_SEND, XM_AM_WS_SEND, XM_AM_CLOSE,
 	XM_AM_WS_UPGRADE, XM_AM_WAKEUP, XM_AM_STALL,
 	XM_AM_MQTT, XM_AM_SNTP,  // flag: XM_CORE_MQTT_* (core/xm_core.h)
 	XM_AM_REFUSE,            // flag: the MG_EV_* of a message JavaScript had no memory for (xm_mg_budget.c)
@@ -52,7 +52,7 @@ enum { XM_AM_SEND_BYTES, XM_AM_SEND_RESPONSE, XM_AM_SEND_OPEN_RESPONSE, XM_AM_SE
 // until the poll task has executed it.
 typedef struct {
 	uint8_t op;
-	uint8_t flag;           // LISTEN/CONNECT: kind, WS_SEND: opcode, SEND: XM_AM_SEND_*
+	uint8_t flag;           // LISTEN/CONNECT: kind, WS_SEND: opcode, SEND: XM_AM_SEND_*, CLOSE: drain first
 	uint32_t request;       // promise to settle with a RESULT event (0: none)
 	unsigned long conn;     // target connection id
 	void* data;             // malloc'd bytes: limits and URL, payload, header lines

@@ -376,11 +376,10 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 		break;
 	}
 	case XM_AM_CLOSE:
-		c->is_closing = 1;
-		result(am, cmd->request, c->id, 0, NULL);
-		break;
-	case XM_AM_DRAIN:
-		c->is_draining = 1;
+		if (cmd->flag)
+			c->is_draining = 1;
+		else
+			c->is_closing = 1;
 		result(am, cmd->request, c->id, 0, NULL);
 		break;
 	case XM_AM_WS_UPGRADE:

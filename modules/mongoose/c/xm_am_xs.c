@@ -231,7 +231,7 @@ void xm_am_reply(xsMachine* the)
 void xm_am_close(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, xsTest(xsArg(2)) ? XM_AM_DRAIN : XM_AM_CLOSE, 0, 3);
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_CLOSE, xsTest(xsArg(2)), 3);
 	xm_am_post(the, am, &cmd);
 }
 
