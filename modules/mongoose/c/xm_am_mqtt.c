@@ -42,8 +42,6 @@ void xm_am_mqtt_connect(xsMachine* the)
 
 void xm_am_mqtt_open_free(xm_am_mqtt_open_t* mq)
 {
-	if (!mq)
-		return;
 	free(mq->mqtt);
 	free(mq->tls);
 	free(mq);
