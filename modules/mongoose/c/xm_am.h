@@ -26,15 +26,15 @@
 #include "xm_wire.h"  // the numbers TypeScript shares, generated from ../binding.json
 
 enum {
-	XM_AM_LISTEN, XM_AM_CONNECT, XM_AM_SEND, XM_AM_WS_SEND, XM_AM_CLOSE, XM_AM_DRAIN,
+	XM_AM_LISTEN, XM_AM_CONNECT, XM_AM_SEND, XM_AM_WS_SEND, XM_AM_CLOSE,
 	XM_AM_WS_UPGRADE, XM_AM_WAKEUP, XM_AM_STALL,
 	XM_AM_MQTT, XM_AM_SNTP,  // flag: XM_CORE_MQTT_* (core/xm_core.h)
 	XM_AM_REFUSE,            // flag: the MG_EV_* of a message JavaScript had no memory for (xm_mg_budget.c)
 	XM_AM_FANOUT,            // data: a PUBLISH and its targets (xm_am_broker.c)
 };
 
-// LISTEN/CONNECT kinds: XM_AM_KIND_* (xm_wire.h). LISTEN: data is the listener's
-// xm_core_limits_t, then the URL. CONNECT MQTT: extra is one of these (the poll
+// LISTEN/CONNECT kinds: XM_AM_KIND_* (xm_wire.h). data is an xm_core_limits_t
+// (a listener's), then the URL. CONNECT MQTT: extra is one of these (the poll
 // task frees mqtt once the CONNECT is queued, and the connection takes tls), as
 // mqtts:// needs both and a command carries one block.
 typedef struct {
@@ -52,10 +52,10 @@ enum { XM_AM_SEND_BYTES, XM_AM_SEND_RESPONSE, XM_AM_SEND_OPEN_RESPONSE, XM_AM_SE
 // until the poll task has executed it.
 typedef struct {
 	uint8_t op;
-	uint8_t flag;           // LISTEN/CONNECT: kind, WS_SEND: opcode, SEND: XM_AM_SEND_*
+	uint8_t flag;           // LISTEN/CONNECT: kind, WS_SEND: opcode, SEND: XM_AM_SEND_*, CLOSE: drain first
 	uint32_t request;       // promise to settle with a RESULT event (0: none)
 	unsigned long conn;     // target connection id
-	void* data;             // malloc'd bytes: URL (LISTEN: after the limits), payload, header lines
+	void* data;             // malloc'd bytes: limits and URL, payload, header lines
 	size_t size;
 	void* extra;            // WS_UPGRADE: a copy of the request it answers, owned like data;
 	                        // LISTEN/CONNECT: TLS options (xm_mg_tls_options), taken by the
@@ -82,11 +82,10 @@ typedef struct xm_am_event {
 } xm_am_event_t;
 
 struct xm_am {
-	struct mg_mgr mgr;
-	xsMachine* the;
+	struct mg_mgr mgr;            // first: a connection's c->mgr is its AsyncManager
 	xsSlot dispatch;              // JS (conn, ev, data, value, extra) for every event; remembered
 	port_queue_t* commands;
-	port_task_t* task;
+	port_task_t* task;            // from start() to finish(): a started manager has it or is closed
 	atomic_bool ready;            // the wakeup pipe exists: commands may wake the poll task
 	atomic_int waking;            // other tasks inside xm_am_interrupt: the pipe must stay open
 	atomic_bool orphaned;         // the XS machine is going away: post no more events
@@ -99,7 +98,7 @@ struct xm_am {
 	xm_am_event_t* batch;         // events of this poll iteration (poll task)
 	xm_am_event_t** batch_tail;
 	xm_mg_log_line_t log_line;    // mongoose's log lines of the poll task
-	bool started, closed;
+	bool closed;
 };
 
 enum { XM_AM_DOING_POLL, XM_AM_DOING_COMMANDS, XM_AM_DOING_POSTING, XM_AM_DOING_STALL, XM_AM_DOING_EXIT };
@@ -128,7 +127,7 @@ xm_am_t* xm_am_running(xsMachine* the);  // the AsyncManager of xsArg(0); throws
 void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd);  // frees data and extra when it throws
 // A command for connection xsArg(1) whose promise is request xsArg(request_at) (0: none when absent).
 xm_am_cmd_t xm_am_conn_cmd(xsMachine* the, uint8_t op, uint8_t flag, int request_at);
-// A LISTEN or CONNECT: copies the URL into cmd->data, then posts (frees extra when it throws).
-void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url);
+// A LISTEN or CONNECT: copies limits and the URL into cmd->data, then posts (frees extra when it throws).
+void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url, const xm_core_limits_t* limits);
 
 #endif

@@ -31,7 +31,7 @@ void xm_am_mqtt_connect(xsMachine* the)
 			xsUnknownError("no memory for the MQTT connect");
 		*mq = (xm_am_mqtt_open_t) { mqtt, tls };
 		cmd.extra = mq;
-		xm_am_post_open(the, am, &cmd, &xsArg(1));  // frees mq, not its parts, when it throws
+		xm_am_post_open(the, am, &cmd, &xsArg(1), &(xm_core_limits_t) { 0 });  // frees mq, not its parts, when it throws
 	}
 	xsCatch {
 		free(mqtt);
@@ -42,8 +42,6 @@ void xm_am_mqtt_connect(xsMachine* the)
 
 void xm_am_mqtt_open_free(xm_am_mqtt_open_t* mq)
 {
-	if (!mq)
-		return;
 	free(mq->mqtt);
 	free(mq->tls);
 	free(mq);

@@ -13,16 +13,14 @@ typedef struct pending_send {
 } pending_send_t;
 
 // A connection's state, its fn_data (core/conn.c); made for an open, or by
-// on_event for an accepted connection.
+// on_event for an accepted connection. Its AsyncManager is c->mgr's.
 typedef struct {
 	xm_core_conn_t core;          // first: c->fn_data is both
-	xm_am_t* am;
-	unsigned long listener;       // an accepted connection's listener's id
 	uint64_t written;             // bytes written to the socket
 	pending_send_t* sends;
 	pending_send_t** sends_tail;
-	uint32_t connect_request;     // connect() promise, settled by CONNECT (TLS_HS with TLS, WS_OPEN for ws, MQTT_OPEN for mqtt) or ERROR
-	bool ws, mqtt;
+	uint32_t connect_request;     // connect() promise, settled by ERROR, CLOSE or the event of ready
+	int ready;                    // a client's first event able to talk: CONNECT, TLS_HS, WS_OPEN or MQTT_OPEN
 	bool close_after_reply;       // the request being answered said "Connection: close"
 	struct mg_tls_opts* tls;      // listen/connect TLS options (xm_mg_tls_options), freed on CLOSE
 	xm_mg_tls_peer_t peer;        // TLS clients: xm_mg_tls.c's state
@@ -137,16 +135,6 @@ static const char* connect_error(struct mg_connection* c, const char* what, char
 	return what;
 }
 
-// A client's TLS, once connected: mongoose wants it before any data flows.
-static void tls_start(struct mg_connection* c, conn_state_t* s)
-{
-	struct mg_tls_opts* opts = s->tls;
-	s->tls = NULL;  // a client connects once: no use keeping them
-	xm_mg_tls_init(c, opts);
-	xm_mg_tls_peer_init(&s->peer, c, opts->name);
-	free(opts);
-}
-
 // An accepted connection's own state, from its first event (OPEN, inside
 // accept_conn, where the listener ls is alive): TLS when the listener has options,
 // which mg_tls_init copies.
@@ -155,8 +143,6 @@ static conn_state_t* adopt(struct mg_connection* c, conn_state_t* ls)
 	conn_state_t* s = calloc(1, sizeof(conn_state_t));
 	if (!s)
 		return NULL;
-	s->am = ls->am;
-	s->listener = ls->core.id;
 	s->sends_tail = &s->sends;
 	xm_core_conn_adopt(&s->core, c);
 	if (ls->tls)
@@ -177,7 +163,7 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		c->is_closing = 1;  // no memory: JavaScript never hears of it
 		return;
 	}
-	xm_am_t* am = s->am;
+	xm_am_t* am = (xm_am_t*)c->mgr;
 	xm_mg_tls_peer_event(&s->peer, c, ev);
 	if (ev == MG_EV_WRITE) {
 		s->written += (uint64_t)*(long*)ev_data;
@@ -201,15 +187,14 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 	case MG_EV_ACCEPT:
 	case MG_EV_CONNECT:
 		addresses(c, e);
-		e->number = (double)s->listener;
-		if (ev == MG_EV_CONNECT && s->tls)
-			tls_start(c, s);
-		if (ev == MG_EV_CONNECT && !s->ws && !s->mqtt && !c->is_tls_hs)
-			settle_connect(am, s, c, 0, NULL);
-		break;
-	case MG_EV_TLS_HS:  // a TLS client's connect() settles once it can talk
-		if (!s->ws && !s->mqtt)
-			settle_connect(am, s, c, 0, NULL);
+		e->number = s->core.limits.listener ? (double)s->core.limits.listener->id : 0;  // an accepted one's
+		if (ev == MG_EV_CONNECT && s->tls) {
+			// A client's TLS, once connected: mongoose wants it before any data flows.
+			xm_mg_tls_init(c, s->tls);
+			xm_mg_tls_peer_init(&s->peer, c, s->tls->name);
+			free(s->tls);
+			s->tls = NULL;  // a client connects once: no use keeping them
+		}
 		break;
 	case MG_EV_ERROR: {
 		char why[200];
@@ -226,15 +211,12 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 			if (e->payload)
 				c->recv.len = 0;
 		}
-		e->number = (double)*(long*)ev_data;
-		break;
+		// fall through
 	case MG_EV_WRITE:
 		e->number = (double)*(long*)ev_data;
 		break;
 	case MG_EV_HTTP_MSG:
 	case MG_EV_WS_OPEN:
-		if (ev == MG_EV_WS_OPEN)
-			settle_connect(am, s, c, 0, NULL);
 		if (ev == MG_EV_HTTP_MSG && c->is_accepted) {
 			// mongoose honours it only for a reply made inside its own handler.
 			struct mg_str* cc = mg_http_get_header(ev_data, "Connection");
@@ -253,14 +235,14 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		e->kind = XM_MG_MSG_MQTT;
 		e->payload = xm_core_copy_mqtt(ev_data, &e->size);
 		break;
-	case MG_EV_MQTT_OPEN:
-		e->number = *(uint8_t*)ev_data;  // the CONNACK's return code, a byte
-		if (s->connect_request) {
-			char why[120];
-			int code = *(uint8_t*)ev_data;
-			settle_connect(am, s, c, code ? -1 : 0, code ? xm_am_mqtt_refusal(c, code, why, sizeof(why)) : NULL);
-		}
+	case MG_EV_MQTT_OPEN: {
+		char why[120];
+		int code = *(uint8_t*)ev_data;  // the CONNACK's return code
+		e->number = code;
+		if (code && s->connect_request)
+			settle_connect(am, s, c, -1, xm_am_mqtt_refusal(c, code, why, sizeof(why)));
 		break;
+	}
 	case MG_EV_SNTP_TIME:
 		e->number = (double)*(int64_t*)ev_data;
 		break;
@@ -271,15 +253,16 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 	}
 	case MG_EV_CLOSE:
 		settle_sends(am, s, c->id, "the connection closed before the data was sent");
-		if (s->connect_request)
-			result(am, s->connect_request, c->id, -1, "the connection closed before it connected");
+		result(am, s->connect_request, c->id, -1, "the connection closed before it connected");
 		free(s->tls);
 		free(s);
 		c->fn_data = NULL;
-		break;
+		return;
 	default:
 		break;
 	}
+	if (ev == s->ready && s->connect_request)
+		settle_connect(am, s, c, 0, NULL);
 }
 
 static struct mg_connection* find(xm_am_t* am, unsigned long id)
@@ -300,20 +283,16 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 		result(am, cmd->request, 0, -1, "no memory for the connection's state");
 		return;
 	}
-	s->am = am;
 	s->sends_tail = &s->sends;
 	s->connect_request = listen ? 0 : cmd->request;  // set now: mongoose may call back before it returns
-	s->ws = cmd->flag == XM_CORE_OPEN_WS;
-	s->mqtt = cmd->flag == XM_CORE_OPEN_MQTT;
 	// An MQTT client's extra holds its MQTT and TLS options; every other open's
 	// (an MQTT listener's too) is the TLS options alone.
-	xm_am_mqtt_open_t* mqtt = s->mqtt && !listen ? cmd->extra : NULL;
+	xm_am_mqtt_open_t* mqtt = cmd->flag == XM_CORE_OPEN_MQTT && !listen ? cmd->extra : NULL;
 	s->tls = mqtt ? mqtt->tls : cmd->extra;  // taken by the connection
-	const char* url = cmd->data;
-	if (listen) {
-		memcpy(&s->core.limits.set, cmd->data, sizeof(xm_core_limits_t));
-		url += sizeof(xm_core_limits_t);
-	}
+	s->ready = cmd->flag == XM_CORE_OPEN_WS ? MG_EV_WS_OPEN : mqtt ? MG_EV_MQTT_OPEN : s->tls ? MG_EV_TLS_HS : MG_EV_CONNECT;
+	// Only the connections a listener accepts use its limits.
+	memcpy(&s->core.limits.set, cmd->data, sizeof(xm_core_limits_t));
+	const char* url = (const char*)cmd->data + sizeof(xm_core_limits_t);
 	char why[600];
 	struct mg_connection* c = xm_core_open(&am->mgr, listen, cmd->flag, url, mqtt ? mqtt->mqtt : NULL,
 		on_event, s, why, sizeof(why));
@@ -329,9 +308,8 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 		result(am, cmd->request, 0, -1, why);
 		return;
 	}
-	xm_am_event_t* e = listen ? event(am, c->id, XM_AM_EV_RESULT) : NULL;
+	xm_am_event_t* e = listen ? result(am, cmd->request, c->id, 0, NULL) : NULL;
 	if (e) {
-		e->request = cmd->request;
 		e->number = (double)c->id;
 		addresses(c, e);
 	}
@@ -398,11 +376,10 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 		break;
 	}
 	case XM_AM_CLOSE:
-		c->is_closing = 1;
-		result(am, cmd->request, c->id, 0, NULL);
-		break;
-	case XM_AM_DRAIN:
-		c->is_draining = 1;
+		if (cmd->flag)
+			c->is_draining = 1;
+		else
+			c->is_closing = 1;
 		result(am, cmd->request, c->id, 0, NULL);
 		break;
 	case XM_AM_WS_UPGRADE:
@@ -514,9 +491,7 @@ void xm_am_poll_main(void* arg)
 	while (atomic_load(&am->waking))
 		port_task_sleep(1);
 	mg_mgr_free(&am->mgr);  // CLOSE for every connection
-	xm_am_event_t* e = event(am, 0, XM_AM_EV_RESULT);
-	if (e)
-		e->request = 2;  // request 2 is close()
+	result(am, 2, 0, 0, NULL);  // request 2 is close()
 	atomic_store(&am->activity, XM_AM_DOING_EXIT);
 	flush(am);
 	atomic_store(&am->done, true);

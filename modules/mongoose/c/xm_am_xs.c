@@ -48,7 +48,7 @@ static xm_am_t* am_of(xsMachine* the)
 xm_am_t* xm_am_running(xsMachine* the)
 {
 	xm_am_t* am = am_of(the);
-	if (!am->started || am->closed || atomic_load(&am->stop))
+	if (!am->task || am->closed || atomic_load(&am->stop))
 		xsUnknownError("AsyncManager is not started");
 	return am;
 }
@@ -65,7 +65,6 @@ void xm_am_create(xsMachine* the)
 		free(am);
 		xsUnknownError("no memory for the AsyncManager's command queue");
 	}
-	am->the = the;
 	am->poll_ms = xsToInteger(xsArg(1));
 	am->dispatch = xsArg(0);
 	xsRemember(am->dispatch);
@@ -76,12 +75,11 @@ void xm_am_create(xsMachine* the)
 void xm_am_start(xsMachine* the)
 {
 	xm_am_t* am = am_of(the);
-	if (am->started)
+	if (am->task || am->closed)
 		xsUnknownError("AsyncManager is already started");
 	am->task = port_task_create("mg-poll", xm_am_poll_main, am, XM_HOST_POLL_STACK, XM_HOST_POLL_PRIORITY);
 	if (!am->task)
 		xsUnknownError("cannot create the poll task");
-	am->started = true;
 	xm_ref();  // the firmware stays up while the poll task may still send events
 }
 
@@ -89,7 +87,7 @@ void xm_am_start(xsMachine* the)
 void xm_am_stop(xsMachine* the)
 {
 	xm_am_t* am = am_of(the);
-	if (!am->started || am->closed)
+	if (!am->task || am->closed)
 		return;
 	atomic_store(&am->stop, true);
 	xm_am_interrupt(am);
@@ -117,9 +115,7 @@ void xm_am_activity(xsMachine* the)
 		"mg_mgr_poll", "running commands", "waiting for room in the XS task's queue",
 		"native work (test stall)", "shutting down",
 	};
-	xm_am_t* am = am_of(the);
-	int doing = atomic_load(&am->activity);
-	xsResult = xsString(doing >= 0 && doing <= XM_AM_DOING_EXIT ? names[doing] : "?");
+	xsResult = xsString(names[atomic_load(&am_of(the)->activity)]);  // only ever an XM_AM_DOING_*
 }
 
 static void* copy_bytes(xsMachine* the, xsSlot* slot, size_t* size)
@@ -162,29 +158,20 @@ void xm_am_open(xsMachine* the)
 	xm_core_limits_t limits = xm_mg_limits_args(the, 5, cmd.flag == XM_AM_KIND_HTTP);
 	if (xsToInteger(xsArgc) > 8)
 		cmd.extra = xm_mg_tls_options(the, 8);
-	if (cmd.op == XM_AM_CONNECT) {
-		xm_am_post_open(the, am, &cmd, &xsArg(2));
-		return;
-	}
-	const char* url = xsToString(xsArg(2));
-	size_t n = strlen(url) + 1;
-	cmd.data = malloc(sizeof(limits) + n);
-	if (!cmd.data) {
-		free(cmd.extra);
-		xsUnknownError("no memory for the URL");
-	}
-	memcpy(cmd.data, &limits, sizeof(limits));
-	memcpy((char*)cmd.data + sizeof(limits), url, n);
-	xm_am_post(the, am, &cmd);
+	xm_am_post_open(the, am, &cmd, &xsArg(2), &limits);
 }
 
-void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url)
+void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url, const xm_core_limits_t* limits)
 {
-	cmd->data = strdup(xsToString(*url));
+	const char* text = xsToString(*url);
+	size_t n = strlen(text) + 1;
+	cmd->data = malloc(sizeof(*limits) + n);
 	if (!cmd->data) {
 		free(cmd->extra);
 		xsUnknownError("no memory for the URL");
 	}
+	memcpy(cmd->data, limits, sizeof(*limits));
+	memcpy((char*)cmd->data + sizeof(*limits), text, n);
 	xm_am_post(the, am, cmd);
 }
 
@@ -244,7 +231,7 @@ void xm_am_reply(xsMachine* the)
 void xm_am_close(xsMachine* the)
 {
 	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, xsTest(xsArg(2)) ? XM_AM_DRAIN : XM_AM_CLOSE, 0, 3);
+	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_CLOSE, xsTest(xsArg(2)), 3);
 	xm_am_post(the, am, &cmd);
 }
 

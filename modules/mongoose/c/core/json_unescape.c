@@ -1,22 +1,13 @@
 // SPDX-License-Identifier: MIT
 // The inside of a JSON string, unescaped into XS's UTF-8 (jsonGetStr): bytes
 // that are not UTF-8 become U+FFFD, \u0000 becomes C0 80 as XS keeps it.
-#include <ctype.h>
-#include <stdlib.h>
 #include "xm_core.h"
 
 // Four hex digits after "\u", or -1.
 static long hex4(const char* s, size_t n)
 {
-	if (n < 4)
-		return -1;
-	char digits[5] = { 0 };
-	for (int i = 0; i < 4; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			return -1;
-		digits[i] = s[i];
-	}
-	return strtol(digits, NULL, 16);
+	uint16_t v;
+	return n >= 4 && mg_str_to_num(mg_str_n(s, 4), 16, &v, sizeof(v)) ? v : -1;
 }
 
 // mg_json_unescape keeps only \u00XX, so \u escapes are decoded here,

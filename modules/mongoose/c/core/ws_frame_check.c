@@ -12,33 +12,27 @@
 
 enum { WS_CLOSE_PROTOCOL = 1002, WS_CLOSE_TOO_BIG = 1009 };
 
-static const char* fault(const char* text, int code, int* out)
-{
-	*out = code;
-	return text;
-}
-
 const char* xm_core_ws_frames_fault(bool client, const uint8_t* buf, size_t start, size_t len, bool in_message, int* code)
 {
+	*code = WS_CLOSE_PROTOCOL;  // every fault's but a frame too big
 	for (size_t at = start; at + 2 <= len;) {
 		const uint8_t* p = buf + at;
 		uint8_t op = p[0] & 0x0f;
 		bool fin = (p[0] & 0x80) != 0, masked = (p[1] & 0x80) != 0, control = (op & 0x08) != 0;
 		if (p[0] & 0x70)
-			return fault("WebSocket frame with reserved bits set", WS_CLOSE_PROTOCOL, code);
+			return "WebSocket frame with reserved bits set";
 		if (op > 2 && op != WEBSOCKET_OP_CLOSE && op != WEBSOCKET_OP_PING && op != WEBSOCKET_OP_PONG)
-			return fault("WebSocket frame with an unknown opcode", WS_CLOSE_PROTOCOL, code);
+			return "WebSocket frame with an unknown opcode";
 		if (masked == client)
-			return fault(masked ? "masked WebSocket frame from a server" : "unmasked WebSocket frame from a client",
-				WS_CLOSE_PROTOCOL, code);
+			return masked ? "masked WebSocket frame from a server" : "unmasked WebSocket frame from a client";
 		size_t n = p[1] & 0x7f, header = 2 + (n == 126 ? 2 : n == 127 ? 8 : 0) + (masked ? 4 : 0);
 		uint64_t size = n;
 		if (control && (!fin || n > 125))
-			return fault("WebSocket control frame fragmented or over 125 bytes", WS_CLOSE_PROTOCOL, code);
+			return "WebSocket control frame fragmented or over 125 bytes";
 		if (!control && op == 0 && !in_message)
-			return fault("WebSocket continuation frame outside a message", WS_CLOSE_PROTOCOL, code);
+			return "WebSocket continuation frame outside a message";
 		if (!control && op != 0 && in_message)
-			return fault("WebSocket message inside a fragmented message", WS_CLOSE_PROTOCOL, code);
+			return "WebSocket message inside a fragmented message";
 		if (n >= 126) {
 			size_t bytes = n == 126 ? 2 : 8;
 			if (at + 2 + bytes > len)
@@ -47,8 +41,10 @@ const char* xm_core_ws_frames_fault(bool client, const uint8_t* buf, size_t star
 			for (size_t i = 0; i < bytes; i++)
 				size = (size << 8) | p[2 + i];
 		}
-		if (size > MG_MAX_RECV_SIZE || at + header + size > MG_MAX_RECV_SIZE)
-			return fault("WebSocket frame too big for the receive buffer", WS_CLOSE_TOO_BIG, code);
+		if (size > MG_MAX_RECV_SIZE || at + header + size > MG_MAX_RECV_SIZE) {
+			*code = WS_CLOSE_TOO_BIG;
+			return "WebSocket frame too big for the receive buffer";
+		}
 		if (at + header + size > len)
 			break;  // mongoose waits for the rest
 		if (!control)
