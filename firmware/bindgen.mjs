@@ -60,7 +60,7 @@ function functionsOf(desc) {
 export function headerValues(text) {
   const values = new Map();
   text = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
-  for (const m of text.matchAll(/^#define\s+(\w+)\s+(-?\d+)\s*$/gm)) values.set(m[1], Number(m[2]));
+  for (const m of text.matchAll(/^#define\s+(\w+)\s+(-?\d+|0[xX][0-9a-fA-F]+)\s*$/gm)) values.set(m[1], Number(m[2]));
   for (const m of text.matchAll(/\benum\s*\w*\s*\{([^}]*)\}/g)) {
     let next = 0;
     for (const item of m[1].split(",").map((s) => s.trim()).filter(Boolean)) {
@@ -73,12 +73,15 @@ export function headerValues(text) {
   return values;
 }
 
+// A group's constants: its "about" is the doc comment of their typings.
+const constants = (group) => Object.entries(group).filter(([name]) => name !== "about");
+
 function checkHeader(desc, headerFile) {
   if (!fs.existsSync(headerFile))
     throw new BindgenError(`${headerFile} not found (run \`npm install\` or node firmware/deps.mjs)`);
   const values = headerValues(fs.readFileSync(headerFile, "utf8"));
   for (const group of Object.values(desc.mongoose)) {
-    for (const [name, value] of Object.entries(group)) {
+    for (const [name, value] of constants(group)) {
       if (!values.has(name)) throw new BindgenError(`${name} is described as ${value} but ${headerFile} does not define it`);
       if (values.get(name) !== value)
         throw new BindgenError(`${name} is described as ${value} but ${headerFile} has ${values.get(name)}`);
@@ -108,9 +111,10 @@ function typing(name, m, fns, from) {
 }
 
 function constantsTs(desc, from) {
-  const lines = [`// ${STAMP} ${from}. Do not edit.`, "// mongoose's event, WebSocket opcode and log level numbers, checked against mongoose.h.", ""];
+  const lines = [`// ${STAMP} ${from}. Do not edit.`, "// mongoose's numbers (events, WebSocket opcodes, log levels, MQTT commands and properties), checked against mongoose.h.", ""];
   for (const group of Object.values(desc.mongoose)) {
-    for (const [name, value] of Object.entries(group)) lines.push(`export const ${name} = ${value};`);
+    if (group.about) lines.push(`/** ${group.about} */`);
+    for (const [name, value] of constants(group)) lines.push(`export const ${name} = ${value};`);
     lines.push("");
   }
   const events = Object.keys(desc.mongoose.events).filter((n) => n !== "MG_EV_USER");

@@ -59,6 +59,11 @@ describe("the description is checked against mongoose.h", () => {
     expect(bindgen(describedCopy((d) => { d.mongoose.logLevels.MG_LL_LOUD = 5; })).stderr.trim())
       .toBe(`MG_LL_LOUD is described as 5 but ${HEADER} does not define it`);
   });
+
+  test("so does an MQTT property id, a #define written in hex", () => {
+    expect(bindgen(describedCopy((d) => { d.mongoose.mqttProperties.MQTT_PROP_TOPIC_ALIAS = 0x24; })).stderr.trim())
+      .toBe(`MQTT_PROP_TOPIC_ALIAS is described as 36 but ${HEADER} has 35`);
+  });
 });
 
 describe("generation is deterministic", () => {

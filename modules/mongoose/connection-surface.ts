@@ -5,7 +5,8 @@
 // number); AsyncConnection queues a command for the poll task (promises of those).
 // No instance fields: the Manager's connections are objects made by C, whose
 // constructors never run.
-import { MQTT_CMD_DISCONNECT, MQTT_CMD_PINGREQ, MQTT_CMD_PINGRESP, type MqttProperty } from "mongoose/messages";
+import { MQTT_CMD_DISCONNECT, MQTT_CMD_PINGREQ, MQTT_CMD_PINGRESP } from "mongoose/constants";
+import type { MqttProperty } from "mongoose/messages";
 import { plainProperties, type MqttPubOptions } from "mongoose/mqtt";
 import type { Bytes } from "mongoose/bytes";
 import type { Headers } from "mongoose/headers";

@@ -6,7 +6,7 @@
 // call, and handlers read HTTP and WebSocket messages on every request.
 import { hmBody, hmBodyText, hmCredentials, hmField, hmHeader, hmHeaders, hmStatus, hmVar, wmData, wmFlags, wmText } from "mongoose/native";
 import * as nativeMqtt from "mongoose/native-mqtt";
-import { WEBSOCKET_OP_CLOSE } from "mongoose/constants";
+import { MQTT_CMD_PUBLISH, WEBSOCKET_OP_CLOSE } from "mongoose/constants";
 
 export class HttpMessage {
   private constructor() {
@@ -117,52 +117,6 @@ export class WsMessage {
     return this.opcode === WEBSOCKET_OP_CLOSE ? wmText(this, 2) : undefined;
   }
 }
-
-/** MqttMessage.cmd values (MQTT control packet types). */
-export const MQTT_CMD_CONNECT = 1;
-export const MQTT_CMD_CONNACK = 2;
-export const MQTT_CMD_PUBLISH = 3;
-export const MQTT_CMD_PUBACK = 4;
-export const MQTT_CMD_PUBREC = 5;
-export const MQTT_CMD_PUBREL = 6;
-export const MQTT_CMD_PUBCOMP = 7;
-export const MQTT_CMD_SUBSCRIBE = 8;
-export const MQTT_CMD_SUBACK = 9;
-export const MQTT_CMD_UNSUBSCRIBE = 10;
-export const MQTT_CMD_UNSUBACK = 11;
-export const MQTT_CMD_PINGREQ = 12;
-export const MQTT_CMD_PINGRESP = 13;
-export const MQTT_CMD_DISCONNECT = 14;
-export const MQTT_CMD_AUTH = 15;
-
-/** MQTT 5 property ids, for MqttProperty.id. */
-export const MQTT_PROP_PAYLOAD_FORMAT_INDICATOR = 0x01;
-export const MQTT_PROP_MESSAGE_EXPIRY_INTERVAL = 0x02;
-export const MQTT_PROP_CONTENT_TYPE = 0x03;
-export const MQTT_PROP_RESPONSE_TOPIC = 0x08;
-export const MQTT_PROP_CORRELATION_DATA = 0x09;
-export const MQTT_PROP_SUBSCRIPTION_IDENTIFIER = 0x0b;
-export const MQTT_PROP_SESSION_EXPIRY_INTERVAL = 0x11;
-export const MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER = 0x12;
-export const MQTT_PROP_SERVER_KEEP_ALIVE = 0x13;
-export const MQTT_PROP_AUTHENTICATION_METHOD = 0x15;
-export const MQTT_PROP_AUTHENTICATION_DATA = 0x16;
-export const MQTT_PROP_REQUEST_PROBLEM_INFORMATION = 0x17;
-export const MQTT_PROP_WILL_DELAY_INTERVAL = 0x18;
-export const MQTT_PROP_REQUEST_RESPONSE_INFORMATION = 0x19;
-export const MQTT_PROP_RESPONSE_INFORMATION = 0x1a;
-export const MQTT_PROP_SERVER_REFERENCE = 0x1c;
-export const MQTT_PROP_REASON_STRING = 0x1f;
-export const MQTT_PROP_RECEIVE_MAXIMUM = 0x21;
-export const MQTT_PROP_TOPIC_ALIAS_MAXIMUM = 0x22;
-export const MQTT_PROP_TOPIC_ALIAS = 0x23;
-export const MQTT_PROP_MAXIMUM_QOS = 0x24;
-export const MQTT_PROP_RETAIN_AVAILABLE = 0x25;
-export const MQTT_PROP_USER_PROPERTY = 0x26;
-export const MQTT_PROP_MAXIMUM_PACKET_SIZE = 0x27;
-export const MQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE = 0x28;
-export const MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE = 0x29;
-export const MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE = 0x2a;
 
 /**
  * An MQTT 5 property. value is a number for integer properties, a Uint8Array for

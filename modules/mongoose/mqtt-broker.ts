@@ -6,11 +6,11 @@
 // each message to its subscribers with one fan-out command (c/xm_am_broker.c)
 // however many they are.
 import * as native from "mongoose/native-async";
-import { MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG } from "mongoose/constants";
 import {
-  MqttMessage, MQTT_CMD_CONNECT, MQTT_CMD_DISCONNECT, MQTT_CMD_PINGREQ, MQTT_CMD_PUBACK, MQTT_CMD_PUBLISH,
-  MQTT_CMD_PUBREL, MQTT_CMD_SUBSCRIBE, MQTT_CMD_UNSUBSCRIBE,
-} from "mongoose/messages";
+  MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MQTT_CMD_CONNECT, MQTT_CMD_DISCONNECT, MQTT_CMD_PINGREQ,
+  MQTT_CMD_PUBACK, MQTT_CMD_PUBLISH, MQTT_CMD_PUBREL, MQTT_CMD_SUBSCRIBE, MQTT_CMD_UNSUBSCRIBE,
+} from "mongoose/constants";
+import { MqttMessage } from "mongoose/messages";
 import type { AsyncConnection } from "mongoose/async-connection";
 import { _provide, type AsyncManager, type AsyncTimer } from "mongoose/async-manager";
 import type { Address, EventData } from "mongoose/connection";

@@ -6,11 +6,11 @@
 // packet id; PUBREL for a QoS 2 message past PUBREC), and delivering an incoming
 // QoS 2 message once (mongoose delivers every PUBLISH, a re-sent one too).
 import * as native from "mongoose/native-async";
-import { MG_EV_ERROR, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG } from "mongoose/constants";
 import {
-  MqttMessage, MQTT_CMD_CONNACK, MQTT_CMD_PUBACK, MQTT_CMD_PUBCOMP, MQTT_CMD_PUBREC, MQTT_CMD_PUBREL, MQTT_CMD_SUBACK,
-  type MqttProperty,
-} from "mongoose/messages";
+  MG_EV_ERROR, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MQTT_CMD_CONNACK, MQTT_CMD_PUBACK, MQTT_CMD_PUBCOMP, MQTT_CMD_PUBREC,
+  MQTT_CMD_PUBREL, MQTT_CMD_SUBACK,
+} from "mongoose/constants";
+import { MqttMessage, type MqttProperty } from "mongoose/messages";
 import type { AsyncConnection } from "mongoose/async-connection";
 import { _provide, type AsyncManager, type AsyncTimer } from "mongoose/async-manager";
 import type { EventData } from "mongoose/connection";

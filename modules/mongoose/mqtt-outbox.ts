@@ -3,7 +3,8 @@
 // while offline, in flight on a connection, handed again to the next connection
 // after a drop (with DUP and their packet id, or as PUBREL once PUBREC came).
 // Bounded: a full outbox refuses a publish, it never drops a message.
-import { MQTT_CMD_PUBACK as PUBACK, MQTT_CMD_PUBCOMP as PUBCOMP, MQTT_CMD_PUBREC as PUBREC, type MqttProperty } from "mongoose/messages";
+import { MQTT_CMD_PUBACK as PUBACK, MQTT_CMD_PUBCOMP as PUBCOMP, MQTT_CMD_PUBREC as PUBREC } from "mongoose/constants";
+import type { MqttProperty } from "mongoose/messages";
 import type { Bytes } from "mongoose/bytes";
 import { deferred, ignore, type Deferred } from "mongoose/deferred";
 import { freeId } from "mongoose/mqtt-packets";

@@ -4,7 +4,7 @@
 // UNSUBACK), for MQTT 3.1, 3.1.1 and 5. PUBLISH, its acknowledgements and PINGs
 // are mongoose's (and c/xm_am_broker.c's fan-out). Also what the broker and the
 // client (mqtt-client.ts) share: reason codes, packet ids, the PUBREL it re-sends.
-import { MQTT_CMD_CONNACK, MQTT_CMD_SUBACK, MQTT_CMD_UNSUBACK } from "mongoose/messages";
+import { MQTT_CMD_CONNACK, MQTT_CMD_SUBACK, MQTT_CMD_UNSUBACK } from "mongoose/constants";
 import { utf8 } from "mongoose/bytes";
 
 /** A packet that breaks the protocol: the broker closes its connection. */
