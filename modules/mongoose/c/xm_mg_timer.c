@@ -112,6 +112,8 @@ void xm_mg_timer_add(xsMachine* the)
 	double ms = a.ms;
 	if (!(ms >= 0))
 		xsRangeError("timer period must be a number of milliseconds >= 0");
+	// First, while nothing is allocated: it throws when the XS heap is full.
+	xsResult = xsNewHostInstance(xm_mg_protos[XM_MG_PROTO_TIMER]);
 	xm_mg_timer_t* t = calloc(1, sizeof(xm_mg_timer_t));
 	if (!t)
 		xsUnknownError("no memory for a timer");
@@ -125,7 +127,6 @@ void xm_mg_timer_add(xsMachine* the)
 	t->m = m;
 	t->active = true;
 	t->callback = xsArg(2);
-	xsResult = xsNewHostInstance(xm_mg_protos[XM_MG_PROTO_TIMER]);
 	xsSetHostData(xsResult, t);
 	t->object = xsResult;
 	xsRemember(t->callback);
