@@ -298,3 +298,48 @@ console.log("ready");
   }
   expect(sanitizerReports(fw.stderr())).toEqual([]);
 }, 120_000);
+
+// Each idle connection holds XS slots: in a fixed heap the default cap is
+// bounded by it (one connection per 64 slots), as the host's is by its sockets.
+test("esp32 profile: 300 idle connections, the default cap takes what the heap holds, the rest get 503, and it serves on", async () => {
+  const port = await freePort();
+  const exe = buildApp(makeApp({
+    "manifest.json": JSON.stringify({ creation: "esp32", modules: { "*": ["./main"] } }),
+    "main.ts": `
+import { AsyncManager } from "mongoose";
+const am = new AsyncManager();
+await am.start();
+await am.serve("http://127.0.0.1:${port}", () => "ok");
+console.log("ready");
+`,
+  }));
+  const fw = startFirmware(exe);
+  const sockets: net.Socket[] = [];
+  try {
+    await fw.waitFor(/^ready$/);
+    const answers: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.on("data", (d) => answers.push(d.toString().split("\r\n")[0]));
+      socket.on("error", () => answers.push("error"));
+      sockets.push(socket);
+    }
+    // The refused ones are answered at once and closed half a second later.
+    const start = Date.now();
+    while (answers.length < 200 && Date.now() - start < 10_000) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1000));
+    console.log(`esp32 profile, 300 idle connections: ${answers.length} refused, ${300 - answers.length} held`);
+    expect(answers.length).toBeGreaterThanOrEqual(200);
+    expect(answers.length).toBeLessThan(300);
+    expect(new Set(answers)).toEqual(new Set(["HTTP/1.1 503 Service Unavailable"]));
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(503);  // the held ones fill the cap
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => setTimeout(r, 500));
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    expect(await res.text()).toBe("ok");
+  } finally {
+    for (const s of sockets) s.destroy();
+    await fw.stop();
+  }
+  expect(sanitizerReports(fw.stderr())).toEqual([]);
+}, 120_000);

@@ -15,12 +15,29 @@ static uint32_t limit(xsMachine* the, int i, const char* name, uint32_t host)
 	return n >= (double)UINT32_MAX ? 0 : (uint32_t)ceil(n);
 }
 
+// A fixed XS heap bounds the default cap too: an idle AsyncConnection holds 13
+// slots, so at one connection per 64 slots a full house of idle connections
+// takes about a fifth of the heap, and the rest stays for the app and for the
+// requests, which the budget guards (xm_mg_budget.c). Without the bound, a few
+// hundred idle connections fill the esp32 profile's 4,928 slots and XS stops
+// the firmware.
+#define SLOTS_PER_CONNECTION 64
+
+static uint32_t default_max(xsMachine* the)
+{
+	size_t count;
+	if (xm_stats_slots_free(the, &count) == SIZE_MAX)
+		return XM_HOST_MAX_CONNECTIONS;
+	size_t bound = count / SLOTS_PER_CONNECTION;
+	return bound && bound < XM_HOST_MAX_CONNECTIONS ? (uint32_t)bound : XM_HOST_MAX_CONNECTIONS;
+}
+
 xm_core_limits_t xm_mg_limits_args(xsMachine* the, int first, bool http)
 {
 	xm_core_limits_t l = { 0 };
 	l.headers_ms = limit(the, first, "headersTimeout", XM_HOST_HEADERS_TIMEOUT_MS);
 	l.idle_ms = limit(the, first + 1, "idleTimeout", XM_HOST_IDLE_TIMEOUT_MS);
-	l.max = limit(the, first + 2, "maxConnections", XM_HOST_MAX_CONNECTIONS);
+	l.max = limit(the, first + 2, "maxConnections", default_max(the));
 	l.http = http;
 	return l;
 }
