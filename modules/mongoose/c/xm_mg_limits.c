@@ -16,12 +16,13 @@ static uint32_t limit(xsMachine* the, int i, const char* name, uint32_t host)
 }
 
 // A fixed XS heap bounds the default cap too: an idle AsyncConnection holds 13
-// slots, so at one connection per 64 slots a full house of idle connections
-// takes about a fifth of the heap, and the rest stays for the app and for the
-// requests, which the budget guards (xm_mg_budget.c). Without the bound, a few
-// hundred idle connections fill the esp32 profile's 4,928 slots and XS stops
-// the firmware.
-#define SLOTS_PER_CONNECTION 64
+// slots, so at one connection per 20 slots a full house of idle connections
+// takes two thirds of the heap, and the rest stays for the app and for the
+// requests, which the budget guards (xm_mg_budget.c). The esp32 profile's 4,927
+// slots take 246, enough for the burst of 200 that preload.test.ts sends;
+// without the bound, 400 idle connections to the simulator (whose own default
+// is 4,096) filled the slots and XS stopped the firmware.
+#define SLOTS_PER_CONNECTION 20
 
 static uint32_t default_max(xsMachine* the)
 {
