@@ -65,7 +65,15 @@ bool xm_mg_budget_admit(xsMachine* the, size_t bytes, char* why, size_t size)
 	xsEndHost(the);
 	if (fits(the, bytes, &free, &slots))
 		return true;
-	snprintf(why, size, "a message of %lu bytes does not fit the XS heap (%lu chunk bytes and %ld slots free, %lu bytes held by messages): refused",
-		(unsigned long)bytes, (unsigned long)free, slots == SIZE_MAX ? -1L : (long)slots, (unsigned long)held);
+	// An area that grows is not what is short: only the fixed ones are named.
+	char room[64];
+	if (free == SIZE_MAX)
+		snprintf(room, sizeof(room), "%lu slots", (unsigned long)slots);
+	else if (slots == SIZE_MAX)
+		snprintf(room, sizeof(room), "%lu chunk bytes", (unsigned long)free);
+	else
+		snprintf(room, sizeof(room), "%lu chunk bytes and %lu slots", (unsigned long)free, (unsigned long)slots);
+	snprintf(why, size, "a message of %lu bytes does not fit the XS heap (%s free, %lu bytes held by messages): refused",
+		(unsigned long)bytes, room, (unsigned long)held);
 	return false;
 }
