@@ -100,6 +100,7 @@ struct xm_am {
 	xm_mg_log_line_t log_line;    // mongoose's log lines of the poll task
 	bool closed;
 };
+_Static_assert(offsetof(struct xm_am, mgr) == 0, "the poll task finds a connection's AsyncManager at c->mgr");
 
 enum { XM_AM_DOING_POLL, XM_AM_DOING_COMMANDS, XM_AM_DOING_POSTING, XM_AM_DOING_STALL, XM_AM_DOING_EXIT };
 
