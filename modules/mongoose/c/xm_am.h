@@ -29,7 +29,7 @@ enum {
 	XM_AM_LISTEN, XM_AM_CONNECT, XM_AM_SEND, XM_AM_WS_SEND, XM_AM_CLOSE,
 	XM_AM_WS_UPGRADE, XM_AM_WAKEUP, XM_AM_STALL,
 	XM_AM_MQTT, XM_AM_SNTP,  // flag: XM_CORE_MQTT_* (core/xm_core.h)
-	XM_AM_REFUSE,            // flag: the MG_EV_* of a message JavaScript had no memory for (xm_mg_budget.c)
+	XM_AM_REFUSE,            // flag: the MG_EV_* of a message JavaScript had no memory for (xm_mg_budget.c), OPEN: the connection
 	XM_AM_FANOUT,            // data: a PUBLISH and its targets (xm_am_broker.c)
 };
 
@@ -99,6 +99,10 @@ struct xm_am {
 	xm_am_event_t** batch_tail;
 	xm_mg_log_line_t log_line;    // mongoose's log lines of the poll task
 	bool closed;
+	// XS task only: accepted connections refused for want of memory, whose events
+	// are dropped until the poll task's marker (xm_am_xs.c).
+	unsigned long refused[16];
+	int refused_count;
 };
 _Static_assert(offsetof(struct xm_am, mgr) == 0, "the poll task finds a connection's AsyncManager at c->mgr");
 

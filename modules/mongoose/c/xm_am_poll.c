@@ -265,12 +265,24 @@ static void on_event(struct mg_connection* c, int ev, void* ev_data)
 		settle_connect(am, s, c, 0, NULL);
 }
 
+// A refused connection has no state: JavaScript never knew it.
 static struct mg_connection* find(xm_am_t* am, unsigned long id)
 {
 	for (struct mg_connection* c = am->mgr.conns; c; c = c->next)
-		if (c->id == id && c->fn == on_event && !c->is_closing)
+		if (c->id == id && c->fn == on_event && !c->is_closing && c->fn_data)
 			return c;
 	return NULL;
+}
+
+// The XS task had no room for an accepted connection's object (xm_am_xs.c): it
+// goes as one over the cap would, its state with it. The marker event, after all
+// of its events sent so far, tells the XS task that no more of them follow.
+static void refuse_connection(xm_am_t* am, struct mg_connection* c, conn_state_t* s)
+{
+	xm_core_limits_event(c, MG_EV_CLOSE, NULL, &s->core);  // out of its listener's count
+	xm_core_refuse_connection(c, s->core.limits.set.http, "the server is short of memory: try again later\n");
+	free(s);
+	event(am, c->id, XM_AM_EV_RESULT);
 }
 
 _Static_assert((int)XM_AM_KIND_MQTT == (int)XM_CORE_OPEN_MQTT && (int)XM_AM_KIND_SNTP == (int)XM_CORE_OPEN_SNTP, "an open command's kind is the core's");
@@ -389,7 +401,10 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 		result(am, cmd->request, c->id, 0, NULL);
 		break;
 	case XM_AM_REFUSE:
-		xm_core_refuse_message(c, cmd->flag, &((conn_state_t*)c->fn_data)->core.http);
+		if (cmd->flag == MG_EV_OPEN)
+			refuse_connection(am, c, c->fn_data);
+		else
+			xm_core_refuse_message(c, cmd->flag, &((conn_state_t*)c->fn_data)->core.http);
 		break;
 	case XM_AM_WAKEUP: {
 		// Straight into this iteration's batch, in command order. mg_wakeup would

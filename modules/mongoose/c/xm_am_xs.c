@@ -283,12 +283,45 @@ void xm_am_event_free(xm_am_event_t* e)
 
 // A request, response, WebSocket or MQTT message the XS heap has no room for (xm_mg_budget.c):
 // the poll task refuses it (core/message_refuse.c). An HTTP request's 503 says it
-// all (SILENT); for anything else the handler gets an ERROR event instead, saying
-// why (TOLD). A full command queue leaves the connection as it is.
+// all (SILENT), as does a refused connection's; for anything else the handler gets
+// an ERROR event instead, saying why (TOLD). A full command queue leaves the
+// connection as it is.
 enum { ADMITTED, SILENT, TOLD };
+
+// An accepted connection's first event: its object takes XS heap too. Without
+// room, the poll task refuses the connection (as over the cap: a 503 to HTTP)
+// and its events are dropped until the poll task's marker (dropped()).
+static bool refuse_connection(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
+{
+	xm_am_t* am = e->am;
+	size_t max = sizeof(am->refused) / sizeof(am->refused[0]);
+	if ((size_t)am->refused_count == max || xm_mg_budget_admit(the, 0, why, size))
+		return false;
+	xm_am_cmd_t cmd = { .op = XM_AM_REFUSE, .flag = MG_EV_OPEN, .conn = e->conn };
+	if (!xm_am_command(am, &cmd))
+		return false;
+	am->refused[am->refused_count++] = e->conn;
+	return true;
+}
+
+// An event of a refused connection. Nothing of it follows its CLOSE, nor the
+// marker the poll task sends once it refused it (a RESULT for no request).
+static bool dropped(xm_am_t* am, const xm_am_event_t* e)
+{
+	for (int i = 0; i < am->refused_count; i++) {
+		if (am->refused[i] != e->conn)
+			continue;
+		if (e->ev == MG_EV_CLOSE || (e->ev == XM_AM_EV_RESULT && !e->request))
+			am->refused[i] = am->refused[--am->refused_count];
+		return true;
+	}
+	return false;
+}
 
 static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
 {
+	if (e->ev == MG_EV_OPEN && (e->value & XM_MG_FLAG_ACCEPTED))
+		return refuse_connection(the, e, why, size) ? SILENT : ADMITTED;
 	if (!e->kind || !e->payload || !xm_mg_budget_counts(e->ev))
 		return ADMITTED;
 	if (xm_mg_budget_admit(the, xm_mg_budget_weight(e->kind, e->payload), why, size))
@@ -309,6 +342,8 @@ static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
 static void deliver_one(xsMachine* the, xm_am_event_t* e)
 {
 	char why[160];
+	if (e->am->refused_count && dropped(e->am, e))
+		return;
 	int refused = refusal(the, e, why, sizeof(why));
 	if (refused == SILENT)
 		return;

@@ -34,20 +34,25 @@ static void refused_http(struct mg_connection* c, int ev, void* ev_data)
 	}
 }
 
-bool xm_core_limits_admit(struct mg_connection* c, xm_core_conn_t* listener)
+void xm_core_refuse_connection(struct mg_connection* c, bool http, const char* text)
 {
-	const xm_core_limits_state_t* l = &listener->limits;
-	if (!l->set.max || l->open < l->set.max)
-		return true;
 	// A TLS client could not read a plain answer; a handshake to say no costs
 	// more than the connection it refuses.
-	if (l->set.http && !c->is_tls) {
-		xm_core_http_refuse(c, 503, "too many connections\n");
+	if (http && !c->is_tls) {
+		xm_core_http_refuse(c, 503, text);
 		c->pfn = refused_http;
 	} else {
 		c->is_closing = 1;
 	}
 	c->fn_data = NULL;
+}
+
+bool xm_core_limits_admit(struct mg_connection* c, xm_core_conn_t* listener)
+{
+	const xm_core_limits_state_t* l = &listener->limits;
+	if (!l->set.max || l->open < l->set.max)
+		return true;
+	xm_core_refuse_connection(c, l->set.http, "too many connections\n");
 	return false;
 }
 

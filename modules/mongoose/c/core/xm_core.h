@@ -90,6 +90,9 @@ void xm_core_limits_event(struct mg_connection* c, int ev, void* ev_data, xm_cor
 // refused (an HTTP listener's gets a 503 and "Connection: close", others are
 // closed) and its fn_data cleared.
 bool xm_core_limits_admit(struct mg_connection* c, xm_core_conn_t* listener);
+// Refuses c as a whole, as over the cap: an HTTP connection (not TLS) gets a 503
+// saying text and "Connection: close", any other closes; its fn_data is cleared.
+void xm_core_refuse_connection(struct mg_connection* c, bool http, const char* text);
 // For xm_core_conn_adopt: s, accepted by listener, joins its count.
 void xm_core_limits_join(xm_core_conn_t* s, xm_core_conn_t* listener);
 
