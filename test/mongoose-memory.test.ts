@@ -253,6 +253,7 @@ setInterval(() => { for (let i = 0; i < 100; i++) keep.push("item " + keep.lengt
 }, 120_000);
 
 // An am.serve app in the esp32 creation profile: its slots and chunks do not grow.
+// Preloaded whatever XSMG_PRELOAD says: that profile needs it (.ci/run).
 function esp32Server(port: number, handler: string): Running {
   return startFirmware(buildApp(makeApp({
     "manifest.json": JSON.stringify({ creation: "esp32", modules: { "*": ["./main"] } }),
@@ -262,7 +263,7 @@ await am.start();
 await am.serve("http://127.0.0.1:${port}", ${handler});
 console.log("ready");
 `,
-  })));
+  }), TEST_VARIANT, { XSMG_PRELOAD: "1" }));
 }
 
 // The esp32 creation profile's fixed slots (about 4,900) hold some tens of
