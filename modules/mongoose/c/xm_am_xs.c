@@ -21,6 +21,16 @@ static void orphan(xm_am_t* am)
 	am->task = NULL;
 }
 
+// A command that never runs: an MQTT CONNECT's extra holds two blocks.
+static void discard(xm_am_cmd_t* cmd)
+{
+	free(cmd->data);
+	if (cmd->op == XM_AM_CONNECT && cmd->flag == XM_AM_KIND_MQTT)
+		xm_am_mqtt_open_free(cmd->extra);
+	else
+		free(cmd->extra);
+}
+
 void xm_am_destroy(void* data)
 {
 	xm_am_t* am = data;
@@ -29,13 +39,8 @@ void xm_am_destroy(void* data)
 	if (!am || (am->task && !atomic_load(&am->done)))
 		return;  // abandoned with its poll task still running: leaking beats a crash
 	xm_am_cmd_t cmd;
-	while (port_queue_receive(am->commands, &cmd, 0)) {
-		free(cmd.data);
-		if (cmd.op == XM_AM_CONNECT && cmd.flag == XM_AM_KIND_MQTT)
-			xm_am_mqtt_open_free(cmd.extra);
-		else
-			free(cmd.extra);
-	}
+	while (port_queue_receive(am->commands, &cmd, 0))
+		discard(&cmd);
 	port_queue_delete(am->commands);
 	free(am);
 }
@@ -134,8 +139,7 @@ void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd)
 {
 	if (xm_am_command(am, cmd))
 		return;
-	free(cmd->data);
-	free(cmd->extra);
+	discard(cmd);
 	xsUnknownError("the AsyncManager's command queue is full (%d commands): the poll task is not keeping up",
 		(int)port_queue_count(am->commands));
 }
@@ -167,7 +171,7 @@ void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url,
 	size_t n = strlen(text) + 1;
 	cmd->data = malloc(sizeof(*limits) + n);
 	if (!cmd->data) {
-		free(cmd->extra);
+		discard(cmd);
 		xsUnknownError("no memory for the URL");
 	}
 	memcpy(cmd->data, limits, sizeof(*limits));
