@@ -221,6 +221,72 @@ try {
   });
 });
 
+describe("AsyncManager commands: the queue's length and request ids", () => {
+  let result: RunResult;
+  beforeAll(async () => {
+    const port = await freePort();
+    const exe = build(`
+import { AsyncManager } from "mongoose";
+for (const length of [70000, -1, 1.5]) {
+  try {
+    await new AsyncManager(undefined, { commandQueueLength: length }).start();
+    console.log("length", length, "started");
+  } catch (error) {
+    console.log("length", length, (error as Error).name, (error as Error).message);
+  }
+}
+const am = new AsyncManager(undefined, { commandQueueLength: 8 });
+await am.start();
+const conn = await am.listen("tcp://127.0.0.1:${port}");
+am._stall(500);  // the poll task takes no command for 0.5 s
+await am.sleep(50);
+let accepted = 0;
+let refusal = "";
+for (let i = 0; i < 100 && !refusal; i++) {
+  try {
+    am.wakeup(conn.id, "x");
+    accepted++;
+  } catch (error) {
+    refusal = (error as Error).message;
+  }
+}
+console.log("accepted", accepted, refusal);
+await am.sleep(600);
+console.log("after", am.wakeup(conn.id, "x"));
+// Request ids wrap after 2^32 - 1 to 3, past ids still waiting: connect takes
+// 2^32 - 2, the sends 2^32 - 1, 3, 4 and 5.
+am._lastRequest = 0xffffffff - 2;
+const client = await am.connect("tcp://127.0.0.1:${port}");
+for (let i = 0; i < 4; i++) await client.send("x");
+am._stall(200);
+await am.sleep(20);
+const waiting = client.send("y");  // 6, until the poll task is back
+am._lastRequest = 5;
+const next = client.send("z");  // not 6 again: 7
+const late = new Promise((resolve) => setTimeout(() => resolve("not settled"), 5000));
+console.log("wrapped", await Promise.race([Promise.all([waiting, next]).then(() => "settled"), late]));
+await am.close();
+`);
+    result = await run(exe);
+  });
+
+  it("holds that many commands: the next throws, saying so, and once the poll task catches up it takes them again", () => {
+    // A debug engine starts the message with the native's name.
+    expect(result.stdout).toMatch(/^accepted 8 (wakeup: )?the AsyncManager's command queue is full \(8 commands\): the poll task is not keeping up$/m);
+    expect(result.stdout).toContain("after true\n");
+    expect(result.code).toBe(0);
+  });
+
+  it("request ids wrap after 2^32 - 1 and skip the ones still waiting: every command settles", () => {
+    expect(result.stdout).toContain("wrapped settled\n");
+  });
+
+  it("is a whole number up to 65,535: anything else makes start() reject with a TypeError naming it", () => {
+    for (const length of ["70000", "-1", "1.5"])
+      expect(result.stdout).toMatch(new RegExp(`^length ${length.replace(".", "\\.")} TypeError .*commandQueueLength must be an integer from 0 to 65535 or undefined$`, "m"));
+  });
+});
+
 describe("AsyncManager shutdown with a stalled poll task", () => {
   let result: RunResult;
   beforeAll(async () => {

@@ -35,7 +35,7 @@ export interface AsyncManagerOptions {
   errorHandler?: AsyncErrorHandler;
   /** How long close() waits for a stuck poll task before abandoning it. */
   shutdownTimeout?: number;
-  /** Capacity of the command queue (XS task to poll task); by default the host's (1024 on linux-sim, 256 on esp32). */
+  /** Capacity of the command queue (XS task to poll task), 1 to 65,535; 0 or by default the host's (1024 on linux-sim, 256 on esp32). */
   commandQueueLength?: number;
 }
 
@@ -94,7 +94,8 @@ export class AsyncManager {
   readonly #conns = new Map<number, AsyncConnection>();
   readonly #requests = new Map<number, Settle>();
   readonly #opening = new Map<number, Opening>();
-  #nextRequest = 3;
+  /** The last command's request id: 3 to 2^32 - 1, as C keeps it (0 none, 1 start, 2 close). */
+  #lastRequest = 2;
   /** timerAdd's timers that may still fire: close() clears them, or they would keep the firmware alive. */
   readonly #timers = new Set<TimerID>();
   #closing: Promise<void> | undefined;
@@ -193,10 +194,22 @@ export class AsyncManager {
     return live;
   }
 
+  // Wraps, skipping ids still waiting: a device up for months posts 2^32 commands.
+  #newRequest(): number {
+    do this.#lastRequest = this.#lastRequest === 0xffffffff ? 3 : this.#lastRequest + 1;
+    while (this.#requests.has(this.#lastRequest));
+    return this.#lastRequest;
+  }
+
+  /** @internal test hook: the next command's request id is after this one. */
+  set _lastRequest(id: number) {
+    this.#lastRequest = id;
+  }
+
   /** @internal queues a command whose completion settles the returned promise (with value's result). */
   _command<T = void>(post: (am: object, request: number) => void, value?: (outcome: Outcome) => T): Promise<T> {
     const am = this._native;
-    const request = this.#nextRequest++;
+    const request = this.#newRequest();
     let settle!: Settle;
     const done = new Promise<T>((resolve, reject) =>
       (settle = { resolve: (outcome) => resolve(value ? value(outcome) : undefined as T), reject }));
@@ -218,7 +231,7 @@ export class AsyncManager {
   // the poll task's reasons, and a bad option stays the TypeError it is.
   #open(post: (am: object, request: number) => void, opening: Opening = {}): Promise<AsyncConnection> {
     const native_ = this._native;
-    const request = this.#nextRequest++;
+    const request = this.#newRequest();
     const d = deferred<Outcome>();
     this.#requests.set(request, d);
     this.#opening.set(request, opening);

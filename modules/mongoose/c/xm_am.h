@@ -130,8 +130,8 @@ void xm_am_mqtt_fanout_run(xm_am_t* am, const xm_am_cmd_t* cmd);
 // XS task side helpers of xm_am_xs.c for the commands of other files.
 xm_am_t* xm_am_running(xsMachine* the);  // the AsyncManager of xsArg(0); throws unless started
 void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd);  // frees data and extra when it throws
-// A command for connection xsArg(1) whose promise is request xsArg(request_at) (0: none when absent).
-xm_am_cmd_t xm_am_conn_cmd(xsMachine* the, uint8_t op, uint8_t flag, int request_at);
+// A command for connection conn whose promise is request (0: none), as the prologues read them.
+xm_am_cmd_t xm_am_cmd(uint8_t op, uint8_t flag, double conn, double request);
 // A LISTEN or CONNECT: copies limits and the URL into cmd->data, then posts (frees extra when it throws).
 void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url, const xm_core_limits_t* limits);
 

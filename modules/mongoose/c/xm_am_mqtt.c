@@ -4,6 +4,7 @@
 // travels with the command; on the poll task the same mongoose calls as the sync
 // Manager's run with it.
 #include "xm_am.h"
+#include "xm_args.h"
 
 // A PUBLISH command's size: its packet id is the caller's, and this is not a
 // re-send. mongoose marks every PUBLISH with a given id as one (DUP).
@@ -15,11 +16,9 @@
 //             name, skipVerification]): with the TLS options, mqtts://
 void xm_am_mqtt_connect(xsMachine* the)
 {
+	xm_am_mqtt_connect_in_t a = xm_am_mqtt_connect_in(the);
 	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = { 0 };
-	cmd.op = XM_AM_CONNECT;
-	cmd.flag = XM_AM_KIND_MQTT;
-	cmd.request = (uint32_t)xsToInteger(xsArg(12));
+	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_CONNECT, XM_AM_KIND_MQTT, 0, a.request);
 	struct mg_mqtt_opts* volatile mqtt = NULL;  // volatile: read after a longjmp
 	struct mg_tls_opts* volatile tls = NULL;
 	xsTry {
@@ -52,14 +51,14 @@ void xm_am_mqtt_open_free(xm_am_mqtt_open_t* mq)
 // need not wait for the command's result to learn it.
 void xm_am_mqtt_pub(xsMachine* the)
 {
+	xm_am_mqtt_pub_in_t a = xm_am_mqtt_pub_in(the);
 	xm_am_t* am = xm_am_running(the);
 	xsVars(2);
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, XM_CORE_MQTT_PUB, 7);
+	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_MQTT, XM_CORE_MQTT_PUB, a.conn, a.request);
 	struct mg_mqtt_opts* opts = xm_mg_mqtt_pub_args(the, 2, &xsVar(0));
-	int argc = xsToInteger(xsArgc);
-	if (argc > 8) {
-		opts->retransmit_id = (uint16_t)xsToInteger(xsArg(8));
-		cmd.size = argc > 9 && xsTest(xsArg(9)) ? 0 : FIRST_SEND;
+	if (xsToInteger(xsArgc) > 8) {
+		opts->retransmit_id = (uint16_t)a.packetId;
+		cmd.size = a.dup ? 0 : FIRST_SEND;
 	}
 	cmd.extra = opts;
 	xm_am_post(the, am, &cmd);
@@ -68,8 +67,9 @@ void xm_am_mqtt_pub(xsMachine* the)
 // mqttSub(am, conn, topic, qos, request), or mqttUnsub(am, conn, topic, undefined, request)
 void xm_am_mqtt_sub(xsMachine* the)
 {
+	xm_am_mqtt_sub_in_t a = xm_am_mqtt_sub_in(the);
 	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, 0, 4);
+	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_MQTT, 0, a.conn, a.request);
 	xm_core_mqtt_op_t op;
 	cmd.extra = xm_mg_mqtt_sub_args(the, 2, &op);
 	cmd.flag = (uint8_t)op;
@@ -79,8 +79,9 @@ void xm_am_mqtt_sub(xsMachine* the)
 // mqttControl(am, conn, cmd, request): PINGREQ, PINGRESP or DISCONNECT, as mongoose makes them
 void xm_am_mqtt_control(xsMachine* the)
 {
+	xm_am_mqtt_control_in_t a = xm_am_mqtt_control_in(the);
 	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, xm_mg_mqtt_control_args(the, 2), 3);
+	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_MQTT, xm_mg_mqtt_control_args(the, 2), a.conn, a.request);
 	xm_am_post(the, am, &cmd);
 }
 
@@ -88,10 +89,11 @@ void xm_am_mqtt_control(xsMachine* the)
 // byte is the command's data, the remaining length its size
 void xm_am_mqtt_header(xsMachine* the)
 {
+	xm_am_mqtt_header_in_t a = xm_am_mqtt_header_in(the);
 	xm_am_t* am = xm_am_running(the);
 	uint32_t length;
 	uint8_t first = xm_mg_mqtt_header_args(the, 2, &length);
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_MQTT, XM_CORE_MQTT_HEADER, 5);
+	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_MQTT, XM_CORE_MQTT_HEADER, a.conn, a.request);
 	cmd.size = length;
 	cmd.data = malloc(1);
 	if (!cmd.data)
@@ -103,8 +105,9 @@ void xm_am_mqtt_header(xsMachine* the)
 // sntpRequest(am, conn, request)
 void xm_am_sntp_request(xsMachine* the)
 {
+	xm_am_sntp_request_in_t a = xm_am_sntp_request_in(the);
 	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_SNTP, 0, 2);
+	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_SNTP, 0, a.conn, a.request);
 	xm_am_post(the, am, &cmd);
 }
 

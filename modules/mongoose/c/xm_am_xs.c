@@ -3,6 +3,7 @@
 // JavaScript calls into commands, and event batches into dispatch calls.
 #include "xm_am.h"
 #include "xm_host_config.h"
+#include "xm_args.h"
 
 // The machine is deleted (the firmware stops: SIGTERM, a timeout) with the poll
 // task running: a running manager is reachable from its remembered dispatch, so
@@ -58,10 +59,11 @@ xm_am_t* xm_am_running(xsMachine* the)
 	return am;
 }
 
-// create(dispatch, pollMs, commandQueueLength): undefined takes the host's length.
+// create(dispatch, pollMs, commandQueueLength): 0 or undefined takes the host's length.
 void xm_am_create(xsMachine* the)
 {
-	size_t length = xsTypeOf(xsArg(2)) == xsUndefinedType ? XM_HOST_AM_COMMANDS : (size_t)xsToInteger(xsArg(2));
+	xm_am_create_in_t a = xm_am_create_in(the);
+	size_t length = a.commandQueueLength ? a.commandQueueLength : XM_HOST_AM_COMMANDS;
 	xm_am_t* am = calloc(1, sizeof(xm_am_t));
 	if (!am)
 		xsUnknownError("no memory for an AsyncManager");
@@ -70,7 +72,7 @@ void xm_am_create(xsMachine* the)
 		free(am);
 		xsUnknownError("no memory for the AsyncManager's command queue");
 	}
-	am->poll_ms = xsToInteger(xsArg(1));
+	am->poll_ms = xsToInteger(xsArg(1));  // a fraction or a number past int: as JavaScript's ToInt32
 	am->dispatch = xsArg(0);
 	xsRemember(am->dispatch);
 	xsResult = xsNewHostObject(xm_am_destroy);
@@ -79,6 +81,7 @@ void xm_am_create(xsMachine* the)
 
 void xm_am_start(xsMachine* the)
 {
+	xm_am_start_in(the);
 	xm_am_t* am = am_of(the);
 	if (am->task || am->closed)
 		xsUnknownError("AsyncManager is already started");
@@ -91,6 +94,7 @@ void xm_am_start(xsMachine* the)
 // stop(am): asks the poll task to finish; called again to retry the wakeup.
 void xm_am_stop(xsMachine* the)
 {
+	xm_am_stop_in(the);
 	xm_am_t* am = am_of(the);
 	if (!am->task || am->closed)
 		return;
@@ -101,11 +105,12 @@ void xm_am_stop(xsMachine* the)
 // finish(am, abandon): after the close result (join the task), or giving up on it.
 void xm_am_finish(xsMachine* the)
 {
+	bool abandon = xm_am_finish_in(the).abandon;
 	xm_am_t* am = am_of(the);
 	if (am->closed)
 		return;
 	am->closed = true;
-	if (!xsTest(xsArg(1))) {
+	if (!abandon) {
 		port_task_join(am->task);
 		am->task = NULL;
 		xsForget(am->dispatch);
@@ -120,18 +125,18 @@ void xm_am_activity(xsMachine* the)
 		"mg_mgr_poll", "running commands", "waiting for room in the XS task's queue",
 		"native work (test stall)", "shutting down",
 	};
+	xm_am_activity_in(the);
 	xsResult = xsString(names[atomic_load(&am_of(the)->activity)]);  // only ever an XM_AM_DOING_*
 }
 
-static void* copy_bytes(xsMachine* the, xsSlot* slot, size_t* size)
+static void* copy_bytes(xsMachine* the, struct mg_str bytes, size_t* size)
 {
-	const void* data;
-	xm_mg_bytes(the, slot, &data, size);
-	void* copy = malloc(*size ? *size : 1);
+	void* copy = malloc(bytes.len ? bytes.len : 1);
 	if (!copy)
 		xsUnknownError("no memory for the data to send");
-	if (*size)  // an empty buffer's data may be NULL
-		memcpy(copy, data, *size);
+	if (bytes.len)  // an empty buffer's data may be NULL
+		memcpy(copy, bytes.buf, bytes.len);
+	*size = bytes.len;
 	return copy;
 }
 
@@ -144,22 +149,16 @@ void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd)
 		(int)port_queue_count(am->commands));
 }
 
-static uint32_t request_arg(xsMachine* the, int i)
-{
-	return xsToInteger(xsArgc) > i ? (uint32_t)xsToInteger(xsArg(i)) : 0;
-}
-
 // open(am, listen, url, kind, request[, headersTimeout, idleTimeout, maxConnections[,
 // ca, cert, key, name, skipVerification]]): a listener's limits; with the TLS
 // options, the connection (a listener: each it accepts) speaks TLS.
 void xm_am_open(xsMachine* the)
 {
+	xm_am_open_in_t a = xm_am_open_in(the);
 	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = { 0 };
-	cmd.op = xsTest(xsArg(1)) ? XM_AM_LISTEN : XM_AM_CONNECT;
-	cmd.flag = (uint8_t)xsToInteger(xsArg(3));  // XM_AM_KIND_* (xm_wire.h)
-	cmd.request = request_arg(the, 4);
-	xm_core_limits_t limits = xm_mg_limits_args(the, 5, cmd.flag == XM_AM_KIND_HTTP);
+	// kind: XM_AM_KIND_* (xm_wire.h)
+	xm_am_cmd_t cmd = xm_am_cmd(a.listen ? XM_AM_LISTEN : XM_AM_CONNECT, (uint8_t)a.kind, 0, a.request);
+	xm_core_limits_t limits = xm_mg_limits_args(the, 5, a.kind == XM_AM_KIND_HTTP);
 	if (xsToInteger(xsArgc) > 8)
 		cmd.extra = xm_mg_tls_options(the, 8);
 	xm_am_post_open(the, am, &cmd, &xsArg(2), &limits);
@@ -179,36 +178,38 @@ void xm_am_post_open(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd, xsSlot* url,
 	xm_am_post(the, am, cmd);
 }
 
-xm_am_cmd_t xm_am_conn_cmd(xsMachine* the, uint8_t op, uint8_t flag, int request_at)
+xm_am_cmd_t xm_am_cmd(uint8_t op, uint8_t flag, double conn, double request)
 {
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = op;
 	cmd.flag = flag;
-	cmd.conn = (unsigned long)xsToNumber(xsArg(1));
-	cmd.request = request_arg(the, request_at);
+	cmd.conn = (unsigned long)conn;
+	cmd.request = (uint32_t)request;
 	return cmd;
 }
 
-static void post_bytes(xsMachine* the, uint8_t op, uint8_t flag)
+static void post_bytes(xsMachine* the, xm_am_cmd_t cmd, struct mg_str bytes)
 {
 	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, op, flag, 3);
-	cmd.data = copy_bytes(the, &xsArg(2), &cmd.size);
+	cmd.data = copy_bytes(the, bytes, &cmd.size);
 	xm_am_post(the, am, &cmd);
 }
 
 // send(am, conn, data, request, wsOp): wsOp < 0 sends raw bytes
 void xm_am_send(xsMachine* the)
 {
-	int op = xsToInteger(xsArg(4));
-	post_bytes(the, op < 0 ? XM_AM_SEND : XM_AM_WS_SEND, (uint8_t)(op < 0 ? XM_AM_SEND_BYTES : op));
+	xm_am_send_in_t a = xm_am_send_in(the);
+	bool ws = a.wsOp >= 0;
+	post_bytes(the, xm_am_cmd(ws ? XM_AM_WS_SEND : XM_AM_SEND, ws ? (uint8_t)a.wsOp : XM_AM_SEND_BYTES, a.conn, a.request),
+		a.data);
 }
 
 // chunk(am, conn, data, request): one chunk of a chunked reply, framed by mongoose
 // on the poll task as the sync Manager's are; empty data ends the response.
 void xm_am_chunk(xsMachine* the)
 {
-	post_bytes(the, XM_AM_SEND, XM_AM_SEND_CHUNK);
+	xm_am_chunk_in_t a = xm_am_chunk_in(the);
+	post_bytes(the, xm_am_cmd(XM_AM_SEND, XM_AM_SEND_CHUNK, a.conn, a.request), a.data);
 }
 
 // reply(am, conn, status, body[, headerLines, request, chunked]): framed here, sent
@@ -216,15 +217,14 @@ void xm_am_chunk(xsMachine* the)
 // chunks. serve's answers pass the first four alone: each argument costs the call.
 void xm_am_reply(xsMachine* the)
 {
+	xm_am_reply_in_t a = xm_am_reply_in(the);
 	xm_am_t* am = xm_am_running(the);
-	int argc = xsToInteger(xsArgc);
-	bool chunked = argc > 6 && xsTest(xsArg(6));
 	// The poll task treats a reply's head apart (XM_AM_SEND in xm_am_poll.c).
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_SEND, chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE, 5);
+	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_SEND, a.chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE, a.conn, a.request);
 	struct mg_str body;
-	cmd.data = xm_mg_http_response(the, xsToInteger(xsArg(2)), &xsArg(3), NULL, argc > 4 ? &xsArg(4) : NULL, chunked,
+	cmd.data = xm_mg_http_response(the, (int)a.status, &xsArg(3), NULL, a.headerLines ? &xsArg(4) : NULL, a.chunked,
 		&body, &cmd.size);
-	if (chunked && body.len) {
+	if (a.chunked && body.len) {
 		free(cmd.data);
 		xsRangeError("a chunked reply's body goes in chunks");
 	}
@@ -234,19 +234,21 @@ void xm_am_reply(xsMachine* the)
 // close(am, conn, drain, request)
 void xm_am_close(xsMachine* the)
 {
+	xm_am_close_in_t a = xm_am_close_in(the);
 	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_CLOSE, xsTest(xsArg(2)), 3);
+	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_CLOSE, a.drain, a.conn, a.request);
 	xm_am_post(the, am, &cmd);
 }
 
 // wsUpgrade(am, conn, msg, headerLines, request)
 void xm_am_ws_upgrade(xsMachine* the)
 {
+	xm_am_ws_upgrade_in_t a = xm_am_ws_upgrade_in(the);
 	xm_am_t* am = xm_am_running(the);
 	struct mg_http_message* hm = xm_mg_message(the, &xsArg(2), XM_MG_MSG_HTTP);
 	if (!hm)
 		xsUnknownError("the request has expired");
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_WS_UPGRADE, 0, 4);
+	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_WS_UPGRADE, 0, a.conn, a.request);
 	size_t size;
 	cmd.extra = xm_core_copy_http(hm, &size);  // the poll task may run after JS dropped msg
 	cmd.data = strdup(xsToString(xsArg(3)));
@@ -262,20 +264,22 @@ void xm_am_ws_upgrade(xsMachine* the)
 // wakeup(am, conn, data)
 void xm_am_wakeup(xsMachine* the)
 {
-	xm_am_t* am = xm_am_running(the);
-	xm_am_cmd_t cmd = xm_am_conn_cmd(the, XM_AM_WAKEUP, 0, 3);  // no request: no promise
-	if (xsTypeOf(xsArg(2)) != xsUndefinedType)
-		cmd.data = copy_bytes(the, &xsArg(2), &cmd.size);
-	xm_am_post(the, am, &cmd);
+	xm_am_wakeup_in_t a = xm_am_wakeup_in(the);
+	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_WAKEUP, 0, a.conn, 0);  // no request: no promise
+	if (a.data.len)  // else no data: the poll task reads none as empty
+		post_bytes(the, cmd, a.data);
+	else
+		xm_am_post(the, xm_am_running(the), &cmd);
 }
 
 // stall(am, ms): test hook, see XM_AM_STALL
 void xm_am_stall(xsMachine* the)
 {
+	xm_am_stall_in_t a = xm_am_stall_in(the);
 	xm_am_t* am = xm_am_running(the);
 	xm_am_cmd_t cmd = { 0 };
 	cmd.op = XM_AM_STALL;
-	cmd.size = (size_t)xsToInteger(xsArg(1));
+	cmd.size = (size_t)a.ms;
 	xm_am_post(the, am, &cmd);
 }
 
