@@ -8,8 +8,9 @@
 // Then WebSocket messages over the budget (closed with 1009), MQTT messages over
 // it (the connection to the broker closed, the handler told), a fetch whose
 // response is over it (rejected, saying why), the app's own exhaustion of the
-// heap (exit code 3 and the heap's figures), and the esp32 profile's slots
-// under 100 connections with a request each in flight.
+// heap (exit code 3 and the heap's figures), the esp32 profile's slots
+// under 100 connections with a request each in flight, and a refusal that
+// finds the command queue full.
 import http from "http";
 import net from "net";
 import WebSocket from "ws";
@@ -338,3 +339,54 @@ test("esp32 profile: 400 idle connections, the default cap takes what the heap h
   }
   expect(sanitizerReports(fw.stderr())).toEqual([]);
 }, 120_000);
+
+// A request the budget refuses while the command queue is full: its 503 waits
+// for room in the queue (the next batch), rather than never coming.
+test("async: a request refused while the command queue is full still gets its 503", async () => {
+  const port = await freePort();
+  const fw = startFirmware(buildApp(makeApp({
+    "manifest.json": JSON.stringify({ creation: CREATION, modules: { "*": ["./main"] } }),
+    "main.ts": `import { AsyncManager } from "mongoose";
+const ballast = new Uint8Array(200_000);  // what is left of the heap holds no 150 KB body
+const am = new AsyncManager(undefined, { commandQueueLength: 4 });
+await am.start();
+await am.serve("http://127.0.0.1:${port}", (req, conn) => {
+  if (req.uri !== "/block") return "small " + req.body.length;
+  // The big request comes meanwhile: the poll task reads it into the XS task's queue.
+  const end = Date.now() + 300;
+  while (Date.now() < end);
+  am._stall(500);
+  const taken = Date.now() + 20;
+  while (Date.now() < taken);  // the poll task takes the stall, then no command for 0.5 s
+  for (let i = 0; i < 3; i++) am.wakeup(conn.id);
+  return "blocked " + ballast.length;  // the fourth: the queue is full
+});
+console.log("ready");
+`,
+  }), TEST_VARIANT));
+  try {
+    await fw.waitFor(/^ready$/);
+    const blocked = fetch(`http://127.0.0.1:${port}/block`).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 100));
+    const status = await new Promise<string>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => {
+        socket.write(`POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 150000\r\n\r\n`);
+        socket.write(Buffer.alloc(150_000, 0x61));
+      });
+      let text = "";
+      socket.on("data", (d) => {
+        text += d;
+        if (text.includes("\r\n\r\n")) resolve(text.split("\r\n")[0]);
+      });
+      socket.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+      socket.on("close", () => resolve("closed without an answer"));
+      setTimeout(() => { resolve("no answer in 5 s"); socket.destroy(); }, 5000);
+    });
+    expect(status).toBe("HTTP/1.1 503 Service Unavailable");
+    expect(await blocked).toBe("blocked 200000");
+    expect(await (await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "x" })).text()).toBe("small 1");
+  } finally {
+    await fw.stop();
+  }
+  expect(sanitizerReports(fw.stderr())).toEqual([]);
+}, 60_000);

@@ -103,6 +103,10 @@ struct xm_am {
 	// are dropped until the poll task's marker (xm_am_xs.c).
 	unsigned long refused[16];
 	int refused_count;
+	// XS task only: refusals of messages the full command queue did not take,
+	// posted again before the next batch (xm_am_xs.c).
+	xm_am_cmd_t unsent[16];
+	int unsent_count;
 };
 _Static_assert(offsetof(struct xm_am, mgr) == 0, "the poll task finds a connection's AsyncManager at c->mgr");
 

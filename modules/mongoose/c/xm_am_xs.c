@@ -292,9 +292,27 @@ void xm_am_event_free(xm_am_event_t* e)
 // A request, response, WebSocket or MQTT message the XS heap has no room for (xm_mg_budget.c):
 // the poll task refuses it (core/message_refuse.c). An HTTP request's 503 says it
 // all (SILENT), as does a refused connection's; for anything else the handler gets
-// an ERROR event instead, saying why (TOLD). A full command queue leaves the
-// connection as it is.
+// an ERROR event instead, saying why (TOLD).
 enum { ADMITTED, SILENT, TOLD };
+
+// A refusal the full command queue does not take waits, in order, for the next
+// batch (by then the poll task has emptied the queue): otherwise its peer would
+// wait for an answer that never comes. Only past 16 waiting is one lost.
+static void post_refusal(xm_am_t* am, const xm_am_cmd_t* cmd)
+{
+	size_t max = sizeof(am->unsent) / sizeof(am->unsent[0]);
+	if ((am->unsent_count || !xm_am_command(am, cmd)) && (size_t)am->unsent_count < max)
+		am->unsent[am->unsent_count++] = *cmd;
+}
+
+static void post_unsent(xm_am_t* am)
+{
+	int sent = 0;
+	while (sent < am->unsent_count && xm_am_command(am, &am->unsent[sent]))
+		sent++;
+	am->unsent_count -= sent;
+	memmove(am->unsent, am->unsent + sent, (size_t)am->unsent_count * sizeof(am->unsent[0]));
+}
 
 // An accepted connection's first event: its object takes XS heap too. Without
 // room, the poll task refuses the connection (as over the cap: a 503 to HTTP)
@@ -334,11 +352,7 @@ static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
 		return ADMITTED;
 	if (xm_mg_budget_admit(the, xm_mg_budget_weight(e->kind, e->payload), why, size))
 		return ADMITTED;
-	xm_am_cmd_t cmd = { 0 };
-	cmd.op = XM_AM_REFUSE;
-	cmd.flag = (uint8_t)e->ev;
-	cmd.conn = e->conn;
-	xm_am_command(e->am, &cmd);
+	post_refusal(e->am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = (uint8_t)e->ev, .conn = e->conn });
 	if (e->ev == MG_EV_HTTP_MSG && (e->value & XM_MG_FLAG_ACCEPTED))
 		return SILENT;
 	e->ev = MG_EV_ERROR;
@@ -406,6 +420,8 @@ static void collect_if_due(xsMachine* the, const xm_am_event_t* e)
 void xm_am_deliver(xsMachine* the, void* batch)
 {
 	xsVars(7);
+	if (((xm_am_event_t*)batch)->am->unsent_count)
+		post_unsent(((xm_am_event_t*)batch)->am);
 	// One try for the batch, not one per event (each costs XS a setjmp): what
 	// escapes the dispatch is fatal, so the events after it need no delivery.
 	xsTry {
