@@ -57,6 +57,8 @@ async function basics(am: AsyncManager): Promise<void> {
   await client.publish("fw/loop/q2", "two", { qos: 2 });
   out("basic-published", {});
   out("basic-loop", { got: await reading });  // the test's peer publishes the fourth (QoS 2) once it saw the line above
+  await client.unsubscribe("fw/loop/+");  // resolves at mosquitto's UNSUBACK
+  out("basic-unsubscribed", {});
   await client.publish("fw/retained", "kept", { qos: 1, retain: true });
   const retained = client.subscribe("fw/retained", { qos: 1 });
   out("basic-retained", { got: await take(retained, 1) });
@@ -81,7 +83,11 @@ async function five(am: AsyncManager): Promise<void> {
 async function duplicates(am: AsyncManager): Promise<void> {
   const client = am.mqtt(P.scripted, { clientId: "fw-dup", reconnect: false });
   const sub = client.subscribe("dup/#", { qos: 2 });
-  out("dup", { granted: await sub.ready, got: (await take(sub, 3)).map((m) => (m as { text: string }).text) });
+  const granted = await sub.ready;
+  const got = (await take(sub, 3)).map((m) => (m as { text: string }).text);
+  const began = Date.now();
+  await client.unsubscribe("dup/#");  // the script answers 300 ms late
+  out("dup", { granted, got, unsubackAwaited: Date.now() - began >= 250 });
   await client.end();
 }
 
@@ -226,7 +232,7 @@ async function relay(port: number): Promise<{ port: number; cut(): void; close()
  * it accepts the client and its SUBSCRIBE (granting QoS 2), sends PUBLISH id 7
  * "once", the same again with DUP, then PUBREL 7, then a new PUBLISH id 7 "again";
  * then PUBREL 7 and "again" with DUP once more (as mosquitto 2.0.11 re-sent after
- * a restart), and a new "third".
+ * a restart), and a new "third". It answers UNSUBSCRIBE 300 ms late.
  */
 async function scripted(): Promise<{ port: number; close(): void }> {
   const packet = (first: number, ...body: number[]) => Buffer.from([first, body.length, ...body]);
@@ -242,6 +248,7 @@ async function scripted(): Promise<{ port: number; close(): void }> {
         buffer = buffer.subarray(2 + body.length);
         if (type === 1) socket.write(packet(0x20, 0, 0));
         else if (type === 12) socket.write(packet(0xd0));
+        else if (type === 10) setTimeout(() => socket.write(packet(0xb0, body[0], body[1])), 300);
         else if (type === 8) {
           socket.write(packet(0x90, body[0], body[1], 2));
           socket.write(Buffer.concat([publish(0x04, "once"), publish(0x0c, "once"), packet(0x62, 0, 7), publish(0x04, "again"),
@@ -298,6 +305,7 @@ describe("AsyncManager.mqtt against mosquitto", () => {
     await get("basic-published");
     await peer.client.publishAsync("fw/loop/peer", "from node", { qos: 2 });
     const loop = (await get("basic-loop")).got as Row[];
+    await get("basic-unsubscribed");
     expect(loop.map((m) => [m.topic, m.text, m.qos])).toEqual([
       ["fw/loop/q0", "zero", 0], ["fw/loop/q1", "one", 1], ["fw/loop/q2", "two", 2], ["fw/loop/peer", "from node", 2]]);
     const retained = (await get("basic-retained")).got as Row[];
@@ -320,7 +328,7 @@ describe("AsyncManager.mqtt against mosquitto", () => {
   }, 60000);
 
   test("an incoming QoS 2 PUBLISH sent again (DUP) is delivered once, before its PUBREL and just after; its id is new after PUBREL", async () => {
-    expect(await get("dup")).toEqual({ granted: 2, got: ["once", "again", "third"] });
+    expect(await get("dup")).toEqual({ granted: 2, got: ["once", "again", "third"], unsubackAwaited: true });
   }, 60000);
 
   test("offline: messages wait up to maxPending, the next is refused with a clear error, end() rejects the waiting", async () => {

@@ -8,7 +8,7 @@
 import * as native from "mongoose/native-async";
 import {
   MG_EV_ERROR, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MQTT_CMD_CONNACK, MQTT_CMD_PUBACK, MQTT_CMD_PUBCOMP, MQTT_CMD_PUBREC,
-  MQTT_CMD_PUBREL, MQTT_CMD_SUBACK,
+  MQTT_CMD_PUBREL, MQTT_CMD_SUBACK, MQTT_CMD_UNSUBACK,
 } from "mongoose/constants";
 import { MqttMessage, type MqttProperty } from "mongoose/messages";
 import type { AsyncConnection } from "mongoose/async-connection";
@@ -22,7 +22,7 @@ import { Outbox, type Outgoing } from "mongoose/mqtt-outbox";
 import { packet, reasonCode } from "mongoose/mqtt-packets";
 import { MqttSubscription } from "mongoose/mqtt-subscription";
 import { AbortController, withDeadline } from "mongoose/abort";
-import { deferred, ignore } from "mongoose/deferred";
+import { deferred, ignore, type Deferred } from "mongoose/deferred";
 import { hex, millis, randomBytes } from "mongoose/util";
 
 export interface MqttClientOptions {
@@ -87,6 +87,8 @@ export class MqttClient {
   readonly #subs = new Set<MqttSubscription>();
   /** SUBSCRIBE packet ids awaiting their SUBACK, with their filter. */
   readonly #subIds = new Map<number, string>();
+  /** UNSUBSCRIBE packet ids awaiting their UNSUBACK: unsubscribe() resolves then. */
+  readonly #unsubAcks = new Map<number, Deferred<void>>();
   /** Incoming QoS 2 packet ids delivered, until their PUBREL: a re-sent PUBLISH is not delivered again. */
   readonly #received = new Set<number>();
   /**
@@ -193,14 +195,25 @@ export class MqttClient {
     return sub;
   }
 
-  /** Ends every subscription to filter and sends UNSUBSCRIBE; resolves once it is written (at once offline). */
+  /**
+   * Ends every subscription to filter and sends UNSUBSCRIBE; resolves at the
+   * broker's UNSUBACK (at once offline; at the drop when the connection drops
+   * before it), rejects when UNSUBSCRIBE could not be written.
+   */
   async unsubscribe(filter: string): Promise<void> {
     for (const sub of [...this.#subs]) {
       if (sub.filter !== filter) continue;
       this.#subs.delete(sub);
       sub._end();
     }
-    if (this.#conn) await this.#conn.mqttUnsub(filter);
+    const conn = this.#conn;
+    if (!conn) return;
+    // The UNSUBACK comes after the command's result, as a SUBACK does (#subscribe).
+    const id = await conn.mqttUnsub(filter);
+    if (this.#conn !== conn) return;
+    const acked = deferred<void>();
+    this.#unsubAcks.set(id, acked);
+    await acked.promise;
   }
 
   /**
@@ -294,6 +307,8 @@ export class MqttClient {
 
   #offline(): void {
     this.#conn = undefined;
+    for (const acked of this.#unsubAcks.values()) acked.resolve();
+    this.#unsubAcks.clear();
     this.#timer?.cancel();
     this.#emit("offline", this.#dropReason ?? new Error(`MQTT ${this.url}: the connection closed`));
   }
@@ -398,6 +413,10 @@ export class MqttClient {
       this.#subIds.delete(data.id);
       // One filter per SUBSCRIBE: its code is the last byte.
       for (const sub of [...this.#subs]) if (sub.filter === filter) sub._suback(bytes[bytes.length - 1]);
+    }
+    else if (cmd === MQTT_CMD_UNSUBACK) {
+      this.#unsubAcks.get(data.id)?.resolve();
+      this.#unsubAcks.delete(data.id);
     }
     else if (cmd === MQTT_CMD_CONNACK && data.ack === 0 && !this.#ending) this.#online(conn, (data.packet[2] & 1) !== 0);
   };
