@@ -165,7 +165,7 @@ const needsRunning: Record<string, (am: AsyncManager) => unknown> = {
   _command: (am) => am._command(() => undefined),
 };
 // The members that mean something in every state.
-const anyState = ["constructor", "start", "close", "running", "handler", "connections", "Symbol(Symbol.asyncDispose)"];
+const anyState = ["constructor", "start", "close", "running", "handler", "connections", "_lastRequest", "Symbol(Symbol.asyncDispose)"];
 const proto = AsyncManager.prototype;
 const members = [...Object.getOwnPropertyNames(proto), ...Object.getOwnPropertySymbols(proto).map(String)];
 for (const name of members)

@@ -222,7 +222,8 @@ void xm_am_reply(xsMachine* the)
 	// The poll task treats a reply's head apart (XM_AM_SEND in xm_am_poll.c).
 	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_SEND, a.chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE, a.conn, a.request);
 	struct mg_str body;
-	cmd.data = xm_mg_http_response(the, (int)a.status, &xsArg(3), NULL, a.headerLines ? &xsArg(4) : NULL, a.chunked,
+	// status as ToInt32: a double past int would be undefined behaviour to cast
+	cmd.data = xm_mg_http_response(the, xsToInteger(xsArg(2)), &xsArg(3), NULL, a.headerLines ? &xsArg(4) : NULL, a.chunked,
 		&body, &cmd.size);
 	if (a.chunked && body.len) {
 		free(cmd.data);
