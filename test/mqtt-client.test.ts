@@ -20,6 +20,7 @@ interface Ports {
   cert: string;
   proxy: string;   // the broker through a TCP relay the test can cut
   scripted: string;  // a broker that sends one QoS 2 PUBLISH twice (scripted())
+  ids: string;  // a broker that never acknowledges a PUBLISH and notes packet ids (idsBroker())
   closed: string;  // nobody listens
 }
 
@@ -89,6 +90,22 @@ async function duplicates(am: AsyncManager): Promise<void> {
   await client.unsubscribe("dup/#");  // the script answers 300 ms late
   out("dup", { granted, got, unsubackAwaited: Date.now() - began >= 250 });
   await client.end();
+}
+
+// A manager of its own: mongoose's SUBSCRIBE counter starts afresh, at the id
+// the client's first PUBLISH takes too.
+async function ids(): Promise<void> {
+  const own = new AsyncManager();
+  await own.start();
+  const client = own.mqtt(P.ids, { clientId: "fw-ids", reconnect: false });
+  await client.connected;
+  const held = client.publish("ids/held", "never acknowledged", { qos: 1 }).then(() => "delivered", () => "ended");
+  const sub = client.subscribe("ids/#", { qos: 1 });
+  await sub.ready;
+  await client.unsubscribe("ids/#");
+  await client.end({ force: true });
+  out("ids", { held: await held });
+  await own.close();
 }
 
 async function bound(am: AsyncManager): Promise<void> {
@@ -194,7 +211,7 @@ async function stream(am: AsyncManager, qos: 1 | 2): Promise<void> {
 
 const am = new AsyncManager();
 await am.start();
-for (const [name, run] of [["duplicates", duplicates], ["basics", basics], ["five", five], ["bound", bound], ["tls", tls], ["will", will],
+for (const [name, run] of [["duplicates", duplicates], ["ids", ids], ["basics", basics], ["five", five], ["bound", bound], ["tls", tls], ["will", will],
   ["keepalive", keepalive], ["stream1", (a: AsyncManager) => stream(a, 1)], ["stream2", (a: AsyncManager) => stream(a, 2)]] as const) {
   try {
     await run(am);
@@ -261,6 +278,36 @@ async function scripted(): Promise<{ port: number; close(): void }> {
   return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
 }
 
+/** A broker that takes CONNECT, SUBSCRIBE and UNSUBSCRIBE and never acknowledges a PUBLISH; seen: each packet's kind and id. */
+async function idsBroker(): Promise<{ port: number; seen: Array<[string, number]>; close(): void }> {
+  const seen: Array<[string, number]> = [];
+  const packet = (first: number, ...body: number[]) => Buffer.from([first, body.length, ...body]);
+  const server = net.createServer((socket) => {
+    let buffer = Buffer.alloc(0);
+    socket.on("error", () => undefined);
+    socket.on("data", (data) => {
+      buffer = Buffer.concat([buffer, data]);
+      while (buffer.length >= 2 && buffer.length >= 2 + buffer[1]) {  // remaining lengths below 128 here
+        const type = buffer[0] >> 4;
+        const body = buffer.subarray(2, 2 + buffer[1]);
+        buffer = buffer.subarray(2 + body.length);
+        if (type === 1) socket.write(packet(0x20, 0, 0));
+        else if (type === 12) socket.write(packet(0xd0));
+        else if (type === 3) seen.push(["PUBLISH", body.readUInt16BE(2 + body.readUInt16BE(0))]);
+        else if (type === 8) {
+          seen.push(["SUBSCRIBE", body.readUInt16BE(0)]);
+          socket.write(packet(0x90, body[0], body[1], 1));
+        } else if (type === 10) {
+          seen.push(["UNSUBSCRIBE", body.readUInt16BE(0)]);
+          socket.write(packet(0xb0, body[0], body[1]));
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as net.AddressInfo).port, seen, close: () => server.close() };
+}
+
 type Row = Record<string, unknown>;
 
 describe("AsyncManager.mqtt against mosquitto", () => {
@@ -268,19 +315,22 @@ describe("AsyncManager.mqtt against mosquitto", () => {
   let fw: Running;
   let cutter: Awaited<ReturnType<typeof relay>>;
   let script: Awaited<ReturnType<typeof scripted>>;
+  let idScript: Awaited<ReturnType<typeof idsBroker>>;
   let peer: Peer;
 
   beforeAll(async () => {
     broker = await startMosquitto();
     cutter = await relay(broker.port);
     script = await scripted();
+    idScript = await idsBroker();
     peer = await Peer.connect(`mqtt://127.0.0.1:${broker.port}`, 5, "test-peer");
     await peer.client.subscribeAsync(["fw/five/out", "fw/will", "fw/ka"], { qos: 1 });
     const exe = buildApp(makeApp({
       "manifest.json": JSON.stringify({ modules: { "*": ["./main"] } }),
       "main.ts": firmware({
         url: `mqtt://127.0.0.1:${broker.port}`, tls: `mqtts://127.0.0.1:${broker.tlsPort}`, cert: broker.cert,
-        proxy: `mqtt://127.0.0.1:${cutter.port}`, scripted: `mqtt://127.0.0.1:${script.port}`, closed: `mqtt://127.0.0.1:${await freePort()}`,
+        proxy: `mqtt://127.0.0.1:${cutter.port}`, scripted: `mqtt://127.0.0.1:${script.port}`,
+        ids: `mqtt://127.0.0.1:${idScript.port}`, closed: `mqtt://127.0.0.1:${await freePort()}`,
       }),
     }), VARIANT);
     fw = startFirmware(exe);
@@ -292,6 +342,7 @@ describe("AsyncManager.mqtt against mosquitto", () => {
     const code = await fw?.stop();
     cutter?.close();
     script?.close();
+    idScript?.close();
     await broker?.stop();
     expect(sanitizerReports(fw?.stderr() ?? "")).toEqual([]);
     // 0 once it has run every scenario (143 if stopped before).
@@ -329,6 +380,12 @@ describe("AsyncManager.mqtt against mosquitto", () => {
 
   test("an incoming QoS 2 PUBLISH sent again (DUP) is delivered once, before its PUBREL and just after; its id is new after PUBREL", async () => {
     expect(await get("dup")).toEqual({ granted: 2, got: ["once", "again", "third"], unsubackAwaited: true });
+  }, 60000);
+
+  test("SUBSCRIBE and UNSUBSCRIBE take packet ids no PUBLISH in flight holds", async () => {
+    expect(await get("ids")).toEqual({ held: "ended" });
+    expect(idScript.seen.map(([kind]) => kind)).toEqual(["PUBLISH", "SUBSCRIBE", "UNSUBSCRIBE"]);
+    expect(new Set(idScript.seen.map(([, id]) => id)).size).toBe(3);
   }, 60000);
 
   test("offline: messages wait up to maxPending, the next is refused with a clear error, end() rejects the waiting", async () => {

@@ -19,7 +19,7 @@ import { tlsFor, type TlsOptions } from "mongoose/tls";
 import type { Bytes } from "mongoose/bytes";
 import { topicFilterFault, topicMatches, topicNameFault } from "mongoose/mqtt-topic";
 import { Outbox, type Outgoing } from "mongoose/mqtt-outbox";
-import { packet, reasonCode } from "mongoose/mqtt-packets";
+import { packet, reasonCode, subscribe } from "mongoose/mqtt-packets";
 import { MqttSubscription } from "mongoose/mqtt-subscription";
 import { AbortController, withDeadline } from "mongoose/abort";
 import { deferred, ignore, type Deferred } from "mongoose/deferred";
@@ -85,7 +85,7 @@ export class MqttClient {
   readonly #keepalive: number;
   readonly #outbox: Outbox;
   readonly #subs = new Set<MqttSubscription>();
-  /** SUBSCRIBE packet ids awaiting their SUBACK, with their filter. */
+  /** SUBSCRIBE packet ids (the client's own, as PUBLISH's) awaiting their SUBACK, with their filter. */
   readonly #subIds = new Map<number, string>();
   /** UNSUBSCRIBE packet ids awaiting their UNSUBACK: unsubscribe() resolves then. */
   readonly #unsubAcks = new Map<number, Deferred<void>>();
@@ -126,7 +126,7 @@ export class MqttClient {
     this.#options = options;
     this.clientId = options.clientId ?? `xsmg-${hex(randomBytes(6))}`;
     this.#keepalive = keepalive;
-    this.#outbox = new Outbox(maxPending);
+    this.#outbox = new Outbox(maxPending, (id) => this.#subIds.has(id) || this.#unsubAcks.has(id));
     this.#connected.promise.catch(ignore);  // awaiting it is optional
     this.#running = this.#run();
   }
@@ -206,14 +206,7 @@ export class MqttClient {
       this.#subs.delete(sub);
       sub._end();
     }
-    const conn = this.#conn;
-    if (!conn) return;
-    // The UNSUBACK comes after the command's result, as a SUBACK does (#subscribe).
-    const id = await conn.mqttUnsub(filter);
-    if (this.#conn !== conn) return;
-    const acked = deferred<void>();
-    this.#unsubAcks.set(id, acked);
-    await acked.promise;
+    if (this.#conn) await this.#unsubscribe(this.#conn, filter);
   }
 
   /**
@@ -378,18 +371,32 @@ export class MqttClient {
     if (entry.qos === 0) this.#outbox.finish(entry);  // at most once: it is on its way
   }
 
+  // SUBSCRIBE and UNSUBSCRIBE are built here, as PUBREL is (#send), so that
+  // their packet ids are ours: MQTT wants none of them in use by a PUBLISH in
+  // flight, whose ids are ours too (mongoose's counter knows nothing of those).
   #subscribe(conn: AsyncConnection, filter: string, qos: 0 | 1 | 2): void {
-    // The SUBACK comes after the command's result: the poll task reads it in a later poll.
-    conn.mqttSub(filter, qos).then((id) => {
-      this.#subIds.set(id, filter);
-    }, ignore);  // the connection went: the next one subscribes again
+    const id = this.#outbox.nextId();
+    this.#subIds.set(id, filter);
+    conn.send(subscribe(this.#options.version === 5, id, filter, qos)).catch(ignore);  // gone: the next connection subscribes again
+  }
+
+  // Resolves at the UNSUBACK (or the drop: #offline); rejects when it could not be written.
+  #unsubscribe(conn: AsyncConnection, filter: string): Promise<void> {
+    const id = this.#outbox.nextId();
+    const acked = deferred<void>();
+    this.#unsubAcks.set(id, acked);
+    conn.send(subscribe(this.#options.version === 5, id, filter)).catch((error: unknown) => {
+      this.#unsubAcks.delete(id);
+      acked.reject(error);
+    });
+    return acked.promise;
   }
 
   // A subscription's reader left (or the broker refused it): unsubscribe when no other has its filter.
   #left(sub: MqttSubscription): void {
     this.#subs.delete(sub);
     for (const other of this.#subs) if (other.filter === sub.filter) return;
-    this.#conn?.mqttUnsub(sub.filter).catch(ignore);
+    if (this.#conn) this.#unsubscribe(this.#conn, sub.filter).catch(ignore);
   }
 
   // Every event of every connection attempt, from its first on: a CONNACK and

@@ -36,7 +36,14 @@ export class Outbox {
   /** Called when the outbox becomes empty (MqttClient.end waits for it). */
   onEmpty: (() => void) | undefined;
 
-  constructor(private readonly limit: number) {}
+  /** heldElsewhere: packet ids the client's SUBSCRIBE and UNSUBSCRIBE hold, which MQTT shares with PUBLISH's. */
+  constructor(private readonly limit: number, private readonly heldElsewhere: (id: number) => boolean) {}
+
+  /** A packet id no message nor SUBSCRIBE or UNSUBSCRIBE holds. */
+  nextId(): number {
+    // At most limit ids are in flight, and a few subscriptions', fewer than 65,535: there is always a free one.
+    return (this.#lastId = freeId(this.#lastId, { has: (id) => this.#byId.has(id) || this.heldElsewhere(id) }));
+  }
 
   get size(): number {
     return this.#all.size;
@@ -50,8 +57,7 @@ export class Outbox {
     const kept = typeof payload === "string" ? payload : new Uint8Array(payload.slice(0));
     const done = deferred<void>();
     done.promise.catch(ignore);  // the caller may never await a QoS 0 publish
-    // At most limit ids are in flight, fewer than 65,535: there is always a free one.
-    const id = qos ? (this.#lastId = freeId(this.#lastId, this.#byId)) : 0;
+    const id = qos ? this.nextId() : 0;
     const entry: Outgoing = { topic, payload: kept, qos, retain, properties, id, conn: 0, released: false, done };
     this.#all.add(entry);
     if (id) this.#byId.set(id, entry);

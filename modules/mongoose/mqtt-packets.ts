@@ -3,8 +3,9 @@
 // parses only their fixed header) and those it answers with (CONNACK, SUBACK,
 // UNSUBACK), for MQTT 3.1, 3.1.1 and 5. PUBLISH, its acknowledgements and PINGs
 // are mongoose's (and c/xm_am_broker.c's fan-out). Also what the broker and the
-// client (mqtt-client.ts) share: reason codes, packet ids, the PUBREL it re-sends.
-import { MQTT_CMD_CONNACK, MQTT_CMD_SUBACK, MQTT_CMD_UNSUBACK } from "mongoose/constants";
+// client (mqtt-client.ts) share: reason codes, packet ids, the PUBREL it re-sends,
+// and the client's SUBSCRIBE and UNSUBSCRIBE (with its own packet ids).
+import { MQTT_CMD_CONNACK, MQTT_CMD_SUBACK, MQTT_CMD_SUBSCRIBE, MQTT_CMD_UNSUBACK, MQTT_CMD_UNSUBSCRIBE } from "mongoose/constants";
 import { utf8 } from "mongoose/bytes";
 
 /** A packet that breaks the protocol: the broker closes its connection. */
@@ -220,6 +221,14 @@ export function connack(v5: boolean, present: boolean, code: number, props: OutP
 
 export function suback(v5: boolean, id: number, codes: number[]): Uint8Array {
   return packet(MQTT_CMD_SUBACK << 4, [id >> 8, id & 0xff, ...(v5 ? [0] : []), ...codes]);
+}
+
+/** A client's SUBSCRIBE of one filter (with qos), or its UNSUBSCRIBE (without); MQTT 5's with no properties. */
+export function subscribe(v5: boolean, id: number, filter: string, qos?: 0 | 1 | 2): Uint8Array {
+  const text = utf8(filter);
+  const first = (qos === undefined ? MQTT_CMD_UNSUBSCRIBE : MQTT_CMD_SUBSCRIBE) << 4 | 2;
+  return packet(first, [id >> 8, id & 0xff, ...(v5 ? [0] : []), text.length >> 8, text.length & 0xff, ...text,
+    ...(qos === undefined ? [] : [qos])]);
 }
 
 /** MQTT 3.1.1's UNSUBACK is the id alone; 5's has a reason code per filter. */
