@@ -124,6 +124,8 @@ export class MqttBroker {
       const value = options[name];
       if (value === undefined) continue;
       if (!Number.isInteger(value) || value < 1) throw new RangeError(`mqttBroker: ${name} must be a positive integer, got ${value}`);
+      // Each QoS 1 message in flight to a client holds one of its 65,535 packet ids.
+      if (name === "maxInflight" && value > 65535) throw new RangeError(`mqttBroker: maxInflight must be at most 65,535, got ${value}`);
       this.#limits[name] = value;
     }
     this.#authenticate = options.authenticate;

@@ -120,7 +120,8 @@ export class MqttClient {
     if (!(keepalive >= 0 && keepalive <= 65535) || keepalive !== Math.floor(keepalive))
       throw new RangeError(`MQTT ${url}: keepalive must be whole seconds from 0 to 65535`);
     const maxPending = options.maxPending ?? 1000;
-    if (!(maxPending >= 1)) throw new RangeError(`MQTT ${url}: maxPending must be 1 or more`);
+    // Each QoS 1 or 2 message waiting holds a packet id: there are 65,535.
+    if (!(maxPending >= 1 && maxPending <= 65535)) throw new RangeError(`MQTT ${url}: maxPending must be from 1 to 65,535`);
     tlsFor(`MQTT ${url}`, url, options.tls, true);  // throws now what every attempt would fail on
     this.#am = am;
     this.#options = options;

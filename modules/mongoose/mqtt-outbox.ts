@@ -41,7 +41,7 @@ export class Outbox {
 
   /** A packet id no message nor SUBSCRIBE or UNSUBSCRIBE holds. */
   nextId(): number {
-    // At most limit ids are in flight, and a few subscriptions', fewer than 65,535: there is always a free one.
+    // At most limit (65,535) messages and the subscriptions' hold ids: freeId throws when none is left.
     return (this.#lastId = freeId(this.#lastId, { has: (id) => this.#byId.has(id) || this.heldElsewhere(id) }));
   }
 

@@ -182,11 +182,13 @@ export function reasonCode(packet: Uint8Array, withId: boolean): number {
   return r.left > 0 ? r.u8() : 0;
 }
 
-/** The packet id after `after` (1 to 65535, then 1 again) that used does not hold. */
+/** The packet id after `after` (1 to 65535, then 1 again) that used does not hold; throws when it holds them all. */
 export function freeId(after: number, used: { has(id: number): boolean }): number {
-  do after = after === 0xffff ? 1 : after + 1;
-  while (used.has(after));
-  return after;
+  for (let tried = 0; tried < 0xffff; tried++) {
+    after = after === 0xffff ? 1 : after + 1;
+    if (!used.has(after)) return after;
+  }
+  throw new Error("every MQTT packet id (1 to 65,535) is in use");
 }
 
 export function packet(first: number, body: number[]): Uint8Array {
