@@ -56,7 +56,7 @@ void xm_am_mqtt_pub(xsMachine* the)
 	xsVars(2);
 	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_MQTT, XM_CORE_MQTT_PUB, a.conn, a.request);
 	struct mg_mqtt_opts* opts = xm_mg_mqtt_pub_args(the, 2, &xsVar(0));
-	if (xsToInteger(xsArgc) > 8) {
+	if (a.packetId) {
 		opts->retransmit_id = (uint16_t)a.packetId;
 		cmd.size = a.dup ? 0 : FIRST_SEND;
 	}

@@ -129,17 +129,6 @@ void xm_am_activity(xsMachine* the)
 	xsResult = xsString(names[atomic_load(&am_of(the)->activity)]);  // only ever an XM_AM_DOING_*
 }
 
-static void* copy_bytes(xsMachine* the, struct mg_str bytes, size_t* size)
-{
-	void* copy = malloc(bytes.len ? bytes.len : 1);
-	if (!copy)
-		xsUnknownError("no memory for the data to send");
-	if (bytes.len)  // an empty buffer's data may be NULL
-		memcpy(copy, bytes.buf, bytes.len);
-	*size = bytes.len;
-	return copy;
-}
-
 void xm_am_post(xsMachine* the, xm_am_t* am, xm_am_cmd_t* cmd)
 {
 	if (xm_am_command(am, cmd))
@@ -188,10 +177,16 @@ xm_am_cmd_t xm_am_cmd(uint8_t op, uint8_t flag, double conn, double request)
 	return cmd;
 }
 
+// cmd with a copy of bytes (read by a prologue: valid until XS allocates).
 static void post_bytes(xsMachine* the, xm_am_cmd_t cmd, struct mg_str bytes)
 {
 	xm_am_t* am = xm_am_running(the);
-	cmd.data = copy_bytes(the, bytes, &cmd.size);
+	cmd.data = malloc(bytes.len ? bytes.len : 1);
+	if (!cmd.data)
+		xsUnknownError("no memory for the data to send");
+	if (bytes.len)  // an empty buffer's data may be NULL
+		memcpy(cmd.data, bytes.buf, bytes.len);
+	cmd.size = bytes.len;
 	xm_am_post(the, am, &cmd);
 }
 
@@ -214,18 +209,22 @@ void xm_am_chunk(xsMachine* the)
 
 // reply(am, conn, status, body[, headerLines, request, chunked]): framed here, sent
 // whole by the poll task. A chunked reply is its head alone: its body goes in
-// chunks. serve's answers pass the first four alone: each argument costs the call.
+// chunks. The one native called for every request (serve's answers pass the
+// first four alone: each argument costs the call), so, as the sync Manager's
+// reply, it reads its arguments itself, without the prologue's table; the types
+// are async-connection.ts's, and xm_mg_http_response checks the status and body.
 void xm_am_reply(xsMachine* the)
 {
-	xm_am_reply_in_t a = xm_am_reply_in(the);
 	xm_am_t* am = xm_am_running(the);
+	int argc = xsToInteger(xsArgc);
+	bool chunked = argc > 6 && xsTest(xsArg(6));
 	// The poll task treats a reply's head apart (XM_AM_SEND in xm_am_poll.c).
-	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_SEND, a.chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE, a.conn, a.request);
+	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_SEND, chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE,
+		xsToNumber(xsArg(1)), argc > 5 ? xsToNumber(xsArg(5)) : 0);
 	struct mg_str body;
-	// status as ToInt32: a double past int would be undefined behaviour to cast
-	cmd.data = xm_mg_http_response(the, xsToInteger(xsArg(2)), &xsArg(3), NULL, a.headerLines ? &xsArg(4) : NULL, a.chunked,
+	cmd.data = xm_mg_http_response(the, xsToInteger(xsArg(2)), &xsArg(3), NULL, argc > 4 ? &xsArg(4) : NULL, chunked,
 		&body, &cmd.size);
-	if (a.chunked && body.len) {
+	if (chunked && body.len) {
 		free(cmd.data);
 		xsRangeError("a chunked reply's body goes in chunks");
 	}
@@ -298,12 +297,15 @@ enum { ADMITTED, SILENT, TOLD };
 
 // A refusal the full command queue does not take waits, in order, for the next
 // batch (by then the poll task has emptied the queue): otherwise its peer would
-// wait for an answer that never comes. Only past 16 waiting is one lost.
-static void post_refusal(xm_am_t* am, const xm_am_cmd_t* cmd)
+// wait for an answer that never comes. false only past 16 waiting.
+static bool post_refusal(xm_am_t* am, const xm_am_cmd_t* cmd)
 {
-	size_t max = sizeof(am->unsent) / sizeof(am->unsent[0]);
-	if ((am->unsent_count || !xm_am_command(am, cmd)) && (size_t)am->unsent_count < max)
-		am->unsent[am->unsent_count++] = *cmd;
+	if (!am->unsent_count && xm_am_command(am, cmd))
+		return true;
+	if ((size_t)am->unsent_count == sizeof(am->unsent) / sizeof(am->unsent[0]))
+		return false;
+	am->unsent[am->unsent_count++] = *cmd;
+	return true;
 }
 
 static void post_unsent(xm_am_t* am)
@@ -324,9 +326,8 @@ static bool refuse_connection(xsMachine* the, xm_am_event_t* e, char* why, size_
 	size_t max = sizeof(am->refused) / sizeof(am->refused[0]);
 	if ((size_t)am->refused_count == max || xm_mg_budget_admit(the, 0, why, size))
 		return false;
-	xm_am_cmd_t cmd = { .op = XM_AM_REFUSE, .flag = MG_EV_OPEN, .conn = e->conn };
-	if (!xm_am_command(am, &cmd))
-		return false;
+	if (!post_refusal(am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = MG_EV_OPEN, .conn = e->conn }))
+		return false;  // admitted after all: better than a connection nobody answers
 	am->refused[am->refused_count++] = e->conn;
 	return true;
 }
