@@ -244,33 +244,27 @@ async function relay(port: number): Promise<{ port: number; cut(): void; close()
   };
 }
 
+/** An MQTT 3.1.1 packet whose remaining length is below 128, as the scripted brokers' all are. */
+const packet = (first: number, ...body: number[]) => Buffer.from([first, body.length, ...body]);
+
 /**
- * A broker that acts as one re-sending a QoS 2 message would after a reconnect:
- * it accepts the client and its SUBSCRIBE (granting QoS 2), sends PUBLISH id 7
- * "once", the same again with DUP, then PUBREL 7, then a new PUBLISH id 7 "again";
- * then PUBREL 7 and "again" with DUP once more (as mosquitto 2.0.11 re-sent after
- * a restart), and a new "third". It answers UNSUBSCRIBE 300 ms late.
+ * A broker played by a script: it accepts every CONNECT, answers PINGREQ, and
+ * hands every other packet (type, body after the fixed header) to onPacket.
  */
-async function scripted(): Promise<{ port: number; close(): void }> {
-  const packet = (first: number, ...body: number[]) => Buffer.from([first, body.length, ...body]);
-  const publish = (flags: number, text: string) => packet(0x30 | flags, 0, 5, ...Buffer.from("dup/a"), 0, 7, ...Buffer.from(text));
+async function scriptedBroker(onPacket: (socket: net.Socket, type: number, body: Buffer) => void):
+  Promise<{ port: number; close(): void }> {
   const server = net.createServer((socket) => {
     let buffer = Buffer.alloc(0);
     socket.on("error", () => undefined);
     socket.on("data", (data) => {
       buffer = Buffer.concat([buffer, data]);
-      while (buffer.length >= 2 && buffer.length >= 2 + buffer[1]) {  // remaining lengths below 128 here
+      while (buffer.length >= 2 && buffer.length >= 2 + buffer[1]) {
         const type = buffer[0] >> 4;
         const body = buffer.subarray(2, 2 + buffer[1]);
         buffer = buffer.subarray(2 + body.length);
         if (type === 1) socket.write(packet(0x20, 0, 0));
         else if (type === 12) socket.write(packet(0xd0));
-        else if (type === 10) setTimeout(() => socket.write(packet(0xb0, body[0], body[1])), 300);
-        else if (type === 8) {
-          socket.write(packet(0x90, body[0], body[1], 2));
-          socket.write(Buffer.concat([publish(0x04, "once"), publish(0x0c, "once"), packet(0x62, 0, 7), publish(0x04, "again"),
-            packet(0x62, 0, 7), publish(0x0c, "again"), publish(0x04, "third")]));
-        }
+        else onPacket(socket, type, body);
       }
     });
   });
@@ -278,34 +272,39 @@ async function scripted(): Promise<{ port: number; close(): void }> {
   return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
 }
 
-/** A broker that takes CONNECT, SUBSCRIBE and UNSUBSCRIBE and never acknowledges a PUBLISH; seen: each packet's kind and id. */
+/**
+ * A broker that acts as one re-sending a QoS 2 message would after a reconnect:
+ * it grants the client's SUBSCRIBE QoS 2, sends PUBLISH id 7 "once", the same
+ * again with DUP, then PUBREL 7, then a new PUBLISH id 7 "again"; then PUBREL 7
+ * and "again" with DUP once more (as mosquitto 2.0.11 re-sent after a restart),
+ * and a new "third". It answers UNSUBSCRIBE 300 ms late.
+ */
+function scripted(): Promise<{ port: number; close(): void }> {
+  const publish = (flags: number, text: string) => packet(0x30 | flags, 0, 5, ...Buffer.from("dup/a"), 0, 7, ...Buffer.from(text));
+  return scriptedBroker((socket, type, body) => {
+    if (type === 10) setTimeout(() => socket.write(packet(0xb0, body[0], body[1])), 300);
+    else if (type === 8) {
+      socket.write(packet(0x90, body[0], body[1], 2));
+      socket.write(Buffer.concat([publish(0x04, "once"), publish(0x0c, "once"), packet(0x62, 0, 7), publish(0x04, "again"),
+        packet(0x62, 0, 7), publish(0x0c, "again"), publish(0x04, "third")]));
+    }
+  });
+}
+
+/** A broker that never acknowledges a PUBLISH; seen: the kind and packet id of each PUBLISH, SUBSCRIBE and UNSUBSCRIBE. */
 async function idsBroker(): Promise<{ port: number; seen: Array<[string, number]>; close(): void }> {
   const seen: Array<[string, number]> = [];
-  const packet = (first: number, ...body: number[]) => Buffer.from([first, body.length, ...body]);
-  const server = net.createServer((socket) => {
-    let buffer = Buffer.alloc(0);
-    socket.on("error", () => undefined);
-    socket.on("data", (data) => {
-      buffer = Buffer.concat([buffer, data]);
-      while (buffer.length >= 2 && buffer.length >= 2 + buffer[1]) {  // remaining lengths below 128 here
-        const type = buffer[0] >> 4;
-        const body = buffer.subarray(2, 2 + buffer[1]);
-        buffer = buffer.subarray(2 + body.length);
-        if (type === 1) socket.write(packet(0x20, 0, 0));
-        else if (type === 12) socket.write(packet(0xd0));
-        else if (type === 3) seen.push(["PUBLISH", body.readUInt16BE(2 + body.readUInt16BE(0))]);
-        else if (type === 8) {
-          seen.push(["SUBSCRIBE", body.readUInt16BE(0)]);
-          socket.write(packet(0x90, body[0], body[1], 1));
-        } else if (type === 10) {
-          seen.push(["UNSUBSCRIBE", body.readUInt16BE(0)]);
-          socket.write(packet(0xb0, body[0], body[1]));
-        }
-      }
-    });
+  const broker = await scriptedBroker((socket, type, body) => {
+    if (type === 3) seen.push(["PUBLISH", body.readUInt16BE(2 + body.readUInt16BE(0))]);
+    else if (type === 8) {
+      seen.push(["SUBSCRIBE", body.readUInt16BE(0)]);
+      socket.write(packet(0x90, body[0], body[1], 1));
+    } else if (type === 10) {
+      seen.push(["UNSUBSCRIBE", body.readUInt16BE(0)]);
+      socket.write(packet(0xb0, body[0], body[1]));
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { port: (server.address() as net.AddressInfo).port, seen, close: () => server.close() };
+  return { ...broker, seen };
 }
 
 type Row = Record<string, unknown>;
