@@ -219,8 +219,9 @@ void xm_am_reply(xsMachine* the)
 	int argc = xsToInteger(xsArgc);
 	bool chunked = argc > 6 && xsTest(xsArg(6));
 	// The poll task treats a reply's head apart (XM_AM_SEND in xm_am_poll.c).
-	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_SEND, chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE,
-		xsToNumber(xsArg(1)), argc > 5 ? xsToNumber(xsArg(5)) : 0);
+	double conn = xsToNumber(xsArg(1));  // one XS call per statement: each uses the machine's scratch slot
+	double request = argc > 5 ? xsToNumber(xsArg(5)) : 0;
+	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_SEND, chunked ? XM_AM_SEND_OPEN_RESPONSE : XM_AM_SEND_RESPONSE, conn, request);
 	struct mg_str body;
 	cmd.data = xm_mg_http_response(the, xsToInteger(xsArg(2)), &xsArg(3), NULL, argc > 4 ? &xsArg(4) : NULL, chunked,
 		&body, &cmd.size);
