@@ -42,7 +42,7 @@ extern const test_case_t loop_tests[];
 // The mongoose core (test_core_*.c, or core_skipped.c without mongoose).
 extern const test_case_t core_wrap_tests[], core_http_tests[], core_ws_tests[], core_mqtt_tests[],
 	core_dns_tests[], core_copy_tests[], core_json_tests[], core_open_tests[],
-	core_http_reply_tests[], core_conn_tests[], core_limits_tests[];
+	core_http_reply_tests[], core_conn_tests[], core_limits_tests[], core_send_tests[];
 
 // Milliseconds slept, for tests that need another thread to get somewhere.
 void sleep_ms(unsigned ms);

@@ -17,3 +17,4 @@ const test_case_t core_open_tests[] = { { NULL, NULL, false } };
 const test_case_t core_http_reply_tests[] = { { NULL, NULL, false } };
 const test_case_t core_conn_tests[] = { { NULL, NULL, false } };
 const test_case_t core_limits_tests[] = { { NULL, NULL, false } };
+const test_case_t core_send_tests[] = { { NULL, NULL, false } };

@@ -86,7 +86,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	const test_case_t* suites[] = { port_contract_tests, port_linux_tests, loop_tests, core_wrap_tests,
 		core_http_tests, core_ws_tests, core_mqtt_tests, core_dns_tests, core_copy_tests, core_json_tests,
-		core_open_tests, core_http_reply_tests, core_conn_tests, core_limits_tests };
+		core_open_tests, core_http_reply_tests, core_conn_tests, core_limits_tests, core_send_tests };
 	int passed = 0, failed = 0;
 	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
 		for (const test_case_t* t = suites[s]; t->name; t++) {

@@ -98,6 +98,11 @@ struct xm_am {
 	xm_am_event_t* batch;         // events of this poll iteration (poll task)
 	xm_am_event_t** batch_tail;
 	xm_mg_log_line_t log_line;    // mongoose's log lines of the poll task
+	// Poll task only: connections whose send buffer a command filled from empty,
+	// written once the commands are run (core/send_now.c). Past the array's
+	// length, mongoose's next poll writes them, as it would anyway.
+	struct mg_connection* fresh[64];
+	int fresh_count;
 	bool closed;
 	// XS task only: accepted connections refused for want of memory, whose events
 	// are dropped until the poll task's marker (xm_am_xs.c).

@@ -327,29 +327,9 @@ static void open_connection(xm_am_t* am, xm_am_cmd_t* cmd)
 	}
 }
 
-static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
+// A command for a connection c, found open.
+static void run_on(xm_am_t* am, struct mg_connection* c, xm_am_cmd_t* cmd)
 {
-	if (cmd->op == XM_AM_LISTEN || cmd->op == XM_AM_CONNECT) {
-		open_connection(am, cmd);
-		return;
-	}
-	if (cmd->op == XM_AM_FANOUT) {
-		xm_am_mqtt_fanout_run(am, cmd);
-		return;
-	}
-	if (cmd->op == XM_AM_STALL) {
-		// Test hook: stands for native work that does not return (a slow file, a TLS handshake).
-		atomic_store(&am->activity, XM_AM_DOING_STALL);
-		port_task_sleep((uint32_t)cmd->size);
-		return;
-	}
-	struct mg_connection* c = find(am, cmd->conn);
-	if (!c) {
-		char why[80];
-		snprintf(why, sizeof(why), "connection %lu is closed", cmd->conn);
-		result(am, cmd->request, cmd->conn, -1, why);
-		return;
-	}
 	switch (cmd->op) {
 	case XM_AM_SEND:
 	case XM_AM_WS_SEND: {
@@ -419,6 +399,35 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 	}
 }
 
+static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
+{
+	if (cmd->op == XM_AM_LISTEN || cmd->op == XM_AM_CONNECT) {
+		open_connection(am, cmd);
+		return;
+	}
+	if (cmd->op == XM_AM_FANOUT) {
+		xm_am_mqtt_fanout_run(am, cmd);
+		return;
+	}
+	if (cmd->op == XM_AM_STALL) {
+		// Test hook: stands for native work that does not return (a slow file, a TLS handshake).
+		atomic_store(&am->activity, XM_AM_DOING_STALL);
+		port_task_sleep((uint32_t)cmd->size);
+		return;
+	}
+	struct mg_connection* c = find(am, cmd->conn);
+	if (!c) {
+		char why[80];
+		snprintf(why, sizeof(why), "connection %lu is closed", cmd->conn);
+		result(am, cmd->request, cmd->conn, -1, why);
+		return;
+	}
+	bool fresh = c->send.len == 0 && cmd->op != XM_AM_REFUSE;  // a refusal may free c's state: mongoose sends it
+	run_on(am, c, cmd);
+	if (fresh && c->send.len && am->fresh_count < (int)(sizeof(am->fresh) / sizeof(am->fresh[0])))
+		am->fresh[am->fresh_count++] = c;
+}
+
 static void run_commands(xm_am_t* am)
 {
 	xm_am_cmd_t cmd;
@@ -428,6 +437,11 @@ static void run_commands(xm_am_t* am)
 		free(cmd.data);
 		free(cmd.extra);  // mongoose keeps no pointer into it past the command
 	}
+	// Closed by a command meanwhile (is_closing), a connection is still there
+	// until the next poll frees it; send_now leaves it alone.
+	for (int i = 0; i < am->fresh_count; i++)
+		xm_core_send_now(am->fresh[i]);
+	am->fresh_count = 0;
 }
 
 // Hands this iteration's events to the XS task, waiting while its queue is full

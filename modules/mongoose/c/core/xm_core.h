@@ -125,6 +125,15 @@ char* xm_core_http_response(int status, const char* reason, const char* headers,
 // The answer to a request whose handler threw before answering.
 void xm_core_http_500(struct mg_connection* c);
 
+// ---- send_now.c: a command's bytes written without waiting for a poll ----
+
+// Writes what c's send buffer holds now, as mongoose's loop would (MG_EV_WRITE
+// for what went), or leaves it to the loop (TLS, UDP, a socket not ready). Call
+// only when the buffer was empty before the caller added to it: epoll's
+// EPOLLOUT interest, which mongoose takes back once it has emptied the buffer,
+// is then not set.
+void xm_core_send_now(struct mg_connection* c);
+
 // ---- the workarounds, one file each (each file says the bug) ----
 
 // http_unparsed_request.c: a 400 for requests mg_http_parse refuses. Call on an

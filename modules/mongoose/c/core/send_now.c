@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+// mongoose writes a connection's buffered bytes only in a later mg_mgr_poll: it
+// first asks epoll for EPOLLOUT (epoll_ctl), waits for it, writes, then takes
+// the interest back (epoll_ctl again). Bytes that a command queued outside
+// mongoose's loop, on a connection whose buffer was empty, can go at once: the
+// socket is nearly always writable, and nothing is asked of epoll.
+#include "xm_core.h"
+
+void xm_core_send_now(struct mg_connection* c)
+{
+#if MG_ENABLE_SOCKET
+	// What mongoose's own loop would not write now, or writes otherwise (TLS
+	// encrypts, UDP is sent by mg_send itself).
+	if (!c->send.len || c->is_tls || c->is_udp || c->is_listening || c->is_connecting || c->is_resolving ||
+		c->is_closing)
+		return;
+	long n = mg_io_send(c, c->send.buf, c->send.len);
+	if (n == MG_IO_WAIT)
+		return;  // the rest waits for mongoose's loop, as it would have
+	if (n <= 0) {
+		c->is_closing = 1;  // as mongoose does on a failed send
+		return;
+	}
+	mg_iobuf_del(&c->send, 0, (size_t)n);
+	mg_call(c, MG_EV_WRITE, &n);
+#else
+	(void)c;
+#endif
+}
