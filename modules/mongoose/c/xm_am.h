@@ -123,6 +123,10 @@ void xm_am_poll_main(void* arg);
 void xm_am_deliver(xsMachine* the, void* batch);
 void xm_am_event_free(xm_am_event_t* e);
 
+// Poll task: a command queued bytes on c, whose send buffer held before bytes:
+// from empty, they are written once the commands are run (core/send_now.c).
+void xm_am_queued(xm_am_t* am, struct mg_connection* c, size_t before);
+
 // Any task: queue a command and wake the poll task. false when the queue is full.
 bool xm_am_command(xm_am_t* am, const xm_am_cmd_t* cmd);
 // Any task but the poll task: interrupt mg_mgr_poll (safe while the pipe is being closed).

@@ -93,7 +93,10 @@ void xm_am_mqtt_fanout_run(xm_am_t* am, const xm_am_cmd_t* cmd)
 			continue;
 		target_t key = { (uint32_t)c->id, 0 };
 		const target_t* t = bsearch(&key, f->targets, f->count, sizeof(target_t), by_conn);
-		if (t)
+		if (t) {
+			size_t before = c->send.len;
 			publish(c, t->word, topic, message);
+			xm_am_queued(am, c, before);
+		}
 	}
 }

@@ -422,9 +422,15 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 		result(am, cmd->request, cmd->conn, -1, why);
 		return;
 	}
-	bool fresh = c->send.len == 0 && cmd->op != XM_AM_REFUSE;  // a refusal may free c's state: mongoose sends it
+	size_t before = c->send.len;
 	run_on(am, c, cmd);
-	if (fresh && c->send.len && am->fresh_count < (int)(sizeof(am->fresh) / sizeof(am->fresh[0])))
+	if (cmd->op != XM_AM_REFUSE)  // a refusal may free c's state: mongoose sends it
+		xm_am_queued(am, c, before);
+}
+
+void xm_am_queued(xm_am_t* am, struct mg_connection* c, size_t before)
+{
+	if (!before && c->send.len && am->fresh_count < (int)(sizeof(am->fresh) / sizeof(am->fresh[0])))
 		am->fresh[am->fresh_count++] = c;
 }
 
