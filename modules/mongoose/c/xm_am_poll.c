@@ -424,8 +424,7 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 	}
 	size_t before = c->send.len;
 	run_on(am, c, cmd);
-	if (cmd->op != XM_AM_REFUSE)  // a refusal may free c's state: mongoose sends it
-		xm_am_queued(am, c, before);
+	xm_am_queued(am, c, before);
 }
 
 void xm_am_queued(xm_am_t* am, struct mg_connection* c, size_t before)
