@@ -9,8 +9,8 @@
 // it (the connection to the broker closed, the handler told), a fetch whose
 // response is over it (rejected, saying why), the app's own exhaustion of the
 // heap (exit code 3 and the heap's figures), the esp32 profile's slots
-// under 100 connections with a request each in flight, and a refusal that
-// finds the command queue full.
+// under 100 connections with a request each in flight, and refusals that
+// find the command queue full.
 import http from "http";
 import net from "net";
 import WebSocket from "ws";
@@ -340,9 +340,53 @@ test("esp32 profile: 400 idle connections, the default cap takes what the heap h
   expect(sanitizerReports(fw.stderr())).toEqual([]);
 }, 120_000);
 
-// A request the budget refuses while the command queue is full: its 503 waits
-// for room in the queue (the next batch), rather than never coming.
-test("async: a request refused while the command queue is full still gets its 503", async () => {
+// Connections that come while the app's own data fills the heap: each is
+// refused (503) for want of room for its object, however many come at once
+// (the XS task once kept only 16 such refusals pending and admitted the rest),
+// and once the app lets its data go the firmware serves again.
+test("esp32 profile: 60 connections while the app fills the heap all get 503, and it serves once the heap is free", async () => {
+  const port = await freePort();
+  const fw = esp32Server(port, `(() => {
+  let ballast: { next?: object } | undefined;
+  return (req: { uri: string }) => {
+    if (req.uri !== "/fill") return "ok";
+    for (let i = 0; i < 1850; i++) ballast = { next: ballast };  // a chain: no large chunk to grow
+    setTimeout(() => ballast = undefined, 4000);
+    return "filled";
+  };
+})()`);
+  const sockets: net.Socket[] = [];
+  try {
+    await fw.waitFor(/^ready$/);
+    expect(await (await fetch(`http://127.0.0.1:${port}/fill`)).text()).toBe("filled");
+    const answers: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.on("data", (d) => answers.push(d.toString().split("\r\n")[0]));
+      socket.on("error", () => answers.push("error"));
+      sockets.push(socket);
+    }
+    const start = Date.now();
+    while (answers.length < 60 && Date.now() - start < 2000) await new Promise((r) => setTimeout(r, 100));
+    expect(answers).toEqual(Array(60).fill("HTTP/1.1 503 Service Unavailable"));
+    for (const s of sockets) s.destroy();
+    let status = 0;  // 503 until the app drops its data, 4 s after it took it
+    for (const end = Date.now() + 10_000; status !== 200 && Date.now() < end;) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = (await fetch(`http://127.0.0.1:${port}/`)).status;
+    }
+    expect(status).toBe(200);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await fw.stop();
+  }
+  expect(sanitizerReports(fw.stderr())).toEqual([]);
+}, 60_000);
+
+// Requests the budget refuses while the command queue is full: their 503s wait
+// for room in the queue (the next batches), rather than never coming; 24 of
+// them, more than the 16 refusals the XS task once kept waiting.
+test("async: 24 requests refused while the command queue is full each still get their 503", async () => {
   const port = await freePort();
   const fw = startFirmware(buildApp(makeApp({
     "manifest.json": JSON.stringify({ creation: CREATION, modules: { "*": ["./main"] } }),
@@ -350,16 +394,19 @@ test("async: a request refused while the command queue is full still gets its 50
 const ballast = new Uint8Array(200_000);  // what is left of the heap holds no 150 KB body
 const am = new AsyncManager(undefined, { commandQueueLength: 4 });
 await am.start();
-await am.serve("http://127.0.0.1:${port}", (req, conn) => {
+await am.serve("http://127.0.0.1:${port}", async (req, conn) => {
   if (req.uri !== "/block") return "small " + req.body.length;
-  // The big request comes meanwhile: the poll task reads it into the XS task's queue.
+  // The big requests come meanwhile: the poll task reads them into the XS task's queue.
   const end = Date.now() + 300;
   while (Date.now() < end);
-  am._stall(500);
-  const taken = Date.now() + 20;
-  while (Date.now() < taken);  // the poll task takes the stall, then no command for 0.5 s
-  for (let i = 0; i < 3; i++) am.wakeup(conn.id);
-  return "blocked " + ballast.length;  // the fourth: the queue is full
+  am._stall(500);  // no command runs for 0.5 s
+  try {
+    for (;;) am.wakeup(conn.id);
+  } catch {
+    // the queue is full: the big requests' refusals, in the turns after this one, wait
+  }
+  await am.sleep(700);
+  return "blocked " + ballast.length;
 });
 console.log("ready");
 `,
@@ -368,8 +415,8 @@ console.log("ready");
     await fw.waitFor(/^ready$/);
     const blocked = fetch(`http://127.0.0.1:${port}/block`).then((r) => r.text());
     await new Promise((r) => setTimeout(r, 100));
-    const big = await postBody(port, "/big", 150_000);  // its 503, or nothing within 5 s
-    expect(big.data.split("\r\n")[0]).toBe("HTTP/1.1 503 Service Unavailable");
+    const bigs = await Promise.all(Array.from({ length: 24 }, () => postBody(port, "/big", 150_000)));  // 503s, or nothing within 5 s
+    expect(bigs.map((big) => big.data.split("\r\n")[0])).toEqual(Array(24).fill("HTTP/1.1 503 Service Unavailable"));
     expect(await blocked).toBe("blocked 200000");
     expect(await (await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "x" })).text()).toBe("small 1");
   } finally {

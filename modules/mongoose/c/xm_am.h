@@ -104,14 +104,13 @@ struct xm_am {
 	struct mg_connection* fresh[64];
 	int fresh_count;
 	bool closed;
-	// XS task only: accepted connections refused for want of memory, whose events
-	// are dropped until the poll task's marker (xm_am_xs.c).
-	unsigned long refused[16];
-	int refused_count;
-	// XS task only: refusals of messages the full command queue did not take,
-	// posted again before the next batch (xm_am_xs.c).
-	xm_am_cmd_t unsent[16];
-	int unsent_count;
+	// XS task only, lists that grow (xm_am_xs.c): accepted connections refused
+	// for want of memory, whose events are dropped until the poll task's marker;
+	// refusals the full command queue did not take, posted again before the next batch.
+	unsigned long* refused;
+	int refused_count, refused_size;
+	xm_am_cmd_t* unsent;
+	int unsent_count, unsent_size;
 };
 _Static_assert(offsetof(struct xm_am, mgr) == 0, "the poll task finds a connection's AsyncManager at c->mgr");
 

@@ -43,6 +43,8 @@ void xm_am_destroy(void* data)
 	while (port_queue_receive(am->commands, &cmd, 0))
 		discard(&cmd);
 	port_queue_delete(am->commands);
+	free(am->unsent);
+	free(am->refused);
 	free(am);
 }
 
@@ -296,15 +298,31 @@ void xm_am_event_free(xm_am_event_t* e)
 // an ERROR event instead, saying why (TOLD).
 enum { ADMITTED, SILENT, TOLD };
 
+// Room for one more item in one of the XS task's refusal lists, which grow in
+// the C heap (a full XS heap leaves it alone): items, moved if it had to grow,
+// or NULL (items untouched) when the C heap has no room either.
+static void* room_for_one(void* items, int count, int* size, size_t item_size)
+{
+	if (count < *size)
+		return items;
+	int more = *size ? 2 * *size : 16;
+	void* grown = realloc(items, (size_t)more * item_size);
+	if (grown)
+		*size = more;
+	return grown;
+}
+
 // A refusal the full command queue does not take waits, in order, for the next
 // batch (by then the poll task has emptied the queue): otherwise its peer would
-// wait for an answer that never comes. false only past 16 waiting.
+// wait for an answer that never comes.
 static bool post_refusal(xm_am_t* am, const xm_am_cmd_t* cmd)
 {
 	if (!am->unsent_count && xm_am_command(am, cmd))
 		return true;
-	if ((size_t)am->unsent_count == sizeof(am->unsent) / sizeof(am->unsent[0]))
+	xm_am_cmd_t* unsent = room_for_one(am->unsent, am->unsent_count, &am->unsent_size, sizeof(*unsent));
+	if (!unsent)
 		return false;
+	am->unsent = unsent;
 	am->unsent[am->unsent_count++] = *cmd;
 	return true;
 }
@@ -324,11 +342,14 @@ static void post_unsent(xm_am_t* am)
 static bool refuse_connection(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
 {
 	xm_am_t* am = e->am;
-	size_t max = sizeof(am->refused) / sizeof(am->refused[0]);
-	if ((size_t)am->refused_count == max || xm_mg_budget_admit(the, 0, why, size))
+	if (xm_mg_budget_admit(the, 0, why, size))
 		return false;
-	if (!post_refusal(am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = MG_EV_OPEN, .conn = e->conn }))
+	unsigned long* refused = room_for_one(am->refused, am->refused_count, &am->refused_size, sizeof(*refused));
+	if (!refused)
 		return false;  // admitted after all: better than a connection nobody answers
+	am->refused = refused;
+	if (!post_refusal(am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = MG_EV_OPEN, .conn = e->conn }))
+		return false;
 	am->refused[am->refused_count++] = e->conn;
 	return true;
 }
@@ -355,7 +376,8 @@ static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
 		return ADMITTED;
 	if (xm_mg_budget_admit(the, xm_mg_budget_weight(e->kind, e->payload), why, size))
 		return ADMITTED;
-	post_refusal(e->am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = (uint8_t)e->ev, .conn = e->conn });
+	if (!post_refusal(e->am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = (uint8_t)e->ev, .conn = e->conn }))
+		return ADMITTED;  // as a connection is (refuse_connection): better than a peer nobody answers
 	if (e->ev == MG_EV_HTTP_MSG && (e->value & XM_MG_FLAG_ACCEPTED))
 		return SILENT;
 	e->ev = MG_EV_ERROR;
