@@ -9,8 +9,9 @@
 // it (the connection to the broker closed, the handler told), a fetch whose
 // response is over it (rejected, saying why), the app's own exhaustion of the
 // heap (exit code 3 and the heap's figures), the esp32 profile's slots
-// under 100 connections with a request each in flight, and refusals that
-// find the command queue full.
+// under 100 connections with a request each in flight, connections that come
+// while the app fills the heap (both front ends), and refusals that find the
+// command queue full.
 import http from "http";
 import net from "net";
 import WebSocket from "ws";
@@ -253,18 +254,22 @@ setInterval(() => { for (let i = 0; i < 100; i++) keep.push("item " + keep.lengt
   expect(r.stderr).toMatch(/^xsmg: fatal: out of memory: the XS heap is full \(creation profile 'custom': 16384 heap slots, 393216 chunk bytes, \d+ stack slots\)$/m);
 }, 120_000);
 
-// An am.serve app in the esp32 creation profile: its slots and chunks do not grow.
+// An app in the esp32 creation profile: its slots and chunks do not grow.
 // Preloaded whatever XSMG_PRELOAD says: that profile needs it (.ci/run).
-function esp32Server(port: number, handler: string): Running {
+function esp32App(main: string): Running {
   return startFirmware(buildApp(makeApp({
     "manifest.json": JSON.stringify({ creation: "esp32", modules: { "*": ["./main"] } }),
-    "main.ts": `import { AsyncManager } from "mongoose";
+    "main.ts": main,
+  }), TEST_VARIANT, { XSMG_PRELOAD: "1" }));
+}
+
+function esp32Server(port: number, handler: string): Running {
+  return esp32App(`import { AsyncManager } from "mongoose";
 const am = new AsyncManager();
 await am.start();
 await am.serve("http://127.0.0.1:${port}", ${handler});
 console.log("ready");
-`,
-  }), TEST_VARIANT, { XSMG_PRELOAD: "1" }));
+`);
 }
 
 // The esp32 creation profile's fixed slots (about 4,900) hold some tens of
@@ -341,47 +346,71 @@ test("esp32 profile: 400 idle connections, the default cap takes what the heap h
 }, 120_000);
 
 // Connections that come while the app's own data fills the heap: each is
-// refused (503) for want of room for its object, however many come at once
-// (the XS task once kept only 16 such refusals pending and admitted the rest),
-// and once the app lets its data go the firmware serves again.
-test("esp32 profile: 60 connections while the app fills the heap all get 503, and it serves once the heap is free", async () => {
-  const port = await freePort();
-  const fw = esp32Server(port, `(() => {
-  let ballast: { next?: object } | undefined;
-  return (req: { uri: string }) => {
-    if (req.uri !== "/fill") return "ok";
-    for (let i = 0; i < 1850; i++) ballast = { next: ballast };  // a chain: no large chunk to grow
-    setTimeout(() => ballast = undefined, 4000);
-    return "filled";
-  };
-})()`);
-  const sockets: net.Socket[] = [];
-  try {
-    await fw.waitFor(/^ready$/);
-    expect(await (await fetch(`http://127.0.0.1:${port}/fill`)).text()).toBe("filled");
-    const answers: string[] = [];
-    for (let i = 0; i < 60; i++) {
-      const socket = net.connect(port, "127.0.0.1");
-      socket.on("data", (d) => answers.push(d.toString().split("\r\n")[0]));
-      socket.on("error", () => answers.push("error"));
-      sockets.push(socket);
+// refused (503) for want of room for its object, however many come at once, and
+// once the app lets its data go the firmware serves again. Before, an
+// AsyncManager kept only 16 such refusals pending and let the rest in, and a
+// Manager took every one until XS ran out of memory and stopped the firmware.
+const FILL = `let ballast: { next?: object } | undefined;
+function fill(): void {
+  for (let i = 0; i < 2200; i++) ballast = { next: ballast };  // a chain: no large chunk to grow
+  setTimeout(() => ballast = undefined, 4000);
+}`;
+const FILLERS = {
+  async: (port: number) => `import { AsyncManager } from "mongoose";
+${FILL}
+const am = new AsyncManager();
+await am.start();
+await am.serve("http://127.0.0.1:${port}", (req) => {
+  if (req.uri !== "/fill") return "ok";
+  fill();
+  return "filled";
+});
+console.log("ready");
+`,
+  sync: (port: number) => `import { Manager, HttpMessage, MG_EV_HTTP_MSG } from "mongoose";
+${FILL}
+const mgr = new Manager((conn, ev, data) => {
+  if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
+  if (data.uri === "/fill") fill();
+  conn.reply(200, data.uri === "/fill" ? "filled" : "ok");
+}, { events: [MG_EV_HTTP_MSG] });
+mgr.listen("http://127.0.0.1:${port}");
+mgr.run(10);
+console.log("ready");
+`,
+};
+for (const front of ["async", "sync"] as const) {
+  test(`esp32 profile, ${front}: 200 connections while the app fills the heap all get 503, and it serves once the heap is free`, async () => {
+    const port = await freePort();
+    const fw = esp32App(FILLERS[front](port));
+    const sockets: net.Socket[] = [];
+    try {
+      await fw.waitFor(/^ready$/);
+      expect(await (await fetch(`http://127.0.0.1:${port}/fill`)).text()).toBe("filled");
+      const answers: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        const socket = net.connect(port, "127.0.0.1");
+        socket.on("data", (d) => answers.push(d.toString().split("\r\n")[0]));
+        socket.on("error", () => answers.push("error"));
+        sockets.push(socket);
+      }
+      const start = Date.now();
+      while (answers.length < 200 && Date.now() - start < 3000) await new Promise((r) => setTimeout(r, 100));
+      expect(answers).toEqual(Array(200).fill("HTTP/1.1 503 Service Unavailable"));
+      for (const s of sockets) s.destroy();
+      let status = 0;  // 503 until the app drops its data, 4 s after it took it
+      for (const end = Date.now() + 10_000; status !== 200 && Date.now() < end;) {
+        await new Promise((r) => setTimeout(r, 250));
+        status = (await fetch(`http://127.0.0.1:${port}/`)).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await fw.stop();
     }
-    const start = Date.now();
-    while (answers.length < 60 && Date.now() - start < 2000) await new Promise((r) => setTimeout(r, 100));
-    expect(answers).toEqual(Array(60).fill("HTTP/1.1 503 Service Unavailable"));
-    for (const s of sockets) s.destroy();
-    let status = 0;  // 503 until the app drops its data, 4 s after it took it
-    for (const end = Date.now() + 10_000; status !== 200 && Date.now() < end;) {
-      await new Promise((r) => setTimeout(r, 250));
-      status = (await fetch(`http://127.0.0.1:${port}/`)).status;
-    }
-    expect(status).toBe(200);
-  } finally {
-    for (const s of sockets) s.destroy();
-    await fw.stop();
-  }
-  expect(sanitizerReports(fw.stderr())).toEqual([]);
-}, 60_000);
+    expect(sanitizerReports(fw.stderr())).toEqual([]);
+  }, 60_000);
+}
 
 // Requests the budget refuses while the command queue is full: their 503s wait
 // for room in the queue (the next batches), rather than never coming; 24 of

@@ -280,7 +280,7 @@ static struct mg_connection* find(xm_am_t* am, unsigned long id)
 static void refuse_connection(xm_am_t* am, struct mg_connection* c, conn_state_t* s)
 {
 	xm_core_limits_event(c, MG_EV_CLOSE, NULL, &s->core);  // out of its listener's count
-	xm_core_refuse_connection(c, s->core.limits.set.http, "the server is short of memory: try again later\n");
+	xm_core_refuse_connection(c, s->core.limits.set.http, XM_CORE_SHORT_OF_MEMORY);
 	free(s);
 	event(am, c->id, XM_AM_EV_RESULT);
 }

@@ -250,6 +250,13 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 	xm_mg_conn_t* xc = (xm_mg_conn_t*)xm_core_conn_of(c, &listener);
 	if (!xc && !listener)
 		return;  // refused, past its listener's cap (core/conn_limits.c)
+	// An accepted connection's Connection takes XS heap too: without room for it
+	// (xm_mg_budget.c), the connection goes as one over the cap does.
+	char why[160];
+	if (!xc && !xm_mg_budget_admit(first->m->the, 0, why, sizeof(why))) {
+		xm_core_refuse_connection(c, listener->limits.set.http, XM_CORE_SHORT_OF_MEMORY);
+		return;
+	}
 	if (xc)
 		xm_core_limits_event(c, ev, ev_data, &xc->core);
 	xm_core_http_unparsed_request(c);  // on any event: mongoose's file serving may have unwrapped it

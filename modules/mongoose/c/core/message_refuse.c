@@ -9,7 +9,7 @@ void xm_core_refuse_message(struct mg_connection* c, int ev, xm_core_http_state_
 	if (c->is_closing || c->is_draining || (s && (s->refused || s->ws_refused)))
 		return;
 	if (ev == MG_EV_HTTP_MSG && c->is_accepted && s) {
-		xm_core_http_refuse(c, 503, "the server is short of memory: try again later\n");
+		xm_core_http_refuse(c, 503, XM_CORE_SHORT_OF_MEMORY);
 		s->refused = true;  // later requests and bytes are dropped (http_body_over_limit.c)
 		s->discard = 0;
 		c->is_draining = 1;

@@ -93,6 +93,8 @@ bool xm_core_limits_admit(struct mg_connection* c, xm_core_conn_t* listener);
 // Refuses c as a whole, as over the cap: an HTTP connection (not TLS) gets a 503
 // saying text and "Connection: close", any other closes; its fn_data is cleared.
 void xm_core_refuse_connection(struct mg_connection* c, bool http, const char* text);
+// The text of a 503 for want of XS heap (a connection's or a request's).
+#define XM_CORE_SHORT_OF_MEMORY "the server is short of memory: try again later\n"
 // For xm_core_conn_adopt: s, accepted by listener, joins its count.
 void xm_core_limits_join(xm_core_conn_t* s, xm_core_conn_t* listener);
 
