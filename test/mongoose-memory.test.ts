@@ -9,9 +9,10 @@
 // it (the connection to the broker closed, the handler told), a fetch whose
 // response is over it (rejected, saying why), the app's own exhaustion of the
 // heap (exit code 3 and the heap's figures), the esp32 profile's slots
-// under 100 connections with a request each in flight, connections that come
-// while the app fills the heap (both front ends), and refusals that find the
-// command queue full.
+// under 100 connections with a request each in flight, connections, raw TCP
+// bytes and UDP datagrams that come while the app fills the heap, and refusals
+// that find the command queue full.
+import dgram from "dgram";
 import http from "http";
 import net from "net";
 import WebSocket from "ws";
@@ -412,6 +413,68 @@ for (const front of ["async", "sync"] as const) {
   }, 60_000);
 }
 
+// A raw connection's bytes become a Uint8Array in the XS heap: while the app's
+// own data fills it, a TCP connection's chunk is refused (the connection closed,
+// the handler told, no byte of it or after it delivered) and a UDP datagram is
+// lost alone (the listener serves on), where XS used to run out of memory and
+// stop the firmware.
+test("esp32 profile: raw TCP bytes and a UDP datagram while the app fills the heap are refused, the handler told, and it serves on", async () => {
+  const [tcpPort, udpPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const fw = esp32App(`import { AsyncManager, MG_EV_READ, MG_EV_ERROR, MG_EV_CLOSE } from "mongoose";
+${FILL}
+const am = new AsyncManager();
+await am.start();
+let received = 0;
+await am.listen("tcp://127.0.0.1:${tcpPort}", (conn, ev, data) => {
+  if (ev === MG_EV_READ && data instanceof Uint8Array) received += data.length;
+  if (ev === MG_EV_READ && received === 5) console.log("tcp read 5");
+  if (ev === MG_EV_ERROR) console.log("tcp error " + String(data));
+  if (ev === MG_EV_CLOSE) console.log("tcp close " + received);
+});
+await am.listen("udp://127.0.0.1:${udpPort}", (conn, ev, data) => {
+  if (ev === MG_EV_READ && data instanceof Uint8Array) console.log("udp read " + data.length);
+  if (ev === MG_EV_ERROR) console.log("udp error " + String(data));
+});
+await am.serve("http://127.0.0.1:${httpPort}", (req) => {
+  if (req.uri !== "/fill") return "ok";
+  fill();
+  return "filled";
+});
+console.log("ready");
+`);
+  const udp = dgram.createSocket("udp4");
+  let tcp: net.Socket | undefined;
+  try {
+    await fw.waitFor(/^ready$/);
+    tcp = net.connect(tcpPort, "127.0.0.1");
+    tcp.on("error", () => {});
+    tcp.write("hello");
+    await fw.waitFor(/^tcp read 5$/);
+    expect(await (await fetch(`http://127.0.0.1:${httpPort}/fill`)).text()).toBe("filled");
+    tcp.write(Buffer.alloc(256 * 1024, 0x61));
+    await fw.waitFor(/^tcp error a message of \d+ bytes does not fit the XS heap/);
+    await fw.waitFor(/^tcp close 5$/);
+    udp.send(Buffer.alloc(1000, 0x62), udpPort, "127.0.0.1");
+    await fw.waitFor(/^udp error a message of 1000 bytes does not fit the XS heap/);
+    let status = 0;  // 503 until the app drops its data, 4 s after it took it
+    for (const end = Date.now() + 10_000; status !== 200 && Date.now() < end;) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = (await fetch(`http://127.0.0.1:${httpPort}/`)).status;
+    }
+    expect(status).toBe(200);
+    udp.send("ping", udpPort, "127.0.0.1");
+    await fw.waitFor(/^udp read 4$/);
+  } finally {
+    tcp?.destroy();
+    udp.close();
+    await fw.stop();
+  }
+  // Told once: the chunks that were on their way behind the refused one are dropped.
+  expect(fw.stdout().match(/^tcp error /gm)).toHaveLength(1);
+  expect(fw.stdout()).not.toMatch(/^udp read 1000$/m);
+  expect(sanitizerReports(fw.stderr())).toEqual([]);
+}, 60_000);
+
 // Requests the budget refuses while the command queue is full: their 503s wait
 // for room in the queue (the next batches), rather than never coming; 24 of
 // them, more than the 16 refusals the XS task once kept waiting.
@@ -423,7 +486,13 @@ test("async: 24 requests refused while the command queue is full each still get 
 const ballast = new Uint8Array(200_000);  // what is left of the heap holds no 150 KB body
 const am = new AsyncManager(undefined, { commandQueueLength: 4 });
 await am.start();
+let release = () => {};
+const released = new Promise<void>((resolve) => release = resolve);
 await am.serve("http://127.0.0.1:${port}", async (req, conn) => {
+  if (req.uri === "/release") {
+    release();
+    return "released";
+  }
   if (req.uri !== "/block") return "small " + req.body.length;
   // The big requests come meanwhile: the poll task reads them into the XS task's queue.
   const end = Date.now() + 300;
@@ -434,7 +503,7 @@ await am.serve("http://127.0.0.1:${port}", async (req, conn) => {
   } catch {
     // the queue is full: the big requests' refusals, in the turns after this one, wait
   }
-  await am.sleep(700);
+  await released;  // its answer, once the test has the 503s: the queue has room then
   return "blocked " + ballast.length;
 });
 console.log("ready");
@@ -446,6 +515,7 @@ console.log("ready");
     await new Promise((r) => setTimeout(r, 100));
     const bigs = await Promise.all(Array.from({ length: 24 }, () => postBody(port, "/big", 150_000)));  // 503s, or nothing within 5 s
     expect(bigs.map((big) => big.data.split("\r\n")[0])).toEqual(Array(24).fill("HTTP/1.1 503 Service Unavailable"));
+    expect(await (await fetch(`http://127.0.0.1:${port}/release`)).text()).toBe("released");
     expect(await blocked).toBe("blocked 200000");
     expect(await (await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "x" })).text()).toBe("small 1");
   } finally {

@@ -29,7 +29,7 @@ enum {
 	XM_AM_LISTEN, XM_AM_CONNECT, XM_AM_SEND, XM_AM_WS_SEND, XM_AM_CLOSE,
 	XM_AM_WS_UPGRADE, XM_AM_WAKEUP, XM_AM_STALL,
 	XM_AM_MQTT, XM_AM_SNTP,  // flag: XM_CORE_MQTT_* (core/xm_core.h)
-	XM_AM_REFUSE,            // flag: the MG_EV_* of a message JavaScript had no memory for (xm_mg_budget.c), OPEN: the connection
+	XM_AM_REFUSE,            // flag: the MG_EV_* of input JavaScript had no memory for (xm_mg_budget.c): a message, READ: a raw connection's bytes, OPEN: the connection
 	XM_AM_FANOUT,            // data: a PUBLISH and its targets (xm_am_broker.c)
 };
 
@@ -106,9 +106,13 @@ struct xm_am {
 	bool closed;
 	// XS task only, lists that grow (xm_am_xs.c): accepted connections refused
 	// for want of memory, whose events are dropped until the poll task's marker;
-	// refusals the full command queue did not take, posted again before the next batch.
+	// connections whose input was refused, whose later input is dropped until
+	// their CLOSE; refusals the full command queue did not take, posted again
+	// before the next batch.
 	unsigned long* refused;
 	int refused_count, refused_size;
+	unsigned long* muted;
+	int muted_count, muted_size;
 	xm_am_cmd_t* unsent;
 	int unsent_count, unsent_size;
 };

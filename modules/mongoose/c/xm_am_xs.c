@@ -45,6 +45,7 @@ void xm_am_destroy(void* data)
 	port_queue_delete(am->commands);
 	free(am->unsent);
 	free(am->refused);
+	free(am->muted);
 	free(am);
 }
 
@@ -292,10 +293,11 @@ void xm_am_event_free(xm_am_event_t* e)
 	free(e);
 }
 
-// A request, response, WebSocket or MQTT message the XS heap has no room for (xm_mg_budget.c):
-// the poll task refuses it (core/message_refuse.c). An HTTP request's 503 says it
-// all (SILENT), as does a refused connection's; for anything else the handler gets
-// an ERROR event instead, saying why (TOLD).
+// A request, response, WebSocket or MQTT message, or a raw connection's bytes, the
+// XS heap has no room for (xm_mg_budget.c): the poll task refuses it
+// (core/message_refuse.c), except a UDP datagram, which is just lost. An HTTP
+// request's 503 says it all (SILENT), as does a refused connection's; for anything
+// else the handler gets an ERROR event instead, saying why (TOLD).
 enum { ADMITTED, SILENT, TOLD };
 
 // Room for one more item in one of the XS task's refusal lists, which grow in
@@ -368,15 +370,54 @@ static bool dropped(xm_am_t* am, const xm_am_event_t* e)
 	return false;
 }
 
+// Whether ev brings the peer's input to JavaScript: a message, or a raw connection's bytes.
+static bool input(int ev)
+{
+	return ev == MG_EV_READ || xm_mg_budget_counts(ev);
+}
+
+// A connection whose input was refused (the poll task closes it, or a WebSocket
+// waits for its peer's close frame): its later input, already on its way, is
+// dropped too, until its CLOSE, which JavaScript gets as usual. A stream with a
+// hole in it would be worse than none.
+static bool muted(xm_am_t* am, const xm_am_event_t* e)
+{
+	for (int i = 0; i < am->muted_count; i++) {
+		if (am->muted[i] != e->conn)
+			continue;
+		if (e->ev != MG_EV_CLOSE)
+			return input(e->ev);
+		am->muted[i] = am->muted[--am->muted_count];
+		return false;
+	}
+	return false;
+}
+
+// Refuses e's input on the poll task and mutes what follows it (above); false
+// when neither the command queue nor the C heap takes the refusal.
+static bool refuse_input(xm_am_t* am, const xm_am_event_t* e)
+{
+	unsigned long* muted = room_for_one(am->muted, am->muted_count, &am->muted_size, sizeof(*muted));
+	if (!muted || !post_refusal(am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = (uint8_t)e->ev, .conn = e->conn }))
+		return false;
+	am->muted = muted;
+	am->muted[am->muted_count++] = e->conn;
+	return true;
+}
+
 static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
 {
 	if (e->ev == MG_EV_OPEN && (e->value & XM_MG_FLAG_ACCEPTED))
 		return refuse_connection(the, e, why, size) ? SILENT : ADMITTED;
-	if (!e->kind || !e->payload || !xm_mg_budget_counts(e->ev))
+	if (!e->payload || !input(e->ev))
 		return ADMITTED;
-	if (xm_mg_budget_admit(the, xm_mg_budget_weight(e->kind, e->payload), why, size))
+	// A raw connection's bytes become a Uint8Array as long as the chunk read.
+	size_t weight = e->kind ? xm_mg_budget_weight(e->kind, e->payload) : e->size;
+	if (xm_mg_budget_admit(the, weight, why, size))
 		return ADMITTED;
-	if (!post_refusal(e->am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = (uint8_t)e->ev, .conn = e->conn }))
+	// A datagram is lost alone: a UDP connection (a listener) serves on.
+	bool datagram = e->ev == MG_EV_READ && (e->value & XM_MG_FLAG_UDP);
+	if (!datagram && !refuse_input(e->am, e))
 		return ADMITTED;  // as a connection is (refuse_connection): better than a peer nobody answers
 	if (e->ev == MG_EV_HTTP_MSG && (e->value & XM_MG_FLAG_ACCEPTED))
 		return SILENT;
@@ -389,7 +430,7 @@ static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
 static void deliver_one(xsMachine* the, xm_am_event_t* e)
 {
 	char why[160];
-	if (e->am->refused_count && dropped(e->am, e))
+	if ((e->am->refused_count && dropped(e->am, e)) || (e->am->muted_count && muted(e->am, e)))
 		return;
 	int refused = refusal(the, e, why, sizeof(why));
 	if (refused == SILENT)
