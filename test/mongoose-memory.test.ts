@@ -413,14 +413,14 @@ for (const front of ["async", "sync"] as const) {
   }, 60_000);
 }
 
-// A raw connection's bytes become a Uint8Array in the XS heap: while the app's
-// own data fills it, a TCP connection's chunk is refused (the connection closed,
-// the handler told, no byte of it or after it delivered) and a UDP datagram is
-// lost alone (the listener serves on), where XS used to run out of memory and
-// stop the firmware.
-test("esp32 profile: raw TCP bytes and a UDP datagram while the app fills the heap are refused, the handler told, and it serves on", async () => {
-  const [tcpPort, udpPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-  const fw = esp32App(`import { AsyncManager, MG_EV_READ, MG_EV_ERROR, MG_EV_CLOSE } from "mongoose";
+// A raw connection's bytes become a Uint8Array in the XS heap (an
+// AsyncManager's handler gets them, a Manager's takes them with conn.recv()):
+// while the app's own data fills it, a TCP connection's bytes are refused (the
+// connection closed, the handler told once, no byte of them or after them
+// delivered) and a UDP datagram is lost alone (the listener serves on), where
+// XS used to run out of memory and stop the firmware.
+const RAW_APPS = {
+  async: (tcpPort: number, udpPort: number, httpPort: number) => `import { AsyncManager, MG_EV_READ, MG_EV_ERROR, MG_EV_CLOSE } from "mongoose";
 ${FILL}
 const am = new AsyncManager();
 await am.start();
@@ -441,39 +441,67 @@ await am.serve("http://127.0.0.1:${httpPort}", (req) => {
   return "filled";
 });
 console.log("ready");
-`);
-  const udp = dgram.createSocket("udp4");
-  let tcp: net.Socket | undefined;
-  try {
-    await fw.waitFor(/^ready$/);
-    tcp = net.connect(tcpPort, "127.0.0.1");
-    tcp.on("error", () => {});
-    tcp.write("hello");
-    await fw.waitFor(/^tcp read 5$/);
-    expect(await (await fetch(`http://127.0.0.1:${httpPort}/fill`)).text()).toBe("filled");
-    tcp.write(Buffer.alloc(256 * 1024, 0x61));
-    await fw.waitFor(/^tcp error a message of \d+ bytes does not fit the XS heap/);
-    await fw.waitFor(/^tcp close 5$/);
-    udp.send(Buffer.alloc(1000, 0x62), udpPort, "127.0.0.1");
-    await fw.waitFor(/^udp error a message of 1000 bytes does not fit the XS heap/);
-    let status = 0;  // 503 until the app drops its data, 4 s after it took it
-    for (const end = Date.now() + 10_000; status !== 200 && Date.now() < end;) {
-      await new Promise((r) => setTimeout(r, 250));
-      status = (await fetch(`http://127.0.0.1:${httpPort}/`)).status;
+`,
+  sync: (tcpPort: number, udpPort: number, httpPort: number) => `import { Manager, HttpMessage, MG_EV_READ, MG_EV_ERROR, MG_EV_CLOSE, MG_EV_HTTP_MSG } from "mongoose";
+${FILL}
+const mgr = new Manager();
+let received = 0;
+mgr.listen("tcp://127.0.0.1:${tcpPort}", (conn, ev, data) => {
+  if (ev === MG_EV_READ) received += conn.recv().length;
+  if (ev === MG_EV_READ && received === 5) console.log("tcp read 5");
+  if (ev === MG_EV_ERROR) console.log("tcp error " + String(data));
+  if (ev === MG_EV_CLOSE) console.log("tcp close " + received);
+});
+mgr.listen("udp://127.0.0.1:${udpPort}", (conn, ev, data) => {
+  if (ev === MG_EV_READ) console.log("udp read " + conn.recv().length);
+  if (ev === MG_EV_ERROR) console.log("udp error " + String(data));
+});
+mgr.listen("http://127.0.0.1:${httpPort}", (conn, ev, data) => {
+  if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
+  if (data.uri === "/fill") fill();
+  conn.reply(200, data.uri === "/fill" ? "filled" : "ok");
+});
+mgr.run(10);
+console.log("ready");
+`,
+};
+for (const front of ["async", "sync"] as const) {
+  test(`esp32 profile, ${front}: raw TCP bytes and a UDP datagram while the app fills the heap are refused, the handler told, and it serves on`, async () => {
+    const [tcpPort, udpPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+    const fw = esp32App(RAW_APPS[front](tcpPort, udpPort, httpPort));
+    const udp = dgram.createSocket("udp4");
+    let tcp: net.Socket | undefined;
+    try {
+      await fw.waitFor(/^ready$/);
+      tcp = net.connect(tcpPort, "127.0.0.1");
+      tcp.on("error", () => {});
+      tcp.write("hello");
+      await fw.waitFor(/^tcp read 5$/);
+      expect(await (await fetch(`http://127.0.0.1:${httpPort}/fill`)).text()).toBe("filled");
+      tcp.write(Buffer.alloc(256 * 1024, 0x61));
+      await fw.waitFor(/^tcp error a message of \d+ bytes does not fit the XS heap/);
+      await fw.waitFor(/^tcp close 5$/);
+      udp.send(Buffer.alloc(1000, 0x62), udpPort, "127.0.0.1");
+      await fw.waitFor(/^udp error a message of 1000 bytes does not fit the XS heap/);
+      let status = 0;  // 503 until the app drops its data, 4 s after it took it
+      for (const end = Date.now() + 10_000; status !== 200 && Date.now() < end;) {
+        await new Promise((r) => setTimeout(r, 250));
+        status = (await fetch(`http://127.0.0.1:${httpPort}/`)).status;
+      }
+      expect(status).toBe(200);
+      udp.send("ping", udpPort, "127.0.0.1");
+      await fw.waitFor(/^udp read 4$/);
+    } finally {
+      tcp?.destroy();
+      udp.close();
+      await fw.stop();
     }
-    expect(status).toBe(200);
-    udp.send("ping", udpPort, "127.0.0.1");
-    await fw.waitFor(/^udp read 4$/);
-  } finally {
-    tcp?.destroy();
-    udp.close();
-    await fw.stop();
-  }
-  // Told once: the chunks that were on their way behind the refused one are dropped.
-  expect(fw.stdout().match(/^tcp error /gm)).toHaveLength(1);
-  expect(fw.stdout()).not.toMatch(/^udp read 1000$/m);
-  expect(sanitizerReports(fw.stderr())).toEqual([]);
-}, 60_000);
+    // Told once: what was on its way behind the refused bytes is dropped.
+    expect(fw.stdout().match(/^tcp error /gm)).toHaveLength(1);
+    expect(fw.stdout()).not.toMatch(/^udp read 1000$/m);
+    expect(sanitizerReports(fw.stderr())).toEqual([]);
+  }, 60_000);
+}
 
 // Requests the budget refuses while the command queue is full: their 503s wait
 // for room in the queue (the next batches), rather than never coming; 24 of

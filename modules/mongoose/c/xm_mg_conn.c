@@ -226,16 +226,23 @@ static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c
 		xm_core_http_500(c);
 }
 
-// A message the XS heap has no room for (xm_mg_budget.c): refused, and its
-// handler told why, unless it was an HTTP request: the client's 503 says it all.
+// A message the XS heap has no room for (xm_mg_budget.c), or a raw connection's
+// bytes, which conn.recv() makes a Uint8Array: refused, and the handler told
+// why, unless it was an HTTP request: the client's 503 says it all. A UDP
+// datagram is lost alone: the connection (a listener) serves on.
 static bool over_budget(xsMachine* the, struct mg_connection* c, int ev, void* ev_data, xm_core_http_state_t* http)
 {
 	char why[160];
-	if (!xm_mg_budget_counts(ev))
+	bool raw = ev == MG_EV_READ && !c->pfn;
+	if (!raw && !xm_mg_budget_counts(ev))
 		return false;
-	if (xm_mg_budget_admit(the, xm_mg_budget_weight(message_kind(ev), ev_data), why, sizeof(why)))
+	size_t weight = raw ? c->recv.len : xm_mg_budget_weight(message_kind(ev), ev_data);
+	if (xm_mg_budget_admit(the, weight, why, sizeof(why)))
 		return false;
-	xm_core_refuse_message(c, ev, http);
+	if (raw && c->is_udp)
+		c->recv.len = 0;
+	else
+		xm_core_refuse_message(c, ev, http);
 	if (ev != MG_EV_HTTP_MSG || !c->is_accepted)
 		mg_call(c, MG_EV_ERROR, why);
 	return true;
