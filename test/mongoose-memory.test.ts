@@ -273,6 +273,34 @@ console.log("ready");
 `);
 }
 
+// count connections that send nothing, into sockets; the first line of each
+// one's answer, as it comes.
+function idleConnections(port: number, count: number, sockets: net.Socket[]): string[] {
+  const answers: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.on("data", (d) => answers.push(d.toString().split("\r\n")[0]));
+    socket.on("error", () => answers.push("error"));
+    sockets.push(socket);
+  }
+  return answers;
+}
+
+async function until(done: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !done() && Date.now() < end;) await new Promise((r) => setTimeout(r, 100));
+}
+
+// GET /'s status once it is 200 (an app that fills its heap lets its data go 4
+// s later), or the last one after 10 s.
+async function statusOnceFree(port: number): Promise<number> {
+  let status = 0;
+  for (const end = Date.now() + 10_000; status !== 200 && Date.now() < end;) {
+    await new Promise((r) => setTimeout(r, 250));
+    status = (await fetch(`http://127.0.0.1:${port}/`)).status;
+  }
+  return status;
+}
+
 // The esp32 creation profile's fixed slots (about 4,900) hold some tens of
 // connections with a request each in flight, not 100: the budget refuses the
 // requests it has no slots for, where XS would otherwise stop the firmware.
@@ -319,17 +347,10 @@ test("esp32 profile: 400 idle connections, the default cap takes what the heap h
   const sockets: net.Socket[] = [];
   try {
     await fw.waitFor(/^ready$/);
-    const answers: string[] = [];
-    for (let i = 0; i < 400; i++) {
-      const socket = net.connect(port, "127.0.0.1");
-      socket.on("data", (d) => answers.push(d.toString().split("\r\n")[0]));
-      socket.on("error", () => answers.push("error"));
-      sockets.push(socket);
-    }
+    const answers = idleConnections(port, 400, sockets);
     // The refused ones are answered at once and closed half a second later:
     // the 400 - 246 over the cap, and no more.
-    const start = Date.now();
-    while (answers.length < 154 && Date.now() - start < 15_000) await new Promise((r) => setTimeout(r, 100));
+    await until(() => answers.length >= 154, 15_000);
     await new Promise((r) => setTimeout(r, 1000));
     console.log(`esp32 profile, 400 idle connections: ${answers.length} refused, ${400 - answers.length} not`);
     expect(answers.length).toBe(154);
@@ -388,23 +409,11 @@ for (const front of ["async", "sync"] as const) {
     try {
       await fw.waitFor(/^ready$/);
       expect(await (await fetch(`http://127.0.0.1:${port}/fill`)).text()).toBe("filled");
-      const answers: string[] = [];
-      for (let i = 0; i < 200; i++) {
-        const socket = net.connect(port, "127.0.0.1");
-        socket.on("data", (d) => answers.push(d.toString().split("\r\n")[0]));
-        socket.on("error", () => answers.push("error"));
-        sockets.push(socket);
-      }
-      const start = Date.now();
-      while (answers.length < 200 && Date.now() - start < 3000) await new Promise((r) => setTimeout(r, 100));
+      const answers = idleConnections(port, 200, sockets);
+      await until(() => answers.length >= 200, 3000);
       expect(answers).toEqual(Array(200).fill("HTTP/1.1 503 Service Unavailable"));
       for (const s of sockets) s.destroy();
-      let status = 0;  // 503 until the app drops its data, 4 s after it took it
-      for (const end = Date.now() + 10_000; status !== 200 && Date.now() < end;) {
-        await new Promise((r) => setTimeout(r, 250));
-        status = (await fetch(`http://127.0.0.1:${port}/`)).status;
-      }
-      expect(status).toBe(200);
+      expect(await statusOnceFree(port)).toBe(200);
     } finally {
       for (const s of sockets) s.destroy();
       await fw.stop();
@@ -483,12 +492,7 @@ for (const front of ["async", "sync"] as const) {
       await fw.waitFor(/^tcp close 5$/);
       udp.send(Buffer.alloc(1000, 0x62), udpPort, "127.0.0.1");
       await fw.waitFor(/^udp error a message of 1000 bytes does not fit the XS heap/);
-      let status = 0;  // 503 until the app drops its data, 4 s after it took it
-      for (const end = Date.now() + 10_000; status !== 200 && Date.now() < end;) {
-        await new Promise((r) => setTimeout(r, 250));
-        status = (await fetch(`http://127.0.0.1:${httpPort}/`)).status;
-      }
-      expect(status).toBe(200);
+      expect(await statusOnceFree(httpPort)).toBe(200);
       udp.send("ping", udpPort, "127.0.0.1");
       await fw.waitFor(/^udp read 4$/);
     } finally {
