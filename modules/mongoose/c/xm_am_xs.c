@@ -398,9 +398,11 @@ static bool muted(xm_am_t* am, const xm_am_event_t* e)
 static bool refuse_input(xm_am_t* am, const xm_am_event_t* e)
 {
 	unsigned long* muted = room_for_one(am->muted, am->muted_count, &am->muted_size, sizeof(*muted));
-	if (!muted || !post_refusal(am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = (uint8_t)e->ev, .conn = e->conn }))
+	if (!muted)
 		return false;
-	am->muted = muted;
+	am->muted = muted;  // now: realloc may have freed the old list
+	if (!post_refusal(am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = (uint8_t)e->ev, .conn = e->conn }))
+		return false;
 	am->muted[am->muted_count++] = e->conn;
 	return true;
 }
