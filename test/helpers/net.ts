@@ -78,8 +78,10 @@ export function startFirmware(exe: string, args: string[] = []): Running {
   child.stderr!.on("data", (d) => {
     err += d;
   });
+  // "close", not "exit": at "exit" the pipes may still hold the last lines, which
+  // a test that reads stdout() once the firmware ended would miss.
   const exited = new Promise<number>((resolve) => {
-    child.on("exit", (code, signal) => {
+    child.on("close", (code, signal) => {
       wake();
       resolve(code ?? 128 + (signal === "SIGKILL" ? 9 : signal === "SIGTERM" ? 15 : 0));
     });
