@@ -104,17 +104,10 @@ struct xm_am {
 	struct mg_connection* fresh[64];
 	int fresh_count;
 	bool closed;
-	// XS task only, lists that grow (xm_am_xs.c): accepted connections refused
-	// for want of memory, whose events are dropped until the poll task's marker;
-	// connections whose input was refused, whose later input is dropped until
-	// their CLOSE; refusals the full command queue did not take, posted again
-	// before the next batch.
-	unsigned long* refused;
-	int refused_count, refused_size;
-	unsigned long* muted;
-	int muted_count, muted_size;
-	xm_am_cmd_t* unsent;
-	int unsent_count, unsent_size;
+	// XS task only, lists that grow in the C heap, which a full XS heap leaves
+	// alone (xm_am_xs.c): connections whose events JavaScript is not to get, and
+	// refusals the full command queue did not take, posted again before the next batch.
+	struct mg_iobuf silenced, unsent;
 };
 _Static_assert(offsetof(struct xm_am, mgr) == 0, "the poll task finds a connection's AsyncManager at c->mgr");
 

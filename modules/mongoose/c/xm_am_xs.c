@@ -43,9 +43,8 @@ void xm_am_destroy(void* data)
 	while (port_queue_receive(am->commands, &cmd, 0))
 		discard(&cmd);
 	port_queue_delete(am->commands);
-	free(am->unsent);
-	free(am->refused);
-	free(am->muted);
+	mg_iobuf_free(&am->unsent);
+	mg_iobuf_free(&am->silenced);
 	free(am);
 }
 
@@ -300,75 +299,36 @@ void xm_am_event_free(xm_am_event_t* e)
 // else the handler gets an ERROR event instead, saying why (TOLD).
 enum { ADMITTED, SILENT, TOLD };
 
-// Room for one more item in one of the XS task's refusal lists, which grow in
-// the C heap (a full XS heap leaves it alone): items, moved if it had to grow,
-// or NULL (items untouched) when the C heap has no room either.
-static void* room_for_one(void* items, int count, int* size, size_t item_size)
-{
-	if (count < *size)
-		return items;
-	int more = *size ? 2 * *size : 16;
-	void* grown = realloc(items, (size_t)more * item_size);
-	if (grown)
-		*size = more;
-	return grown;
-}
-
 // A refusal the full command queue does not take waits, in order, for the next
 // batch (by then the poll task has emptied the queue): otherwise its peer would
-// wait for an answer that never comes.
+// wait for an answer that never comes. false when the C heap has no room for it.
 static bool post_refusal(xm_am_t* am, const xm_am_cmd_t* cmd)
 {
-	if (!am->unsent_count && xm_am_command(am, cmd))
+	if (!am->unsent.len && xm_am_command(am, cmd))
 		return true;
-	xm_am_cmd_t* unsent = room_for_one(am->unsent, am->unsent_count, &am->unsent_size, sizeof(*unsent));
-	if (!unsent)
-		return false;
-	am->unsent = unsent;
-	am->unsent[am->unsent_count++] = *cmd;
-	return true;
+	am->unsent.align = 16 * sizeof(*cmd);  // grown and shrunk 16 entries at a time
+	return mg_iobuf_add(&am->unsent, am->unsent.len, cmd, sizeof(*cmd)) != 0;
 }
 
 static void post_unsent(xm_am_t* am)
 {
-	int sent = 0;
-	while (sent < am->unsent_count && xm_am_command(am, &am->unsent[sent]))
+	const xm_am_cmd_t* unsent = (const void*)am->unsent.buf;
+	size_t count = am->unsent.len / sizeof(*unsent), sent = 0;
+	while (sent < count && xm_am_command(am, &unsent[sent]))
 		sent++;
-	am->unsent_count -= sent;
-	memmove(am->unsent, am->unsent + sent, (size_t)am->unsent_count * sizeof(am->unsent[0]));
+	mg_iobuf_del(&am->unsent, 0, sent * sizeof(*unsent));
 }
 
-// An accepted connection's first event: its object takes XS heap too. Without
-// room, the poll task refuses the connection (as over the cap: a 503 to HTTP)
-// and its events are dropped until the poll task's marker (dropped()).
-static bool refuse_connection(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
-{
-	xm_am_t* am = e->am;
-	if (xm_mg_budget_admit(the, 0, why, size))
-		return false;
-	unsigned long* refused = room_for_one(am->refused, am->refused_count, &am->refused_size, sizeof(*refused));
-	if (!refused)
-		return false;  // admitted after all: better than a connection nobody answers
-	am->refused = refused;
-	if (!post_refusal(am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = MG_EV_OPEN, .conn = e->conn }))
-		return false;
-	am->refused[am->refused_count++] = e->conn;
-	return true;
-}
-
-// An event of a refused connection. Nothing of it follows its CLOSE, nor the
-// marker the poll task sends once it refused it (a RESULT for no request).
-static bool dropped(xm_am_t* am, const xm_am_event_t* e)
-{
-	for (int i = 0; i < am->refused_count; i++) {
-		if (am->refused[i] != e->conn)
-			continue;
-		if (e->ev == MG_EV_CLOSE || (e->ev == XM_AM_EV_RESULT && !e->request))
-			am->refused[i] = am->refused[--am->refused_count];
-		return true;
-	}
-	return false;
-}
+// A connection whose events JavaScript is not to get, or not all of them. One
+// refused as it was accepted (not known to JavaScript) loses every event until
+// its CLOSE or the marker the poll task sends once it refused it (a RESULT for
+// no request). One whose input was refused (known) loses its later input,
+// already on its way, until its CLOSE, which JavaScript gets as usual: a stream
+// with a hole in it would be worse than none.
+typedef struct {
+	unsigned long conn;
+	bool known;
+} silenced_t;
 
 // Whether ev brings the peer's input to JavaScript: a message, or a raw connection's bytes.
 static bool input(int ev)
@@ -376,35 +336,46 @@ static bool input(int ev)
 	return ev == MG_EV_READ || xm_mg_budget_counts(ev);
 }
 
-// A connection whose input was refused (the poll task closes it, or a WebSocket
-// waits for its peer's close frame): its later input, already on its way, is
-// dropped too, until its CLOSE, which JavaScript gets as usual. A stream with a
-// hole in it would be worse than none.
-static bool muted(xm_am_t* am, const xm_am_event_t* e)
+static bool silenced(xm_am_t* am, const xm_am_event_t* e)
 {
-	for (int i = 0; i < am->muted_count; i++) {
-		if (am->muted[i] != e->conn)
+	silenced_t* list = (void*)am->silenced.buf;
+	size_t count = am->silenced.len / sizeof(*list);
+	for (size_t i = 0; i < count; i++) {
+		if (list[i].conn != e->conn)
 			continue;
-		if (e->ev != MG_EV_CLOSE)
-			return input(e->ev);
-		am->muted[i] = am->muted[--am->muted_count];
-		return false;
+		bool known = list[i].known;
+		if (e->ev == MG_EV_CLOSE || (!known && e->ev == XM_AM_EV_RESULT && !e->request)) {
+			list[i] = list[count - 1];
+			am->silenced.len -= sizeof(*list);
+			return !known;
+		}
+		return !known || input(e->ev);
 	}
 	return false;
 }
 
-// Refuses e's input on the poll task and mutes what follows it (above); false
-// when neither the command queue nor the C heap takes the refusal.
-static bool refuse_input(xm_am_t* am, const xm_am_event_t* e)
+// Has the poll task refuse e's connection (OPEN) or its input (e->ev), and
+// silences what follows; false when neither the command queue nor the C heap
+// takes the refusal.
+static bool silence(xm_am_t* am, const xm_am_event_t* e, bool known)
 {
-	unsigned long* muted = room_for_one(am->muted, am->muted_count, &am->muted_size, sizeof(*muted));
-	if (!muted)
+	silenced_t entry = { e->conn, known };
+	am->silenced.align = 16 * sizeof(entry);
+	if (!mg_iobuf_add(&am->silenced, am->silenced.len, &entry, sizeof(entry)))
 		return false;
-	am->muted = muted;  // now: realloc may have freed the old list
-	if (!post_refusal(am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = (uint8_t)e->ev, .conn = e->conn }))
-		return false;
-	am->muted[am->muted_count++] = e->conn;
-	return true;
+	if (post_refusal(am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = (uint8_t)e->ev, .conn = e->conn }))
+		return true;
+	am->silenced.len -= sizeof(entry);
+	return false;
+}
+
+// An accepted connection's first event: its object takes XS heap too. Without
+// room, the poll task refuses the connection (as over the cap: a 503 to HTTP).
+// A refusal that cannot be made admits it after all: better than a connection
+// nobody answers.
+static bool refuse_connection(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
+{
+	return !xm_mg_budget_admit(the, 0, why, size) && silence(e->am, e, false);
 }
 
 static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
@@ -419,7 +390,7 @@ static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
 		return ADMITTED;
 	// A datagram is lost alone: a UDP connection (a listener) serves on.
 	bool datagram = e->ev == MG_EV_READ && (e->value & XM_MG_FLAG_UDP);
-	if (!datagram && !refuse_input(e->am, e))
+	if (!datagram && !silence(e->am, e, true))
 		return ADMITTED;  // as a connection is (refuse_connection): better than a peer nobody answers
 	if (e->ev == MG_EV_HTTP_MSG && (e->value & XM_MG_FLAG_ACCEPTED))
 		return SILENT;
@@ -432,7 +403,7 @@ static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
 static void deliver_one(xsMachine* the, xm_am_event_t* e)
 {
 	char why[160];
-	if ((e->am->refused_count && dropped(e->am, e)) || (e->am->muted_count && muted(e->am, e)))
+	if (e->am->silenced.len && silenced(e->am, e))
 		return;
 	int refused = refusal(the, e, why, sizeof(why));
 	if (refused == SILENT)
@@ -488,7 +459,7 @@ static void collect_if_due(xsMachine* the, const xm_am_event_t* e)
 void xm_am_deliver(xsMachine* the, void* batch)
 {
 	xsVars(7);
-	if (((xm_am_event_t*)batch)->am->unsent_count)
+	if (((xm_am_event_t*)batch)->am->unsent.len)
 		post_unsent(((xm_am_event_t*)batch)->am);
 	// One try for the batch, not one per event (each costs XS a setjmp): what
 	// escapes the dispatch is fatal, so the events after it need no delivery.
