@@ -229,6 +229,17 @@ static void test_refuse_message_503(void)
 	CHECK(c->is_closing);
 	CHECK_EQ(c->send.len, 0);
 	core_drop(c);
+
+	// A UDP connection loses the datagram it holds, and serves on.
+	c = core_accepted(&mgr, NULL, NULL);
+	c->is_accepted = 0;
+	c->is_udp = 1;
+	mg_iobuf_add(&c->recv, 0, "datagram", 8);
+	xm_core_refuse_message(c, MG_EV_READ, NULL);
+	CHECK_EQ(c->recv.len, 0);
+	CHECK(!c->is_closing);
+	CHECK_EQ(c->send.len, 0);
+	core_drop(c);
 	mg_mgr_free(&mgr);
 }
 
@@ -239,6 +250,6 @@ const test_case_t core_http_tests[] = {
 	{ "core: http_request_line refuses what is no METHOD TARGET", test_request_line, false },
 	{ "core: http_body_over_limit answers 413 and drops the body", test_body_over_limit, false },
 	{ "core: http_check, both checks at once", test_check_both, false },
-	{ "core: refuse_message answers a request 503 and closes, other connections close", test_refuse_message_503, false },
+	{ "core: refuse_message answers a request 503 and closes, drops a UDP datagram, closes other connections", test_refuse_message_503, false },
 	{ NULL, NULL, false },
 };

@@ -388,7 +388,8 @@ static int refusal(xsMachine* the, xm_am_event_t* e, char* why, size_t size)
 	size_t weight = e->kind ? xm_mg_budget_weight(e->kind, e->payload) : e->size;
 	if (xm_mg_budget_admit(the, weight, why, size))
 		return ADMITTED;
-	// A datagram is lost alone: a UDP connection (a listener) serves on.
+	// A datagram is lost alone (core/message_refuse.c); the poll task handed it
+	// over already, and has nothing of it to refuse.
 	bool datagram = e->ev == MG_EV_READ && (e->value & XM_MG_FLAG_UDP);
 	if (!datagram && !silence(e->am, e, true))
 		return ADMITTED;  // as a connection is (refuse_connection): better than a peer nobody answers

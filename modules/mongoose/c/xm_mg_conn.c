@@ -227,9 +227,9 @@ static void deliver(xsMachine* the, xm_mg_conn_t* first, struct mg_connection* c
 }
 
 // A message the XS heap has no room for (xm_mg_budget.c), or a raw connection's
-// bytes, which conn.recv() makes a Uint8Array: refused, and the handler told
-// why, unless it was an HTTP request: the client's 503 says it all. A UDP
-// datagram is lost alone: the connection (a listener) serves on.
+// bytes, which conn.recv() makes a Uint8Array: refused (core/message_refuse.c),
+// and the handler told why, unless it was an HTTP request: the client's 503
+// says it all.
 static bool over_budget(xsMachine* the, struct mg_connection* c, int ev, void* ev_data, xm_core_http_state_t* http)
 {
 	char why[160];
@@ -239,10 +239,7 @@ static bool over_budget(xsMachine* the, struct mg_connection* c, int ev, void* e
 	size_t weight = raw ? c->recv.len : xm_mg_budget_weight(message_kind(ev), ev_data);
 	if (xm_mg_budget_admit(the, weight, why, sizeof(why)))
 		return false;
-	if (raw && c->is_udp)
-		c->recv.len = 0;
-	else
-		xm_core_refuse_message(c, ev, http);
+	xm_core_refuse_message(c, ev, http);
 	if (ev != MG_EV_HTTP_MSG || !c->is_accepted)
 		mg_call(c, MG_EV_ERROR, why);
 	return true;
@@ -257,10 +254,11 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 	xm_mg_conn_t* xc = (xm_mg_conn_t*)xm_core_conn_of(c, &listener);
 	if (!xc && !listener)
 		return;  // refused, past its listener's cap (core/conn_limits.c)
+	xm_mg_t* m = first->m;
 	// An accepted connection's Connection takes XS heap too: without room for it
 	// (xm_mg_budget.c), the connection goes as one over the cap does.
 	char why[160];
-	if (!xc && !xm_mg_budget_admit(first->m->the, 0, why, sizeof(why))) {
+	if (!xc && !xm_mg_budget_admit(m->the, 0, why, sizeof(why))) {
 		xm_core_refuse_connection(c, listener->limits.set.http, XM_CORE_SHORT_OF_MEMORY);
 		return;
 	}
@@ -279,7 +277,6 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		return;
 	size_t sent = c->send.len, received = c->recv.len;
 	bool call = wanted(first, ev);
-	xm_mg_t* m = first->m;
 	if (call && xc && over_budget(m->the, c, ev, ev_data, http))
 		return;
 	// An unwanted event with nothing to keep up costs no XS call (POLL fires per connection per poll).

@@ -23,6 +23,8 @@ void xm_core_refuse_message(struct mg_connection* c, int ev, xm_core_http_state_
 		if (s)
 			s->ws_refused = true;
 	}
+	else if (c->is_udp)
+		c->recv.len = 0;  // the datagram alone is lost: a UDP connection (a listener) serves on
 	else
 		c->is_closing = 1;
 }

@@ -168,11 +168,12 @@ void xm_core_http_refuse(struct mg_connection* c, int status, const char* text);
 // message_refuse.c: the answer to a message (event ev: MG_EV_HTTP_MSG,
 // MG_EV_WS_MSG, MG_EV_MQTT_MSG..., or MG_EV_READ: a raw connection's bytes)
 // that JavaScript could not take for lack of XS heap (the front ends' memory
-// budget, xm_mg_budget.c). An accepted HTTP
-// request gets a 503 and the connection closes once it is sent, what arrives
-// meanwhile dropped; a WebSocket gets a close frame 1009, and its messages are
-// dropped (by xm_core_http_before) until the peer's close frame, which mongoose
-// answers by closing; any other connection closes at once. s is c's state
+// budget, xm_mg_budget.c). An accepted HTTP request gets a 503 and the
+// connection closes once it is sent, what arrives meanwhile dropped; a
+// WebSocket gets a close frame 1009, and its messages are dropped (by
+// xm_core_http_before) until the peer's close frame, which mongoose answers by
+// closing; a UDP connection drops the datagram in its receive buffer and serves
+// on; any other connection closes at once. s is c's state
 // (NULL: an HTTP request's connection closes at once, a WebSocket's messages
 // still arrive). A connection refused already is left alone.
 void xm_core_refuse_message(struct mg_connection* c, int ev, xm_core_http_state_t* s);
