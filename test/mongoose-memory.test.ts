@@ -367,44 +367,76 @@ test("esp32 profile: 400 idle connections, the default cap takes what the heap h
   expect(sanitizerReports(fw.stderr())).toEqual([]);
 }, 120_000);
 
-// Connections that come while the app's own data fills the heap: each is
-// refused (503) for want of room for its object, however many come at once, and
-// once the app lets its data go the firmware serves again. Before, an
-// AsyncManager kept only 16 such refusals pending and let the rest in, and a
-// Manager took every one until XS ran out of memory and stopped the firmware.
+// An esp32-profile app on either front end whose own data fills the heap on
+// request (GET /fill, let go 4 s later), with a TCP and a UDP listener that
+// print what they get. A raw connection's bytes become a Uint8Array in the XS
+// heap: an AsyncManager's handler gets them, a Manager's takes them with
+// conn.recv().
 const FILL = `let ballast: { next?: object } | undefined;
 function fill(): void {
   for (let i = 0; i < 2200; i++) ballast = { next: ballast };  // a chain: no large chunk to grow
   setTimeout(() => ballast = undefined, 4000);
-}`;
+}
+let received = 0;`;
+interface Ports { http: number; tcp: number; udp: number }
 const FILLERS = {
-  async: (port: number) => `import { AsyncManager } from "mongoose";
+  async: (p: Ports) => `import { AsyncManager, MG_EV_READ, MG_EV_ERROR, MG_EV_CLOSE } from "mongoose";
 ${FILL}
 const am = new AsyncManager();
 await am.start();
-await am.serve("http://127.0.0.1:${port}", (req) => {
+await am.listen("tcp://127.0.0.1:${p.tcp}", (conn, ev, data) => {
+  if (ev === MG_EV_READ && data instanceof Uint8Array) received += data.length;
+  if (ev === MG_EV_READ && received === 5) console.log("tcp read 5");
+  if (ev === MG_EV_ERROR) console.log("tcp error " + String(data));
+  if (ev === MG_EV_CLOSE) console.log("tcp close " + received);
+});
+await am.listen("udp://127.0.0.1:${p.udp}", (conn, ev, data) => {
+  if (ev === MG_EV_READ && data instanceof Uint8Array) console.log("udp read " + data.length);
+  if (ev === MG_EV_ERROR) console.log("udp error " + String(data));
+});
+await am.serve("http://127.0.0.1:${p.http}", (req) => {
   if (req.uri !== "/fill") return "ok";
   fill();
   return "filled";
 });
 console.log("ready");
 `,
-  sync: (port: number) => `import { Manager, HttpMessage, MG_EV_HTTP_MSG } from "mongoose";
+  sync: (p: Ports) => `import { Manager, HttpMessage, MG_EV_READ, MG_EV_ERROR, MG_EV_CLOSE, MG_EV_HTTP_MSG } from "mongoose";
 ${FILL}
-const mgr = new Manager((conn, ev, data) => {
+const mgr = new Manager();
+mgr.listen("tcp://127.0.0.1:${p.tcp}", (conn, ev, data) => {
+  if (ev === MG_EV_READ) received += conn.recv().length;
+  if (ev === MG_EV_READ && received === 5) console.log("tcp read 5");
+  if (ev === MG_EV_ERROR) console.log("tcp error " + String(data));
+  if (ev === MG_EV_CLOSE) console.log("tcp close " + received);
+});
+mgr.listen("udp://127.0.0.1:${p.udp}", (conn, ev, data) => {
+  if (ev === MG_EV_READ) console.log("udp read " + conn.recv().length);
+  if (ev === MG_EV_ERROR) console.log("udp error " + String(data));
+});
+mgr.listen("http://127.0.0.1:${p.http}", (conn, ev, data) => {
   if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
   if (data.uri === "/fill") fill();
   conn.reply(200, data.uri === "/fill" ? "filled" : "ok");
 }, { events: [MG_EV_HTTP_MSG] });
-mgr.listen("http://127.0.0.1:${port}");
 mgr.run(10);
 console.log("ready");
 `,
 };
+
+async function startFiller(front: keyof typeof FILLERS): Promise<{ fw: Running; ports: Ports }> {
+  const ports = { http: await freePort(), tcp: await freePort(), udp: await freePort() };
+  return { fw: esp32App(FILLERS[front](ports)), ports };
+}
+
+// Connections that come while the app's own data fills the heap: each is
+// refused (503) for want of room for its object, however many come at once, and
+// once the app lets its data go the firmware serves again. Before, an
+// AsyncManager kept only 16 such refusals pending and let the rest in, and a
+// Manager took every one until XS ran out of memory and stopped the firmware.
 for (const front of ["async", "sync"] as const) {
   test(`esp32 profile, ${front}: 200 connections while the app fills the heap all get 503, and it serves once the heap is free`, async () => {
-    const port = await freePort();
-    const fw = esp32App(FILLERS[front](port));
+    const { fw, ports: { http: port } } = await startFiller(front);
     const sockets: net.Socket[] = [];
     try {
       await fw.waitFor(/^ready$/);
@@ -422,78 +454,29 @@ for (const front of ["async", "sync"] as const) {
   }, 60_000);
 }
 
-// A raw connection's bytes become a Uint8Array in the XS heap (an
-// AsyncManager's handler gets them, a Manager's takes them with conn.recv()):
-// while the app's own data fills it, a TCP connection's bytes are refused (the
-// connection closed, the handler told once, no byte of them or after them
-// delivered) and a UDP datagram is lost alone (the listener serves on), where
-// XS used to run out of memory and stop the firmware.
-const RAW_APPS = {
-  async: (tcpPort: number, udpPort: number, httpPort: number) => `import { AsyncManager, MG_EV_READ, MG_EV_ERROR, MG_EV_CLOSE } from "mongoose";
-${FILL}
-const am = new AsyncManager();
-await am.start();
-let received = 0;
-await am.listen("tcp://127.0.0.1:${tcpPort}", (conn, ev, data) => {
-  if (ev === MG_EV_READ && data instanceof Uint8Array) received += data.length;
-  if (ev === MG_EV_READ && received === 5) console.log("tcp read 5");
-  if (ev === MG_EV_ERROR) console.log("tcp error " + String(data));
-  if (ev === MG_EV_CLOSE) console.log("tcp close " + received);
-});
-await am.listen("udp://127.0.0.1:${udpPort}", (conn, ev, data) => {
-  if (ev === MG_EV_READ && data instanceof Uint8Array) console.log("udp read " + data.length);
-  if (ev === MG_EV_ERROR) console.log("udp error " + String(data));
-});
-await am.serve("http://127.0.0.1:${httpPort}", (req) => {
-  if (req.uri !== "/fill") return "ok";
-  fill();
-  return "filled";
-});
-console.log("ready");
-`,
-  sync: (tcpPort: number, udpPort: number, httpPort: number) => `import { Manager, HttpMessage, MG_EV_READ, MG_EV_ERROR, MG_EV_CLOSE, MG_EV_HTTP_MSG } from "mongoose";
-${FILL}
-const mgr = new Manager();
-let received = 0;
-mgr.listen("tcp://127.0.0.1:${tcpPort}", (conn, ev, data) => {
-  if (ev === MG_EV_READ) received += conn.recv().length;
-  if (ev === MG_EV_READ && received === 5) console.log("tcp read 5");
-  if (ev === MG_EV_ERROR) console.log("tcp error " + String(data));
-  if (ev === MG_EV_CLOSE) console.log("tcp close " + received);
-});
-mgr.listen("udp://127.0.0.1:${udpPort}", (conn, ev, data) => {
-  if (ev === MG_EV_READ) console.log("udp read " + conn.recv().length);
-  if (ev === MG_EV_ERROR) console.log("udp error " + String(data));
-});
-mgr.listen("http://127.0.0.1:${httpPort}", (conn, ev, data) => {
-  if (ev !== MG_EV_HTTP_MSG || !(data instanceof HttpMessage)) return;
-  if (data.uri === "/fill") fill();
-  conn.reply(200, data.uri === "/fill" ? "filled" : "ok");
-});
-mgr.run(10);
-console.log("ready");
-`,
-};
+// While the app's own data fills the heap, a TCP connection's bytes are refused
+// (the connection closed, the handler told once, no byte of them or after them
+// delivered) and a UDP datagram is lost alone (the listener serves on), where XS
+// used to run out of memory and stop the firmware.
 for (const front of ["async", "sync"] as const) {
   test(`esp32 profile, ${front}: raw TCP bytes and a UDP datagram while the app fills the heap are refused, the handler told, and it serves on`, async () => {
-    const [tcpPort, udpPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-    const fw = esp32App(RAW_APPS[front](tcpPort, udpPort, httpPort));
+    const { fw, ports } = await startFiller(front);
     const udp = dgram.createSocket("udp4");
     let tcp: net.Socket | undefined;
     try {
       await fw.waitFor(/^ready$/);
-      tcp = net.connect(tcpPort, "127.0.0.1");
+      tcp = net.connect(ports.tcp, "127.0.0.1");
       tcp.on("error", () => {});
       tcp.write("hello");
       await fw.waitFor(/^tcp read 5$/);
-      expect(await (await fetch(`http://127.0.0.1:${httpPort}/fill`)).text()).toBe("filled");
+      expect(await (await fetch(`http://127.0.0.1:${ports.http}/fill`)).text()).toBe("filled");
       tcp.write(Buffer.alloc(256 * 1024, 0x61));
       await fw.waitFor(/^tcp error a message of \d+ bytes does not fit the XS heap/);
       await fw.waitFor(/^tcp close 5$/);
-      udp.send(Buffer.alloc(1000, 0x62), udpPort, "127.0.0.1");
+      udp.send(Buffer.alloc(1000, 0x62), ports.udp, "127.0.0.1");
       await fw.waitFor(/^udp error a message of 1000 bytes does not fit the XS heap/);
-      expect(await statusOnceFree(httpPort)).toBe(200);
-      udp.send("ping", udpPort, "127.0.0.1");
+      expect(await statusOnceFree(ports.http)).toBe(200);
+      udp.send("ping", ports.udp, "127.0.0.1");
       await fw.waitFor(/^udp read 4$/);
     } finally {
       tcp?.destroy();
