@@ -108,7 +108,7 @@ function netFirmware(p: Ports): string {
   return `
 import {
   Manager, HttpMessage, type Connection, type Address, MG_EV_READ, MG_EV_ACCEPT, MG_EV_WAKEUP, MG_EV_HTTP_MSG,
-  MG_EV_RESOLVE, MG_EV_CONNECT, MG_EV_CLOSE, MG_EV_ERROR,
+  MG_EV_RESOLVE, MG_EV_CONNECT, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_WRITE,
 } from "mongoose";
 import { startWaker } from "waker";
 
@@ -143,6 +143,21 @@ const udp = mgr.listen("udp://127.0.0.1:${p.udp}", (conn, ev) => {
     console.log("udp read", bytes.length, show(conn.remoteAddr), conn.recvLen, conn.isUdp);
     conn.send(bytes);
   }
+});
+
+// Streams STREAM_CHUNKS chunks of 16 KB to each client, chunk i filled with the
+// byte i % 251, the next one sent on each WRITE (as a handler that streams a
+// file would), then closes.
+const STREAM_CHUNKS = 512;
+const streamed = new Map<number, number>();  // connection id: chunks sent
+const streamer = mgr.listen("tcp://127.0.0.1:0", (conn, ev) => {
+  if (ev === MG_EV_CLOSE) streamed.delete(conn.id);
+  if ((ev !== MG_EV_ACCEPT && ev !== MG_EV_WRITE) || conn.sendLen > 0) return;
+  const chunk = streamed.get(conn.id) ?? 0;
+  if (chunk === STREAM_CHUNKS) return;
+  conn.send(new Uint8Array(16384).fill(chunk % 251));
+  streamed.set(conn.id, chunk + 1);
+  if (chunk + 1 === STREAM_CHUNKS) conn.drain();
 });
 
 // resolve() on a listener must not turn it into something else.
@@ -219,7 +234,7 @@ const control = mgr.listen("http://127.0.0.1:${p.control}", (conn, ev, data) => 
 
 console.log("ready " + JSON.stringify({
   tcp: tcp.id, udp: udp.id, guarded: guarded.id, control: control.id, target: target.id, sink: sink.id,
-  doomed: doomedId, pipe: mgr.wakeupId,
+  doomed: doomedId, pipe: mgr.wakeupId, streamer: streamer.id, streamerPort: streamer.localAddr!.port,
 }));
 mgr.run(5);
 `;
@@ -227,6 +242,7 @@ mgr.run(5);
 
 interface Ids {
   tcp: number; udp: number; guarded: number; control: number; target: number; sink: number; doomed: number; pipe: number;
+  streamer: number; streamerPort: number;
 }
 
 interface ConnInfo {
@@ -318,7 +334,7 @@ describe("sockets and wakeup", () => {
       remote: { address: "127.0.0.1", port: socket.localPort, family: "IPv4" },
     });
     const listeners = list.filter((c) => c.listening).map((c) => c.id).sort((a, b) => a - b);
-    expect(listeners).toEqual([ids.tcp, ids.udp, ids.guarded, ids.control, ids.target, ids.sink].sort((a, b) => a - b));
+    expect(listeners).toEqual([ids.tcp, ids.udp, ids.streamer, ids.guarded, ids.control, ids.target, ids.sink].sort((a, b) => a - b));
     expect(list.find((c) => c.id === ids.tcp)!.local).toEqual({ address: "127.0.0.1", port: ports.tcp, family: "IPv4" });
     expect(list.some((c) => c.id === ids.pipe || c.id === ids.doomed)).toBe(false);
     socket.destroy();
@@ -333,6 +349,23 @@ describe("sockets and wakeup", () => {
     expect(got.length).toBe(data.length);
     expect(got.equals(data)).toBe(true);
     socket.destroy();
+  });
+
+  // A handler that sends its next chunk on each WRITE: each chunk goes into an
+  // empty buffer, which the Manager writes once mongoose's poll returns
+  // (core/send_now.c), and whose WRITE brings the next chunk meanwhile.
+  test("8 MB streamed by a handler that sends a chunk on each WRITE arrive whole, in order", async () => {
+    const socket = net.connect(ids.streamerPort, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    socket.on("data", (d: Buffer) => chunks.push(d));
+    await new Promise<void>((resolve, reject) => {
+      socket.on("end", resolve);
+      socket.on("error", reject);
+    });
+    const got = Buffer.concat(chunks);
+    expect(got.length).toBe(512 * 16384);
+    const wrong = [...Array(512).keys()].filter((i) => got.subarray(i * 16384, (i + 1) * 16384).some((b) => b !== i % 251));
+    expect(wrong).toEqual([]);
   });
 
   test("UDP echo: each datagram comes back to its sender; remoteAddr is the sender", async () => {

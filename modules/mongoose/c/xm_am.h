@@ -99,10 +99,8 @@ struct xm_am {
 	xm_am_event_t** batch_tail;
 	xm_mg_log_line_t log_line;    // mongoose's log lines of the poll task
 	// Poll task only: connections whose send buffer a command filled from empty,
-	// written once the commands are run (core/send_now.c). Past the array's
-	// length, mongoose's next poll writes them, as it would anyway.
-	struct mg_connection* fresh[64];
-	int fresh_count;
+	// written once the commands are run (core/send_now.c).
+	xm_core_fresh_t fresh;
 	bool closed;
 	// XS task only, lists that grow in the C heap, which a full XS heap leaves
 	// alone (xm_am_xs.c): connections whose events JavaScript is not to get, and
@@ -118,10 +116,6 @@ void xm_am_poll_main(void* arg);
 // XS task side (xm_am_xs.c): a batch arrived.
 void xm_am_deliver(xsMachine* the, void* batch);
 void xm_am_event_free(xm_am_event_t* e);
-
-// Poll task: a command queued bytes on c, whose send buffer held before bytes:
-// from empty, they are written once the commands are run (core/send_now.c).
-void xm_am_queued(xm_am_t* am, struct mg_connection* c, size_t before);
 
 // Any task: queue a command and wake the poll task. false when the queue is full.
 bool xm_am_command(xm_am_t* am, const xm_am_cmd_t* cmd);

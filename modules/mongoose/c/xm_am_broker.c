@@ -96,7 +96,7 @@ void xm_am_mqtt_fanout_run(xm_am_t* am, const xm_am_cmd_t* cmd)
 		if (t) {
 			size_t before = c->send.len;
 			publish(c, t->word, topic, message);
-			xm_am_queued(am, c, before);
+			xm_core_fresh_add(&am->fresh, c, before);
 		}
 	}
 }

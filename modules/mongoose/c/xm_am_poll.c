@@ -424,13 +424,7 @@ static void run_command(xm_am_t* am, xm_am_cmd_t* cmd)
 	}
 	size_t before = c->send.len;
 	run_on(am, c, cmd);
-	xm_am_queued(am, c, before);
-}
-
-void xm_am_queued(xm_am_t* am, struct mg_connection* c, size_t before)
-{
-	if (!before && c->send.len && am->fresh_count < (int)(sizeof(am->fresh) / sizeof(am->fresh[0])))
-		am->fresh[am->fresh_count++] = c;
+	xm_core_fresh_add(&am->fresh, c, before);
 }
 
 static void run_commands(xm_am_t* am)
@@ -444,9 +438,7 @@ static void run_commands(xm_am_t* am)
 	}
 	// Closed by a command meanwhile (is_closing), a connection is still there
 	// until the next poll frees it; send_now leaves it alone.
-	for (int i = 0; i < am->fresh_count; i++)
-		xm_core_send_now(am->fresh[i]);
-	am->fresh_count = 0;
+	xm_core_fresh_send(&am->fresh);
 }
 
 // Hands this iteration's events to the XS task, waiting while its queue is full

@@ -34,6 +34,7 @@ typedef struct xm_mg {
 	xsSlot object;            // the host object, remembered while running
 	xsSlot resolve;           // run()'s promise's resolve, remembered while running
 	char* dns;                // the DNS server URL mongoose points to (xm_mg_net.c), or NULL
+	xm_core_fresh_t fresh;    // connections a handler answered, written once mg_mgr_poll returns (core/send_now.c)
 	bool polling;
 	bool running;             // registered with the loop by run()
 	bool turns;               // the loop polls it: each call into JavaScript is a turn

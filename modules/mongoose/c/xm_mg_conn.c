@@ -250,6 +250,8 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 	xm_mg_conn_t* first = c->fn_data;  // an accepted connection's listener's until deliver() adopts it
 	if (!first || first->m->in_gc)  // NULL: refused by core/conn_limits.c
 		return;
+	if (ev == MG_EV_CLOSE)
+		xm_core_fresh_forget(&first->m->fresh, c);
 	xm_core_conn_t* listener;
 	xm_mg_conn_t* xc = (xm_mg_conn_t*)xm_core_conn_of(c, &listener);
 	if (!xc && !listener)
@@ -286,6 +288,10 @@ void xm_mg_on_event(struct mg_connection* c, int ev, void* ev_data)
 		deliver(m->the, first, c, ev, ev_data, call);
 	}
 	xm_core_http_body_over_limit(c, ev, ev_data, sent, received, http);
+	// An answer in an empty send buffer is written once mg_mgr_poll returns
+	// (core/send_now.c), not in its next round.
+	if (ev != MG_EV_CLOSE)
+		xm_core_fresh_add(&m->fresh, c, sent);
 	// Last: the turn's jobs may collect the Connection, and http with it.
 	if (turn)
 		xm_mg_turn_end(m->the, m);

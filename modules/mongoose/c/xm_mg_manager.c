@@ -130,6 +130,7 @@ void xm_mg_poll(xsMachine* the, xm_mg_t* m, int ms, bool turns)
 	m->turns = turns;
 	xm_core_dns_aaaa_requery(&m->mgr);  // resolver connections made since the last poll
 	mg_mgr_poll(&m->mgr, ms < 0 ? 0 : ms);
+	xm_core_fresh_send(&m->fresh);  // their MG_EV_WRITE are turns too
 	m->turns = false;
 	m->polling = false;
 	xm_mg_timers_reap(m);

@@ -1,12 +1,28 @@
 // SPDX-License-Identifier: MIT
 // mongoose writes a connection's buffered bytes only in a later mg_mgr_poll: it
 // first asks epoll for EPOLLOUT (epoll_ctl), waits for it, writes, then takes
-// the interest back (epoll_ctl again). Bytes that a command queued outside
-// mongoose's loop, on a connection whose buffer was empty, can go at once: the
-// socket is nearly always writable, and nothing is asked of epoll.
+// the interest back (epoll_ctl again). Bytes queued on a connection whose
+// buffer was empty, by an AsyncManager's command or by a Manager's handler
+// answering an event, can go at once: the socket is nearly always writable, and
+// nothing is asked of epoll.
 #include "xm_core.h"
 
-void xm_core_send_now(struct mg_connection* c)
+void xm_core_fresh_add(xm_core_fresh_t* f, struct mg_connection* c, size_t before)
+{
+	if (!before && c->send.len && f->count < (int)(sizeof(f->conns) / sizeof(f->conns[0])))
+		f->conns[f->count++] = c;
+}
+
+void xm_core_fresh_forget(xm_core_fresh_t* f, struct mg_connection* c)
+{
+	for (int i = 0; i < f->count; i++)
+		if (f->conns[i] == c) {
+			f->conns[i] = f->conns[--f->count];  // a connection joins once: from empty
+			return;
+		}
+}
+
+static void send_now(struct mg_connection* c)
 {
 #if MG_ENABLE_SOCKET
 	// What mongoose's own loop would not write now, or writes otherwise (TLS
@@ -26,4 +42,11 @@ void xm_core_send_now(struct mg_connection* c)
 #else
 	(void)c;
 #endif
+}
+
+void xm_core_fresh_send(xm_core_fresh_t* f)
+{
+	for (int i = 0; i < f->count; i++)
+		send_now(f->conns[i]);
+	f->count = 0;
 }

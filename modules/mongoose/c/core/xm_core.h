@@ -127,14 +127,29 @@ char* xm_core_http_response(int status, const char* reason, const char* headers,
 // The answer to a request whose handler threw before answering.
 void xm_core_http_500(struct mg_connection* c);
 
-// ---- send_now.c: a command's bytes written without waiting for a poll ----
+// ---- send_now.c: bytes written without waiting for mongoose's next poll ----
 
-// Writes what c's send buffer holds now, as mongoose's loop would (MG_EV_WRITE
-// for what went), or leaves it to the loop (TLS, UDP, a socket not ready). Call
-// only when the buffer was empty before the caller added to it: epoll's
-// EPOLLOUT interest, which mongoose takes back once it has emptied the buffer,
-// is then not set.
-void xm_core_send_now(struct mg_connection* c);
+// The connections whose send buffer a front end filled from empty, outside
+// mongoose's own writing: by an AsyncManager's command, or by a Manager's
+// handler answering an event. Past its length, mongoose's next poll writes
+// them, as it would anyway.
+typedef struct {
+	struct mg_connection* conns[64];
+	int count;
+} xm_core_fresh_t;
+
+// c's send buffer held before bytes until the caller added to it: from empty,
+// c joins f (epoll's EPOLLOUT interest, which mongoose takes back once it has
+// emptied the buffer, is then not set).
+void xm_core_fresh_add(xm_core_fresh_t* f, struct mg_connection* c, size_t before);
+// c's CLOSE: mongoose frees it after, maybe before f is sent.
+void xm_core_fresh_forget(xm_core_fresh_t* f, struct mg_connection* c);
+// Not inside a mongoose call (the MG_EV_WRITE of what goes reaches c's
+// protocol handler, which must not get it inside one of its own events): writes
+// what each connection of f holds, as mongoose's loop would, or leaves it to the
+// loop (TLS, UDP, a socket not ready); then empties f. A connection a WRITE
+// handler refills meanwhile joins again, while f has room.
+void xm_core_fresh_send(xm_core_fresh_t* f);
 
 // ---- the workarounds, one file each (each file says the bug) ----
 
