@@ -79,10 +79,16 @@ static void test_send_now(void)
 	CHECK(mg_send(a, "more", 4));
 	xm_core_fresh_add(&fresh, a, 1);
 	CHECK_EQ(fresh.count, 0);
-	// Forgotten at its CLOSE, a connection is not written (mongoose frees it).
+	// Forgotten at its CLOSE, a connection is not written (mongoose frees it),
+	// however often it joined.
+	CHECK(mg_send(c, "y", 1));
+	xm_core_fresh_add(&fresh, a, 0);
+	xm_core_fresh_add(&fresh, c, 0);
 	xm_core_fresh_add(&fresh, a, 0);
 	xm_core_fresh_forget(&fresh, a);
+	CHECK(fresh.count == 1 && fresh.conns[0] == c);
 	xm_core_fresh_send(&fresh);
+	CHECK_EQ(c->send.len, 0);
 	CHECK_EQ(a->send.len, 4);
 	// Closing: nothing more goes out.
 	a->is_closing = 1;

@@ -15,11 +15,10 @@ void xm_core_fresh_add(xm_core_fresh_t* f, struct mg_connection* c, size_t befor
 
 void xm_core_fresh_forget(xm_core_fresh_t* f, struct mg_connection* c)
 {
-	for (int i = 0; i < f->count; i++)
-		if (f->conns[i] == c) {
-			f->conns[i] = f->conns[--f->count];  // a connection joins once: from empty
-			return;
-		}
+	// Every entry: a buffer emptied other than by a write could let c join twice.
+	for (int i = f->count - 1; i >= 0; i--)
+		if (f->conns[i] == c)
+			f->conns[i] = f->conns[--f->count];
 }
 
 static void send_now(struct mg_connection* c)
