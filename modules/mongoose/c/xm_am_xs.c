@@ -61,6 +61,17 @@ xm_am_t* xm_am_running(xsMachine* the)
 	return am;
 }
 
+// A connection whose events JavaScript is not to get, or not all of them. One
+// refused as it was accepted (not known to JavaScript) loses every event until
+// its CLOSE or the marker the poll task sends once it refused it (a RESULT for
+// no request). One whose input was refused (known) loses its later input,
+// already on its way, until its CLOSE, which JavaScript gets as usual: a stream
+// with a hole in it would be worse than none.
+typedef struct {
+	unsigned long conn;
+	bool known;
+} silenced_t;
+
 // create(dispatch, pollMs, commandQueueLength): 0 or undefined takes the host's length.
 void xm_am_create(xsMachine* the)
 {
@@ -75,6 +86,8 @@ void xm_am_create(xsMachine* the)
 		xsUnknownError("no memory for the AsyncManager's command queue");
 	}
 	am->poll_ms = xsToInteger(xsArg(1));  // a fraction or a number past int: as JavaScript's ToInt32
+	am->silenced.align = 16 * sizeof(silenced_t);  // the refusal lists grow 16 entries at a time
+	am->unsent.align = 16 * sizeof(xm_am_cmd_t);
 	am->dispatch = xsArg(0);
 	xsRemember(am->dispatch);
 	xsResult = xsNewHostObject(xm_am_destroy);
@@ -306,7 +319,6 @@ static bool post_refusal(xm_am_t* am, const xm_am_cmd_t* cmd)
 {
 	if (!am->unsent.len && xm_am_command(am, cmd))
 		return true;
-	am->unsent.align = 16 * sizeof(*cmd);  // grown and shrunk 16 entries at a time
 	return mg_iobuf_add(&am->unsent, am->unsent.len, cmd, sizeof(*cmd)) != 0;
 }
 
@@ -318,17 +330,6 @@ static void post_unsent(xm_am_t* am)
 		sent++;
 	mg_iobuf_del(&am->unsent, 0, sent * sizeof(*unsent));
 }
-
-// A connection whose events JavaScript is not to get, or not all of them. One
-// refused as it was accepted (not known to JavaScript) loses every event until
-// its CLOSE or the marker the poll task sends once it refused it (a RESULT for
-// no request). One whose input was refused (known) loses its later input,
-// already on its way, until its CLOSE, which JavaScript gets as usual: a stream
-// with a hole in it would be worse than none.
-typedef struct {
-	unsigned long conn;
-	bool known;
-} silenced_t;
 
 // Whether ev brings the peer's input to JavaScript: a message, or a raw connection's bytes.
 static bool input(int ev)
@@ -360,7 +361,6 @@ static bool silenced(xm_am_t* am, const xm_am_event_t* e)
 static bool silence(xm_am_t* am, const xm_am_event_t* e, bool known)
 {
 	silenced_t entry = { e->conn, known };
-	am->silenced.align = 16 * sizeof(entry);
 	if (!mg_iobuf_add(&am->silenced, am->silenced.len, &entry, sizeof(entry)))
 		return false;
 	if (post_refusal(am, &(xm_am_cmd_t) { .op = XM_AM_REFUSE, .flag = (uint8_t)e->ev, .conn = e->conn }))
