@@ -121,7 +121,9 @@ function fileHash(...files) {
   return h.digest("hex");
 }
 
-function bytecode(modules, jsFor, out, xsmgc) {
+// debug: with the file and line records of stack traces, which an engine without
+// mxDebug (the release variant's, see firmware/cmake/variant.cmake) never reads.
+function bytecode(modules, jsFor, out, xsmgc, debug) {
   const dir = path.join(out, "xmb");
   fs.mkdirSync(dir, { recursive: true });
   let compiled = 0;
@@ -130,10 +132,10 @@ function bytecode(modules, jsFor, out, xsmgc) {
     const js = jsFor.get(m.source) ?? m.source;
     const xmb = path.join(dir, m.name.replace(/[^A-Za-z0-9_.-]/g, "_") + ".xmb");
     const stamp = xmb + ".hash";
-    const hash = fileHash(js, js + ".map", xsmgc);
+    const hash = fileHash(js, js + ".map", xsmgc) + (debug ? "" : " --no-debug");
     const cached = fs.existsSync(xmb) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === hash;
     if (!cached) {
-      const r = spawnSync(xsmgc, ["compile", js, xmb], { encoding: "utf8" });
+      const r = spawnSync(xsmgc, ["compile", ...(debug ? [] : ["--no-debug"]), js, xmb], { encoding: "utf8" });
       if (r.status !== 0) throw new BuildError(`JavaScript errors in module "${m.name}":\n${r.stderr.trim()}`);
       fs.writeFileSync(stamp, hash);
       compiled++;
@@ -226,7 +228,7 @@ export function build({ manifest, host = "linux-sim", out, variant, target, log 
   const jsFor = typescript(app, out);
   step("typescript", `${jsFor.size} module${jsFor.size === 1 ? "" : "s"} checked`);
   const modules = reachable(app, jsFor);
-  const { specs, compiled } = bytecode(modules, jsFor, out, xsmgc);
+  const { specs, compiled } = bytecode(modules, jsFor, out, xsmgc, variant !== "release");
   step("bytecode", `${compiled} compiled, ${specs.length - compiled} unchanged`);
   const prepare = preloadArgs(app, modules);
   sh(xsmgc, ["link", path.join(gen, "modules.c"), ...prepare.args, ...specs], "linking the module image");

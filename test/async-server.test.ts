@@ -14,7 +14,7 @@ import { freePort, sanitizerReports, startFirmware, type Running, acceptQueue, l
 // serve port: am.serve; raw port: am.listen with a (conn, ev, data) handler.
 function firmware(servePort: number, rawPort: number, usedPort: number): string {
   return `
-import { AsyncManager, AsyncConnection, HttpMessage, MG_EV_HTTP_MSG, type EventData } from "mongoose";
+import { AsyncManager, AsyncConnection, HttpMessage, MG_EV_HTTP_MSG, Request, type EventData } from "mongoose";
 const am = new AsyncManager(undefined, {
   errorHandler: (error, conn, ev) => console.log("errorHandler", conn?.id, ev, (error as Error).message),
 });
@@ -58,6 +58,14 @@ await am.serve("http://127.0.0.1:${servePort}", (req, conn) => {
   // What plain JavaScript may return despite the types: null, a status out of range.
   if (req.uri === "/null") return am.sleep(1).then(() => JSON.parse("null") as string);
   if (req.uri === "/badstatus") return { status: 42, body: "never sent" };
+  if (req.uri === "/request") {
+    // What the request offers, read again after an await: it is the message itself.
+    return am.sleep(1).then(() => ({ body: JSON.stringify({
+      message: req.message === req, http: req instanceof HttpMessage, request: req instanceof Request,
+      uri: req.uri, query: req.query, n: req.queryVar("n"), boundary: req.headerVar("Content-Type", "boundary"),
+      user: req.credentials()?.user, text: req.text(), json: req.json(),
+    }) }));
+  }
   if (req.uri === "/echo") return { headers: { "Content-Type": "application/json" }, body: JSON.stringify({ method: req.method, body: req.text(), type: req.header("content-type") }) };
   return "served " + req.uri;
 });
@@ -182,6 +190,18 @@ describe("AsyncManager server", () => {
     expect(Number(answer.headers["x-slept"])).toBeGreaterThanOrEqual(49);
     expect(Date.now() - began).toBeGreaterThanOrEqual(49);
     expect((await request(servePort, "/plain")).body).toBe("served /plain");
+  });
+
+  it("serve's request is the HttpMessage itself, whole after an await, with text() and json()", async () => {
+    const answer = await request(servePort, "/request?n=7", {
+      method: "POST", body: '{"a":[1,2]}',
+      headers: { "Content-Type": "multipart/form-data; boundary=xyz", Authorization: "Basic " + Buffer.from("ann:pw").toString("base64") },
+    });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({
+      message: true, http: true, request: true, uri: "/request", query: "n=7", n: "7", boundary: "xyz",
+      user: "ann", text: '{"a":[1,2]}', json: { a: [1, 2] },
+    });
   });
 
   it("serve answers 500 to a null response or a bad status, and keeps serving the connection", async () => {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // xsmg build: what it reports for broken apps (exit code 2 and a message naming
 // the problem), its incremental bytecode step, and module resolution at run time.
+import fs from "fs";
 import path from "path";
 import { buildApp, makeApp, runFirmware, writeFiles, xsmg } from "./helpers/sim";
 
@@ -148,6 +149,28 @@ describe("incremental builds", () => {
     // And the rebuilt firmware runs the new code.
     const r = await runFirmware(path.join(dir, "out", "firmware"));
     expect(r.stdout).toBe("value 2\n");
+    expect(r.code).toBe(0);
+  });
+});
+
+describe("bytecode of a release build", () => {
+  // Its engine has no mxDebug and skips line records: the build leaves them out.
+  test("carries no line records: smaller modules, rebuilt when the variant changes in the same folder", async () => {
+    const dir = makeApp({
+      "manifest.json": oneModule,
+      "main.ts": Array.from({ length: 40 }, (_, i) => `let v${i} = ${i};\nv${i}++;\n`).join("") + `console.log("ran", v39);\n`,
+    });
+    const xmb = path.join(dir, "out", "xmb", "main.xmb");
+    const debug = build(dir, "--variant", "debug");
+    expect(debug.code).toBe(0);
+    const debugSize = fs.statSync(xmb).size;
+    const release = build(dir, "--variant", "release");
+    expect(release.code).toBe(0);
+    expect(release.stderr).toMatch(/^\s+bytecode\s+[\d.]+ s\s+[1-9]\d* compiled, 0 unchanged$/m);
+    // Three bytes per line record, at least one per statement (81 here).
+    expect(debugSize - fs.statSync(xmb).size).toBeGreaterThanOrEqual(3 * 81);
+    const r = await runFirmware(path.join(dir, "out", "firmware"));
+    expect(r.stdout).toBe("ran 40\n");
     expect(r.code).toBe(0);
   });
 });

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 // xsmgc: our ahead-of-time compiler and linker for XS bytecode.
 //
-//   xsmgc compile IN.js OUT.xmb      parse one module (source map aware) to bytecode
+//   xsmgc compile [--no-debug] IN.js OUT.xmb
+//                                    parse one module (source map aware) to bytecode;
+//                                    --no-debug leaves out the file and line records,
+//                                    which only an engine built with mxDebug reads
 //   xsmgc link OUT.c [--prepare NAMES,SYMBOLS [--preload NAME]...] NAME=IN.xmb...
 //                                    give every symbol its final key ID, make the
 //                                    bytecode executable in place, emit it as C;
@@ -101,7 +104,7 @@ static void writeBlock(FILE* file, const void* data, uint32_t size)
 		fwrite(data, size, 1, file);
 }
 
-static int compile(const char* input, const char* output)
+static int compile(const char* input, const char* output, txBoolean debug)
 {
 	txParser _parser;
 	txParser* parser = &_parser;
@@ -109,7 +112,9 @@ static int compile(const char* input, const char* output)
 	txScript* volatile script = NULL;  // set between setjmp and a possible longjmp
 	txString mapName = NULL;
 	Source source = readFile(input);
-	txUnsigned flags = mxCFlag | mxDebugFlag;
+	// Without mxDebug the engine steps over each statement's line record: dead
+	// weight in flash, and an instruction dispatch per statement.
+	txUnsigned flags = mxCFlag | (debug ? mxDebugFlag : 0);
 
 	// The code generator numbers functions for the profiler through its console,
 	// which the engine takes to be a machine; a blank one serves.
@@ -426,12 +431,14 @@ static int link_command(const char* output, int argc, char** argv)
 int main(int argc, char** argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "compile"))
-		return compile(argv[2], argv[3]);
+		return compile(argv[2], argv[3], 1);
+	if (argc == 5 && !strcmp(argv[1], "compile") && !strcmp(argv[2], "--no-debug"))
+		return compile(argv[3], argv[4], 0);
 	if (argc >= 3 && !strcmp(argv[1], "link")) {
 		int status = link_command(argv[2], argc - 3, argv + 3);
 		if (status != 2)
 			return status;
 	}
-	fprintf(stderr, "usage: xsmgc compile IN.js OUT.xmb\n       xsmgc link OUT.c [--prepare NAMES,SYMBOLS [--preload NAME]...] NAME=IN.xmb...\n");
+	fprintf(stderr, "usage: xsmgc compile [--no-debug] IN.js OUT.xmb\n       xsmgc link OUT.c [--prepare NAMES,SYMBOLS [--preload NAME]...] NAME=IN.xmb...\n");
 	return 2;
 }

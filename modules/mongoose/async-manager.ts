@@ -496,12 +496,17 @@ export class AsyncManager {
     const sends = conn._sends;
     try {
       const result = handler(conn, ev, data);
-      if (result && typeof (result as Promise<void>).then === "function")
-        (result as Promise<void>).then(undefined, (error) => this.#failed(error, conn, ev, sends));
+      if (result && typeof (result as Promise<void>).then === "function") this.#failedIfRejects(result as Promise<void>, conn, ev, sends);
     } catch (error) {
       this.#failed(error, conn, ev, sends);
     }
   };
+
+  // Apart from the dispatch: an arrow in it would make XS give conn, ev and sends
+  // closures of their own on every event, rejection or not.
+  #failedIfRejects(result: Promise<void>, conn: AsyncConnection, ev: number, sends: number): void {
+    result.then(undefined, (error) => this.#failed(error, conn, ev, sends));
+  }
 
   #report(error: unknown, conn: AsyncConnection | undefined, ev: number): void {
     reportError(this.#options.errorHandler ?? defaultErrorHandler, error, conn, ev);

@@ -9,7 +9,8 @@ import * as nativeMqtt from "mongoose/native-mqtt";
 import { MQTT_CMD_PUBLISH, WEBSOCKET_OP_CLOSE } from "mongoose/constants";
 
 export class HttpMessage {
-  private constructor() {
+  /** @internal made by mongoose alone (serve's Request is one, with text() and json()) */
+  protected constructor() {
     throw new TypeError("HttpMessage objects are made by mongoose");
   }
   /** "GET", "POST", ... (empty for a response). */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // AsyncManager.serve: an async handler per HTTP request, its answers in request order.
 import { MG_EV_HTTP_MSG } from "mongoose/constants";
-import type { HttpMessage } from "mongoose/messages";
+import { HttpMessage } from "mongoose/messages";
 import type { Headers } from "mongoose/headers";
 import type { EventData } from "mongoose/connection";
 import type { AsyncConnection, CatchingHandler } from "mongoose/async-connection";
@@ -10,23 +10,17 @@ import { ignore } from "mongoose/deferred";
 // Named: XS looks a namespace's property up on every call.
 import { reply as nativeReply } from "mongoose/native-async";
 
-/** A request handed to serve(): a copy, valid across awaits. */
-export class Request {
-  /** The underlying message (for wsUpgrade). */
-  declare readonly message: HttpMessage;
-  /** @internal made by serve() alone */
-  private constructor() {
-    throw new TypeError("Request objects are made by serve()");
-  }
-  get method(): string { return this.message.method; }
-  get uri(): string { return this.message.uri; }
-  get query(): string { return this.message.query; }
-  get headers(): Array<[string, string]> { return this.message.headers; }
-  header(name: string): string | undefined { return this.message.header(name); }
-  queryVar(name: string): string | undefined { return this.message.queryVar(name); }
-  get body(): Uint8Array { return this.message.body; }
-  text(): string { return this.message.bodyText; }
-  json(): unknown { return JSON.parse(this.message.bodyText); }
+/**
+ * A request handed to serve(): the message itself, copied for JavaScript by the
+ * poll task and so valid across awaits, with text() and json() besides. Its
+ * getters are HttpMessage's own: a request read through a wrapper paid XS a
+ * second getter call for every field.
+ */
+export class Request extends HttpMessage {
+  /** The message, for what takes one (conn.wsUpgrade): the request itself. */
+  get message(): HttpMessage { return this; }
+  text(): string { return this.bodyText; }
+  json(): unknown { return JSON.parse(this.bodyText); }
 }
 
 export interface ServeResponse {
@@ -40,6 +34,7 @@ export type ServeHandler = (req: Request, conn: AsyncConnection) => ServeRespons
 type Answer = ServeResponse | string | void;
 
 const requestPrototype = Request.prototype;
+const { setPrototypeOf } = Object;
 
 // Once nothing is pending, an idle kept-alive connection holds no promise.
 function settled(conn: AsyncConnection, pending: Promise<void>): void {
@@ -108,16 +103,13 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
     if (!queued) {
       const previous = conn._serving;
       if (previous) {
-        const next = () => serve(conn, ev, data, id, true);
-        const chained = previous.then(next, next);
-        conn._serving = chained;
-        chained.then(() => settled(conn, chained));  // serve never rejects
+        later(previous, conn, ev, data, id);
         return undefined;
       }
     }
-    // An object literal on Request's prototype: XS makes it for a third of a
-    // constructor call's cost.
-    const req = { __proto__: requestPrototype, message: data } as unknown as Request;
+    // Turned into a Request, not wrapped in one: no object to make, and the fields
+    // read through one getter.
+    const req = setPrototypeOf(data, requestPrototype) as Request;
     const sends = conn._sends;
     let response: Answer | Promise<Answer>;
     let returned = false;
@@ -147,19 +139,35 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
       respond(conn, sends, response as Answer);
       return undefined;
     }
-    const pending: Promise<void> = (response as Promise<Answer>).then((value) => {
-      settled(conn, pending);
-      respond(conn, sends, value);
-    }, (error: unknown) => {
-      settled(conn, pending);
-      failed(conn, sends, error);
-    });
+    const pending = answerWhenSettled(conn, sends, response as Promise<Answer>);
     // Every object saved here counts: a request stays live until its handler
     // answers, and a burst of 200 at once must fit the esp32 creation profile.
     // A queued one's is the chain's, which serve set before.
     if (!queued) conn._serving = pending;
     return pending;
   };
+
+  // Apart from serve, as is answerWhenSettled: XS gives every variable an inner
+  // function uses a closure of its own, made on each call of the function that
+  // declares it, whichever branch runs (six per request here, three more in the
+  // dispatch before it lost its arrow too).
+  function later(previous: Promise<void>, conn: AsyncConnection, ev: number, data: EventData, id: number): void {
+    const next = () => serve(conn, ev, data, id, true);
+    const chained = previous.then(next, next);
+    conn._serving = chained;
+    chained.then(() => settled(conn, chained));  // serve never rejects
+  }
+
+  function answerWhenSettled(conn: AsyncConnection, sends: number, response: Promise<Answer>): Promise<void> {
+    const pending: Promise<void> = response.then((value) => {
+      settled(conn, pending);
+      respond(conn, sends, value);
+    }, (error: unknown) => {
+      settled(conn, pending);
+      failed(conn, sends, error);
+    });
+    return pending;
+  }
   // Nothing escapes it: serve catches and reports the handler's failures.
   return Object.assign(serve, { _catches: true as const });
 }

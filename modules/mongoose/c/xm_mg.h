@@ -84,6 +84,10 @@ enum {
 	XM_MG_PROTO_MQTT, XM_MG_PROTO_TIMER, XM_MG_PROTO_COUNT
 };
 extern xsSlot xm_mg_protos[XM_MG_PROTO_COUNT];
+// The TypeScript classes' prototypes, which arguments are checked against: an
+// object made by C stays one of them when JavaScript gives it a subclass's
+// prototype (serve's Request is an HttpMessage made so).
+extern xsSlot xm_mg_classes[XM_MG_PROTO_COUNT];
 
 // ---- XS task only ----------------------------------------------------------
 

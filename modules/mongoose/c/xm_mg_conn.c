@@ -70,7 +70,7 @@ static const struct {
 void* xm_mg_message(xsMachine* the, xsSlot* slot, int kind)
 {
 	static const char* const names[] = { "", "HttpMessage", "WsMessage", "MqttMessage" };
-	if (xsTypeOf(*slot) == xsReferenceType && xsIsInstanceOf(*slot, xm_mg_protos[message_kinds[kind].proto])) {
+	if (xsTypeOf(*slot) == xsReferenceType && xsIsInstanceOf(*slot, xm_mg_classes[message_kinds[kind].proto])) {
 		xsDestructor d = xsGetHostDestructor(*slot);
 		if (d == message_kinds[kind].destructor || d == message_kinds[kind].owned)
 			return xsGetHostData(*slot);
