@@ -58,6 +58,8 @@ await am.serve("http://127.0.0.1:${servePort}", (req, conn) => {
   // What plain JavaScript may return despite the types: null, a status out of range.
   if (req.uri === "/null") return am.sleep(1).then(() => JSON.parse("null") as string);
   if (req.uri === "/badstatus") return { status: 42, body: "never sent" };
+  if (req.uri === "/fractionstatus") return { status: 200.5, body: "never sent" };
+  if (req.uri === "/stringstatus") return { status: JSON.parse('"200"') as number, body: "never sent" };
   if (req.uri === "/request") {
     // What the request offers, read again after an await: it is the message itself.
     return am.sleep(1).then(() => ({ body: JSON.stringify({
@@ -213,6 +215,11 @@ describe("AsyncManager server", () => {
     expect(bad.status).toBe(500);
     expect(bad.body).toBe("the handler returned an invalid status\n");
     await fw.waitFor(/^errorHandler \d+ 11 serve: HTTP status 42 is not an integer between 100 and 999$/, 2000);
+    for (const [path, status] of [["/fractionstatus", "200.5"], ["/stringstatus", "200"]]) {
+      const odd = await request(servePort, path, { agent });
+      expect(odd).toMatchObject({ status: 500, body: "the handler returned an invalid status\n" });
+      await fw.waitFor(new RegExp(`^errorHandler \\d+ 11 serve: HTTP status ${status.replace(".", "\\.")} is not an integer between 100 and 999$`, "m"), 2000);
+    }
     const after = await request(servePort, "/after", { agent });
     expect(after).toMatchObject({ status: 200, body: "served /after", reused: true });
     agent.destroy();

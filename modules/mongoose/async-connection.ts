@@ -27,6 +27,12 @@ function packetId(outcome: Outcome): number {
   return outcome.number;
 }
 
+// Apart from _reply: an arrow there would make XS give status, body and lines
+// closures on every call, serve's unawaited answers included.
+function awaitedReply(am: AsyncManager, id: number, status: number, body: Bytes, lines: string): Promise<void> {
+  return am._command((native_, request) => nativeReply(native_, id, status, body, lines, request));
+}
+
 function parseAddress(text: string | undefined): Address | undefined {
   if (!text) return undefined;
   const colon = text.lastIndexOf(":");
@@ -152,7 +158,7 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
       if (!empty) native.chunk(this.#am._native, this.#id, body, 0);
       return undefined;
     }
-    if (awaited) return this.#am._command((am, request) => nativeReply(am, this.#id, status, body, lines, request));
+    if (awaited) return awaitedReply(this.#am, this.#id, status, body, lines);
     nativeReply(this.#am._native, this.#id, status, body, lines);
     return undefined;
   }

@@ -51,7 +51,7 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
   // reply) or the manager is closing. The reply is not awaited: the command queue
   // keeps responses in order, and no completion event has to cross back.
   function respond(conn: AsyncConnection, sends: number, response: Answer | null): void {
-    if (conn._sends !== sends || conn.isClosed || !am.running) return;
+    if (conn._sends !== sends || conn.isClosed || !am._live) return;
     let status = 200;
     let body: string | Uint8Array = "";
     let headers: Headers | undefined;
@@ -63,7 +63,8 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
       status = response.status ?? 200;
       body = response.body ?? "";
       headers = response.headers;
-      if (!Number.isInteger(status) || status < 100 || status > 999) {
+      // Not Number.isInteger: a native call costs XS more than these three checks.
+      if (typeof status !== "number" || !(status >= 100 && status <= 999) || status % 1 !== 0) {
         report(new RangeError(`serve: HTTP status ${status} is not an integer between 100 and 999`), conn);
         status = 500;
         body = "the handler returned an invalid status\n";
