@@ -430,10 +430,11 @@ static int link_command(const char* output, int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-	if (argc == 4 && !strcmp(argv[1], "compile"))
-		return compile(argv[2], argv[3], 1);
-	if (argc == 5 && !strcmp(argv[1], "compile") && !strcmp(argv[2], "--no-debug"))
-		return compile(argv[3], argv[4], 0);
+	if (argc >= 4 && !strcmp(argv[1], "compile")) {
+		txBoolean debug = argc == 4;
+		if (debug || (argc == 5 && !strcmp(argv[2], "--no-debug")))
+			return compile(argv[argc - 2], argv[argc - 1], debug);
+	}
 	if (argc >= 3 && !strcmp(argv[1], "link")) {
 		int status = link_command(argv[2], argc - 3, argv + 3);
 		if (status != 2)
