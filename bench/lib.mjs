@@ -134,13 +134,41 @@ http.createServer((req, res) => {
 }).listen(Number(process.argv[2]), "127.0.0.1", () => console.log("ready"));
 `;
 
+// The HTTP benchmarks give wrk a CPU of its own and their servers the others,
+// where this process may use two or more and taskset is there: a device's
+// clients are other machines, and a server whose two tasks share the CPUs with
+// wrk measures where the scheduler puts three threads more than its own work
+// (bench/http-async/README.md). `--shared-cpus`: no split, as before 2026-12-06.
+let split;
+
+// Chooses the split for startServer and wrk; returns how the CPUs are used, for the
+// results' header.
+export function isolateLoad() {
+  const taskset = spawnSync("taskset", ["-cp", String(process.pid)], { encoding: "utf8" });
+  const list = /list:\s*([\d,-]+)/.exec(taskset.stdout ?? "");
+  const cpus = list ? list[1].split(",").flatMap((r) => {
+    const [a, b = a] = r.split("-").map(Number);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  }) : [];
+  if (process.argv.includes("--shared-cpus") || cpus.length < 2)
+    return `wrk and the servers share ${cpus.length || "the"} CPUs${list ? "" : " (no taskset)"}`;
+  split = { load: String(cpus.at(-1)), servers: cpus.slice(0, -1).join(",") };
+  return `wrk on CPU ${split.load}, the servers on CPU${cpus.length > 2 ? "s" : ""} ${split.servers} (taskset)`;
+}
+
+// cmd and args, run on the CPUs of the split (if any) for what.
+function onCpus(what, cmd, args) {
+  return split ? ["taskset", ["-c", split[what], cmd, ...args]] : [cmd, args];
+}
+
 // Starts a server and resolves once it printed "ready". Its stderr goes to a file
 // (child.logFile): mongoose logs every connection wrk resets, one write() per
 // character, and an unread pipe would stall the server while wrk runs (spawnSync).
 export function startServer(cmd, args, logFile) {
   return new Promise((resolve, reject) => {
     const err = fs.openSync(logFile, "w");
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", err] });
+    // taskset execs the server: child.pid is the server's, whose CPU time wrk() reads.
+    const child = spawn(...onCpus("servers", cmd, args), { stdio: ["ignore", "pipe", err] });
     fs.closeSync(err);
     child.logFile = logFile;
     let out = "";
@@ -183,7 +211,8 @@ function cpuSeconds(pid) {
 // errors or non-2xx answers, which void a figure.
 export function wrk(port, connections, seconds, pid) {
   const cpuBefore = pid && cpuSeconds(pid);
-  const r = spawnSync("wrk", ["-t", "1", "-c", String(connections), "-d", `${seconds}s`, `http://127.0.0.1:${port}/`], { encoding: "utf8" });
+  const r = spawnSync(...onCpus("load", "wrk", ["-t", "1", "-c", String(connections), "-d", `${seconds}s`, `http://127.0.0.1:${port}/`]),
+    { encoding: "utf8" });
   const cpu = pid && cpuSeconds(pid) - cpuBefore;
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}${r.stdout}`);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);

@@ -5,13 +5,13 @@
 // handler (conn.reply), next to the C mongoose hello world of bench/http-sync,
 // cymongoose's AsyncManager (the pinned version, installed by lib.mjs) and Node's
 // http module, under wrk with keep-alive at 1 and 50 connections.
-// Usage: node bench/http-async/run.mjs [--seconds N] [--rounds N] [--poll MS]
+// Usage: node bench/http-async/run.mjs [--seconds N] [--rounds N] [--poll MS] [--shared-cpus]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  buildCServer, buildFirmware, cymongoosePython, cymongooseServer, freePort, makeLog, measureRounds, median, needWrk, NODE_HELLO,
-  option, printProblems, printTable, releaseFlags, ROOT, startServer, stopServer, wrk,
+  buildCServer, buildFirmware, cymongoosePython, cymongooseServer, freePort, isolateLoad, makeLog, measureRounds, median, needWrk,
+  NODE_HELLO, option, printProblems, printTable, releaseFlags, ROOT, startServer, stopServer, wrk,
 } from "../lib.mjs";
 
 const HELLO_C = path.join(ROOT, "bench", "http-sync", "hello.c");
@@ -58,6 +58,7 @@ function quitFirmware(child, port) {
 }
 
 needWrk("bench/http-async");
+const cpuUse = isolateLoad();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "xsmg-bench-http-async-"));
 try {
   const ports = { serve: await freePort(), raw: await freePort(), c: await freePort(), py: await freePort(), node: await freePort() };
@@ -103,7 +104,7 @@ try {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const rounds = ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : "";
   console.log(`HTTP hello world on the AsyncManager, keep-alive, wrk -t1 for ${SECONDS} s per cell${rounds}`);
-  console.log(`(${os.cpus().length} x ${cpu}, load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after; poll interval ${POLL_MS} ms; C flags ${flags.join(" ")})`);
+  console.log(`(${os.cpus().length} x ${cpu}, load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after; ${cpuUse}; poll interval ${POLL_MS} ms; C flags ${flags.join(" ")})`);
   console.log("");
   printTable(subjects, CONNECTIONS);
   console.log("");

@@ -6,14 +6,14 @@
 // mongoose.c built with the same flags, cymongoose's Manager (the pinned version,
 // installed by lib.mjs) and Node's http module, under wrk with keep-alive at 1
 // and 50 connections.
-// Usage: node bench/http-sync/run.mjs [--seconds N] [--rounds N] [--poll MS]
+// Usage: node bench/http-sync/run.mjs [--seconds N] [--rounds N] [--poll MS] [--shared-cpus]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  buildCServer, buildFirmware, cymongoosePython, cymongooseServer, freePort, makeLog, measureRounds, median, needWrk, NODE_HELLO,
-  option, printProblems, printTable, releaseFlags, startServer, stopServer, wrk,
+  buildCServer, buildFirmware, cymongoosePython, cymongooseServer, freePort, isolateLoad, makeLog, measureRounds, median, needWrk,
+  NODE_HELLO, option, printProblems, printTable, releaseFlags, startServer, stopServer, wrk,
 } from "../lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -38,6 +38,7 @@ mgr.run(${POLL_MS});
 `;
 
 needWrk("bench/http-sync");
+const cpuUse = isolateLoad();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "xsmg-bench-http-"));
 try {
   const ports = { fw: await freePort(), fwAll: await freePort(), c: await freePort(), py: await freePort(), node: await freePort() };
@@ -85,7 +86,7 @@ try {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const rounds = ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : "";
   console.log(`HTTP hello world, keep-alive, wrk -t1 for ${SECONDS} s per cell${rounds} (${os.cpus().length} x ${cpu}, load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after)`);
-  console.log(`C flags (as the release firmware's mongoose.c): ${flags.join(" ")}; poll interval ${POLL_MS} ms`);
+  console.log(`C flags (as the release firmware's mongoose.c): ${flags.join(" ")}; poll interval ${POLL_MS} ms; ${cpuUse}`);
   console.log("");
   printTable(subjects, CONNECTIONS);
   console.log("");
