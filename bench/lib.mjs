@@ -150,8 +150,9 @@ export function isolateLoad() {
     const [a, b = a] = r.split("-").map(Number);
     return Array.from({ length: b - a + 1 }, (_, i) => a + i);
   }) : [];
+  if (!list) return "wrk and the servers share the CPUs (no taskset)";
   if (process.argv.includes("--shared-cpus") || cpus.length < 2)
-    return `wrk and the servers share ${cpus.length || "the"} CPUs${list ? "" : " (no taskset)"}`;
+    return `wrk and the servers share ${cpus.length < 2 ? `CPU ${cpus[0]}` : `${cpus.length} CPUs`}`;
   split = { load: String(cpus.at(-1)), servers: cpus.slice(0, -1).join(",") };
   return `wrk on CPU ${split.load}, the servers on CPU${cpus.length > 2 ? "s" : ""} ${split.servers} (taskset)`;
 }
