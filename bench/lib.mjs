@@ -138,7 +138,7 @@ http.createServer((req, res) => {
 // where this process may use two or more and taskset is there: a device's
 // clients are other machines, and a server whose two tasks share the CPUs with
 // wrk measures where the scheduler puts three threads more than its own work
-// (bench/http-async/README.md). `--shared-cpus`: no split, as before 2026-12-06.
+// (bench/http-async/README.md). `--shared-cpus`: no split, every process on every CPU.
 let split;
 
 // Chooses the split for startServer and wrk; returns how the CPUs are used, for the
