@@ -12,10 +12,14 @@ import { ensure } from "../firmware/requirements.mjs";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const CLI = path.join(ROOT, "firmware", "cli.mjs");
 
-// The scripts take numeric options only, as `--name N`; anything else is ignored.
+// The scripts take numeric options, as `--name N`, and flags, as `--name`;
+// anything else is ignored.
 export function option(name, fallback) {
   const i = process.argv.indexOf(name);
   return i > 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
+}
+export function flag(name) {
+  return process.argv.includes(name);
 }
 
 // Progress goes to stderr, prefixed with the script's name, so that stdout holds
@@ -151,7 +155,7 @@ export function isolateLoad() {
     return Array.from({ length: b - a + 1 }, (_, i) => a + i);
   }) : [];
   if (!list) return "wrk and the servers share the CPUs (no taskset)";
-  if (process.argv.includes("--shared-cpus") || cpus.length < 2)
+  if (flag("--shared-cpus") || cpus.length < 2)
     return `wrk and the servers share ${cpus.length < 2 ? `CPU ${cpus[0]}` : `${cpus.length} CPUs`}`;
   split = { load: String(cpus.at(-1)), servers: cpus.slice(0, -1).join(",") };
   return `wrk on CPU ${split.load}, the servers on CPU${cpus.length > 2 ? "s" : ""} ${split.servers} (taskset)`;

@@ -150,7 +150,7 @@ export function serveRequests(am: AsyncManager, handler: ServeHandler,
 
   // Apart from serve, as is answerWhenSettled: XS gives every variable an inner
   // function uses a closure of its own, made on each call of the function that
-  // declares it, whichever branch runs (in serve, six per request).
+  // declares it, whichever branch runs (inside serve, six slots per request).
   function later(previous: Promise<void>, conn: AsyncConnection, ev: number, data: EventData, id: number): void {
     const next = () => serve(conn, ev, data, id, true);
     const chained = previous.then(next, next);
