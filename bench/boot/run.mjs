@@ -9,15 +9,8 @@ import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { CLI, option } from "../lib.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const CLI = path.join(ROOT, "firmware", "cli.mjs");
-
-function option(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
-}
 const RUNS = option("--runs", 20);
 
 // Milliseconds from spawn() to the first newline on the child's stdout.
