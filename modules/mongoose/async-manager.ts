@@ -53,8 +53,10 @@ interface Opening {
   conn?: AsyncConnection;
 }
 
-/** How a command's RESULT settles what waits for it. */
-type Settle = Omit<Deferred<Outcome>, "promise">;
+/** A command waiting for its RESULT; value makes what its promise resolves to (undefined without). */
+interface Pending extends Deferred<unknown> {
+  value?: (outcome: Outcome) => unknown;
+}
 
 /**
  * The parts a firmware links in by importing their module, which then provides
@@ -92,7 +94,7 @@ export class AsyncManager {
   readonly #options: AsyncManagerOptions;
   #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
   readonly #conns = new Map<number, AsyncConnection>();
-  readonly #requests = new Map<number, Settle>();
+  readonly #requests = new Map<number, Pending>();
   readonly #opening = new Map<number, Opening>();
   /** The last command's request id: 3 to 2^32 - 1, as C keeps it (0 none, 1 start, 2 close). */
   #lastRequest = 2;
@@ -105,7 +107,7 @@ export class AsyncManager {
    * XS reads a field for a fifth of a getter's cost. Set and cleared with #state's "running".
    */
   _live: object | undefined;
-  #started: Promise<Outcome> | undefined;
+  #started: Promise<unknown> | undefined;
 
   constructor(handler?: AsyncHandler, options: AsyncManagerOptions = {}) {
     bindNativeOnce();
@@ -144,7 +146,7 @@ export class AsyncManager {
   async start(): Promise<void> {
     if (this.#state !== "new") throw new Error(`AsyncManager is ${this.#state}: start() works once`);
     this.#state = "starting";
-    const started = deferred<Outcome>();
+    const started = deferred<unknown>();
     this.#started = started.promise;
     this.#requests.set(START_REQUEST, started);
     this.#native = native.create(this.#dispatch, this.#options.pollInterval ?? 100, this.#options.commandQueueLength);
@@ -174,11 +176,11 @@ export class AsyncManager {
     this._live = undefined;
     for (const id of this.#timers) clearInterval(id);
     this.#timers.clear();
-    const done = deferred<Outcome>();
+    const done = deferred<unknown>();
     this.#requests.set(CLOSE_REQUEST, done);
     await stopPollTask(this.#native!, done.promise, this.#options.shutdownTimeout ?? 30000);
     this.#state = "closed";
-    for (const d of this.#requests.values()) d.reject(new Error("AsyncManager closed"));
+    for (const d of this.#requests.values()) fail(d, new Error("AsyncManager closed"));
     this.#requests.clear();
     this.#opening.clear();
   }
@@ -210,21 +212,16 @@ export class AsyncManager {
   _command<T = void>(post: (am: object, request: number) => void, value?: (outcome: Outcome) => T): Promise<T> {
     const am = this._native;
     const request = this.#newRequest();
-    let settle!: Settle;
-    const done = new Promise<T>((resolve, reject) =>
-      (settle = { resolve: (outcome) => resolve(value ? value(outcome) : undefined as T), reject }));
-    this.#requests.set(request, settle);
+    const pending: Pending = deferred<unknown>();
+    pending.value = value;
+    this.#requests.set(request, pending);
     try {
       post(am, request);
     } catch (error) {
       this.#requests.delete(request);
       return Promise.reject(error);
     }
-    // Marked handled: a handler written for Manager calls conn.reply() without
-    // awaiting it, and a client that left meanwhile must not make that an unhandled
-    // rejection (fatal here). Whoever awaits the promise still sees the rejection.
-    done.catch(ignore);
-    return done;
+    return pending.promise as Promise<T>;
   }
 
   // Throws, rather than rejects, when it cannot post: #connectWith rewords only
@@ -232,8 +229,9 @@ export class AsyncManager {
   #open(post: (am: object, request: number) => void, opening: Opening = {}): Promise<AsyncConnection> {
     const native_ = this._native;
     const request = this.#newRequest();
-    const d = deferred<Outcome>();
-    this.#requests.set(request, d);
+    const pending: Pending = deferred<unknown>();
+    pending.value = (outcome) => this.#connection(outcome.conn, outcome.addrs);
+    this.#requests.set(request, pending);
     this.#opening.set(request, opening);
     try {
       post(native_, request);
@@ -242,7 +240,7 @@ export class AsyncManager {
       this.#opening.delete(request);
       throw error;
     }
-    return d.promise.then((outcome) => this.#connection(outcome.conn, outcome.addrs));
+    return pending.promise as Promise<AsyncConnection>;
   }
 
   /**
@@ -466,12 +464,13 @@ export class AsyncManager {
     if (conn) {
       conn._bits = value;
     } else if (ev === XM_AM_EV_RESULT) {
-      this.#opening.delete(request);
+      if (this.#opening.size) this.#opening.delete(request);
       const d = this.#requests.get(request);
       if (!d) return;
       this.#requests.delete(request);
-      if (value === 0) d.resolve({ conn: number || id, addrs, number });
-      else d.reject(new Error(typeof data === "string" ? data : "failed"));
+      if (value !== 0) fail(d, new Error(typeof data === "string" ? data : "failed"));
+      else if (d.value) d.resolve(d.value({ conn: number || id, addrs, number }));
+      else d.resolve(undefined);
       return;
     } else {
       conn = this.#conns.get(id) ??
@@ -520,6 +519,14 @@ export class AsyncManager {
     if (ev === MG_EV_HTTP_MSG && conn._sends === sends && !conn.isClosed && this.running)
       conn.reply(500, "Internal Server Error\n").catch(ignore);
   }
+}
+
+// Marked handled first: a handler written for Manager calls conn.reply() without
+// awaiting it, and a client that left meanwhile must not make that an unhandled
+// rejection (fatal here). Whoever awaits the promise still sees the rejection.
+function fail(pending: Deferred<unknown>, error: Error): void {
+  pending.promise.catch(ignore);
+  pending.reject(error);
 }
 
 function notStarted(): Error {

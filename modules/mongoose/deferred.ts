@@ -8,14 +8,19 @@ export interface Deferred<T> {
   reject(error: unknown): void;
 }
 
+// The settlers of the promise being made: one executor for every deferred, which
+// the constructor calls at once, so that none makes closures of its own (the
+// AsyncManager makes one per command).
+let resolveNew: (value: never) => void;
+let rejectNew: (error: unknown) => void;
+function capture(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  resolveNew = resolve;
+  rejectNew = reject;
+}
+
 export function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
+  const promise = new Promise<T>(capture);
+  return { promise, resolve: resolveNew, reject: rejectNew };
 }
 
 /** For promises settled while nobody awaits them yet: a rejection here is not fatal. */
