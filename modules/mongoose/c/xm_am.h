@@ -53,6 +53,7 @@ enum { XM_AM_SEND_BYTES, XM_AM_SEND_RESPONSE, XM_AM_SEND_OPEN_RESPONSE, XM_AM_SE
 typedef struct {
 	uint8_t op;
 	uint8_t flag;           // LISTEN/CONNECT: kind, WS_SEND: opcode, SEND: XM_AM_SEND_*, CLOSE: drain first
+	uint8_t header;         // MQTT HEADER: the fixed header's first byte (size: the remaining length)
 	uint32_t request;       // promise to settle with a RESULT event (0: none)
 	unsigned long conn;     // target connection id
 	void* data;             // malloc'd bytes: limits and URL, payload, header lines

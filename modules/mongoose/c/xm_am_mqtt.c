@@ -85,8 +85,7 @@ void xm_am_mqtt_control(xsMachine* the)
 	xm_am_post(the, am, &cmd);
 }
 
-// mqttHeader(am, conn, cmd, flags, length, request): the fixed header's first
-// byte is the command's data, the remaining length its size
+// mqttHeader(am, conn, cmd, flags, length, request)
 void xm_am_mqtt_header(xsMachine* the)
 {
 	xm_am_mqtt_header_in_t a = xm_am_mqtt_header_in(the);
@@ -95,10 +94,7 @@ void xm_am_mqtt_header(xsMachine* the)
 	uint8_t first = xm_mg_mqtt_header_args(the, 2, &length);
 	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_MQTT, XM_CORE_MQTT_HEADER, a.conn, a.request);
 	cmd.size = length;
-	cmd.data = malloc(1);
-	if (!cmd.data)
-		xsUnknownError("no memory for the MQTT header");
-	*(uint8_t*)cmd.data = first;
+	cmd.header = first;
 	xm_am_post(the, am, &cmd);
 }
 
@@ -138,9 +134,8 @@ bool xm_am_mqtt_run(struct mg_connection* c, const xm_am_cmd_t* cmd, uint32_t* v
 		return false;
 	}
 	size_t before = c->send.len;
-	uint8_t header = cmd->data ? *(const uint8_t*)cmd->data : 0;
 	bool first = cmd->flag == XM_CORE_MQTT_PUB && cmd->size == FIRST_SEND;
-	*value = xm_core_mqtt_send(c, cmd->flag, opts, header, first ? 0 : (uint32_t)cmd->size);
+	*value = xm_core_mqtt_send(c, cmd->flag, opts, cmd->header, first ? 0 : (uint32_t)cmd->size);
 	// Every packet is two bytes at least: none queued means mg_send found no memory.
 	if (c->send.len == before) {
 		snprintf(why, size, "no memory for the send buffer of connection %lu", c->id);
