@@ -96,6 +96,11 @@ bool xm_source_add(xm_source_t* source);
 // not registered). On return no task is in, or will enter, its wake.
 void xm_source_remove(xm_source_t* source);
 
+// The destructor of a host object, NULL for any other value (xsGetHostDestructor
+// throws a SyntaxError for those, which reads as the native's own bug): tells a
+// module's own host objects from objects made from their prototypes.
+xsDestructor xm_host_destructor(xsSlot* value);
+
 // XS task: keep the loop alive while something (a connection, a pending post)
 // may still produce work; every xm_ref needs one xm_unref.
 void xm_ref(void);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The engine's platform hooks: machine creation from the creation profile,
-// promise job scheduling, stack limit, and what happens when the engine aborts.
+// promise job scheduling, stack limit, what happens when the engine aborts, and
+// the one look inside a value that modules need (xm_host_destructor).
 // Memory comes from malloc; with an incremental size of 0 the engine itself
 // refuses to grow an area, which is how a profile's limits are enforced.
 #include "xsAll.h"
@@ -89,4 +90,15 @@ void fxAbort(txMachine* the, int status)
 		port_fatal(XM_EXIT_FATAL);
 	}
 	port_fatal(XM_EXIT_UNCAUGHT);
+}
+
+xsDestructor xm_host_destructor(xsSlot* value)
+{
+	txSlot* slot = (txSlot*)value;
+	if (slot->kind != XS_REFERENCE_KIND)
+		return NULL;
+	txSlot* host = slot->value.reference->next;
+	if (!host || !(host->flag & XS_INTERNAL_FLAG) || host->kind != XS_HOST_KIND || (host->flag & XS_HOST_HOOKS_FLAG))
+		return NULL;
+	return host->value.host.variant.destructor;
 }

@@ -78,6 +78,14 @@ function route(mgr: Manager, conn: Connection, msg: HttpMessage): void {
         conn.reply(200, "refused: " + message(e));
       }
       return;
+    case "GET /fake-message":
+      // Made from the prototype, not by the manager: no message behind it.
+      try {
+        conn.reply(200, (Object.create(HttpMessage.prototype) as HttpMessage).uri);
+      } catch (e) {
+        conn.reply(200, "refused: " + message(e));
+      }
+      return;
     case "GET /inject": {
       const before = conn.sendLen;
       try {
@@ -402,6 +410,11 @@ describe("HTTP server: replies", () => {
     const badStatus = await get("/bad-status");
     // A debug engine names the native function that threw before the message.
     expect(text(badStatus)).toMatch(/^refused: RangeError: (\w+: )?HTTP status 1000 is not between 100 and 999$/);
+  });
+
+  test("an object made from HttpMessage.prototype is refused with a TypeError naming the class", async () => {
+    const r = await get("/fake-message");
+    expect(text(r)).toMatch(/^refused: TypeError: (\w+: )?expected a HttpMessage$/);
   });
 
   test("a header value with CRLF is refused with a TypeError before anything is sent; the handler then replies properly", async () => {

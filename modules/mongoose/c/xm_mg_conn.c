@@ -70,11 +70,11 @@ static const struct {
 void* xm_mg_message(xsMachine* the, xsSlot* slot, int kind)
 {
 	static const char* const names[] = { "", "HttpMessage", "WsMessage", "MqttMessage" };
-	if (xsTypeOf(*slot) == xsReferenceType && xsIsInstanceOf(*slot, xm_mg_classes[message_kinds[kind].proto])) {
-		xsDestructor d = xsGetHostDestructor(*slot);
-		if (d == message_kinds[kind].destructor || d == message_kinds[kind].owned)
-			return xsGetHostData(*slot);
-	}
+	// By its destructor, not its prototype: an object made from HttpMessage.prototype
+	// is no message, and a message serve() gave Request's prototype still is one.
+	xsDestructor d = xm_host_destructor(slot);
+	if (d && (d == message_kinds[kind].destructor || d == message_kinds[kind].owned))
+		return xsGetHostData(*slot);
 	xsTypeError("expected a %s", names[kind]);
 	return NULL;
 }
