@@ -19,8 +19,10 @@ function capture(resolve: (value: never) => void, reject: (error: unknown) => vo
 }
 
 export function deferred<T>(): Deferred<T> {
-  const promise = new Promise<T>(capture);
-  return { promise, resolve: resolveNew, reject: rejectNew };
+  const made = { promise: new Promise<T>(capture), resolve: resolveNew, reject: rejectNew };
+  // Not kept here: they hold the promise, and with it what it settles with.
+  resolveNew = rejectNew = ignore;
+  return made;
 }
 
 /** For promises settled while nobody awaits them yet: a rejection here is not fatal. */
