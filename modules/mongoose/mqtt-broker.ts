@@ -9,6 +9,8 @@ import * as native from "mongoose/native-async";
 import {
   MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MQTT_CMD_CONNECT, MQTT_CMD_DISCONNECT, MQTT_CMD_PINGREQ,
   MQTT_CMD_PUBACK, MQTT_CMD_PUBLISH, MQTT_CMD_PUBREL, MQTT_CMD_SUBSCRIBE, MQTT_CMD_UNSUBSCRIBE,
+  MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER, MQTT_PROP_AUTHENTICATION_METHOD, MQTT_PROP_MAXIMUM_QOS, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+  MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE, MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE,
 } from "mongoose/constants";
 import { MqttMessage } from "mongoose/messages";
 import type { AsyncConnection } from "mongoose/async-connection";
@@ -18,7 +20,7 @@ import type { TlsOptions } from "mongoose/tls";
 import { utf8, type Bytes } from "mongoose/bytes";
 import { topicFilterFault, topicMatches, topicNameFault } from "mongoose/mqtt-topic";
 import {
-  Malformed, PROP_AUTHENTICATION_METHOD, PROP_SESSION_EXPIRY, connack, parseConnect, reasonCode, parseSubscribe,
+  Malformed, connack, parseConnect, reasonCode, parseSubscribe,
   parseUnsubscribe, suback, unsuback, XsString, type Connect, type OutProperty, type Subscription,
 } from "mongoose/mqtt-packets";
 import { Session, type Pending, type Routed } from "mongoose/mqtt-session";
@@ -255,7 +257,7 @@ export class MqttBroker {
       else void conn.close();
       return;
     }
-    if (v5 && c.properties.has(PROP_AUTHENTICATION_METHOD)) {
+    if (v5 && c.properties.has(MQTT_PROP_AUTHENTICATION_METHOD)) {
       this.#refuse(conn, true, V5_BAD_METHOD);
       return;
     }
@@ -308,7 +310,7 @@ export class MqttBroker {
     if (kept && !present) this.#remove(kept);
     const s = present ? kept : new Session(clientId);
     this.#sessions.set(clientId, s);
-    const expiry = c.properties.get(PROP_SESSION_EXPIRY) ?? 0;
+    const expiry = c.properties.get(MQTT_PROP_SESSION_EXPIRY_INTERVAL) ?? 0;
     s.conn = conn;
     s.v5 = v5;
     s.persistent = v5 ? expiry > 0 : !c.clean;
@@ -319,8 +321,10 @@ export class MqttBroker {
     s.graceful = false;
     this.#byConn.set(conn.id, s);
     // MQTT 5: QoS 1 at most, no shared subscriptions nor subscription ids.
-    const props: OutProperty[] = [[0x24, 1], [0x2a, 0], [0x29, 0]];
-    if (assigned) props.push([0x12, assigned]);
+    const props: OutProperty[] = [
+      [MQTT_PROP_MAXIMUM_QOS, 1], [MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE, 0], [MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE, 0],
+    ];
+    if (assigned) props.push([MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER, assigned]);
     conn.send(connack(v5, present, 0, props)).catch(ignore);
     if (present) {
       for (const [id, copy] of s.inflight ?? [])
