@@ -12,6 +12,7 @@ import {
   MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER, MQTT_PROP_AUTHENTICATION_METHOD, MQTT_PROP_MAXIMUM_QOS, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
   MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE, MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE,
 } from "mongoose/constants";
+import { XM_AM_FANOUT_DUP, XM_AM_FANOUT_ID_SHIFT, XM_AM_FANOUT_RETAIN } from "mongoose/wire";
 import { MqttMessage } from "mongoose/messages";
 import type { AsyncConnection } from "mongoose/async-connection";
 import { _provide, type AsyncManager, type AsyncTimer } from "mongoose/async-manager";
@@ -96,6 +97,11 @@ const V3_BAD_VERSION = 1, V3_BAD_ID = 2, V3_UNAVAILABLE = 3, V3_BAD_LOGIN = 4;
 const V5_BAD_METHOD = 0x8c, V5_BUSY = 0x89, V5_BAD_LOGIN = 0x86, V5_TOPIC_INVALID = 0x90;
 const V5_FILTER_INVALID = 0x8f, V5_SHARED_UNSUPPORTED = 0x9e, V3_SUB_FAILURE = 0x80, V5_NO_SUBSCRIPTION = 0x11;
 const V5_DISCONNECT_WITH_WILL = 4;
+
+/** A fan-out target's word for c/xm_am_broker.c: the copy's QoS, RETAIN and packet id. */
+function target(qos: number, retain: boolean, id: number): number {
+  return qos | (retain ? XM_AM_FANOUT_RETAIN : 0) | id << XM_AM_FANOUT_ID_SHIFT;
+}
 
 export class MqttBroker {
   /** The listening connection. */
@@ -328,7 +334,7 @@ export class MqttBroker {
     conn.send(connack(v5, present, 0, props)).catch(ignore);
     if (present) {
       for (const [id, copy] of s.inflight ?? [])
-        this.#fanout(copy.msg, [conn.id, 1 | 4 | (copy.retain ? 8 : 0) | id << 16]);
+        this.#fanout(copy.msg, [conn.id, target(1, copy.retain, id) | XM_AM_FANOUT_DUP]);
       this.#pump(s);
     }
     return true;
@@ -417,7 +423,7 @@ export class MqttBroker {
     const conn = s.conn;
     if (conn && (copy.qos === 0 || (s.inflightCount < this.#limits.maxInflight && !s.queue?.length))) {
       const id = copy.qos ? s.track(copy) : 0;
-      words.push(conn.id, copy.qos | (copy.retain ? 8 : 0) | id << 16);
+      words.push(conn.id, target(copy.qos, copy.retain, id));
     } else if (!(copy.qos && (conn || s.persistent) && s.enqueue(copy, this.#limits.maxQueued))) {
       this.#dropped++;
     }
@@ -426,7 +432,7 @@ export class MqttBroker {
   #pump(s: Session): void {
     while (s.conn && s.queue?.length && s.inflightCount < this.#limits.maxInflight) {
       const copy = s.queue.shift()!;
-      this.#fanout(copy.msg, [s.conn.id, copy.qos | (copy.retain ? 8 : 0) | s.track(copy) << 16]);
+      this.#fanout(copy.msg, [s.conn.id, target(copy.qos, copy.retain, s.track(copy))]);
     }
   }
 

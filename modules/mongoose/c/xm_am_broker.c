@@ -6,8 +6,8 @@
 #include "xm_am.h"
 #include "xm_args.h"
 
-// A target: the connection, then qos (bits 0-1), DUP (bit 2), RETAIN (bit 3) and
-// the packet id (bits 16-31) of its copy. Native byte order: both ends are this machine.
+// A target: the connection, then the XM_AM_FANOUT_* word of its copy (xm_wire.h).
+// Native byte order: both ends are this machine.
 typedef struct {
 	uint32_t conn;
 	uint32_t word;
@@ -59,11 +59,12 @@ static int by_conn(const void* a, const void* b)
 
 static void publish(struct mg_connection* c, uint32_t word, struct mg_str topic, struct mg_str message)
 {
-	uint8_t qos = word & 3;
-	uint8_t flags = (uint8_t)(qos << 1 | (word & 4 ? 8 : 0) | (word & 8 ? 1 : 0));
+	uint8_t qos = word & XM_AM_FANOUT_QOS;
+	uint8_t flags = (uint8_t)(qos << 1 | (word & XM_AM_FANOUT_DUP ? 8 : 0) | (word & XM_AM_FANOUT_RETAIN ? 1 : 0));
 	if (!qos && c->send.len > SLOW_SUBSCRIBER_BYTES)
 		return;
-	uint8_t head[5] = { (uint8_t)(topic.len >> 8), (uint8_t)topic.len, (uint8_t)(word >> 24), (uint8_t)(word >> 16), 0 };
+	uint8_t head[5] = { (uint8_t)(topic.len >> 8), (uint8_t)topic.len, (uint8_t)(word >> (XM_AM_FANOUT_ID_SHIFT + 8)),
+		(uint8_t)(word >> XM_AM_FANOUT_ID_SHIFT), 0 };
 	size_t id = qos ? 2 : 0, props = c->is_mqtt5 ? 1 : 0;
 	size_t length = 2 + topic.len + id + props + message.len, before = c->send.len;
 	size_t whole = 1 + (length < 128 ? 1 : length < 16384 ? 2 : length < 2097152 ? 3 : 4) + length;
