@@ -412,9 +412,9 @@ describe("HTTP server: replies", () => {
     expect(text(badStatus)).toMatch(/^refused: RangeError: (\w+: )?HTTP status 1000 is not between 100 and 999$/);
   });
 
-  test("an object made from HttpMessage.prototype is refused with a TypeError naming the class", async () => {
+  test("an object made from HttpMessage.prototype is refused with a TypeError naming the argument and its class", async () => {
     const r = await get("/fake-message");
-    expect(text(r)).toMatch(/^refused: TypeError: (\w+: )?expected a HttpMessage$/);
+    expect(text(r)).toMatch(/^refused: TypeError: (\w+: )?msg must be an HttpMessage$/);
   });
 
   test("a header value with CRLF is refused with a TypeError before anything is sent; the handler then replies properly", async () => {

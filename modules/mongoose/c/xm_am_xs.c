@@ -261,7 +261,7 @@ void xm_am_ws_upgrade(xsMachine* the)
 {
 	xm_am_ws_upgrade_in_t a = xm_am_ws_upgrade_in(the);
 	xm_am_t* am = xm_am_running(the);
-	struct mg_http_message* hm = xm_mg_message(the, &xsArg(2), XM_MG_MSG_HTTP);
+	struct mg_http_message* hm = a.msg;
 	if (!hm)
 		xsUnknownError("the request has expired");
 	xm_am_cmd_t cmd = xm_am_cmd(XM_AM_WS_UPGRADE, 0, a.conn, a.request);

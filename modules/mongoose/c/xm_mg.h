@@ -84,10 +84,11 @@ enum {
 	XM_MG_PROTO_MQTT, XM_MG_PROTO_TIMER, XM_MG_PROTO_COUNT
 };
 extern xsSlot xm_mg_protos[XM_MG_PROTO_COUNT];
-// The TypeScript classes' prototypes, which arguments are checked against: an
-// object made by C stays one of them when JavaScript gives it a subclass's
-// prototype (serve's Request is an HttpMessage made so).
-extern xsSlot xm_mg_classes[XM_MG_PROTO_COUNT];
+// Whether value is an object C made from xm_mg_protos[proto], told by its host
+// destructor: it stays one when JavaScript gives it another prototype (serve's
+// Request is an HttpMessage made so), and an object JavaScript made from the
+// class's prototype has none. What the argument prologues check host kinds with.
+bool xm_mg_is_host(xsSlot* value, int proto);
 
 // ---- XS task only ----------------------------------------------------------
 
@@ -106,7 +107,6 @@ enum { XM_MG_MSG_HTTP = 1, XM_MG_MSG_WS, XM_MG_MSG_MQTT };
 xm_mg_t* xm_mg_manager(xsMachine* the, xsSlot* slot);          // open managers only
 xm_mg_conn_t* xm_mg_conn(xsMachine* the, xsSlot* slot);        // any Connection
 struct mg_connection* xm_mg_live(xsMachine* the, xsSlot* slot); // open connections only
-void* xm_mg_message(xsMachine* the, xsSlot* slot, int kind);   // NULL when expired
 // A message object for data (borrowed for the handler call, or owned and freed with it).
 void xm_mg_new_message(xsMachine* the, xsSlot* result, int kind, void* data, bool owned);
 // The memory budget of network input (xm_mg_budget.c). counts: the message of

@@ -80,7 +80,7 @@ static bool is_kind(xsMachine* the, xsSlot* slot, const xm_arg_t* a)
 	}
 	case XM_ARG_FUNCTION: return xsTypeOf(*slot) == xsReferenceType && xsIsInstanceOf(*slot, xsFunctionPrototype);
 	case XM_ARG_OBJECT: return xsTypeOf(*slot) == xsReferenceType;
-	default: return xsTypeOf(*slot) == xsReferenceType && xsIsInstanceOf(*slot, xm_mg_classes[a->kind - XM_ARG_HOST]);
+	default: return xm_mg_is_host(slot, a->kind - XM_ARG_HOST);
 	}
 }
 

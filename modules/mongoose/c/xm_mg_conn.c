@@ -67,16 +67,18 @@ static const struct {
 	[XM_MG_MSG_MQTT] = { XM_MG_PROTO_MQTT, xm_mg_mqtt_destroy, owned_mqtt_destroy },
 };
 
-void* xm_mg_message(xsMachine* the, xsSlot* slot, int kind)
+// A message's destructor is its kind's, or its owned copy's.
+bool xm_mg_is_host(xsSlot* value, int proto)
 {
-	static const char* const names[] = { "", "HttpMessage", "WsMessage", "MqttMessage" };
-	// By its destructor, not its prototype: an object made from HttpMessage.prototype
-	// is no message, and a message serve() gave Request's prototype still is one.
-	xsDestructor d = xm_host_destructor(slot);
-	if (d && (d == message_kinds[kind].destructor || d == message_kinds[kind].owned))
-		return xsGetHostData(*slot);
-	xsTypeError("expected a %s", names[kind]);
-	return NULL;
+	xsDestructor d = xm_host_destructor(value);
+	if (!d)
+		return false;
+	if (d == xm_host_destructor(&xm_mg_protos[proto]))
+		return true;
+	for (size_t k = XM_MG_MSG_HTTP; k <= XM_MG_MSG_MQTT; k++)
+		if (message_kinds[k].proto == proto)
+			return d == message_kinds[k].owned;
+	return false;
 }
 
 void xm_mg_new_message(xsMachine* the, xsSlot* result, int kind, void* data, bool owned)

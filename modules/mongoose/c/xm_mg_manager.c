@@ -5,7 +5,6 @@
 #include "xm_wire.h"
 
 xsSlot xm_mg_protos[XM_MG_PROTO_COUNT];
-xsSlot xm_mg_classes[XM_MG_PROTO_COUNT];
 
 // mongoose's log goes to the firmware's stderr, a line per write: mongoose hands
 // it over one character at a time, and a write each would fill a pipe in no time.
@@ -49,8 +48,6 @@ void xm_mg_register(xsMachine* the)
 		xm_mg_protos[i] = xsNewHostObject(destructors[i]);
 		xsCall2_noResult(xsVar(0), xsID("setPrototypeOf"), xm_mg_protos[i], xsArg(i));
 		xsRemember(xm_mg_protos[i]);
-		xm_mg_classes[i] = xsArg(i);
-		xsRemember(xm_mg_classes[i]);
 	}
 }
 
