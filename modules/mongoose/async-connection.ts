@@ -133,10 +133,7 @@ export class AsyncConnection extends ConnectionSurface<Promise<void>, Promise<nu
   }
   /** A complete HTTP response, binary-safe; resolves once written. */
   override reply(status: number, body: Bytes = "", headers?: Headers): Promise<void> {
-    if (headers) return this._reply(status, body, headers, true)!;
-    // What _reply would do, one call fewer: the raw handler's usual answer.
-    this._sends++;
-    return awaitedReply(this.#am, this.#id, status, body, "");
+    return this._reply(status, body, headers, true)!;
   }
   /**
    * @internal unawaited (serve): no promise, and no completion event crosses back,
