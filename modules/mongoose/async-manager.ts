@@ -208,39 +208,33 @@ export class AsyncManager {
     this.#lastRequest = id;
   }
 
-  /** @internal queues a command whose completion settles the returned promise (with value's result). */
-  _command<T = void>(post: (am: object, request: number) => void, value?: (outcome: Outcome) => T): Promise<T> {
+  /**
+   * @internal queues a command whose completion settles the returned promise (with
+   * value's result). When it cannot post, the promise rejects; an open's call
+   * (opening given) throws instead: #connectWith rewords only the poll task's
+   * reasons, and a bad option stays the TypeError it is.
+   */
+  _command<T = void>(post: (am: object, request: number) => void, value?: (outcome: Outcome) => T,
+    opening?: Opening): Promise<T> {
     const am = this._native;
     const request = this.#newRequest();
     const pending: Pending = deferred<unknown>();
     pending.value = value;
     this.#requests.set(request, pending);
+    if (opening) this.#opening.set(request, opening);
     try {
       post(am, request);
     } catch (error) {
       this.#requests.delete(request);
-      return Promise.reject(error);
+      if (!opening) return Promise.reject(error);
+      this.#opening.delete(request);
+      throw error;
     }
     return pending.promise as Promise<T>;
   }
 
-  // Throws, rather than rejects, when it cannot post: #connectWith rewords only
-  // the poll task's reasons, and a bad option stays the TypeError it is.
   #open(post: (am: object, request: number) => void, opening: Opening = {}): Promise<AsyncConnection> {
-    const native_ = this._native;
-    const request = this.#newRequest();
-    const pending: Pending = deferred<unknown>();
-    pending.value = (outcome) => this.#connection(outcome.conn, outcome.addrs);
-    this.#requests.set(request, pending);
-    this.#opening.set(request, opening);
-    try {
-      post(native_, request);
-    } catch (error) {
-      this.#requests.delete(request);
-      this.#opening.delete(request);
-      throw error;
-    }
-    return pending.promise as Promise<AsyncConnection>;
+    return this._command(post, (outcome) => this.#connection(outcome.conn, outcome.addrs), opening);
   }
 
   /**
