@@ -3,7 +3,8 @@
 // are here; the host's recipe (hosts/<host>/host.mjs, see hosts.mjs) does the rest:
 //   libraries  the host's: engine, runtime, port and the built-in modules' C (as
 //              their manifests name it), built once per variant and cached
-//   typescript tsc, incremental, with source maps
+//   typescript tsc, incremental, with source maps; the built-in modules once per
+//              content, into the cache
 //   bytecode   xsmgc compile, per module, skipped when the module is unchanged
 //   image      xsmgc link: bytecode and module table as C
 //   firmware   the host's: the image, the app's native C and the libraries, linked
@@ -16,7 +17,7 @@ import path from "node:path";
 import { DepsError, fetchDeps } from "./deps.mjs";
 import { RECIPES } from "./hosts.mjs";
 import { ROOT, readManifest } from "./manifest.mjs";
-import { BuildError, cacheRoot, cmakeCache, sh, writeIfChanged } from "./shell.mjs";
+import { BuildError, cacheRoot, cmakeCache, sh, withLock, writeIfChanged } from "./shell.mjs";
 
 export { BuildError };
 const require = createRequire(import.meta.url);
@@ -37,43 +38,103 @@ function isBuiltin(m) {
   return !path.relative(path.join(ROOT, "modules"), m.manifest).startsWith("..");
 }
 
-function typescript(app, out) {
-  const sources = app.modules.filter((m) => m.source.endsWith(".ts")).map((m) => m.source);
-  if (!sources.length) return new Map();
-  const rootDir = commonDir(sources);
-  // Bare imports ("mongoose", "mongoose/native") resolve to the manifest's modules.
+const TSC = require.resolve("typescript/lib/tsc.js");
+const TS_BASE = path.join(ROOT, "firmware", "tsconfig.base.json");
+const TS_GLOBALS = path.join(ROOT, "firmware", "types", "globals.d.ts");
+
+function tsc(config, file, what) {
+  fs.writeFileSync(file, JSON.stringify(config, null, 2));
+  const r = spawnSync(process.execPath, [TSC, "-p", file, "--pretty", "false"], { encoding: "utf8" });
+  if (r.status !== 0) throw new BuildError(`TypeScript errors${what}:\n${(r.stdout + r.stderr).trim()}`);
+}
+
+// A module's source for the checker: its .ts, or the typing beside its .js glue.
+function typingOf(m) {
+  if (m.source.endsWith(".ts")) return m.source;
+  const typing = m.source.replace(/\.js$/, ".d.ts");
+  return fs.existsSync(typing) ? typing : undefined;
+}
+
+// The built-in modules' TypeScript is the same for every app of a host: it is
+// checked and compiled once per content into the cache, with declarations, and
+// apps are checked against those (a third of an app's build went into checking
+// them again). Returns the paths that name them and their compiled outputs.
+function builtinTypescript(app) {
+  const modules = app.modules.filter(isBuiltin);
   const paths = {};
-  for (const m of app.modules) {
-    const typing = m.source.replace(/\.js$/, ".d.ts");
-    if (m.source.endsWith(".ts")) paths[m.name] = [m.source];
-    else if (fs.existsSync(typing)) paths[m.name] = [typing];
+  for (const m of modules) {
+    const typing = typingOf(m);
+    if (typing) paths[m.name] = [typing];
   }
-  // The app's own modules are the roots; tsc pulls in the built-in ones they import.
-  const roots = app.modules.filter((m) => m.source.endsWith(".ts") && !isBuiltin(m)).map((m) => m.source);
-  const config = {
-    extends: path.join(ROOT, "firmware", "tsconfig.base.json"),
-    compilerOptions: {
-      rootDir,
-      outDir: path.join(out, "js"),
-      incremental: true,
-      tsBuildInfoFile: path.join(out, "tsbuildinfo"),
-      noEmitOnError: true,
-      paths,
-    },
-    files: [...roots, ...app.typings, path.join(ROOT, "firmware", "types", "globals.d.ts")],
-  };
-  const tsconfig = path.join(out, "tsconfig.json");
-  fs.writeFileSync(tsconfig, JSON.stringify(config, null, 2));
-  const r = spawnSync(process.execPath, [require.resolve("typescript/lib/tsc.js"), "-p", tsconfig, "--pretty", "false"], {
-    encoding: "utf8",
+  const sources = modules.filter((m) => m.source.endsWith(".ts")).map((m) => m.source);
+  if (!sources.length) return { paths, outputs: new Map(), fresh: false };
+  const builtinTypings = app.typings.filter((t) => !path.relative(path.join(ROOT, "modules"), t).startsWith(".."));
+  const key = createHash("sha256").update(JSON.stringify(paths))
+    .update(fileHash(TS_BASE, TS_GLOBALS, require.resolve("typescript/package.json"), ...sources, ...builtinTypings))
+    .digest("hex").slice(0, 16);
+  const cache = path.join(cacheRoot(), "ts");
+  const dir = path.join(cache, key);
+  const rootDir = path.join(ROOT, "modules");
+  const fresh = withLock(cache, () => {
+    const made = !fs.existsSync(path.join(dir, "done"));
+    if (made) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true });
+      tsc({
+        extends: TS_BASE,
+        compilerOptions: { rootDir, outDir: path.join(dir, "js"), declaration: true, noEmitOnError: true, paths },
+        files: [...sources, ...builtinTypings, TS_GLOBALS],
+      }, path.join(dir, "tsconfig.json"), " in the built-in modules");
+      fs.writeFileSync(path.join(dir, "done"), "");
+    }
+    const now = new Date();
+    fs.utimesSync(dir, now, now);
+    // Entries of sources since edited: unused for a day, nobody builds with them.
+    for (const entry of fs.readdirSync(cache)) {
+      const other = path.join(cache, entry);
+      if (entry !== key && !entry.startsWith(".") && now - fs.statSync(other).mtimeMs > 86_400_000)
+        fs.rmSync(other, { recursive: true, force: true });
+    }
+    return made;
   });
-  if (r.status !== 0) throw new BuildError(`TypeScript errors:\n${(r.stdout + r.stderr).trim()}`);
   const outputs = new Map();
   for (const source of sources) {
-    const rel = path.relative(rootDir, source).replace(/\.ts$/, ".js");
-    outputs.set(source, path.join(out, "js", rel));
+    const compiled = path.join(dir, "js", path.relative(rootDir, source)).replace(/\.ts$/, "");
+    outputs.set(source, `${compiled}.js`);
+    paths[modules.find((m) => m.source === source).name] = [`${compiled}.d.ts`];
   }
-  return outputs;
+  return { paths, outputs, fresh };
+}
+
+// The app's own modules, checked against the built-in ones' declarations.
+function typescript(app, out) {
+  const builtin = builtinTypescript(app);
+  const outputs = new Map(builtin.outputs);
+  const sources = app.modules.filter((m) => m.source.endsWith(".ts") && !isBuiltin(m)).map((m) => m.source);
+  if (sources.length) {
+    const rootDir = commonDir(sources);
+    // Bare imports ("mongoose", "mongoose/native") resolve to the manifest's modules.
+    const paths = { ...builtin.paths };
+    for (const m of app.modules) {
+      const typing = isBuiltin(m) ? undefined : typingOf(m);
+      if (typing) paths[m.name] = [typing];
+    }
+    tsc({
+      extends: TS_BASE,
+      compilerOptions: {
+        rootDir,
+        outDir: path.join(out, "js"),
+        incremental: true,
+        tsBuildInfoFile: path.join(out, "tsbuildinfo"),
+        noEmitOnError: true,
+        paths,
+      },
+      files: [...sources, ...app.typings, TS_GLOBALS],
+    }, path.join(out, "tsconfig.json"), "");
+    for (const source of sources)
+      outputs.set(source, path.join(out, "js", path.relative(rootDir, source).replace(/\.ts$/, ".js")));
+  }
+  return { outputs, detail: `${sources.length} checked, ${builtin.outputs.size} built-in ${builtin.fresh ? "compiled into the cache" : "from the cache"}` };
 }
 
 // Static imports sit at the start of a line in tsc's output and in our glue; a
@@ -225,8 +286,8 @@ export function build({ manifest, host = "linux-sim", out, variant, target, log 
   const { xsmgc } = tools();
   const libs = recipe.libraries(variant);
   step("libraries", (libs ?? xsmgc) + (fetched.length ? ` (fetched ${fetched.join(" and ")} first)` : ""));
-  const jsFor = typescript(app, out);
-  step("typescript", `${jsFor.size} module${jsFor.size === 1 ? "" : "s"} checked`);
+  const { outputs: jsFor, detail } = typescript(app, out);
+  step("typescript", detail);
   const modules = reachable(app, jsFor);
   const { specs, compiled } = bytecode(modules, jsFor, out, xsmgc, variant !== "release");
   step("bytecode", `${compiled} compiled, ${specs.length - compiled} unchanged`);

@@ -151,6 +151,32 @@ describe("incremental builds", () => {
     expect(r.stdout).toBe("value 2\n");
     expect(r.code).toBe(0);
   });
+
+  test("the built-in modules' TypeScript is compiled once: another app takes it from the cache, and is checked against it", async () => {
+    // "  typescript   1.20 s  1 checked, 31 built-in from the cache"
+    const typescriptStep = (stderr: string) => {
+      const m = /^\s+typescript\s+[\d.]+ s\s+(\d+) checked, (\d+) built-in (from the cache|compiled into the cache)$/m.exec(stderr);
+      if (!m) throw new Error(`no typescript step in:\n${stderr}`);
+      return { checked: Number(m[1]), builtin: Number(m[2]), from: m[3] };
+    };
+    const app = (main: string) => makeApp({ "manifest.json": oneModule, "main.ts": main });
+    const first = build(app(`import { Manager } from "mongoose";\nconsole.log(typeof new Manager().poll);\n`));
+    expect(first.code).toBe(0);
+    const builtin = typescriptStep(first.stderr).builtin;
+    expect(builtin).toBeGreaterThan(10);
+
+    const dir = app(`import { AsyncManager } from "mongoose";\nconsole.log(typeof new AsyncManager().start);\n`);
+    const second = build(dir);
+    expect(second.code).toBe(0);
+    expect(typescriptStep(second.stderr)).toEqual({ checked: 1, builtin, from: "from the cache" });
+    const r = await runFirmware(path.join(dir, "out", "firmware"));
+    expect(r.stdout).toBe("function\n");
+
+    // A built-in's types still bind the app.
+    const wrong = build(app(`import { Manager } from "mongoose";\nnew Manager().poll("soon");\n`));
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/main\.ts\(2,\d+\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'number/);
+  });
 });
 
 describe("bytecode of a release build", () => {
