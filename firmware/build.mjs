@@ -5,7 +5,7 @@
 //              their manifests name it), built once per variant and cached
 //   typescript tsc, incremental, with source maps; the built-in modules once per
 //              content, into the cache
-//   bytecode   xsmgc compile, per module, skipped when the module is unchanged
+//   bytecode   xsmgc compile, per module, skipped when the cache has its content
 //   image      xsmgc link: bytecode and module table as C
 //   firmware   the host's: the image, the app's native C and the libraries, linked
 //              (linux-sim) or made into a project for the vendor's build (esp32)
@@ -87,14 +87,8 @@ function builtinTypescript(app) {
       }, path.join(dir, "tsconfig.json"), " in the built-in modules");
       fs.writeFileSync(path.join(dir, "done"), "");
     }
-    const now = new Date();
-    fs.utimesSync(dir, now, now);
-    // Entries of sources since edited: unused for a day, nobody builds with them.
-    for (const entry of fs.readdirSync(cache)) {
-      const other = path.join(cache, entry);
-      if (entry !== key && !entry.startsWith(".") && now - fs.statSync(other).mtimeMs > 86_400_000)
-        fs.rmSync(other, { recursive: true, force: true });
-    }
+    touch(dir);
+    if (made) prune(cache);
     return made;
   });
   const outputs = new Map();
@@ -182,27 +176,58 @@ function fileHash(...files) {
   return h.digest("hex");
 }
 
-// debug: with the file and line records of stack traces, which an engine without
-// mxDebug (the release variant's, see firmware/cmake/variant.cmake) never reads.
+// Entries of a cache folder unused for a day (their sources since edited): no build takes them any more.
+function prune(dir, now = Date.now()) {
+  for (const entry of fs.readdirSync(dir)) {
+    const file = path.join(dir, entry);
+    if (!entry.startsWith(".") && now - fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs > 86_400_000)
+      fs.rmSync(file, { recursive: true, force: true });
+  }
+}
+
+// Whether a cache entry exists, marking it used.
+function touch(file) {
+  try {
+    const now = new Date();
+    fs.utimesSync(file, now, now);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Bytecode is kept in the cache by content (the JavaScript where it lies, its
+// source map, the compiler, debug), shared by every build: a built-in module is
+// compiled once, an app's module again only when it changed. debug: with the file
+// and line records of stack traces, which an engine without mxDebug (the release
+// variant's, see firmware/cmake/variant.cmake) never reads.
 function bytecode(modules, jsFor, out, xsmgc, debug) {
+  const cache = path.join(cacheRoot(), "xmb");
   const dir = path.join(out, "xmb");
+  fs.mkdirSync(cache, { recursive: true });
   fs.mkdirSync(dir, { recursive: true });
   let compiled = 0;
   const specs = [];
+  const tool = fileHash(xsmgc) + (debug ? "" : " --no-debug");
   for (const m of modules) {
     const js = jsFor.get(m.source) ?? m.source;
-    const xmb = path.join(dir, m.name.replace(/[^A-Za-z0-9_.-]/g, "_") + ".xmb");
-    const stamp = xmb + ".hash";
-    const hash = fileHash(js, js + ".map", xsmgc) + (debug ? "" : " --no-debug");
-    const cached = fs.existsSync(xmb) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === hash;
-    if (!cached) {
-      const r = spawnSync(xsmgc, ["compile", ...(debug ? [] : ["--no-debug"]), js, xmb], { encoding: "utf8" });
-      if (r.status !== 0) throw new BuildError(`JavaScript errors in module "${m.name}":\n${r.stderr.trim()}`);
-      fs.writeFileSync(stamp, hash);
+    const key = createHash("sha256").update(tool).update(fileHash(js, js + ".map")).digest("hex").slice(0, 32);
+    const cached = path.join(cache, `${key}.xmb`);
+    if (!touch(cached)) {
+      const made = `${cached}.${process.pid}`;
+      const r = spawnSync(xsmgc, ["compile", ...(debug ? [] : ["--no-debug"]), js, made], { encoding: "utf8" });
+      if (r.status !== 0) {
+        fs.rmSync(made, { force: true });
+        throw new BuildError(`JavaScript errors in module "${m.name}":\n${r.stderr.trim()}`);
+      }
+      fs.renameSync(made, cached);  // whole or not at all for a build beside this one
       compiled++;
     }
+    const xmb = path.join(dir, m.name.replace(/[^A-Za-z0-9_.-]/g, "_") + ".xmb");  // what xsmgc link reads
+    fs.copyFileSync(cached, xmb);
     specs.push(`${m.name}=${xmb}`);
   }
+  if (compiled) prune(cache);
   return { specs, compiled };
 }
 
