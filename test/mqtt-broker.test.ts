@@ -321,6 +321,37 @@ describe("the firmware's MQTT broker", () => {
     expect(bystander.connected).toBe(true);
   });
 
+  it("reads an MQTT 5 CONNECT's properties of every kind, and closes a client whose CONNECT has an unknown one", async () => {
+    // Bytes, two bytes, four bytes and a user property's pair before the session expiry (four bytes), which must read 60.
+    const properties = {
+      requestProblemInformation: true, receiveMaximum: 10, maximumPacketSize: 4096, userProperties: { k: "v" },
+      sessionExpiryInterval: 60,
+    };
+    const first = await Raw.open(ports.main, 5);
+    first.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clean: false, clientId: "props", keepalive: 0,
+      properties } as Packet, 5);
+    expect(await first.next("connack")).toMatchObject({ reasonCode: 0, sessionPresent: false });
+    first.socket.destroy();
+    await until("the broker sees it go", () => first.closed);
+    const again = await Raw.open(ports.main, 5);
+    again.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clean: false, clientId: "props", keepalive: 0,
+      properties } as Packet, 5);
+    expect(await again.next("connack")).toMatchObject({ reasonCode: 0, sessionPresent: true });  // kept: expiry 60 s
+    again.socket.destroy();
+
+    // A string property: an authentication method, which the broker has none of (0x8C).
+    const auth = await Raw.open(ports.main, 5);
+    auth.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clean: true, clientId: "auth", keepalive: 0,
+      properties: { authenticationMethod: "SCRAM-SHA-1" } } as Packet, 5);
+    expect(await auth.next("connack")).toMatchObject({ reasonCode: 0x8c });
+
+    // Property 0x7f does not exist: "MQTT", level 5, clean start, keepalive 0, properties [0x7f 0], client id "u".
+    const unknown = await Raw.open(ports.main, 5);
+    unknown.socket.write(Buffer.from([0x10, 16, 0, 4, 0x4d, 0x51, 0x54, 0x54, 5, 0x02, 0, 0, 2, 0x7f, 0, 0, 1, 0x75]));
+    await until("closed", () => unknown.closed, 3000);
+    expect(unknown.packets).toEqual([]);
+  });
+
   it("holds at most maxInflight unacknowledged copies per client, queues maxQueued more, and drops the rest", async () => {
     const slow = await Raw.open(ports.small);
     slow.connect("slow");

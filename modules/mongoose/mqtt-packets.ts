@@ -5,18 +5,12 @@
 // are mongoose's (and c/xm_am_broker.c's fan-out). Also what the broker and the
 // client (mqtt-client.ts) share: reason codes, packet ids, the PUBREL it re-sends,
 // and the client's SUBSCRIBE and UNSUBSCRIBE (with its own packet ids).
+import { MQTT_CMD_CONNACK, MQTT_CMD_SUBACK, MQTT_CMD_SUBSCRIBE, MQTT_CMD_UNSUBACK, MQTT_CMD_UNSUBSCRIBE } from "mongoose/constants";
 import {
-  MQTT_CMD_CONNACK, MQTT_CMD_SUBACK, MQTT_CMD_SUBSCRIBE, MQTT_CMD_UNSUBACK, MQTT_CMD_UNSUBSCRIBE,
-  MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER, MQTT_PROP_AUTHENTICATION_DATA, MQTT_PROP_AUTHENTICATION_METHOD,
-  MQTT_PROP_CONTENT_TYPE, MQTT_PROP_CORRELATION_DATA, MQTT_PROP_MAXIMUM_PACKET_SIZE, MQTT_PROP_MAXIMUM_QOS,
-  MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, MQTT_PROP_PAYLOAD_FORMAT_INDICATOR, MQTT_PROP_REASON_STRING,
-  MQTT_PROP_RECEIVE_MAXIMUM, MQTT_PROP_REQUEST_PROBLEM_INFORMATION, MQTT_PROP_REQUEST_RESPONSE_INFORMATION,
-  MQTT_PROP_RESPONSE_INFORMATION, MQTT_PROP_RESPONSE_TOPIC, MQTT_PROP_RETAIN_AVAILABLE, MQTT_PROP_SERVER_KEEP_ALIVE,
-  MQTT_PROP_SERVER_REFERENCE, MQTT_PROP_SESSION_EXPIRY_INTERVAL, MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE,
-  MQTT_PROP_SUBSCRIPTION_IDENTIFIER, MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE, MQTT_PROP_TOPIC_ALIAS,
-  MQTT_PROP_TOPIC_ALIAS_MAXIMUM, MQTT_PROP_USER_PROPERTY, MQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE,
-  MQTT_PROP_WILL_DELAY_INTERVAL,
-} from "mongoose/constants";
+  XM_MQTT_PROP_KIND_BINARY, XM_MQTT_PROP_KIND_BYTE, XM_MQTT_PROP_KIND_FOUR_BYTES, XM_MQTT_PROP_KIND_PAIR,
+  XM_MQTT_PROP_KIND_STRING, XM_MQTT_PROP_KIND_TWO_BYTES, XM_MQTT_PROP_KIND_VARINT,
+} from "mongoose/wire";
+import { mqttPropKind } from "mongoose/native-mqtt";
 import { utf8 } from "mongoose/bytes";
 
 /** A packet that breaks the protocol: the broker closes its connection. */
@@ -24,24 +18,6 @@ export class Malformed extends Error {}
 
 // XS's String.fromArrayBuffer (not in TypeScript's lib): UTF-8 bytes as a string.
 export const XsString = String as unknown as { fromArrayBuffer(buffer: ArrayBuffer): string };
-
-// MQTT 5 property ids by the size of their value: 1, 2 or 4 bytes, a variable
-// integer; the others are strings or binary data (2-byte length), or a pair.
-const BYTE_PROPS = [
-  MQTT_PROP_PAYLOAD_FORMAT_INDICATOR, MQTT_PROP_REQUEST_PROBLEM_INFORMATION, MQTT_PROP_REQUEST_RESPONSE_INFORMATION,
-  MQTT_PROP_MAXIMUM_QOS, MQTT_PROP_RETAIN_AVAILABLE, MQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE,
-  MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE, MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE,
-];
-const SHORT_PROPS = [MQTT_PROP_SERVER_KEEP_ALIVE, MQTT_PROP_RECEIVE_MAXIMUM, MQTT_PROP_TOPIC_ALIAS_MAXIMUM, MQTT_PROP_TOPIC_ALIAS];
-const INT_PROPS = [
-  MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, MQTT_PROP_SESSION_EXPIRY_INTERVAL, MQTT_PROP_WILL_DELAY_INTERVAL,
-  MQTT_PROP_MAXIMUM_PACKET_SIZE,
-];
-const DATA_PROPS = [
-  MQTT_PROP_CONTENT_TYPE, MQTT_PROP_RESPONSE_TOPIC, MQTT_PROP_CORRELATION_DATA, MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER,
-  MQTT_PROP_AUTHENTICATION_METHOD, MQTT_PROP_AUTHENTICATION_DATA, MQTT_PROP_RESPONSE_INFORMATION,
-  MQTT_PROP_SERVER_REFERENCE, MQTT_PROP_REASON_STRING,
-];
 
 class Reader {
   at: number;
@@ -90,12 +66,13 @@ class Reader {
     if (end > this.p.length) throw new Malformed("properties run past the packet");
     while (this.at < end) {
       const id = this.u8();
-      if (BYTE_PROPS.includes(id)) found.set(id, this.u8());
-      else if (SHORT_PROPS.includes(id)) found.set(id, this.u16());
-      else if (INT_PROPS.includes(id)) found.set(id, this.u16() * 0x10000 + this.u16());
-      else if (id === MQTT_PROP_SUBSCRIPTION_IDENTIFIER) found.set(id, this.varint());
-      else if (DATA_PROPS.includes(id)) found.set(id, this.bytes().length);
-      else if (id === MQTT_PROP_USER_PROPERTY) this.bytes(), this.bytes();
+      const kind = mqttPropKind(id);
+      if (kind === XM_MQTT_PROP_KIND_BYTE) found.set(id, this.u8());
+      else if (kind === XM_MQTT_PROP_KIND_TWO_BYTES) found.set(id, this.u16());
+      else if (kind === XM_MQTT_PROP_KIND_FOUR_BYTES) found.set(id, this.u16() * 0x10000 + this.u16());
+      else if (kind === XM_MQTT_PROP_KIND_VARINT) found.set(id, this.varint());
+      else if (kind === XM_MQTT_PROP_KIND_STRING || kind === XM_MQTT_PROP_KIND_BINARY) found.set(id, this.bytes().length);
+      else if (kind === XM_MQTT_PROP_KIND_PAIR) this.bytes(), this.bytes();
       else throw new Malformed(`unknown property ${id}`);
     }
     if (this.at !== end) throw new Malformed("properties run past their length");

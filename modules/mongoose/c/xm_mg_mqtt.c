@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include "xm_mg.h"
 #include "xm_args.h"
+#include "xm_wire.h"
 
 // The largest MQTT "remaining length" (four bytes of varint).
 #define MAX_REMAINING 268435455u
@@ -85,44 +86,47 @@ static uint8_t qos_of(xsMachine* the, xsSlot* slot)
 	return (uint8_t)xm_mg_whole(the, xsToNumber(*slot), 2, "MQTT QoS");
 }
 
-// How the value of each MQTT 5 property is encoded (MQTT 5.0, 2.2.2.2); numbers
-// by width: 1, 2 or 4 bytes, or a varint.
-enum { PROP_UNKNOWN, PROP_STRING, PROP_BINARY, PROP_PAIR, PROP_BYTE, PROP_TWO_BYTES, PROP_FOUR_BYTES, PROP_VARINT };
-static const uint32_t prop_maxima[] = { 0xff, 0xffff, 0xffffffffu, MAX_REMAINING };  // from PROP_BYTE on
+// How the value of each MQTT 5 property is encoded: XM_MQTT_PROP_KIND_* (xm_wire.h).
+static const uint32_t prop_maxima[] = { 0xff, 0xffff, 0xffffffffu, MAX_REMAINING };  // from KIND_BYTE on
 
 static const uint8_t prop_kinds[] = {
-	[MQTT_PROP_PAYLOAD_FORMAT_INDICATOR] = PROP_BYTE,
-	[MQTT_PROP_REQUEST_PROBLEM_INFORMATION] = PROP_BYTE,
-	[MQTT_PROP_REQUEST_RESPONSE_INFORMATION] = PROP_BYTE,
-	[MQTT_PROP_MAXIMUM_QOS] = PROP_BYTE,
-	[MQTT_PROP_RETAIN_AVAILABLE] = PROP_BYTE,
-	[MQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE] = PROP_BYTE,
-	[MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE] = PROP_BYTE,
-	[MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE] = PROP_BYTE,
-	[MQTT_PROP_SERVER_KEEP_ALIVE] = PROP_TWO_BYTES,
-	[MQTT_PROP_RECEIVE_MAXIMUM] = PROP_TWO_BYTES,
-	[MQTT_PROP_TOPIC_ALIAS_MAXIMUM] = PROP_TWO_BYTES,
-	[MQTT_PROP_TOPIC_ALIAS] = PROP_TWO_BYTES,
-	[MQTT_PROP_MESSAGE_EXPIRY_INTERVAL] = PROP_FOUR_BYTES,
-	[MQTT_PROP_SESSION_EXPIRY_INTERVAL] = PROP_FOUR_BYTES,
-	[MQTT_PROP_WILL_DELAY_INTERVAL] = PROP_FOUR_BYTES,
-	[MQTT_PROP_MAXIMUM_PACKET_SIZE] = PROP_FOUR_BYTES,
-	[MQTT_PROP_SUBSCRIPTION_IDENTIFIER] = PROP_VARINT,
-	[MQTT_PROP_CONTENT_TYPE] = PROP_STRING,
-	[MQTT_PROP_RESPONSE_TOPIC] = PROP_STRING,
-	[MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER] = PROP_STRING,
-	[MQTT_PROP_AUTHENTICATION_METHOD] = PROP_STRING,
-	[MQTT_PROP_RESPONSE_INFORMATION] = PROP_STRING,
-	[MQTT_PROP_SERVER_REFERENCE] = PROP_STRING,
-	[MQTT_PROP_REASON_STRING] = PROP_STRING,
-	[MQTT_PROP_CORRELATION_DATA] = PROP_BINARY,
-	[MQTT_PROP_AUTHENTICATION_DATA] = PROP_BINARY,
-	[MQTT_PROP_USER_PROPERTY] = PROP_PAIR,
+	[MQTT_PROP_PAYLOAD_FORMAT_INDICATOR] = XM_MQTT_PROP_KIND_BYTE,
+	[MQTT_PROP_REQUEST_PROBLEM_INFORMATION] = XM_MQTT_PROP_KIND_BYTE,
+	[MQTT_PROP_REQUEST_RESPONSE_INFORMATION] = XM_MQTT_PROP_KIND_BYTE,
+	[MQTT_PROP_MAXIMUM_QOS] = XM_MQTT_PROP_KIND_BYTE,
+	[MQTT_PROP_RETAIN_AVAILABLE] = XM_MQTT_PROP_KIND_BYTE,
+	[MQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE] = XM_MQTT_PROP_KIND_BYTE,
+	[MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE] = XM_MQTT_PROP_KIND_BYTE,
+	[MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE] = XM_MQTT_PROP_KIND_BYTE,
+	[MQTT_PROP_SERVER_KEEP_ALIVE] = XM_MQTT_PROP_KIND_TWO_BYTES,
+	[MQTT_PROP_RECEIVE_MAXIMUM] = XM_MQTT_PROP_KIND_TWO_BYTES,
+	[MQTT_PROP_TOPIC_ALIAS_MAXIMUM] = XM_MQTT_PROP_KIND_TWO_BYTES,
+	[MQTT_PROP_TOPIC_ALIAS] = XM_MQTT_PROP_KIND_TWO_BYTES,
+	[MQTT_PROP_MESSAGE_EXPIRY_INTERVAL] = XM_MQTT_PROP_KIND_FOUR_BYTES,
+	[MQTT_PROP_SESSION_EXPIRY_INTERVAL] = XM_MQTT_PROP_KIND_FOUR_BYTES,
+	[MQTT_PROP_WILL_DELAY_INTERVAL] = XM_MQTT_PROP_KIND_FOUR_BYTES,
+	[MQTT_PROP_MAXIMUM_PACKET_SIZE] = XM_MQTT_PROP_KIND_FOUR_BYTES,
+	[MQTT_PROP_SUBSCRIPTION_IDENTIFIER] = XM_MQTT_PROP_KIND_VARINT,
+	[MQTT_PROP_CONTENT_TYPE] = XM_MQTT_PROP_KIND_STRING,
+	[MQTT_PROP_RESPONSE_TOPIC] = XM_MQTT_PROP_KIND_STRING,
+	[MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER] = XM_MQTT_PROP_KIND_STRING,
+	[MQTT_PROP_AUTHENTICATION_METHOD] = XM_MQTT_PROP_KIND_STRING,
+	[MQTT_PROP_RESPONSE_INFORMATION] = XM_MQTT_PROP_KIND_STRING,
+	[MQTT_PROP_SERVER_REFERENCE] = XM_MQTT_PROP_KIND_STRING,
+	[MQTT_PROP_REASON_STRING] = XM_MQTT_PROP_KIND_STRING,
+	[MQTT_PROP_CORRELATION_DATA] = XM_MQTT_PROP_KIND_BINARY,
+	[MQTT_PROP_AUTHENTICATION_DATA] = XM_MQTT_PROP_KIND_BINARY,
+	[MQTT_PROP_USER_PROPERTY] = XM_MQTT_PROP_KIND_PAIR,
 };
 
 static int prop_kind(unsigned id)
 {
-	return id < sizeof(prop_kinds) ? prop_kinds[id] : PROP_UNKNOWN;
+	return id < sizeof(prop_kinds) ? prop_kinds[id] : XM_MQTT_PROP_KIND_UNKNOWN;
+}
+
+void xm_mg_mqtt_prop_kind(xsMachine* the)
+{
+	xsResult = xsInteger(prop_kind((unsigned)xm_mg_mqtt_prop_kind_in(the).id));
 }
 
 // Reads [{ id, value, key? }, ...] into C properties; *count is 0 for undefined.
@@ -155,15 +159,15 @@ static struct mg_mqtt_prop* keep_props(xsMachine* the, keep_t* k, xsSlot* array,
 		prop->id = (uint8_t)id;
 		*field = xsGet(*item, xsID("value"));
 		switch (kind) {
-		case PROP_UNKNOWN:
+		case XM_MQTT_PROP_KIND_UNKNOWN:
 			xsRangeError("unknown MQTT property id 0x%02x", id);
-		case PROP_STRING:
+		case XM_MQTT_PROP_KIND_STRING:
 			prop->val = keep_string(the, k, field, "property value");
 			break;
-		case PROP_BINARY:
+		case XM_MQTT_PROP_KIND_BINARY:
 			prop->val = keep_bytes(the, k, field, 0xffff, "property value");
 			break;
-		case PROP_PAIR:
+		case XM_MQTT_PROP_KIND_PAIR:
 			prop->val = keep_string(the, k, field, "user property value");
 			*field = xsGet(*item, xsID("key"));
 			prop->key = keep_string(the, k, field, "user property key");
@@ -171,7 +175,7 @@ static struct mg_mqtt_prop* keep_props(xsMachine* the, keep_t* k, xsSlot* array,
 		default:
 			if (xsTypeOf(*field) != xsIntegerType && xsTypeOf(*field) != xsNumberType)
 				xsTypeError("MQTT property 0x%02x takes a number", id);
-			prop->iv = (uint32_t)xm_mg_whole(the, xsToNumber(*field), prop_maxima[kind - PROP_BYTE], "MQTT property value");
+			prop->iv = (uint32_t)xm_mg_whole(the, xsToNumber(*field), prop_maxima[kind - XM_MQTT_PROP_KIND_BYTE], "MQTT property value");
 			break;
 		}
 		*encoded += 1 + 4 + 4 + prop->key.len + prop->val.len;
@@ -398,13 +402,13 @@ static void decode_prop(xsMachine* the, const struct mg_mqtt_prop* prop, xsSlot*
 	*value = xsInteger(prop->id);
 	xsSet(*object, xsID("id"), *value);
 	switch (prop_kind(prop->id)) {
-	case PROP_STRING:
+	case XM_MQTT_PROP_KIND_STRING:
 		xm_mg_new_string(the, value, prop->val);
 		break;
-	case PROP_BINARY:
+	case XM_MQTT_PROP_KIND_BINARY:
 		xm_mg_new_bytes(the, value, prop->val.buf, prop->val.len);
 		break;
-	case PROP_PAIR:
+	case XM_MQTT_PROP_KIND_PAIR:
 		xm_mg_new_string(the, value, prop->key);
 		xsSet(*object, xsID("key"), *value);
 		xm_mg_new_string(the, value, prop->val);
