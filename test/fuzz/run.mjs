@@ -4,10 +4,12 @@
 // runs each for a bounded time from its seeds (seeds.mjs) and the corpus kept
 // in build/fuzz/corpus. A crash, leak or sanitizer report fails the run: the
 // report, the input (hex and base64) and the command that reproduces it are
-// printed. Installs clang and libFuzzer first when it can (firmware/requirements.mjs).
+// printed. The targets run side by side, one per CPU, each for its whole time.
+// Installs clang and libFuzzer first when it can (firmware/requirements.mjs).
 // Usage: node test/fuzz/run.mjs [--seconds N] [fuzz_http fuzz_ws ...]
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensure } from "../../firmware/requirements.mjs";
@@ -63,20 +65,30 @@ function fuzz(target, seconds) {
   for (const dir of [seeds, corpus, crashes]) fs.mkdirSync(dir, { recursive: true });
   SEEDS[target].forEach((bytes, i) => fs.writeFileSync(path.join(seeds, `seed-${i}`), bytes));
   const exe = path.join(BUILD, target);
-  const r = spawnSync(exe, [`-max_total_time=${seconds}`, "-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1",
+  const child = spawn(exe, [`-max_total_time=${seconds}`, "-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1",
     `-artifact_prefix=${path.join(crashes, `${target}-`)}`, corpus, seeds], {
-    cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20,
+    cwd: ROOT,
     env: { ...process.env, ASAN_OPTIONS: ["detect_leaks=1", process.env.ASAN_OPTIONS].filter(Boolean).join(":") },
   });
-  const log = `${r.stdout ?? ""}${r.stderr ?? ""}`;
+  let log = "";
+  child.stdout.setEncoding("utf8").on("data", (d) => (log += d));
+  child.stderr.setEncoding("utf8").on("data", (d) => (log += d));
+  return new Promise((resolve) => {
+    child.on("error", (e) => resolve(report(target, seconds, exe, e.message, `${log}${e.message}\n`)));
+    child.on("close", (code, signal) => resolve(report(target, seconds, exe, code ?? signal, log)));
+  });
+}
+
+function report(target, seconds, exe, status, log) {
+  const corpus = path.join(BUILD, "corpus", target);
   const execs = stat(log, "number_of_executed_units");
   const perSecond = stat(log, "average_exec_per_sec");
   const units = fs.readdirSync(corpus).length;
-  if (r.status === 0) {
+  if (status === 0) {
     say(`${target}: ${execs} runs in ${seconds} s (${perSecond}/s), corpus ${units} inputs, no crash`);
     return true;
   }
-  say(`${target}: FAILED (exit ${r.status ?? r.signal}) after ${execs} runs`);
+  say(`${target}: FAILED (exit ${status}) after ${execs} runs`);
   process.stdout.write(log.split("\n").filter((l) => !/^#\d+\s+(NEW|REDUCE|pulse|INITED|RELOAD)/.test(l)).slice(-80).join("\n") + "\n");
   const artifact = /Test unit written to (\S+)/.exec(log)?.[1];
   if (artifact && fs.existsSync(artifact)) {
@@ -89,7 +101,7 @@ function fuzz(target, seconds) {
   return false;
 }
 
-function main() {
+async function main() {
   const { seconds, targets } = args();
   const missing = ensure(["fuzz"]);
   if (missing) {
@@ -98,9 +110,13 @@ function main() {
   }
   say("building (build/fuzz, clang -fsanitize=fuzzer,address,undefined)");
   if (build()) return 1;
+  const waiting = [...targets];
   let ok = true;
-  for (const target of targets) ok = fuzz(target, seconds) && ok;
+  const lane = async () => {
+    while (waiting.length) ok = (await fuzz(waiting.shift(), seconds)) && ok;
+  };
+  await Promise.all(Array.from({ length: Math.min(os.availableParallelism(), targets.length) }, lane));
   return ok ? 0 : 1;
 }
 
-process.exitCode = main();
+process.exitCode = await main();
