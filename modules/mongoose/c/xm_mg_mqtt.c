@@ -86,9 +86,11 @@ static uint8_t qos_of(xsMachine* the, xsSlot* slot)
 	return (uint8_t)xm_mg_whole(the, xsToNumber(*slot), 2, "MQTT QoS");
 }
 
-// How the value of each MQTT 5 property is encoded: XM_MQTT_PROP_KIND_* (xm_wire.h).
-static const uint32_t prop_maxima[] = { 0xff, 0xffff, 0xffffffffu, MAX_REMAINING };  // from KIND_BYTE on
+// The largest value of a number property, by kind from XM_MQTT_PROP_KIND_BYTE on.
+static const uint32_t prop_maxima[] = { 0xff, 0xffff, 0xffffffffu, MAX_REMAINING };
 
+// How the value of each MQTT 5 property is encoded (MQTT 5.0, 2.2.2.2): the one
+// table of them, which the broker's reader (mqtt-packets.ts) asks through mqttPropKind.
 static const uint8_t prop_kinds[] = {
 	[MQTT_PROP_PAYLOAD_FORMAT_INDICATOR] = XM_MQTT_PROP_KIND_BYTE,
 	[MQTT_PROP_REQUEST_PROBLEM_INFORMATION] = XM_MQTT_PROP_KIND_BYTE,
@@ -124,6 +126,7 @@ static int prop_kind(unsigned id)
 	return id < sizeof(prop_kinds) ? prop_kinds[id] : XM_MQTT_PROP_KIND_UNKNOWN;
 }
 
+// mqttPropKind(id): XM_MQTT_PROP_KIND_* (the prologue keeps id within 0..255).
 void xm_mg_mqtt_prop_kind(xsMachine* the)
 {
 	xsResult = xsInteger(prop_kind((unsigned)xm_mg_mqtt_prop_kind_in(the).id));
