@@ -84,6 +84,9 @@ enum {
 	XM_MG_PROTO_MQTT, XM_MG_PROTO_TIMER, XM_MG_PROTO_COUNT
 };
 extern xsSlot xm_mg_protos[XM_MG_PROTO_COUNT];
+// Each prototype's host destructor (made: what register() gives it, and so every
+// instance), and a message's when the AsyncManager's object owns the copy.
+extern const struct xm_mg_host { xsDestructor made, owned; } xm_mg_hosts[XM_MG_PROTO_COUNT];
 // Whether value is an object C made from xm_mg_protos[proto], told by its host
 // destructor: it stays one when JavaScript gives it another prototype (serve's
 // Request is an HttpMessage made so), and an object JavaScript made from the

@@ -58,35 +58,31 @@ MESSAGE_DESTRUCTORS(http, XM_MG_MSG_HTTP)
 MESSAGE_DESTRUCTORS(ws, XM_MG_MSG_WS)
 MESSAGE_DESTRUCTORS(mqtt, XM_MG_MSG_MQTT)
 
-static const struct {
-	int proto;
-	xsDestructor destructor, owned;
-} message_kinds[] = {
-	[XM_MG_MSG_HTTP] = { XM_MG_PROTO_HTTP, xm_mg_http_destroy, owned_http_destroy },
-	[XM_MG_MSG_WS] = { XM_MG_PROTO_WS, xm_mg_ws_destroy, owned_ws_destroy },
-	[XM_MG_MSG_MQTT] = { XM_MG_PROTO_MQTT, xm_mg_mqtt_destroy, owned_mqtt_destroy },
+const struct xm_mg_host xm_mg_hosts[XM_MG_PROTO_COUNT] = {
+	[XM_MG_PROTO_MANAGER] = { xm_mg_manager_destroy, NULL },
+	[XM_MG_PROTO_CONNECTION] = { xm_mg_conn_destroy, NULL },
+	[XM_MG_PROTO_HTTP] = { xm_mg_http_destroy, owned_http_destroy },
+	[XM_MG_PROTO_WS] = { xm_mg_ws_destroy, owned_ws_destroy },
+	[XM_MG_PROTO_MQTT] = { xm_mg_mqtt_destroy, owned_mqtt_destroy },
+	[XM_MG_PROTO_TIMER] = { xm_mg_timer_destroy, NULL },
 };
 
-// A message's destructor is its kind's, or its owned copy's.
 bool xm_mg_is_host(xsSlot* value, int proto)
 {
 	xsDestructor d = xm_host_destructor(value);
-	if (!d)
-		return false;
-	if (d == xm_host_destructor(&xm_mg_protos[proto]))
-		return true;
-	for (size_t k = XM_MG_MSG_HTTP; k <= XM_MG_MSG_MQTT; k++)
-		if (message_kinds[k].proto == proto)
-			return d == message_kinds[k].owned;
-	return false;
+	return d && (d == xm_mg_hosts[proto].made || d == xm_mg_hosts[proto].owned);
 }
+
+_Static_assert(XM_MG_PROTO_WS - XM_MG_PROTO_HTTP == XM_MG_MSG_WS - XM_MG_MSG_HTTP &&
+	XM_MG_PROTO_MQTT - XM_MG_PROTO_HTTP == XM_MG_MSG_MQTT - XM_MG_MSG_HTTP, "a message kind's prototype is at the same offset");
 
 void xm_mg_new_message(xsMachine* the, xsSlot* result, int kind, void* data, bool owned)
 {
-	*result = xsNewHostInstance(xm_mg_protos[message_kinds[kind].proto]);
+	int proto = XM_MG_PROTO_HTTP + kind - XM_MG_MSG_HTTP;
+	*result = xsNewHostInstance(xm_mg_protos[proto]);
 	xsSetHostData(*result, data);
 	if (owned) {
-		xsSetHostDestructor(*result, message_kinds[kind].owned);
+		xsSetHostDestructor(*result, xm_mg_hosts[proto].owned);
 		xm_mg_budget_hold(kind, data);
 	}
 }

@@ -38,14 +38,10 @@ void xm_mg_register(xsMachine* the)
 	xm_mg_register_in(the);
 	mg_log_set_fn(log_char, NULL);
 	mg_log_set(MG_LL_ERROR);  // mongoose's default (debug) is too chatty for a device log
-	static const xsDestructor destructors[XM_MG_PROTO_COUNT] = {
-		xm_mg_manager_destroy, xm_mg_conn_destroy, xm_mg_http_destroy, xm_mg_ws_destroy,
-		xm_mg_mqtt_destroy, xm_mg_timer_destroy,
-	};
 	xsVars(1);
 	xsVar(0) = xsGet(xsGlobal, xsID("Object"));
 	for (int i = 0; i < XM_MG_PROTO_COUNT; i++) {
-		xm_mg_protos[i] = xsNewHostObject(destructors[i]);
+		xm_mg_protos[i] = xsNewHostObject(xm_mg_hosts[i].made);
 		xsCall2_noResult(xsVar(0), xsID("setPrototypeOf"), xm_mg_protos[i], xsArg(i));
 		xsRemember(xm_mg_protos[i]);
 	}
