@@ -75,22 +75,17 @@ function builtinTypescript(app) {
   const cache = path.join(cacheRoot(), "ts");
   const dir = path.join(cache, key);
   const rootDir = path.join(ROOT, "modules");
-  const fresh = withLock(cache, () => {
-    const made = !fs.existsSync(path.join(dir, "done"));
-    if (made) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      fs.mkdirSync(dir, { recursive: true });
-      tsc({
-        extends: TS_BASE,
-        compilerOptions: { rootDir, outDir: path.join(dir, "js"), declaration: true, noEmitOnError: true, paths },
-        files: [...sources, ...builtinTypings, TS_GLOBALS],
-      }, path.join(dir, "tsconfig.json"), " in the built-in modules");
-      fs.writeFileSync(path.join(dir, "done"), "");
-    }
-    touch(dir);
-    if (made) prune(cache);
-    return made;
-  });
+  // Under the lock, so that parallel builds (tests) do not all compile it at once.
+  const fresh = withLock(cache, () => cacheEntry(dir, (temp) => {
+    fs.mkdirSync(temp);
+    // temp is dir's sibling: the source maps' relative paths hold once it is renamed.
+    tsc({
+      extends: TS_BASE,
+      compilerOptions: { rootDir, outDir: path.join(temp, "js"), declaration: true, noEmitOnError: true, paths },
+      files: [...sources, ...builtinTypings, TS_GLOBALS],
+    }, path.join(temp, "tsconfig.json"), " in the built-in modules");
+  }));
+  if (fresh) prune(cache);
   const outputs = new Map();
   for (const source of sources) {
     const compiled = path.join(dir, "js", path.relative(rootDir, source)).replace(/\.ts$/, "");
@@ -177,7 +172,8 @@ function fileHash(...files) {
 }
 
 // Entries of a cache folder unused for a day (their sources since edited): no build takes them any more.
-function prune(dir, now = Date.now()) {
+function prune(dir) {
+  const now = Date.now();
   for (const entry of fs.readdirSync(dir)) {
     const file = path.join(dir, entry);
     if (!entry.startsWith(".") && now - fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs > 86_400_000)
@@ -185,15 +181,27 @@ function prune(dir, now = Date.now()) {
   }
 }
 
-// Whether a cache entry exists, marking it used.
-function touch(file) {
+// A cache entry (file or folder) made once: make writes it under a temporary
+// name, and the rename puts it in place whole, so that a build beside this one
+// sees all of it or none. Marks it used; returns whether this build made it.
+function cacheEntry(entry, make) {
+  const now = new Date();
   try {
-    const now = new Date();
-    fs.utimesSync(file, now, now);
-    return true;
-  } catch {
+    fs.utimesSync(entry, now, now);
     return false;
+  } catch {
+    // not made yet
   }
+  const temp = `${entry}.${process.pid}`;
+  fs.rmSync(temp, { recursive: true, force: true });
+  try {
+    make(temp);
+    fs.renameSync(temp, entry);
+  } catch (e) {
+    fs.rmSync(temp, { recursive: true, force: true });
+    if (e.code !== "ENOTEMPTY" && e.code !== "EEXIST") throw e;  // else made beside us meanwhile
+  }
+  return true;
 }
 
 // Bytecode is kept in the cache by content (the JavaScript where it lies, its
@@ -213,16 +221,10 @@ function bytecode(modules, jsFor, out, xsmgc, debug) {
     const js = jsFor.get(m.source) ?? m.source;
     const key = createHash("sha256").update(tool).update(fileHash(js, js + ".map")).digest("hex").slice(0, 32);
     const cached = path.join(cache, `${key}.xmb`);
-    if (!touch(cached)) {
-      const made = `${cached}.${process.pid}`;
-      const r = spawnSync(xsmgc, ["compile", ...(debug ? [] : ["--no-debug"]), js, made], { encoding: "utf8" });
-      if (r.status !== 0) {
-        fs.rmSync(made, { force: true });
-        throw new BuildError(`JavaScript errors in module "${m.name}":\n${r.stderr.trim()}`);
-      }
-      fs.renameSync(made, cached);  // whole or not at all for a build beside this one
-      compiled++;
-    }
+    if (cacheEntry(cached, (temp) => {
+      const r = spawnSync(xsmgc, ["compile", ...(debug ? [] : ["--no-debug"]), js, temp], { encoding: "utf8" });
+      if (r.status !== 0) throw new BuildError(`JavaScript errors in module "${m.name}":\n${r.stderr.trim()}`);
+    })) compiled++;
     const xmb = path.join(dir, m.name.replace(/[^A-Za-z0-9_.-]/g, "_") + ".xmb");  // what xsmgc link reads
     fs.copyFileSync(cached, xmb);
     specs.push(`${m.name}=${xmb}`);
